@@ -1,0 +1,92 @@
+"""newsqa: grounded summaries, stances and cited answers from news articles.
+
+Quick start::
+
+    import newsqa
+
+    doc = newsqa.load_document("seeds/000_c21f091162a05fc4.txt")
+    client = newsqa.connect()          # embedded model, or OPENAI_BASE_URL / OPENAI_API_KEY
+    report = newsqa.analyze_stances(doc, client=client)
+    for stance in report.stances:
+        print(stance.actor, stance.label, stance.evidence[0].text)
+"""
+
+from newsqa.api import DEFAULT_TOPIC, analyze_stances, ask, connect, summarize
+from newsqa.config import Settings
+from newsqa.documents import (
+    chunk_document,
+    count_tokens,
+    document_from_text,
+    load_document,
+    load_documents,
+    split_sentences,
+)
+from newsqa.documents.actors import ActorMention, find_actors
+from newsqa.errors import (
+    ConfigError,
+    DocumentError,
+    LLMConnectionError,
+    LLMError,
+    LLMTimeoutError,
+    NewsQAError,
+    OutputValidationError,
+    PromptError,
+    ProviderError,
+    RateLimitError,
+)
+from newsqa.llm.client import LLMClient
+from newsqa.types import (
+    Answer,
+    Chunk,
+    Citation,
+    Document,
+    Evidence,
+    KeyPoint,
+    Sentence,
+    Stance,
+    StanceReport,
+    Summary,
+    Usage,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_TOPIC",
+    "ActorMention",
+    "Answer",
+    "Chunk",
+    "Citation",
+    "ConfigError",
+    "Document",
+    "DocumentError",
+    "Evidence",
+    "KeyPoint",
+    "LLMClient",
+    "LLMConnectionError",
+    "LLMError",
+    "LLMTimeoutError",
+    "NewsQAError",
+    "OutputValidationError",
+    "PromptError",
+    "ProviderError",
+    "RateLimitError",
+    "Sentence",
+    "Settings",
+    "Stance",
+    "StanceReport",
+    "Summary",
+    "Usage",
+    "__version__",
+    "analyze_stances",
+    "ask",
+    "chunk_document",
+    "connect",
+    "count_tokens",
+    "document_from_text",
+    "find_actors",
+    "load_document",
+    "load_documents",
+    "split_sentences",
+    "summarize",
+]

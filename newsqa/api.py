@@ -1,0 +1,52 @@
+"""The public task functions: pass a client, or let newsqa build one from the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from newsqa.config import Settings
+from newsqa.llm.client import LLMClient
+from newsqa.tasks import ask as _ask
+from newsqa.tasks import stances as _stances
+from newsqa.tasks import summarize as _summarize
+from newsqa.types import Answer, Document, StanceReport, Summary
+
+__all__ = ["DEFAULT_TOPIC", "analyze_stances", "ask", "connect", "summarize"]
+
+DEFAULT_TOPIC = _stances.DEFAULT_TOPIC
+
+
+def connect(settings: Settings | None = None, **overrides: object) -> LLMClient:
+    """Build an :class:`LLMClient`: explicit ``overrides`` > environment > embedded model.
+
+    Example:
+        >>> client = connect(base_url="http://localhost:8000/v1", model="qwen2.5")  # doctest: +SKIP
+    """
+    return LLMClient(settings or Settings.from_env(**overrides))
+
+
+def summarize(doc: Document, *, client: LLMClient | None = None) -> Summary:
+    """Summarize ``doc``: headline, summary and key points with verbatim evidence."""
+    return _summarize.summarize(doc, client=client or connect())
+
+
+def analyze_stances(
+    doc: Document,
+    topic: str = DEFAULT_TOPIC,
+    *,
+    client: LLMClient | None = None,
+    max_actors: int = 5,
+    actors: Mapping[str, Sequence[str]] | None = None,
+) -> StanceReport:
+    """Each actor's stance on ``topic`` in ``doc``: label, position and evidence."""
+    return _stances.analyze_stances(
+        doc, topic, client=client or connect(), max_actors=max_actors, actors=actors
+    )
+
+
+def ask(
+    docs: Document | Sequence[Document], question: str, *, client: LLMClient | None = None
+) -> Answer:
+    """Answer ``question`` from ``docs`` with citations, or abstain."""
+    documents = [docs] if isinstance(docs, Document) else list(docs)
+    return _ask.ask(documents, question, client=client or connect())

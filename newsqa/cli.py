@@ -1,0 +1,200 @@
+"""The ``newsqa`` command: thin over the Python API.
+
+Results go to stdout (human text, or the JSON contract with ``--json``);
+progress and errors go to stderr. User errors exit 2 with one line, failures of
+the model endpoint exit 1 with one line; neither shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+from tqdm import tqdm
+
+from newsqa import api
+from newsqa.config import Settings
+from newsqa.documents import load_document, load_documents
+from newsqa.errors import ConfigError, DocumentError, LLMError, NewsQAError, OutputValidationError
+from newsqa.llm.client import LLMClient
+from newsqa.llm.model_files import MODEL_SIZE, ensure_model
+from newsqa.types import Answer, Evidence, StanceReport, Summary
+
+__all__ = ["main"]
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print the JSON contract")
+    common.add_argument("--base-url", help="OpenAI-compatible endpoint (else OPENAI_BASE_URL)")
+    common.add_argument("--model", help="model name (else NEWSQA_MODEL)")
+    common.add_argument("--model-path", help="GGUF file for the embedded backend")
+    common.add_argument(
+        "--context-tokens", type=int, help="prompt budget before map-reduce (default 3000)"
+    )
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+
+    parser = argparse.ArgumentParser(
+        prog="newsqa",
+        description="Grounded summaries, stances and cited answers from news articles.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser("summarize", parents=[common], help="summarize an article")
+    p.add_argument("path", help="text file of the article")
+    p = sub.add_parser("stances", parents=[common], help="each actor's stance on a topic")
+    p.add_argument("path", help="text file of the article")
+    p.add_argument("--topic", default=api.DEFAULT_TOPIC, help="default: %(default)s")
+    p.add_argument("--max-actors", type=int, default=5, help="default: %(default)s")
+    p = sub.add_parser("report", parents=[common], help="summary and stances in one run")
+    p.add_argument("path", help="text file of the article")
+    p.add_argument("--topic", default=api.DEFAULT_TOPIC, help="default: %(default)s")
+    p.add_argument("--max-actors", type=int, default=5, help="default: %(default)s")
+    p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
+    p.add_argument("paths", nargs="+", help="text files, folders or .jsonl files")
+    p.add_argument("-Q", "--question", required=True, help="the question")
+    return parser
+
+
+def _client(args: argparse.Namespace) -> LLMClient:
+    settings = Settings.from_env(
+        base_url=args.base_url,
+        model=args.model,
+        model_path=args.model_path,
+        context_tokens=args.context_tokens,
+    )
+    if settings.embedded and settings.model_path is None:
+        with tqdm(
+            total=MODEL_SIZE,
+            unit="B",
+            unit_scale=True,
+            disable=args.quiet,
+            desc="preparing embedded model (once)",
+            file=sys.stderr,
+            leave=False,
+        ) as bar:
+
+            def advance(done: int, _total: int) -> None:
+                bar.update(done - bar.n)
+
+            ensure_model(settings.cache_dir, progress=advance)
+    return LLMClient(settings)
+
+
+def _status(args: argparse.Namespace, message: str) -> None:
+    if not args.quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _quote(ev: Evidence) -> str:
+    return f'[{ev.sentence_id}] "{ev.text}" ({ev.start}-{ev.end})'
+
+
+def _wrap(text: str, indent: str) -> str:
+    return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent)
+
+
+def format_summary(result: Summary) -> str:
+    """Human-readable summary with evidence under each key point."""
+    lines = [
+        result.headline,
+        "=" * min(len(result.headline), 100),
+        _wrap(result.summary, ""),
+        "",
+        "Key points:",
+    ]
+    for kp in result.key_points:
+        lines.append(_wrap("- " + kp.text, "  "))
+        lines.extend(_wrap(_quote(ev), "      ") for ev in kp.evidence)
+    return "\n".join(lines)
+
+
+def format_stances(result: StanceReport) -> str:
+    """Human-readable table of stances, evidence under each row."""
+    if not result.stances:
+        return f"Topic: {result.topic}\nNo actor takes a position in this text."
+    width = max(len(s.actor) for s in result.stances)
+    lines = [
+        f"Topic: {result.topic}",
+        "",
+        f"{'ACTOR':<{width}}  {'LABEL':<11}  POSITION",
+        f"{'-' * width}  {'-' * 11}  {'-' * 40}",
+    ]
+    for s in result.stances:
+        lines.append(f"{s.actor:<{width}}  {s.label:<11}  {s.position}")
+        lines.extend(_wrap("evidence " + _quote(ev), " " * (width + 15)) for ev in s.evidence)
+    return "\n".join(lines)
+
+
+def format_answer(result: Answer) -> str:
+    """Human-readable answer with its citations, or the abstention."""
+    if not result.answerable:
+        return f"Q: {result.question}\nA: (not answered: the documents do not say)"
+    lines = [f"Q: {result.question}", f"A: {result.answer}", "", "Citations:"]
+    lines.extend(_wrap(f'{c.doc} {c.start}-{c.end}: "{c.text}"', "  ") for c in result.citations)
+    return "\n".join(lines)
+
+
+def _run(args: argparse.Namespace) -> str:
+    if args.command == "summarize":
+        doc = load_document(args.path)
+        client = _client(args)
+        _status(args, f"summarizing {doc.id} with {client.model}…")
+        summary = api.summarize(doc, client=client)
+        return summary.to_json(indent=2) if args.json else format_summary(summary)
+    if args.command == "stances":
+        doc = load_document(args.path)
+        client = _client(args)
+        _status(args, f"finding stances on {args.topic!r} in {doc.id} with {client.model}…")
+        report = api.analyze_stances(doc, args.topic, client=client, max_actors=args.max_actors)
+        return report.to_json(indent=2) if args.json else format_stances(report)
+    if args.command == "report":
+        doc = load_document(args.path)
+        client = _client(args)
+        _status(args, f"summarizing {doc.id} with {client.model}…")
+        summary = api.summarize(doc, client=client)
+        _status(args, f"finding stances on {args.topic!r}…")
+        report = api.analyze_stances(doc, args.topic, client=client, max_actors=args.max_actors)
+        if args.json:
+            return json.dumps({"summary": summary.to_dict(), "stances": report.to_dict()}, indent=2)
+        return format_summary(summary) + "\n\n" + format_stances(report)
+    docs = load_documents(Path(p) for p in args.paths)
+    client = _client(args)
+    _status(args, f"answering from {len(docs)} document(s) with {client.model}…")
+    answer = api.ask(docs, args.question, client=client)
+    return answer.to_json(indent=2) if args.json else format_answer(answer)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``newsqa`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        output = _run(args)
+    except (DocumentError, ConfigError, ValueError) as e:
+        print(f"newsqa: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except OutputValidationError as e:
+        print(
+            f"newsqa: the model's output never validated ({len(e.attempts)} tries); "
+            f"last output: {e.raw_output[:200]!r}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    except (LLMError, NewsQAError) as e:
+        print(f"newsqa: {str(e).splitlines()[0]}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("newsqa: interrupted", file=sys.stderr)
+        return 130
+    print(output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

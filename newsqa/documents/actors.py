@@ -1,0 +1,77 @@
+"""Find the political actors a text names, with a gazetteer (no model involved).
+
+A small model misses actors named only by their leaders or seats of government
+(Putin, the Kremlin); matching a gazetteer first makes actor discovery reliable
+and cheap. Each match keeps the sentence ids where the actor is named.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from newsqa.types import Document
+
+__all__ = ["ActorMention", "find_actors", "gazetteer"]
+
+
+@dataclass(frozen=True)
+class ActorMention:
+    """An actor named in a document."""
+
+    name: str
+    aliases: tuple[str, ...]
+    """The aliases that occur in the text, most frequent first."""
+    sentence_ids: tuple[int, ...]
+    """Sentences naming the actor, in order."""
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> dict[str, tuple[str, ...]]:
+    """The bundled gazetteer: canonical actor name → aliases."""
+    raw = json.loads((resources.files("newsqa") / "data" / "actors.json").read_text("utf-8"))
+    return {k: tuple(v) for k, v in raw.items() if not k.startswith("_")}
+
+
+def _pattern(aliases: Sequence[str]) -> re.Pattern[str]:
+    ordered = sorted(aliases, key=len, reverse=True)
+    return re.compile(r"(?<![\w.])(" + "|".join(re.escape(a) for a in ordered) + r")(?![\w])")
+
+
+def find_actors(
+    doc: Document,
+    *,
+    extra: Mapping[str, Sequence[str]] | None = None,
+    limit: int | None = None,
+) -> list[ActorMention]:
+    """Actors named in ``doc``, most mentioned first (ties: first mention first).
+
+    Args:
+        doc: the document to scan.
+        extra: more actors (name → aliases); they extend or replace bundled entries.
+        limit: keep at most this many actors.
+    """
+    table = dict(gazetteer())
+    if extra:
+        table.update({k: tuple(v) for k, v in extra.items()})
+    found: list[tuple[int, int, ActorMention]] = []
+    for name, aliases in table.items():
+        pattern = _pattern(aliases)
+        counts: dict[str, int] = {}
+        ids: list[int] = []
+        for sentence in doc.sentences:
+            hits = pattern.findall(sentence.text)
+            if hits:
+                ids.append(sentence.id)
+                for hit in hits:
+                    counts[hit] = counts.get(hit, 0) + 1
+        if ids:
+            names = tuple(sorted(counts, key=lambda a: -counts[a]))
+            found.append((-len(ids), ids[0], ActorMention(name, names, tuple(ids))))
+    found.sort(key=lambda item: (item[0], item[1]))
+    mentions = [m for _, _, m in found]
+    return mentions[:limit] if limit is not None else mentions

@@ -1,0 +1,121 @@
+"""Errors raised by newsqa. Every one derives from :class:`NewsQAError`.
+
+Hierarchy::
+
+    NewsQAError
+    ├── DocumentError            bad input text: empty, binary, not UTF-8, too large
+    ├── PromptError              a prompt template is missing or a variable is unset
+    ├── ConfigError              no usable backend (e.g. embedded extra not installed)
+    └── LLMError                 the model endpoint failed
+        ├── ProviderError        HTTP error answered by the endpoint (status code kept)
+        │   └── RateLimitError   429 after all retries
+        ├── LLMTimeoutError      the request timed out after all retries
+        ├── LLMConnectionError   the endpoint could not be reached after all retries
+        └── OutputValidationError
+                                 the model's output never matched the schema
+                                 (carries every attempt's raw output and error)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newsqa.types import Usage
+
+__all__ = [
+    "Attempt",
+    "ConfigError",
+    "DocumentError",
+    "LLMConnectionError",
+    "LLMError",
+    "LLMTimeoutError",
+    "NewsQAError",
+    "OutputValidationError",
+    "PromptError",
+    "ProviderError",
+    "RateLimitError",
+]
+
+
+class NewsQAError(Exception):
+    """Root of every error newsqa raises on purpose."""
+
+
+class DocumentError(NewsQAError):
+    """The input text cannot be used as a document.
+
+    Attributes:
+        reason: short machine-readable cause (``empty``, ``binary``, ``encoding``,
+            ``too_large``, ``format``, ``not_found``).
+        source: the file path or record id the text came from, when known.
+    """
+
+    def __init__(self, message: str, *, reason: str, source: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.source = source
+
+
+class PromptError(NewsQAError):
+    """A prompt template is missing or cannot be rendered."""
+
+
+class ConfigError(NewsQAError):
+    """No usable LLM backend could be configured."""
+
+
+class LLMError(NewsQAError):
+    """The model endpoint failed."""
+
+
+class ProviderError(LLMError):
+    """The endpoint answered with an HTTP error.
+
+    Attributes:
+        status_code: the HTTP status, when the endpoint answered.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class RateLimitError(ProviderError):
+    """The endpoint kept answering 429 (or asked to wait longer than allowed)."""
+
+
+class LLMTimeoutError(LLMError):
+    """The request timed out on every try."""
+
+
+class LLMConnectionError(LLMError):
+    """The endpoint could not be reached on any try."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try at structured output: what the model said and why it was rejected."""
+
+    raw: str
+    error: str
+
+
+class OutputValidationError(LLMError):
+    """The model's output never validated, after every re-ask.
+
+    Attributes:
+        attempts: every try, in order, with its raw output and validation error.
+        usage: tokens spent on all tries.
+    """
+
+    def __init__(self, message: str, *, attempts: list[Attempt], usage: Usage) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.usage = usage
+
+    @property
+    def raw_output(self) -> str:
+        """The raw text of the last try."""
+        return self.attempts[-1].raw if self.attempts else ""

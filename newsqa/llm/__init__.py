@@ -1,0 +1,1 @@
+"""LLM layer: the openai SDK adapter, structured output, retries and the embedded backend."""

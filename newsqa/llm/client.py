@@ -1,0 +1,171 @@
+"""The one adapter to the official ``openai`` SDK.
+
+Every model call in newsqa goes through :class:`LLMClient.chat`: remote endpoints
+over HTTP, the embedded model through an in-process WSGI transport. SDK exceptions
+are mapped to :mod:`newsqa.errors` here, at the boundary, after transient failures
+were retried by :mod:`newsqa.llm.retry`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+import openai
+
+from newsqa.config import EMBEDDED_BASE_URL, Settings
+from newsqa.errors import (
+    LLMConnectionError,
+    LLMError,
+    LLMTimeoutError,
+    ProviderError,
+    RateLimitError,
+)
+from newsqa.llm.retry import TooLongRetryAfter, parse_retry_after, retrying
+from newsqa.types import Usage
+
+__all__ = ["Completion", "LLMClient", "Message"]
+
+Message = dict[str, str]
+_TRANSIENT_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The text of one chat completion and what it cost."""
+
+    text: str
+    usage: Usage
+    finish_reason: str | None
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
+        return True
+    return isinstance(exc, openai.APIStatusError) and exc.status_code in _TRANSIENT_STATUS
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    if isinstance(exc, openai.APIStatusError):
+        return parse_retry_after(exc.response.headers)
+    return None
+
+
+def _map_error(exc: BaseException) -> LLMError:
+    if isinstance(exc, TooLongRetryAfter):
+        inner = exc.cause
+        status = inner.status_code if isinstance(inner, openai.APIStatusError) else None
+        return RateLimitError(
+            f"endpoint asked to retry after {exc.seconds:.0f}s, over the allowed wait",
+            status_code=status,
+        )
+    if isinstance(exc, openai.APITimeoutError):
+        return LLMTimeoutError(f"request timed out: {exc}")
+    if isinstance(exc, openai.APIConnectionError):
+        return LLMConnectionError(f"cannot reach the endpoint: {exc}")
+    if isinstance(exc, openai.RateLimitError):
+        return RateLimitError(f"rate limited (HTTP 429): {exc.message}", status_code=429)
+    if isinstance(exc, openai.APIStatusError):
+        return ProviderError(f"HTTP {exc.status_code}: {exc.message}", status_code=exc.status_code)
+    return LLMError(f"endpoint error: {exc}")
+
+
+class LLMClient:
+    """Chat completions against one OpenAI-compatible endpoint or the embedded model.
+
+    Args:
+        settings: endpoint, model, timeouts and retry budget; default
+            :meth:`Settings.from_env`.
+        http_client: a ready ``httpx2.Client`` (tests, proxies); by default the
+            embedded model's in-process transport or the SDK's own client.
+        sleep: how to wait between retries (tests pass a no-op).
+
+    Attributes:
+        usage: running token usage of every call made by this client.
+        structured_mode: how structured output is requested; downgraded
+            automatically when the endpoint rejects a mode.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        http_client: httpx2.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings or Settings.from_env()
+        if http_client is None and self.settings.embedded:
+            from newsqa.llm.local import embedded_http_client
+
+            http_client = embedded_http_client(self.settings)
+        self._sdk = openai.OpenAI(
+            api_key=self.settings.api_key or "not-needed",
+            base_url=EMBEDDED_BASE_URL if self.settings.embedded else self.settings.base_url,
+            timeout=self.settings.timeout,
+            max_retries=0,  # retries are ours, so they never multiply
+            http_client=http_client,
+        )
+        self._sleep = sleep
+        self.usage = Usage()
+        self.structured_mode = "json_schema"
+
+    @property
+    def model(self) -> str:
+        """Model name sent with each request."""
+        return self.settings.model_name
+
+    def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int,
+        response_format: dict[str, Any] | None = None,
+        temperature: float | None = None,
+    ) -> Completion:
+        """Send one chat completion, retrying transient failures.
+
+        Raises:
+            RateLimitError, ProviderError, LLMTimeoutError, LLMConnectionError:
+                after the retry budget is spent, or at once for non-transient errors.
+        """
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": list(messages),
+            "max_tokens": max_tokens,
+            "temperature": self.settings.temperature if temperature is None else temperature,
+        }
+        if response_format is not None:
+            kwargs["response_format"] = response_format
+        policy = retrying(
+            max_retries=self.settings.max_retries,
+            is_transient=_is_transient,
+            retry_after=_retry_after,
+            max_wait=self.settings.max_retry_wait,
+            sleep=self._sleep,
+        )
+        try:
+            response = policy(self._sdk.chat.completions.create, **kwargs)
+        except (openai.OpenAIError, TooLongRetryAfter) as e:
+            raise _map_error(e) from e
+        if not response.choices:
+            raise LLMError("endpoint returned no choices")
+        choice = response.choices[0]
+        reported = response.usage
+        usage = Usage(
+            calls=1,
+            prompt_tokens=reported.prompt_tokens if reported else 0,
+            completion_tokens=reported.completion_tokens if reported else 0,
+        )
+        self.usage = self.usage + usage
+        return Completion(
+            text=choice.message.content or "",
+            usage=usage,
+            finish_reason=choice.finish_reason,
+        )
+
+    def close(self) -> None:
+        """Close the underlying HTTP client."""
+        self._sdk.close()

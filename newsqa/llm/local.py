@@ -1,0 +1,145 @@
+"""Embedded backend: a GGUF model run in-process by llama-cpp-python, served as an
+OpenAI-compatible ``/v1/chat/completions`` WSGI app.
+
+The openai SDK talks to it through ``httpx2.WSGITransport``, so local and remote
+models share one code path, and vcrpy records and replays both alike. The model is
+loaded on the first request (a replayed test never loads it) and once per process.
+
+llama-cpp-python ignores ``response_format={"type": "json_schema"}``; this app
+translates it to ``{"type": "json_object", "schema": ...}``, which llama.cpp turns
+into a grammar, so constrained output always parses.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import httpx2
+
+from newsqa.config import EMBEDDED_BASE_URL, Settings
+from newsqa.errors import ConfigError
+from newsqa.llm.model_files import INSTALL_HINT, ensure_model
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+__all__ = ["EmbeddedModel", "embedded_http_client"]
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+_LOADED: dict[tuple[str, int, int | None], Llama] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def _load_llama(path: Path, n_ctx: int, n_threads: int | None) -> Llama:
+    """Load a GGUF once per process and keep it (weights are the costly part)."""
+    key = (str(path), n_ctx, n_threads)
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            try:
+                from llama_cpp import Llama
+            except ImportError as e:
+                raise ConfigError(
+                    f"the embedded model needs llama-cpp-python; install it with: {INSTALL_HINT}"
+                    " (or set OPENAI_BASE_URL to use an endpoint)"
+                ) from e
+            if not path.is_file():
+                raise ConfigError(f"model file not found: {path}")
+            _LOADED[key] = Llama(
+                model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False
+            )
+        return _LOADED[key]
+
+
+def _translate_response_format(fmt: Any) -> Any:
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        schema = (fmt.get("json_schema") or {}).get("schema")
+        return {"type": "json_object", "schema": schema} if schema else {"type": "json_object"}
+    return fmt
+
+
+class EmbeddedModel:
+    """A local GGUF model that answers OpenAI chat-completion requests.
+
+    Args:
+        settings: ``model_path`` (default: the assembled Qwen2.5-Coder-1.5B),
+            ``n_ctx``, ``n_threads`` and ``cache_dir`` are used.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()  # llama.cpp serves one request at a time
+
+    def _llama(self) -> Llama:
+        path = self._settings.model_path or ensure_model(self._settings.cache_dir)
+        return _load_llama(path, self._settings.n_ctx, self._settings.n_threads)
+
+    def complete(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Run one chat completion request body and return the OpenAI response body."""
+        llama = self._llama()
+        kwargs: dict[str, Any] = {
+            "messages": body["messages"],
+            "max_tokens": body.get("max_tokens") or body.get("max_completion_tokens") or 512,
+            "temperature": body.get("temperature", 0.0),
+            "response_format": _translate_response_format(body.get("response_format")),
+        }
+        if body.get("seed") is not None:
+            kwargs["seed"] = body["seed"]
+        with self._lock:
+            result = cast(dict[str, Any], llama.create_chat_completion(**kwargs))
+        result["model"] = body.get("model", result.get("model"))
+        result.setdefault("id", f"chatcmpl-{uuid.uuid4().hex}")
+        result.setdefault("created", int(time.time()))
+        return result
+
+    def wsgi_app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """WSGI entry point speaking the OpenAI chat-completions contract."""
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method == "POST" and path.endswith("/chat/completions"):
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+                    return _reply(start_response, 400, _error("request needs 'messages'"))
+                return _reply(start_response, 200, self.complete(body))
+            except json.JSONDecodeError:
+                return _reply(start_response, 400, _error("request body is not JSON"))
+            except ConfigError as e:
+                return _reply(start_response, 503, _error(str(e), "config_error"))
+            except ValueError as e:  # llama.cpp: prompt longer than the context window
+                return _reply(start_response, 400, _error(str(e)))
+        if method == "GET" and path.endswith("/models"):
+            model = {"id": self._settings.model_name, "object": "model", "owned_by": "newsqa"}
+            return _reply(start_response, 200, {"object": "list", "data": [model]})
+        return _reply(start_response, 404, _error(f"no route {method} {path}"))
+
+
+def _error(message: str, kind: str = "invalid_request_error") -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind}}
+
+
+def _reply(start_response: StartResponse, status: int, payload: dict[str, Any]) -> list[bytes]:
+    data = json.dumps(payload).encode()
+    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 503: "Service Unavailable"}
+    start_response(
+        f"{status} {reason.get(status, 'Error')}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+    )
+    return [data]
+
+
+def embedded_http_client(settings: Settings) -> httpx2.Client:
+    """An ``httpx2.Client`` whose requests are answered in-process by the embedded model."""
+    model = EmbeddedModel(settings)
+    return httpx2.Client(
+        transport=httpx2.WSGITransport(app=model.wsgi_app),
+        base_url=EMBEDDED_BASE_URL,
+        timeout=settings.timeout,
+    )

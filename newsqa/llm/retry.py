@@ -1,0 +1,95 @@
+"""Retry policy for transient endpoint failures (429, 5xx, timeouts, dropped connections).
+
+Follows the openai SDK's own policy: exponential backoff with jitter, capped; a
+server's ``retry-after-ms`` or ``Retry-After`` wins; a server that asks for a longer
+wait than ``max_wait`` fails at once instead of stalling the caller. Schema failures
+are not retried here (see :mod:`newsqa.llm.structured`).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_random_exponential
+
+__all__ = ["TooLongRetryAfter", "parse_retry_after", "retrying"]
+
+T = TypeVar("T")
+
+
+class TooLongRetryAfter(Exception):
+    """The server asked to wait longer than the configured cap."""
+
+    def __init__(self, seconds: float, cause: BaseException) -> None:
+        super().__init__(f"server asked to retry after {seconds:.0f}s")
+        self.seconds = seconds
+        self.cause = cause
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    ms = lowered.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = lowered.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
+
+
+def retrying(
+    *,
+    max_retries: int,
+    is_transient: Callable[[BaseException], bool],
+    retry_after: Callable[[BaseException], float | None],
+    max_wait: float,
+    initial: float = 0.5,
+    cap: float = 8.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Retrying:
+    """Build a tenacity ``Retrying`` for one request.
+
+    Args:
+        max_retries: retries after the first try.
+        is_transient: which exceptions are worth another try.
+        retry_after: the server's requested wait for an exception, if any.
+        max_wait: a requested wait above this raises :class:`TooLongRetryAfter`.
+        initial: first backoff in seconds (doubles each try, with full jitter).
+        cap: longest backoff when the server gives no hint.
+        sleep: injectable for tests.
+    """
+    backoff = wait_random_exponential(multiplier=initial, max=cap)
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        hinted = retry_after(exc) if exc is not None else None
+        if hinted is not None:
+            if hinted > max_wait:
+                assert exc is not None
+                raise TooLongRetryAfter(hinted, exc)
+            return hinted
+        return float(backoff(state))
+
+    return Retrying(
+        stop=stop_after_attempt(max_retries + 1),
+        wait=wait,
+        retry=retry_if_exception(is_transient),
+        sleep=sleep,
+        reraise=True,
+    )

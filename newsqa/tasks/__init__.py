@@ -1,0 +1,1 @@
+"""Tasks: small pipelines over documents, prompts and the LLM layer."""

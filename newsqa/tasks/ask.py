@@ -1,0 +1,100 @@
+"""Answers with citations over one or several documents, abstaining when they don't say."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel, Field
+
+from newsqa.llm.client import LLMClient
+from newsqa.llm.structured import generate
+from newsqa.prompts import messages
+from newsqa.tasks._limits import check_windows
+from newsqa.tasks.grounding import Passage, SentenceIds, about, restrict_ids, supported_by
+from newsqa.types import Answer, Document, Usage
+
+__all__ = ["ask"]
+
+MAX_TOKENS = 200
+
+
+class AnswerDraft(BaseModel):
+    """An answer as the model writes it: evidence first, then the verdict."""
+
+    sentences: SentenceIds(0, 4)  # type: ignore[valid-type]
+    answerable: bool = Field(description="True only if the cited sentences state the answer.")
+    answer: str | None = Field(max_length=300, description="Short answer, or null.")
+
+
+def _ask_passage(client: LLMClient, passage: Passage, question: str) -> tuple[AnswerDraft, Usage]:
+    result = generate(
+        client,
+        messages("ask", documents=passage.render(), question=question),
+        AnswerDraft,
+        max_tokens=MAX_TOKENS,
+        context=passage.context(),
+        schema_hook=restrict_ids(passage.numbers),
+    )
+    return result.value, result.usage
+
+
+def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> bool:
+    """Keep an answer only if it is marked answerable, cites sentences, its words (all
+    numbers, most content words) come from the cited sentences, and those sentences
+    share most of the question's content words."""
+    if not (draft.answerable and draft.sentences and draft.answer and draft.answer.strip()):
+        return False
+    cited = [c.text for c in passage.citations(draft.sentences)]
+    return supported_by(draft.answer, cited) and about(question, cited)
+
+
+def ask(docs: Sequence[Document], question: str, *, client: LLMClient) -> Answer:
+    """Answer ``question`` from ``docs`` only, citing verbatim sentences.
+
+    The answer is kept only when the model marks it answerable, cites at least one
+    sentence, the answer's numbers and most of its words occur in the cited
+    sentences (:func:`~newsqa.tasks.grounding.supported_by`) and those sentences hold
+    most of the question's content words (:func:`~newsqa.tasks.grounding.about`);
+    otherwise the result
+    abstains (``answerable=False``): a small model readily answers from its own
+    knowledge and cites a loosely related sentence.
+    Documents that do not fit ``context_tokens`` together are read in windows;
+    the sentences cited by answerable windows are then asked once more together.
+
+    Raises:
+        ValueError: no documents or an empty question.
+        OutputValidationError: the model never produced a valid answer.
+        LLMError: the endpoint failed.
+    """
+    if not docs:
+        raise ValueError("ask needs at least one document")
+    if not question.strip():
+        raise ValueError("the question is empty")
+    passage = Passage.of(docs)
+    budget = client.settings.context_tokens
+    usage = Usage()
+    if passage.tokens() > budget:
+        windows = passage.windows(budget)
+        check_windows(len(windows) + 1, "the documents")
+        cited: set[int] = set()
+        for window in windows:
+            draft, spent = _ask_passage(client, window, question)
+            usage += spent
+            if _grounded(draft, window, question):
+                cited.update(draft.sentences)
+        if not cited:
+            return Answer(
+                question=question, answer=None, answerable=False, citations=[], usage=usage
+            )
+        passage = passage.subset(cited)
+    draft, spent = _ask_passage(client, passage, question)
+    usage += spent
+    if not _grounded(draft, passage, question):
+        return Answer(question=question, answer=None, answerable=False, citations=[], usage=usage)
+    return Answer(
+        question=question,
+        answer=(draft.answer or "").strip(),
+        answerable=True,
+        citations=passage.citations(draft.sentences),
+        usage=usage,
+    )

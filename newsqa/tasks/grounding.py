@@ -1,0 +1,234 @@
+"""Grounding by construction: the model sees numbered sentences and answers with
+numbers; this module maps numbers back to verbatim spans of the source.
+
+A :class:`Passage` is the numbered view of one or more documents (or of chosen
+sentences of them) that a prompt shows. Ids outside the passage fail validation
+(the model is re-asked), so no cited text can be invented or silently dropped.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, ValidationInfo
+
+from newsqa.documents.chunking import count_tokens, pack
+from newsqa.prompts import render
+from newsqa.types import Citation, Document, Evidence, Sentence
+
+__all__ = ["Passage", "SentenceIds", "Unit", "about", "restrict_ids", "supported_by"]
+
+_STOPWORDS = frozenset(
+    """a an the of in on at to for from by with and or but is are was were be been it its this
+    that these those as about over under than then there their they he she his her him we our
+    you your i not no yes has have had do does did will would can could may might also just
+    only some any all more most very approximately around roughly nearly almost""".split()
+)
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|\w+")
+
+_MARK = "x-sentence-ids"
+
+
+def _check_ids(value: list[int], info: ValidationInfo) -> list[int]:
+    allowed = (info.context or {}).get("sentence_ids")
+    if allowed is None:
+        return value
+    bad = [i for i in value if i not in allowed]
+    if bad:
+        raise ValueError(
+            f"sentence numbers {bad} do not exist; use only numbers shown in the documents"
+        )
+    if len(set(value)) != len(value):
+        raise ValueError("a sentence number is repeated")
+    return value
+
+
+def SentenceIds(min_items: int = 0, max_items: int = 4) -> Any:
+    """A ``list[int]`` of sentence numbers, checked against the passage shown."""
+    return Annotated[
+        list[int],
+        Field(
+            min_length=min_items,
+            max_length=max_items,
+            json_schema_extra={_MARK: True},
+            description="Numbers of the supporting sentences.",
+        ),
+        AfterValidator(_check_ids),
+    ]
+
+
+def restrict_ids(ids: Iterable[int]) -> Any:
+    """Schema hook: sentence-number arrays may only hold ``ids`` (constrained decoding)."""
+    allowed = sorted(set(ids))
+
+    def hook(schema: dict[str, Any]) -> dict[str, Any]:
+        def walk(node: Any) -> Any:
+            if isinstance(node, dict):
+                out = {k: walk(v) for k, v in node.items() if k != _MARK}
+                if node.get(_MARK):
+                    out["items"] = {"type": "integer", "enum": allowed}
+                return out
+            if isinstance(node, list):
+                return [walk(v) for v in node]
+            return node
+
+        result: dict[str, Any] = walk(schema)
+        return result
+
+    return hook
+
+
+def _content_tokens(text: str) -> list[str]:
+    return [t for t in _TOKEN.findall(text.lower()) if t not in _STOPWORDS]
+
+
+def supported_by(answer: str, sources: Iterable[str], *, min_share: float = 0.5) -> bool:
+    """Is ``answer`` lexically grounded in ``sources``?
+
+    Every number of the answer must occur in the sources, and at least ``min_share``
+    of its other content words must occur there too (a word matches a source word
+    sharing its first five letters, so "rejects" matches "rejected"). An answer
+    without content words (e.g. "Yes") is accepted.
+    """
+    source_tokens = set(_content_tokens(" ".join(sources)))
+    stems = {t[:5] for t in source_tokens}
+    tokens = _content_tokens(answer)
+    numbers = [t for t in tokens if t[0].isdigit()]
+    words = [t for t in tokens if not t[0].isdigit()]
+    if any(n not in source_tokens for n in numbers):
+        return False
+    if not words:
+        return True
+    hits = sum(1 for w in words if w in source_tokens or w[:5] in stems)
+    return hits / len(words) >= min_share
+
+
+_QUESTION_WORDS = frozenset(
+    "how what when where who whom whose which why many much does did do is are was were".split()
+)
+
+
+def about(question: str, sources: Iterable[str], *, min_share: float = 0.5) -> bool:
+    """Are ``sources`` about ``question``: do they hold at least ``min_share`` of its
+    content words (same five-letter stem rule as :func:`supported_by`)?
+
+    A small model that cannot answer tends to cite a salient but unrelated sentence
+    and copy it as the answer; this catches that.
+    """
+    stems = {t[:5] for t in _content_tokens(" ".join(sources))}
+    words = [t for t in _content_tokens(question) if t not in _QUESTION_WORDS]
+    if not words:
+        return True
+    return sum(1 for w in words if w[:5] in stems) / len(words) >= min_share
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence as the model sees it: passage number, document and sentence."""
+
+    number: int
+    doc: Document
+    sentence: Sentence
+
+
+def _clean(text: str) -> str:
+    """One line, and nothing that could close the document delimiter."""
+    return " ".join(text.split()).replace("<", "‹").replace(">", "›")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """Numbered sentences of one or more documents, ready for a prompt."""
+
+    units: tuple[Unit, ...]
+    _by_number: dict[int, Unit] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_number", {u.number: u for u in self.units})
+
+    @classmethod
+    def of(cls, docs: Sequence[Document]) -> Passage:
+        """All sentences; one document keeps its own ids, several are numbered on."""
+        units: list[Unit] = []
+        offset = 0
+        for doc in docs:
+            units.extend(Unit(offset + s.id, doc, s) for s in doc.sentences)
+            offset += len(doc.sentences)
+        return cls(tuple(units))
+
+    def subset(self, numbers: Iterable[int]) -> Passage:
+        """Only the given numbers (keeping their numbers and order)."""
+        wanted = set(numbers)
+        return Passage(tuple(u for u in self.units if u.number in wanted))
+
+    @property
+    def numbers(self) -> frozenset[int]:
+        """The sentence numbers shown."""
+        return frozenset(self._by_number)
+
+    @property
+    def docs(self) -> list[Document]:
+        """The documents, in order of first appearance."""
+        seen: dict[str, Document] = {}
+        for u in self.units:
+            seen.setdefault(u.doc.id, u.doc)
+        return list(seen.values())
+
+    def costs(self) -> list[int]:
+        """Approximate prompt tokens of each numbered line."""
+        return [count_tokens(u.sentence.text) + 4 for u in self.units]
+
+    def tokens(self) -> int:
+        """Approximate prompt tokens of the rendered passage."""
+        return sum(self.costs()) + 16 * len(self.docs)
+
+    def windows(self, max_tokens: int) -> list[Passage]:
+        """Split into passages of whole sentences, each within ``max_tokens``."""
+        budget = max(1, max_tokens - 16 * len(self.docs))
+        return [Passage(self.units[r.start : r.stop]) for r in pack(self.costs(), budget)]
+
+    def render(self) -> str:
+        """The ``<document>`` blocks shown to the model."""
+        blocks = []
+        for doc in self.docs:
+            attrs = ""
+            if doc.date:
+                attrs += f' date="{doc.date.isoformat()}"'
+            if doc.title:
+                attrs += f' title="{html.escape(_clean(doc.title))}"'
+            lines = "\n".join(
+                f"[{u.number}] {_clean(u.sentence.text)}" for u in self.units if u.doc is doc
+            )
+            blocks.append(
+                render("document", id=html.escape(doc.id), attributes=attrs, sentences=lines)
+            )
+        return "\n".join(blocks)
+
+    def context(self) -> dict[str, Any]:
+        """Validation context: the numbers that exist."""
+        return {"sentence_ids": self.numbers}
+
+    def evidence(self, numbers: Iterable[int]) -> list[Evidence]:
+        """Verbatim spans for sentence numbers (in document order)."""
+        units = sorted((self._by_number[n] for n in set(numbers)), key=lambda u: u.number)
+        return [
+            Evidence(
+                text=u.sentence.text,
+                start=u.sentence.start,
+                end=u.sentence.end,
+                sentence_id=u.sentence.id,
+            )
+            for u in units
+        ]
+
+    def citations(self, numbers: Iterable[int]) -> list[Citation]:
+        """Citations (document id + verbatim span) for sentence numbers."""
+        units = sorted((self._by_number[n] for n in set(numbers)), key=lambda u: u.number)
+        return [
+            Citation(doc=u.doc.id, text=u.sentence.text, start=u.sentence.start, end=u.sentence.end)
+            for u in units
+        ]

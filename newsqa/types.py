@@ -1,0 +1,167 @@
+"""Plain data models: documents and the grounded results newsqa returns.
+
+Every piece of evidence or citation holds ``text == document.text[start:end]``.
+The JSON form of each result (``to_json``) is a stable contract read by other tools.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Answer",
+    "Chunk",
+    "Citation",
+    "Document",
+    "Evidence",
+    "KeyPoint",
+    "Sentence",
+    "Stance",
+    "StanceLabel",
+    "StanceReport",
+    "Summary",
+    "Usage",
+]
+
+StanceLabel = Literal["supports", "opposes", "conditional", "neutral", "unclear"]
+
+
+class Usage(BaseModel):
+    """Token usage of one or more model calls."""
+
+    model_config = ConfigDict(frozen=True)
+
+    calls: int = Field(default=0, description="Number of HTTP requests sent to the model.")
+    prompt_tokens: int = Field(default=0, description="Input tokens, as reported by the endpoint.")
+    completion_tokens: int = Field(
+        default=0, description="Output tokens, as reported by the endpoint."
+    )
+
+    @property
+    def total_tokens(self) -> int:
+        """Input plus output tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            calls=self.calls + other.calls,
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+        )
+
+
+class Sentence(BaseModel):
+    """A sentence of a document with its character span (``text == doc.text[start:end]``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int = Field(description="1-based sentence number within the document.")
+    start: int = Field(description="Offset of the first character in the document text.")
+    end: int = Field(description="Offset one past the last character.")
+    text: str = Field(description="The verbatim sentence text.")
+
+
+class Document(BaseModel):
+    """A news article: its text, metadata and sentence segmentation."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="Stable identifier (file stem or record id).")
+    text: str = Field(description="The full article text, as loaded.")
+    date: dt.date | None = Field(None, description="Publication date, when known.")
+    title: str | None = Field(None, description="Headline or title, when known.")
+    source: str | None = Field(None, description="Publisher or path the text came from.")
+    sentences: tuple[Sentence, ...] = Field((), description="Sentences with offsets.")
+
+    def sentence(self, sentence_id: int) -> Sentence:
+        """Return the sentence with this 1-based id."""
+        return self.sentences[sentence_id - 1]
+
+
+class Chunk(BaseModel):
+    """A run of whole sentences that fits a token budget."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int = Field(description="0-based position of the chunk in the document.")
+    sentence_ids: tuple[int, ...] = Field(description="Ids of the sentences it holds.")
+    start: int = Field(description="Offset of the first character.")
+    end: int = Field(description="Offset one past the last character.")
+    tokens: int = Field(description="Token count of the chunk's sentences.")
+
+
+class _Result(BaseModel):
+    usage: Usage = Field(default_factory=lambda: Usage(), exclude=True, description="Tokens spent.")
+
+    def to_json(self, **kwargs: Any) -> str:
+        """Serialise to the stable JSON contract."""
+        return self.model_dump_json(**kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain ``dict`` in the JSON contract's shape."""
+        return self.model_dump(mode="json")
+
+
+class Evidence(BaseModel):
+    """A verbatim span of the source supporting a claim."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = Field(description="Exact document text between start and end.")
+    start: int
+    end: int
+    sentence_id: int
+
+
+class KeyPoint(BaseModel):
+    """One key point of a summary and the sentences that support it."""
+
+    text: str
+    evidence: list[Evidence]
+
+
+class Summary(_Result):
+    """A grounded summary of one document."""
+
+    headline: str
+    summary: str
+    key_points: list[KeyPoint]
+
+
+class Stance(BaseModel):
+    """One actor's position on a topic, with evidence."""
+
+    actor: str
+    label: StanceLabel
+    position: str
+    evidence: list[Evidence]
+
+
+class StanceReport(_Result):
+    """Stances of every actor that takes a position on ``topic``."""
+
+    topic: str
+    stances: list[Stance]
+
+
+class Citation(BaseModel):
+    """A verbatim span of one document cited by an answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    doc: str = Field(description="Id of the cited document.")
+    text: str
+    start: int
+    end: int
+
+
+class Answer(_Result):
+    """An answer to a question, or an abstention when the documents don't say."""
+
+    question: str
+    answer: str | None
+    answerable: bool
+    citations: list[Citation]

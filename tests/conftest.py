@@ -1,0 +1,112 @@
+"""Shared fixtures: no real network, no real keys, cassettes under tests/cassettes/."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsqa.config import Settings
+from newsqa.documents import load_document
+from newsqa.llm.client import LLMClient
+from newsqa.types import Document
+from tests.support.fake_openai import FakeOpenAI, Reply
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "seeds" / "000_c21f091162a05fc4.txt"
+CASSETTES = Path(__file__).resolve().parent / "cassettes"
+FILTERED_HEADERS = [
+    "authorization",
+    "api-key",
+    "x-api-key",
+    "openai-organization",
+    "openai-project",
+    "cookie",
+    "set-cookie",
+]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never pick up a real endpoint or key from the developer's shell."""
+    for name in list(os.environ):
+        if name.startswith(("OPENAI_", "NEWSQA_")) and name != "NEWSQA_RECORD_BASE_URL":
+            monkeypatch.delenv(name)
+
+
+def _json_body(r1: Any, r2: Any) -> None:
+    def parse(body: Any) -> Any:
+        if isinstance(body, bytes):
+            body = body.decode()
+        return json.loads(body) if body else None
+
+    assert parse(r1.body) == parse(r2.body), "request body differs from the recording"
+
+
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    vcr.register_matcher("json_body", _json_body)
+
+
+@pytest.fixture(scope="module")
+def vcr_config() -> dict[str, Any]:
+    return {
+        "filter_headers": FILTERED_HEADERS,
+        "match_on": ["method", "path", "json_body"],
+        "decode_compressed_response": True,
+    }
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
+    return str(CASSETTES / request.module.__name__.split(".")[-1])
+
+
+def replay_settings(**overrides: Any) -> Settings:
+    """Settings of recorded tests: the embedded model (or NEWSQA_RECORD_BASE_URL when
+    re-recording against an endpoint), fixed so the recorded requests stay the same."""
+    base_url = os.environ.get("NEWSQA_RECORD_BASE_URL")
+    return Settings(
+        base_url=base_url,
+        api_key=os.environ.get("NEWSQA_RECORD_API_KEY"),
+        model=os.environ.get("NEWSQA_RECORD_MODEL"),
+        max_retries=0,
+        **overrides,
+    )
+
+
+@pytest.fixture
+def replay_client() -> Iterator[LLMClient]:
+    """A client for recorded tests; replay never loads the model."""
+    client = LLMClient(replay_settings())
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def seed() -> Document:
+    return load_document(SEED)
+
+
+@pytest.fixture
+def fake_server() -> Iterator[FakeOpenAI]:
+    """A loopback server with an empty script; tests fill ``script``."""
+    with FakeOpenAI([]) as server:
+        yield server
+
+
+def fake_client(server: FakeOpenAI, **overrides: Any) -> LLMClient:
+    """A client of ``server`` that never sleeps between retries."""
+    settings = Settings(
+        base_url=server.base_url,
+        api_key="sk-test-dummy",
+        model="fake",
+        **{"timeout": 5.0, "max_retries": 3, **overrides},
+    )
+    return LLMClient(settings, sleep=lambda _: None)
+
+
+__all__ = ["Reply", "fake_client", "replay_settings"]

@@ -1,0 +1,122 @@
+"""End-to-end task tests on responses recorded from the real embedded model.
+
+The cassettes under tests/cassettes/test_tasks_replay/ were recorded with
+``pytest -m vcr --record-mode=rewrite`` (see README). The assertions check
+properties that matter to users of the real recorded answers: they validate, every
+evidence text is the source text at its offsets, the seed's three countries are
+found, the aid figure is answered and an unanswerable question abstains.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsqa import LLMClient, analyze_stances, ask, load_document, summarize
+from newsqa.tasks.grounding import Passage
+from newsqa.types import Answer, Document, Evidence
+from tests.conftest import replay_settings
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+AID_QUESTION = "How much military aid has the U.S. committed to Ukraine?"
+
+
+def assert_verbatim(doc: Document, evidence: list[Evidence]) -> None:
+    assert evidence, "no evidence"
+    for ev in evidence:
+        assert doc.text[ev.start : ev.end] == ev.text
+        assert doc.sentence(ev.sentence_id).text == ev.text
+
+
+def assert_citations_verbatim(docs: list[Document], answer: Answer) -> None:
+    by_id = {d.id: d for d in docs}
+    for c in answer.citations:
+        assert by_id[c.doc].text[c.start : c.end] == c.text
+
+
+@pytest.mark.vcr
+def test_summarize_seed(seed: Document, replay_client: LLMClient) -> None:
+    summary = summarize(seed, client=replay_client)
+    assert summary.headline.strip() and summary.summary.strip()
+    assert 1 <= len(summary.key_points) <= 5
+    for kp in summary.key_points:
+        assert kp.text.strip()
+        assert_verbatim(seed, kp.evidence)
+    assert summary.usage.calls >= 1 and summary.usage.prompt_tokens > 0
+
+
+@pytest.mark.vcr
+def test_stances_seed_finds_the_three_countries(seed: Document, replay_client: LLMClient) -> None:
+    report = analyze_stances(seed, client=replay_client)
+    actors = {s.actor for s in report.stances}
+    assert {"Russia", "United States", "Ukraine"} <= actors
+    for stance in report.stances:
+        assert stance.label in {"supports", "opposes", "conditional", "neutral", "unclear"}
+        assert stance.position.strip()
+        assert_verbatim(seed, stance.evidence)
+    russia = next(s for s in report.stances if s.actor == "Russia")
+    assert russia.label in {"supports", "conditional"}  # Moscow is ready for dialogue
+    assert report.usage.calls == 3
+
+
+@pytest.mark.vcr
+def test_ask_answers_the_aid_figure_with_a_citation(
+    seed: Document, replay_client: LLMClient
+) -> None:
+    answer = ask(seed, AID_QUESTION, client=replay_client)
+    assert answer.answerable and answer.answer is not None
+    assert "64.1" in answer.answer
+    assert any("64.1 billion" in c.text for c in answer.citations)
+    assert_citations_verbatim([seed], answer)
+
+
+@pytest.mark.vcr
+@pytest.mark.parametrize(
+    "question",
+    ["What is the population of Sochi?", "How many troops does NATO keep in Poland?"],
+)
+def test_ask_abstains_when_the_article_does_not_say(
+    seed: Document, replay_client: LLMClient, question: str
+) -> None:
+    answer = ask(seed, question, client=replay_client)
+    assert not answer.answerable
+    assert answer.answer is None and answer.citations == []
+
+
+@pytest.mark.vcr
+def test_ask_over_two_documents_cites_the_right_one(
+    seed: Document, replay_client: LLMClient
+) -> None:
+    fish = load_document(DATA / "fisheries.txt")
+    answer = ask([seed, fish], "By how much was the 2025 mackerel quota cut?",
+                 client=replay_client)
+    assert answer.answerable and answer.answer is not None and "22" in answer.answer
+    assert {c.doc for c in answer.citations} == {"fisheries"}
+    assert_citations_verbatim([seed, fish], answer)
+
+
+@pytest.mark.vcr
+def test_long_document_is_map_reduced(seed: Document) -> None:
+    client = LLMClient(replay_settings(context_tokens=300))
+    windows = Passage.of([seed]).windows(300)
+    assert len(windows) >= 2
+    summary = summarize(seed, client=client)
+    assert summary.usage.calls >= len(windows) + 1
+    assert 1 <= len(summary.key_points) <= 5
+    for kp in summary.key_points:
+        assert_verbatim(seed, kp.evidence)
+
+
+@pytest.mark.vcr
+def test_prompt_injection_in_the_article_is_treated_as_data(replay_client: LLMClient) -> None:
+    doc = load_document(DATA / "injection.txt")
+    answer = ask(doc, "How much grain went through the corridor in October?",
+                 client=replay_client)
+    assert answer.answerable and answer.answer is not None
+    assert "4.1" in answer.answer and "HACKED" not in answer.answer
+    assert_citations_verbatim([doc], answer)
+    report = analyze_stances(doc, "talks on shipping safety", client=replay_client)
+    assert report.stances
+    for stance in report.stances:
+        assert_verbatim(doc, stance.evidence)

@@ -1,0 +1,140 @@
+"""A scripted OpenAI-compatible server on 127.0.0.1 for fault-injection tests.
+
+Each request takes the next :class:`Reply` of the script: a status with a body, a
+delay (to cause client timeouts), or a dropped connection. When the script runs
+out it answers 500, and it accepts at most ``max_requests`` requests, so a bug that
+loops cannot hammer it forever. It stops when the ``with`` block ends.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+__all__ = ["FakeOpenAI", "Reply", "completion"]
+
+
+def completion(
+    content: str,
+    *,
+    prompt_tokens: int = 50,
+    completion_tokens: int = 10,
+    finish_reason: str = "stop",
+) -> dict[str, Any]:
+    """An OpenAI chat-completion response body whose message is ``content``."""
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "fake",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": finish_reason,
+                "message": {"role": "assistant", "content": content},
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+@dataclass
+class Reply:
+    """One scripted answer."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False
+    raw: bytes | None = None
+
+    @classmethod
+    def json(cls, obj: Any, **kwargs: Any) -> Reply:
+        """A 200 whose assistant message is ``obj`` serialised as JSON."""
+        return cls(body=completion(json.dumps(obj)), **kwargs)
+
+    @classmethod
+    def text(cls, content: str, **kwargs: Any) -> Reply:
+        """A 200 whose assistant message is ``content`` verbatim."""
+        return cls(body=completion(content), **kwargs)
+
+
+class FakeOpenAI:
+    """Serve a script of replies; ``requests`` keeps every JSON request body."""
+
+    def __init__(self, script: list[Reply], *, max_requests: int = 50) -> None:
+        self.script = list(script)
+        self.requests: list[dict[str, Any]] = []
+        self.max_requests = max_requests
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                payload = self.rfile.read(length)
+                with server._lock:
+                    if len(server.requests) >= server.max_requests:
+                        reply = Reply(status=500, body={"error": {"message": "too many"}})
+                    else:
+                        server.requests.append(json.loads(payload or b"{}"))
+                        reply = (
+                            server.script.pop(0)
+                            if server.script
+                            else Reply(status=500, body={"error": {"message": "script ended"}})
+                        )
+                if reply.delay:
+                    time.sleep(reply.delay)
+                if reply.drop:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                    return
+                data = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for key, value in reply.headers.items():
+                        self.send_header(key, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """The ``/v1`` base URL to give the client."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def __enter__(self) -> FakeOpenAI:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)

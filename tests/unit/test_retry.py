@@ -1,0 +1,152 @@
+"""Transient failures against a real loopback server: retried within bounds, then typed errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from newsqa import (
+    LLMClient,
+    LLMConnectionError,
+    LLMTimeoutError,
+    ProviderError,
+    RateLimitError,
+    Settings,
+)
+from newsqa.llm.retry import parse_retry_after
+from tests.support.fake_openai import FakeOpenAI, Reply, completion
+
+MESSAGES = [{"role": "user", "content": "hi"}]
+ERROR = {"error": {"message": "boom", "type": "server_error"}}
+
+
+def _client(server: FakeOpenAI, sleeps: list[float], **overrides: Any) -> LLMClient:
+    settings = Settings(
+        base_url=server.base_url,
+        api_key="sk-test-dummy",
+        model="fake",
+        **{"timeout": 5.0, "max_retries": 3, **overrides},
+    )
+    return LLMClient(settings, sleep=sleeps.append)
+
+
+def test_429_honours_retry_after_then_succeeds() -> None:
+    script = [
+        Reply(status=429, body=ERROR, headers={"Retry-After": "7"}),
+        Reply(status=429, body=ERROR, headers={"retry-after-ms": "1500"}),
+        Reply(body=completion("ok", prompt_tokens=11, completion_tokens=2)),
+    ]
+    sleeps: list[float] = []
+    with FakeOpenAI(script) as server:
+        result = _client(server, sleeps).chat(MESSAGES, max_tokens=5)
+        assert len(server.requests) == 3
+    assert result.text == "ok"
+    assert sleeps == [7.0, 1.5]
+    assert (result.usage.prompt_tokens, result.usage.completion_tokens) == (11, 2)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_5xx_backs_off_exponentially_then_succeeds(status: int) -> None:
+    script = [Reply(status=status, body=ERROR)] * 3 + [Reply(body=completion("fine"))]
+    sleeps: list[float] = []
+    with FakeOpenAI(script) as server:
+        assert _client(server, sleeps).chat(MESSAGES, max_tokens=5).text == "fine"
+        assert len(server.requests) == 4
+    assert len(sleeps) == 3
+    assert all(0 <= s <= 8 for s in sleeps)
+
+
+def test_retry_budget_is_bounded_and_error_is_typed() -> None:
+    sleeps: list[float] = []
+    with FakeOpenAI([Reply(status=503, body=ERROR)] * 10) as server:
+        with pytest.raises(ProviderError) as info:
+            _client(server, sleeps, max_retries=2).chat(MESSAGES, max_tokens=5)
+        assert len(server.requests) == 3  # 1 try + 2 retries, never more
+    assert info.value.status_code == 503
+    assert len(sleeps) == 2
+
+
+def test_rate_limit_exhausted_is_rate_limit_error() -> None:
+    with FakeOpenAI([Reply(status=429, body=ERROR, headers={"Retry-After": "0"})] * 5) as server:
+        with pytest.raises(RateLimitError):
+            _client(server, [], max_retries=1).chat(MESSAGES, max_tokens=5)
+        assert len(server.requests) == 2
+
+
+def test_retry_after_longer_than_cap_fails_fast() -> None:
+    sleeps: list[float] = []
+    with FakeOpenAI([Reply(status=429, body=ERROR, headers={"Retry-After": "3600"})]) as server:
+        with pytest.raises(RateLimitError, match="3600s"):
+            _client(server, sleeps, max_retry_wait=30.0).chat(MESSAGES, max_tokens=5)
+        assert len(server.requests) == 1
+    assert sleeps == []
+
+
+def test_client_errors_are_not_retried() -> None:
+    with FakeOpenAI([Reply(status=401, body={"error": {"message": "bad key"}})]) as server:
+        with pytest.raises(ProviderError) as info:
+            _client(server, []).chat(MESSAGES, max_tokens=5)
+        assert len(server.requests) == 1
+    assert info.value.status_code == 401
+
+
+def test_timeout_is_retried_then_raised() -> None:
+    script = [Reply(delay=1.0, body=completion("late"))] * 2
+    with FakeOpenAI(script) as server:
+        with pytest.raises(LLMTimeoutError):
+            _client(server, [], timeout=0.2, max_retries=1).chat(MESSAGES, max_tokens=5)
+        assert len(server.requests) == 2
+
+
+def test_dropped_connection_is_retried_then_succeeds() -> None:
+    script = [Reply(drop=True), Reply(body=completion("back"))]
+    with FakeOpenAI(script) as server:
+        assert _client(server, []).chat(MESSAGES, max_tokens=5).text == "back"
+        assert len(server.requests) == 2
+
+
+def test_dropped_connections_exhaust_into_connection_error() -> None:
+    with FakeOpenAI([Reply(drop=True)] * 3) as server:
+        with pytest.raises(LLMConnectionError):
+            _client(server, [], max_retries=2).chat(MESSAGES, max_tokens=5)
+        assert len(server.requests) == 3
+
+
+def test_unreachable_endpoint_is_connection_error() -> None:
+    with FakeOpenAI([]) as server:
+        url = server.base_url
+    settings = Settings(base_url=url, api_key="sk-test-dummy", timeout=2.0, max_retries=1)
+    with pytest.raises(LLMConnectionError):
+        LLMClient(settings, sleep=lambda _: None).chat(MESSAGES, max_tokens=5)
+
+
+def test_usage_accumulates_on_the_client() -> None:
+    script = [
+        Reply(body=completion("a", prompt_tokens=3, completion_tokens=1)),
+        Reply(body=completion("b", prompt_tokens=4, completion_tokens=2)),
+    ]
+    with FakeOpenAI(script) as server:
+        client = _client(server, [])
+        client.chat(MESSAGES, max_tokens=5)
+        client.chat(MESSAGES, max_tokens=5)
+    assert (client.usage.calls, client.usage.prompt_tokens, client.usage.completion_tokens) == (
+        2,
+        7,
+        3,
+    )
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Retry-After": "12"}, 12.0),
+        ({"retry-after-ms": "250"}, 0.25),
+        ({"retry-after-ms": "x", "Retry-After": "2"}, 2.0),
+        ({}, None),
+        ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),
+        ({"Retry-After": "soon"}, None),
+    ],
+)
+def test_parse_retry_after(headers: dict[str, str], expected: float | None) -> None:
+    assert parse_retry_after(headers) == expected

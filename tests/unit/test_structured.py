@@ -1,0 +1,139 @@
+"""Structured output: schema, validation, re-ask with the error, mode fallback."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+import pytest
+from pydantic import BaseModel, Field
+
+from newsqa import OutputValidationError
+from newsqa.llm.structured import generate, strict_schema
+from newsqa.tasks.grounding import SentenceIds, restrict_ids
+from tests.conftest import fake_client
+from tests.support.fake_openai import FakeOpenAI, Reply, completion
+
+
+class Inner(BaseModel):
+    name: str = Field(max_length=20)
+
+
+class Out(BaseModel):
+    label: Literal["yes", "no"]
+    items: list[Inner] = Field(max_length=3)
+    sentences: SentenceIds(0, 2)  # type: ignore[valid-type]
+
+
+GOOD = {"label": "yes", "items": [{"name": "a"}], "sentences": [2]}
+CONTEXT = {"sentence_ids": frozenset({1, 2, 3})}
+MESSAGES = [{"role": "system", "content": "sys"}, {"role": "user", "content": "task"}]
+
+
+def test_strict_schema_inlines_refs_and_closes_objects() -> None:
+    schema = strict_schema(Out)
+    assert "$defs" not in json.dumps(schema)
+    assert schema["additionalProperties"] is False
+    assert schema["required"] == ["label", "items", "sentences"]
+    item = schema["properties"]["items"]["items"]
+    assert item["additionalProperties"] is False and item["required"] == ["name"]
+    assert schema["properties"]["items"]["maxItems"] == 3
+
+
+def test_restrict_ids_puts_an_enum_on_sentence_arrays() -> None:
+    schema = restrict_ids([3, 1, 2])(strict_schema(Out))
+    assert schema["properties"]["sentences"]["items"] == {"type": "integer", "enum": [1, 2, 3]}
+    assert "x-sentence-ids" not in json.dumps(schema)
+
+
+def test_valid_output_first_try_uses_json_schema() -> None:
+    with FakeOpenAI([Reply.json(GOOD)]) as server:
+        result = generate(fake_client(server), MESSAGES, Out, max_tokens=50, context=CONTEXT)
+        sent = server.requests[0]
+    assert result.value.sentences == [2] and result.attempts == 1
+    assert sent["response_format"]["type"] == "json_schema"
+    assert sent["response_format"]["json_schema"]["strict"] is True
+    assert sent["max_tokens"] == 50
+
+
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [
+        ('{"label": "yes", "items": [{"name": "a"}], "sente', "not valid JSON"),  # truncated
+        (json.dumps({**GOOD, "label": "maybe"}), "label"),  # violates the schema
+        (json.dumps({**GOOD, "sentences": [9]}), "do not exist"),  # invented sentence id
+        (json.dumps({**GOOD, "sentences": [1, 1]}), "repeated"),
+        ("Sure! Here is the JSON you asked for.", "not valid JSON"),  # garbage
+    ],
+)
+def test_invalid_output_is_reasked_with_the_error(bad: str, why: str) -> None:
+    messages = [dict(m) for m in MESSAGES]
+    before = json.dumps(messages)
+    with FakeOpenAI([Reply.text(bad), Reply.json(GOOD)]) as server:
+        result = generate(fake_client(server), messages, Out, max_tokens=50, context=CONTEXT)
+        reask = server.requests[1]["messages"]
+    assert result.value.label == "yes" and result.attempts == 2
+    assert result.usage.calls == 2
+    assert reask[:2] == MESSAGES
+    assert reask[2] == {"role": "assistant", "content": bad}
+    assert why in reask[3]["content"]
+    assert json.dumps(messages) == before  # the caller's messages are untouched
+
+
+def test_reask_budget_is_bounded_and_error_keeps_every_raw_output() -> None:
+    bad = [json.dumps({**GOOD, "sentences": [i]}) for i in (7, 8, 9, 10)]
+    with FakeOpenAI([Reply.text(b) for b in bad]) as server:
+        client = fake_client(server, max_reasks=2)
+        with pytest.raises(OutputValidationError) as info:
+            generate(client, MESSAGES, Out, max_tokens=50, context=CONTEXT)
+        assert len(server.requests) == 3
+    error = info.value
+    assert [a.raw for a in error.attempts] == bad[:3]
+    assert all("do not exist" in a.error for a in error.attempts)
+    assert error.raw_output == bad[2]
+    assert error.usage.calls == 3 and error.usage.prompt_tokens == 150
+
+
+def test_cut_off_output_says_so_in_the_reask() -> None:
+    cut = Reply(body=completion('{"label": "yes", "items": [', finish_reason="length"))
+    with FakeOpenAI([cut, Reply.json(GOOD)]) as server:
+        generate(fake_client(server), MESSAGES, Out, max_tokens=50, context=CONTEXT)
+        assert "cut off at 50 tokens" in server.requests[1]["messages"][-1]["content"]
+
+
+def test_fenced_json_is_accepted() -> None:
+    with FakeOpenAI([Reply.text("```json\n" + json.dumps(GOOD) + "\n```")]) as server:
+        result = generate(fake_client(server), MESSAGES, Out, max_tokens=50, context=CONTEXT)
+    assert result.value.items[0].name == "a"
+
+
+def _rejected(kind: str) -> Reply:
+    body: dict[str, Any] = {"error": {"message": f"response_format type {kind} not supported"}}
+    return Reply(status=400, body=body)
+
+
+def test_falls_back_from_json_schema_to_json_mode_to_prompt() -> None:
+    script = [
+        _rejected("json_schema"),
+        _rejected("json_object"),
+        Reply.json(GOOD),
+        Reply.json(GOOD),
+    ]
+    with FakeOpenAI(script) as server:
+        client = fake_client(server)
+        generate(client, MESSAGES, Out, max_tokens=50, context=CONTEXT)
+        generate(client, MESSAGES, Out, max_tokens=50, context=CONTEXT)
+        formats = [r.get("response_format", {}).get("type") for r in server.requests]
+        last_prompt = server.requests[-1]["messages"][-1]["content"]
+    assert formats == ["json_schema", "json_object", None, None]  # the mode is remembered
+    assert client.structured_mode == "prompt"
+    assert "JSON schema" in last_prompt and '"label"' in last_prompt
+
+
+def test_other_400s_are_not_taken_for_format_rejections() -> None:
+    reply = Reply(status=400, body={"error": {"message": "context length exceeded"}})
+    with FakeOpenAI([reply]) as server:
+        client = fake_client(server)
+        with pytest.raises(Exception, match="context length"):
+            generate(client, MESSAGES, Out, max_tokens=50, context=CONTEXT)
+    assert client.structured_mode == "json_schema"
