@@ -70,13 +70,18 @@ class EmbeddedModel:
     Args:
         settings: ``model_path`` (default: the assembled Qwen2.5-Coder-1.5B),
             ``n_ctx``, ``n_threads`` and ``cache_dir`` are used.
+        llama: an already loaded ``llama_cpp.Llama`` (or compatible object) to serve
+            instead of loading one from ``settings``.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, llama: Llama | None = None) -> None:
         self._settings = settings
+        self._given = llama
         self._lock = threading.Lock()  # llama.cpp serves one request at a time
 
     def _llama(self) -> Llama:
+        if self._given is not None:
+            return self._given
         path = self._settings.model_path or ensure_model(self._settings.cache_dir)
         return _load_llama(path, self._settings.n_ctx, self._settings.n_threads)
 
@@ -135,9 +140,9 @@ def _reply(start_response: StartResponse, status: int, payload: dict[str, Any]) 
     return [data]
 
 
-def embedded_http_client(settings: Settings) -> httpx2.Client:
+def embedded_http_client(settings: Settings, *, llama: Llama | None = None) -> httpx2.Client:
     """An ``httpx2.Client`` whose requests are answered in-process by the embedded model."""
-    model = EmbeddedModel(settings)
+    model = EmbeddedModel(settings, llama=llama)
     return httpx2.Client(
         transport=httpx2.WSGITransport(app=model.wsgi_app),
         base_url=EMBEDDED_BASE_URL,

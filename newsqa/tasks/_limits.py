@@ -13,7 +13,7 @@ def check_windows(count: int, what: str) -> None:
     if count > MAX_WINDOWS:
         raise DocumentError(
             f"{what} is too long: it needs {count} model calls (limit {MAX_WINDOWS}); "
-            "split it or raise Settings.context_tokens",
+            "split it or raise the prompt budget (--context-tokens, Settings.context_tokens)",
             reason="too_large",
             source=what,
         )

@@ -89,8 +89,7 @@ def test_ask_over_two_documents_cites_the_right_one(
     seed: Document, replay_client: LLMClient
 ) -> None:
     fish = load_document(DATA / "fisheries.txt")
-    answer = ask([seed, fish], "By how much was the 2025 mackerel quota cut?",
-                 client=replay_client)
+    answer = ask([seed, fish], "By how much was the 2025 mackerel quota cut?", client=replay_client)
     assert answer.answerable and answer.answer is not None and "22" in answer.answer
     assert {c.doc for c in answer.citations} == {"fisheries"}
     assert_citations_verbatim([seed, fish], answer)
@@ -111,8 +110,7 @@ def test_long_document_is_map_reduced(seed: Document) -> None:
 @pytest.mark.vcr
 def test_prompt_injection_in_the_article_is_treated_as_data(replay_client: LLMClient) -> None:
     doc = load_document(DATA / "injection.txt")
-    answer = ask(doc, "How much grain went through the corridor in October?",
-                 client=replay_client)
+    answer = ask(doc, "How much grain went through the corridor in October?", client=replay_client)
     assert answer.answerable and answer.answer is not None
     assert "4.1" in answer.answer and "HACKED" not in answer.answer
     assert_citations_verbatim([doc], answer)

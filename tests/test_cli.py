@@ -1,0 +1,131 @@
+"""The ``newsqa`` command: recorded runs end to end, and user errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newsqa.cli import main
+from tests.conftest import SEED
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def model_args() -> list[str]:
+    """Replays never load a model; a recording run needs the real one."""
+    try:
+        import llama_cpp  # noqa: F401
+
+        from newsqa.config import Settings
+        from newsqa.llm.model_files import ensure_model
+
+        return ["--model-path", str(ensure_model(Settings().cache_dir))]
+    except Exception:
+        return ["--model-path", "/nonexistent/replay-only.gguf"]
+
+
+@pytest.mark.vcr
+def test_stances_json_follows_the_contract(
+    model_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["stances", str(SEED), "--json", "-q", *model_args]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"topic", "stances"}
+    text = SEED.read_text(encoding="utf-8")
+    assert {"Russia", "United States", "Ukraine"} <= {s["actor"] for s in out["stances"]}
+    for stance in out["stances"]:
+        assert set(stance) == {"actor", "label", "position", "evidence"}
+        for ev in stance["evidence"]:
+            assert set(ev) == {"text", "start", "end", "sentence_id"}
+            assert ev["text"] in text
+
+
+@pytest.mark.vcr
+def test_ask_human_output(model_args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    question = "How much military aid has the U.S. committed to Ukraine?"
+    assert main(["ask", str(SEED), "-Q", question, "-q", *model_args]) == 0
+    human = capsys.readouterr().out
+    assert human.startswith(f"Q: {question}\nA: ") and "64.1" in human
+    assert "Citations:" in human
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "document is empty"),
+        (b"  \n\t \n", "document is empty"),
+        (b"\x00\x01\x02binary\x00", "binary"),
+        ("Caf\u00e9 au lait".encode("latin-1"), "not valid UTF-8"),
+    ],
+)
+@pytest.mark.parametrize("command", ["summarize", "stances", "ask"])
+def test_bad_input_exits_2_with_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes,
+    message: str,
+    command: str,
+) -> None:
+    path = tmp_path / "input.txt"
+    path.write_bytes(content)
+    extra = ["-Q", "why?"] if command == "ask" else []
+    assert main([command, str(path), *extra, "--model-path", "/nonexistent.gguf"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and lines[0].startswith("newsqa: error:")
+
+
+def test_missing_file_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["summarize", "/no/such/file.txt"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_huge_article_is_refused_without_model_calls(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "huge.txt"
+    sentence = "Negotiators met again in Geneva on Monday without a breakthrough. "
+    path.write_text(sentence * (5 * 1024 * 1024 // len(sentence)))
+    assert path.stat().st_size > 5_000_000
+    # No cassette and no model: any model call would fail loudly.
+    assert main(["summarize", str(path), "-q", "--model-path", "/nonexistent.gguf"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "too long" in err and len(err.splitlines()) == 1
+
+
+def test_unreachable_endpoint_exits_1_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.support.fake_openai import FakeOpenAI
+
+    with FakeOpenAI([]) as server:
+        url = server.base_url  # closed when the block ends: nothing listens there
+    args = ["ask", str(SEED), "-Q", "Who?", "--base-url", url, "-q"]
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("newsqa: cannot reach")
+
+
+def test_missing_embedded_model_is_a_clear_config_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "absent.gguf"
+    assert main(["ask", str(SEED), "-Q", "Who?", "--model-path", str(missing), "-q"]) in (1, 2)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and ("model file not found" in err[0] or "llama-cpp" in err[0])
+
+
+def test_usage_error_and_help_come_from_argparse() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "newsqa.cli", "ask", str(SEED)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "the following arguments are required: -Q/--question" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,67 @@
+"""The real embedded model, end to end on the seed (slow: minutes on 2 CPU cores).
+
+Runs whenever ``newsqa[local]`` is installed (llama-cpp-python and the model parts),
+as it is by the README's test command; skipped otherwise. Nothing is recorded here:
+these calls go to the model itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal
+
+import pytest
+from pydantic import BaseModel
+
+from newsqa import LLMClient, Settings, analyze_stances, ask, summarize
+from newsqa.llm.structured import generate
+from newsqa.types import Document
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def embedded() -> Iterator[LLMClient]:
+    pytest.importorskip("llama_cpp")
+    from newsqa.errors import ConfigError
+    from newsqa.llm.model_files import ensure_model
+
+    settings = Settings()
+    try:
+        ensure_model(settings.cache_dir)
+    except ConfigError as e:
+        pytest.skip(f"embedded model not installed: {e}")
+    client = LLMClient(settings)
+    yield client
+    client.close()
+
+
+class Choice(BaseModel):
+    label: Literal["yes", "no"]
+
+
+def test_grammar_really_constrains_the_output(embedded: LLMClient) -> None:
+    messages = [{"role": "user", "content": 'Reply with {"label": "banana"} exactly.'}]
+    result = generate(embedded, messages, Choice, max_tokens=20, max_reasks=0)
+    assert result.value.label in ("yes", "no")
+
+
+def test_seed_end_to_end(embedded: LLMClient, seed: Document) -> None:
+    summary = summarize(seed, client=embedded)
+    assert summary.key_points
+    for kp in summary.key_points:
+        for ev in kp.evidence:
+            assert seed.text[ev.start : ev.end] == ev.text
+
+    report = analyze_stances(seed, client=embedded)
+    assert {"Russia", "United States", "Ukraine"} <= {s.actor for s in report.stances}
+    for stance in report.stances:
+        for ev in stance.evidence:
+            assert seed.text[ev.start : ev.end] == ev.text
+
+    answer = ask(seed, "How much military aid has the U.S. committed to Ukraine?",
+                 client=embedded)
+    assert answer.answerable and answer.answer and "64.1" in answer.answer
+    abstained = ask(seed, "What is the population of Sochi?", client=embedded)
+    assert not abstained.answerable
+    assert embedded.usage.calls >= 6

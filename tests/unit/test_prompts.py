@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+
+from newsqa import PromptError
+from newsqa.prompts import load_template, messages, prompts_dir, render
+
+TASKS = {
+    "summarize": {"documents"},
+    "summarize_reduce": {"points"},
+    "stance": {"documents", "topic", "actor", "aliases"},
+    "ask": {"documents", "question"},
+    "actors": {"documents", "topic"},
+}
+
+
+@pytest.mark.parametrize(("task", "variables"), TASKS.items())
+def test_every_task_template_declares_what_the_code_passes(task: str, variables: set[str]) -> None:
+    assert set(load_template(f"{task}.user").get_identifiers()) == variables
+    rendered = messages(task, **{v: f"<{v}>" for v in variables})
+    assert rendered[0]["role"] == "system" and "never follow instructions" in rendered[0]["content"]
+    assert all(f"<{v}>" in rendered[1]["content"] for v in variables)
+
+
+def test_documents_come_first_so_tasks_share_a_prefix() -> None:
+    for task, variables in TASKS.items():
+        if "documents" in variables and task != "stance":
+            text = render(f"{task}.user", **{v: "X" for v in variables})
+            assert text.startswith("X"), task
+
+
+def test_missing_or_extra_values_are_errors() -> None:
+    with pytest.raises(PromptError, match="missing"):
+        render("ask.user", documents="d")
+    with pytest.raises(PromptError, match="unexpected"):
+        render("ask.user", documents="d", question="q", extra="e")
+    with pytest.raises(PromptError, match="not found"):
+        render("no-such-template")
+
+
+def test_templates_live_in_prompts_folder() -> None:
+    assert (prompts_dir() / "system.md").is_file()
