@@ -21,7 +21,7 @@ from newsqa.config import Settings
 from newsqa.documents import load_document, load_documents
 from newsqa.errors import ConfigError, DocumentError, LLMError, NewsQAError, OutputValidationError
 from newsqa.llm.client import LLMClient
-from newsqa.llm.model_files import MODEL_SIZE, ensure_model
+from newsqa.llm.model_files import MODEL_SIZE, ensure_model, model_ready
 from newsqa.types import Answer, Evidence, StanceReport, Summary
 
 __all__ = ["main"]
@@ -69,7 +69,7 @@ def _client(args: argparse.Namespace) -> LLMClient:
         model_path=args.model_path,
         context_tokens=args.context_tokens,
     )
-    if settings.embedded and settings.model_path is None:
+    if settings.embedded and settings.model_path is None and not model_ready(settings.cache_dir):
         with tqdm(
             total=MODEL_SIZE,
             unit="B",

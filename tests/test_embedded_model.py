@@ -59,8 +59,7 @@ def test_seed_end_to_end(embedded: LLMClient, seed: Document) -> None:
         for ev in stance.evidence:
             assert seed.text[ev.start : ev.end] == ev.text
 
-    answer = ask(seed, "How much military aid has the U.S. committed to Ukraine?",
-                 client=embedded)
+    answer = ask(seed, "How much military aid has the U.S. committed to Ukraine?", client=embedded)
     assert answer.answerable and answer.answer and "64.1" in answer.answer
     abstained = ask(seed, "What is the population of Sochi?", client=embedded)
     assert not abstained.answerable

@@ -12,6 +12,7 @@ into a grammar, so constrained output always parses.
 
 from __future__ import annotations
 
+import atexit
 import json
 import threading
 import time
@@ -37,6 +38,15 @@ _LOADED: dict[tuple[str, int, int | None], Llama] = {}
 _LOAD_LOCK = threading.Lock()
 
 
+def _close_all() -> None:
+    """Free loaded models before interpreter shutdown (llama-cpp-python's own
+    finalizer fails noisily once its module globals are gone)."""
+    with _LOAD_LOCK:
+        while _LOADED:
+            _, llama = _LOADED.popitem()
+            llama.close()
+
+
 def _load_llama(path: Path, n_ctx: int, n_threads: int | None) -> Llama:
     """Load a GGUF once per process and keep it (weights are the costly part)."""
     key = (str(path), n_ctx, n_threads)
@@ -51,6 +61,8 @@ def _load_llama(path: Path, n_ctx: int, n_threads: int | None) -> Llama:
                 ) from e
             if not path.is_file():
                 raise ConfigError(f"model file not found: {path}")
+            if not _LOADED:
+                atexit.register(_close_all)
             _LOADED[key] = Llama(
                 model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False
             )

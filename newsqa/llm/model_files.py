@@ -24,6 +24,7 @@ __all__ = [
     "PARTS",
     "assemble",
     "ensure_model",
+    "model_ready",
 ]
 
 PARTS = 22
@@ -118,6 +119,11 @@ def assemble(
         tmp.unlink(missing_ok=True)
     _write_stamp(target, sha256)
     return target
+
+
+def model_ready(cache_dir: Path) -> bool:
+    """True when the default model is already assembled and stamped in ``cache_dir``."""
+    return _stamp_ok(cache_dir / MODEL_FILENAME, MODEL_SHA256, MODEL_SIZE)
 
 
 def ensure_model(cache_dir: Path, *, progress: Callable[[int, int], None] | None = None) -> Path:

@@ -38,14 +38,27 @@ def _ask_passage(client: LLMClient, passage: Passage, question: str) -> tuple[An
     return result.value, result.usage
 
 
-def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> bool:
-    """Keep an answer only if it is marked answerable, cites sentences, its words (all
-    numbers, most content words) come from the cited sentences, and those sentences
-    share most of the question's content words."""
-    if not (draft.answerable and draft.sentences and draft.answer and draft.answer.strip()):
-        return False
-    cited = [c.text for c in passage.citations(draft.sentences)]
-    return supported_by(draft.answer, cited) and about(question, cited)
+def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> list[int] | None:
+    """The sentence numbers that ground the draft's answer, or ``None`` to abstain.
+
+    An answer counts only if it is marked answerable, its words (all numbers, most
+    content words) occur in the cited sentences, and those sentences hold most of the
+    question's content words. When the model's citation misses (a small model often
+    cites a neighbouring sentence), the single sentence of the passage that meets both
+    tests best is cited instead; if none does, the answer is dropped.
+    """
+    answer = (draft.answer or "").strip()
+    if not (draft.answerable and answer):
+        return None
+    if draft.sentences:
+        cited = [c.text for c in passage.citations(draft.sentences)]
+        if supported_by(answer, cited) and about(question, cited):
+            return list(draft.sentences)
+    for unit in passage.units:
+        text = [unit.sentence.text]
+        if supported_by(answer, text, min_share=0.75) and about(question, text):
+            return [unit.number]
+    return None
 
 
 def ask(docs: Sequence[Document], question: str, *, client: LLMClient) -> Answer:
@@ -80,8 +93,7 @@ def ask(docs: Sequence[Document], question: str, *, client: LLMClient) -> Answer
         for window in windows:
             draft, spent = _ask_passage(client, window, question)
             usage += spent
-            if _grounded(draft, window, question):
-                cited.update(draft.sentences)
+            cited.update(_grounded(draft, window, question) or ())
         if not cited:
             return Answer(
                 question=question, answer=None, answerable=False, citations=[], usage=usage
@@ -89,12 +101,13 @@ def ask(docs: Sequence[Document], question: str, *, client: LLMClient) -> Answer
         passage = passage.subset(cited)
     draft, spent = _ask_passage(client, passage, question)
     usage += spent
-    if not _grounded(draft, passage, question):
+    grounds = _grounded(draft, passage, question)
+    if grounds is None:
         return Answer(question=question, answer=None, answerable=False, citations=[], usage=usage)
     return Answer(
         question=question,
         answer=(draft.answer or "").strip(),
         answerable=True,
-        citations=passage.citations(draft.sentences),
+        citations=passage.citations(grounds),
         usage=usage,
     )

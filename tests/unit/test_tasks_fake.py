@@ -103,6 +103,14 @@ def test_ask_abstains_without_grounded_answer(seed: Document, reply: dict[str, o
     assert not answer.answerable and answer.answer is None and answer.citations == []
 
 
+def test_ask_repairs_a_citation_that_misses_the_answer(seed: Document) -> None:
+    reply = {"sentences": [10], "answerable": True, "answer": "Dmitry Peskov"}
+    with FakeOpenAI([Reply.json(reply)]) as server:
+        answer = ask(seed, "Who is the Kremlin spokesperson?", client=fake_client(server))
+    assert answer.answerable and answer.answer == "Dmitry Peskov"
+    assert [c.text for c in answer.citations] == [seed.sentence(8).text]
+
+
 def test_ask_over_several_documents_numbers_them_apart() -> None:
     a = document_from_text("Kyiv rejected the plan. It wants guarantees.", id="a")
     b = document_from_text("Moscow welcomed talks. The Kremlin set terms.", id="b")
