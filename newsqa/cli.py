@@ -8,6 +8,7 @@ the model endpoint exit 1 with one line; neither shows a traceback.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import textwrap
@@ -18,10 +19,11 @@ from tqdm import tqdm
 
 from newsqa import api
 from newsqa.config import Settings
-from newsqa.documents import load_document, load_documents
+from newsqa.documents import iter_inputs, load_document, load_documents
 from newsqa.errors import ConfigError, DocumentError, LLMError, NewsQAError, OutputValidationError
 from newsqa.llm.client import LLMClient
 from newsqa.llm.model_files import MODEL_SIZE, ensure_model, model_ready
+from newsqa.tasks.batch import run_batch
 from newsqa.types import Answer, Evidence, StanceReport, Summary
 
 __all__ = ["main"]
@@ -56,6 +58,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("path", help="text file of the article")
     p.add_argument("--topic", default=api.DEFAULT_TOPIC, help="default: %(default)s")
     p.add_argument("--max-actors", type=int, default=5, help="default: %(default)s")
+    p = sub.add_parser("batch", parents=[common], help="run a task over many documents")
+    p.add_argument("input", help="folder of .txt/.md files, or a .jsonl of records")
+    p.add_argument("-o", "--output", required=True, help="JSONL file to append results to")
+    p.add_argument("--task", choices=["summarize", "stances", "ask"], required=True)
+    p.add_argument("-Q", "--question", help="the question, for --task ask")
+    p.add_argument("--topic", default=api.DEFAULT_TOPIC, help="for --task stances")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="documents in flight at once (remote endpoints; default 1)",
+    )
     p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
     p.add_argument("paths", nargs="+", help="text files, folders or .jsonl files")
     p.add_argument("-Q", "--question", required=True, help="the question")
@@ -141,6 +155,52 @@ def format_answer(result: Answer) -> str:
     return "\n".join(lines)
 
 
+def _count_inputs(path: Path) -> int | None:
+    if path.is_dir():
+        return sum(1 for p in path.iterdir() if p.suffix.lower() in (".txt", ".md", ".text"))
+    if path.is_file():
+        with path.open("rb") as fh:
+            return sum(1 for line in fh if line.strip())
+    return None
+
+
+def _batch(args: argparse.Namespace) -> str:
+    if args.task == "ask" and not args.question:
+        raise ValueError("--task ask needs --question")
+    source = Path(args.input)
+    inputs = iter_inputs(source)
+    first = next(inputs, None)  # surfaces a missing or empty input before any work
+    client = _client(args)
+    out = Path(args.output)
+    with tqdm(
+        total=_count_inputs(source),
+        unit="doc",
+        disable=args.quiet,
+        file=sys.stderr,
+        desc=f"{args.task}",
+    ) as bar:
+
+        def advance(_id: str, _ok: bool) -> None:
+            bar.update(1)
+
+        report = run_batch(
+            itertools.chain([first] if first is not None else [], inputs),
+            args.task,
+            out,
+            client=client,
+            question=args.question,
+            topic=args.topic,
+            concurrency=args.concurrency,
+            on_done=advance,
+        )
+        bar.update(report.skipped)
+    u = report.usage
+    return (
+        f"{out}: {report.done} done, {report.failed} failed, {report.skipped} already done; "
+        f"{u.calls} model calls, {u.prompt_tokens} tokens in, {u.completion_tokens} out"
+    )
+
+
 def _run(args: argparse.Namespace) -> str:
     if args.command == "summarize":
         doc = load_document(args.path)
@@ -154,6 +214,8 @@ def _run(args: argparse.Namespace) -> str:
         _status(args, f"finding stances on {args.topic!r} in {doc.id} with {client.model}…")
         report = api.analyze_stances(doc, args.topic, client=client, max_actors=args.max_actors)
         return report.to_json(indent=2) if args.json else format_stances(report)
+    if args.command == "batch":
+        return _batch(args)
     if args.command == "report":
         doc = load_document(args.path)
         client = _client(args)

@@ -129,3 +129,43 @@ def test_usage_error_and_help_come_from_argparse() -> None:
     assert result.returncode == 2
     assert "the following arguments are required: -Q/--question" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_batch_command_appends_results_and_resumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.fake_openai import FakeOpenAI, Reply
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Kyiv said no.")
+    (folder / "b.txt").write_text("Moscow said yes.")
+    out = tmp_path / "out.jsonl"
+    reply = Reply.json({"sentences": [1], "answer": "no"})
+    with FakeOpenAI([reply, reply]) as server:
+        args = [
+            "batch",
+            str(folder),
+            "-o",
+            str(out),
+            "--task",
+            "ask",
+            "-Q",
+            "What was said?",
+            "--base-url",
+            server.base_url,
+            "-q",
+        ]
+        assert main(args) == 0
+        assert "2 done, 0 failed" in capsys.readouterr().out
+        assert main(args) == 0  # second run: nothing left to do, no model call
+        assert "0 done, 0 failed, 2 already done; 0 model calls" in capsys.readouterr().out
+        assert len(server.requests) == 2
+    assert len(out.read_text().splitlines()) == 2
+
+
+def test_batch_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["batch", str(tmp_path / "nope"), "-o", "x.jsonl", "--task", "summarize"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert main(["batch", str(tmp_path), "-o", "x.jsonl", "--task", "ask"]) == 2
+    assert "needs --question" in capsys.readouterr().err

@@ -64,3 +64,14 @@ def test_seed_end_to_end(embedded: LLMClient, seed: Document) -> None:
     abstained = ask(seed, "What is the population of Sochi?", client=embedded)
     assert not abstained.answerable
     assert embedded.usage.calls >= 6
+
+
+def test_quickstart_example_runs(embedded: LLMClient, capsys: pytest.CaptureFixture[str]) -> None:
+    import runpy
+
+    from tests.conftest import ROOT
+
+    namespace = runpy.run_path(str(ROOT / "examples" / "quickstart.py"))
+    answer = namespace["main"]()
+    assert answer.answerable and "64.1" in (answer.answer or "")
+    assert "64.1" in capsys.readouterr().out

@@ -1,13 +1,20 @@
 """Documents layer: loading, sentence segmentation and chunking (no LLM here)."""
 
 from newsqa.documents.chunking import chunk_document, count_tokens
-from newsqa.documents.load import document_from_text, iter_jsonl, load_document, load_documents
+from newsqa.documents.load import (
+    document_from_text,
+    iter_inputs,
+    iter_jsonl,
+    load_document,
+    load_documents,
+)
 from newsqa.documents.sentences import split_sentences
 
 __all__ = [
     "chunk_document",
     "count_tokens",
     "document_from_text",
+    "iter_inputs",
     "iter_jsonl",
     "load_document",
     "load_documents",

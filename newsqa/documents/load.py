@@ -20,6 +20,7 @@ from newsqa.types import Document
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "document_from_text",
+    "iter_inputs",
     "iter_jsonl",
     "load_document",
     "load_documents",
@@ -175,6 +176,44 @@ def _record_document(raw: bytes, where: str, max_bytes: int) -> Iterator[Documen
         title=record.get("title"),
         source=record.get("source") or where,
     )
+
+
+def iter_inputs(
+    path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Iterator[Document | DocumentError]:
+    """Yield each document of a folder of text files or a ``.jsonl`` file, or the
+    :class:`DocumentError` of an input that cannot be loaded, without stopping.
+
+    Used by batch runs, where one bad file or record must not lose the others.
+
+    Raises:
+        DocumentError: ``path`` itself is missing or holds no inputs.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in TEXT_SUFFIXES)
+        if not files:
+            raise DocumentError(
+                f"{path}: no .txt or .md files", reason="not_found", source=str(path)
+            )
+        for file in files:
+            try:
+                yield load_document(file, max_bytes=max_bytes)
+            except DocumentError as e:
+                yield e
+        return
+    if path.suffix.lower() != ".jsonl":
+        raise DocumentError(
+            f"{path}: expected a folder or a .jsonl file", reason="format", source=str(path)
+        )
+    if not path.is_file():
+        raise DocumentError(f"{path}: no such file", reason="not_found", source=str(path))
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                yield from _record_document(raw, f"{path}:{lineno}", max_bytes)
+            except DocumentError as e:
+                yield e
 
 
 def load_document(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:

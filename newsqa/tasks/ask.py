@@ -19,11 +19,14 @@ MAX_TOKENS = 200
 
 
 class AnswerDraft(BaseModel):
-    """An answer as the model writes it: evidence first, then the verdict."""
+    """An answer as the model writes it: evidence first, then the answer (null to abstain).
+
+    There is no separate "answerable" flag: it cost tokens on every question and did
+    not stop the model from answering from its own knowledge; abstention rests on the
+    grounding checks of :func:`_grounded` instead."""
 
     sentences: SentenceIds(0, 4)  # type: ignore[valid-type]
-    answerable: bool = Field(description="True only if the cited sentences state the answer.")
-    answer: str | None = Field(max_length=300, description="Short answer, or null.")
+    answer: str | None = Field(max_length=200, description="Answer in a few words, or null.")
 
 
 def _ask_passage(client: LLMClient, passage: Passage, question: str) -> tuple[AnswerDraft, Usage]:
@@ -41,14 +44,14 @@ def _ask_passage(client: LLMClient, passage: Passage, question: str) -> tuple[An
 def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> list[int] | None:
     """The sentence numbers that ground the draft's answer, or ``None`` to abstain.
 
-    An answer counts only if it is marked answerable, its words (all numbers, most
+    An answer counts only if it is not null, its words (all numbers, most
     content words) occur in the cited sentences, and those sentences hold most of the
     question's content words. When the model's citation misses (a small model often
     cites a neighbouring sentence), the single sentence of the passage that meets both
     tests best is cited instead; if none does, the answer is dropped.
     """
     answer = (draft.answer or "").strip()
-    if not (draft.answerable and answer):
+    if not answer:
         return None
     if draft.sentences:
         cited = [c.text for c in passage.citations(draft.sentences)]
@@ -64,7 +67,7 @@ def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> list[int] 
 def ask(docs: Sequence[Document], question: str, *, client: LLMClient) -> Answer:
     """Answer ``question`` from ``docs`` only, citing verbatim sentences.
 
-    The answer is kept only when the model marks it answerable, cites at least one
+    The answer is kept only when the model gives one (not null), cites at least one
     sentence, the answer's numbers and most of its words occur in the cited
     sentences (:func:`~newsqa.tasks.grounding.supported_by`) and those sentences hold
     most of the question's content words (:func:`~newsqa.tasks.grounding.about`);

@@ -24,7 +24,7 @@ def test_every_task_template_declares_what_the_code_passes(task: str, variables:
 
 def test_documents_come_first_so_tasks_share_a_prefix() -> None:
     for task, variables in TASKS.items():
-        if "documents" in variables and task != "stance":
+        if "documents" in variables and task != "stance":  # stance shows selected sentences
             text = render(f"{task}.user", **{v: "X" for v in variables})
             assert text.startswith("X"), task
 

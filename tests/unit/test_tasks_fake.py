@@ -80,7 +80,7 @@ def test_stances_fall_back_to_model_named_actors() -> None:
 
 
 def test_ask_answers_with_citations(seed: Document) -> None:
-    reply = {"sentences": [14], "answerable": True, "answer": "Over 64.1 billion dollars"}
+    reply = {"sentences": [14], "answer": "Over 64.1 billion dollars"}
     with FakeOpenAI([Reply.json(reply)]) as server:
         answer = ask(seed, "How much aid?", client=fake_client(server))
         assert "Question: How much aid?" in _user(server.requests[0])
@@ -92,9 +92,9 @@ def test_ask_answers_with_citations(seed: Document) -> None:
 @pytest.mark.parametrize(
     "reply",
     [
-        {"sentences": [], "answerable": True, "answer": "Invented"},  # no evidence: abstain
-        {"sentences": [3], "answerable": False, "answer": None},
-        {"sentences": [3], "answerable": True, "answer": "  "},
+        {"sentences": [], "answer": "Invented"},  # no evidence: abstain
+        {"sentences": [3], "answer": None},
+        {"sentences": [3], "answer": "  "},
     ],
 )
 def test_ask_abstains_without_grounded_answer(seed: Document, reply: dict[str, object]) -> None:
@@ -104,7 +104,7 @@ def test_ask_abstains_without_grounded_answer(seed: Document, reply: dict[str, o
 
 
 def test_ask_repairs_a_citation_that_misses_the_answer(seed: Document) -> None:
-    reply = {"sentences": [10], "answerable": True, "answer": "Dmitry Peskov"}
+    reply = {"sentences": [10], "answer": "Dmitry Peskov"}
     with FakeOpenAI([Reply.json(reply)]) as server:
         answer = ask(seed, "Who is the Kremlin spokesperson?", client=fake_client(server))
     assert answer.answerable and answer.answer == "Dmitry Peskov"
@@ -114,7 +114,7 @@ def test_ask_repairs_a_citation_that_misses_the_answer(seed: Document) -> None:
 def test_ask_over_several_documents_numbers_them_apart() -> None:
     a = document_from_text("Kyiv rejected the plan. It wants guarantees.", id="a")
     b = document_from_text("Moscow welcomed talks. The Kremlin set terms.", id="b")
-    reply = {"sentences": [4], "answerable": True, "answer": "The Kremlin set terms."}
+    reply = {"sentences": [4], "answer": "The Kremlin set terms."}
     with FakeOpenAI([Reply.json(reply)]) as server:
         answer = ask([a, b], "Who set terms?", client=fake_client(server))
         prompt = _user(server.requests[0])
@@ -159,10 +159,10 @@ def test_long_ask_reads_windows_then_asks_the_cited_sentences(seed: Document) ->
     script = []
     for part in parts:
         if 14 in part.numbers:
-            script.append(Reply.json({"sentences": [14], "answerable": True, "answer": "64.1"}))
+            script.append(Reply.json({"sentences": [14], "answer": "64.1"}))
         else:
-            script.append(Reply.json({"sentences": [], "answerable": False, "answer": None}))
-    script.append(Reply.json({"sentences": [14], "answerable": True, "answer": "$64.1 billion"}))
+            script.append(Reply.json({"sentences": [], "answer": None}))
+    script.append(Reply.json({"sentences": [14], "answer": "$64.1 billion"}))
     with FakeOpenAI(script) as server:
         answer = ask(seed, "How much aid?", client=fake_client(server, context_tokens=250))
         final_prompt = _user(server.requests[-1])
