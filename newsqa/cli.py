@@ -21,6 +21,7 @@ from newsqa import api
 from newsqa.config import Settings
 from newsqa.documents import iter_inputs, load_document, load_documents
 from newsqa.errors import ConfigError, DocumentError, LLMError, NewsQAError, OutputValidationError
+from newsqa.llm.cache import ResponseCache
 from newsqa.llm.client import LLMClient
 from newsqa.llm.model_files import MODEL_SIZE, ensure_model, model_ready
 from newsqa.tasks.batch import run_batch
@@ -42,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
         "--context-tokens", type=int, help="prompt budget before map-reduce (default 3000)"
     )
     common.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    common.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="do not reuse or store responses (cache: NEWSQA_CACHE_DIR)",
+    )
 
     parser = argparse.ArgumentParser(
         prog="newsqa",
@@ -98,7 +104,8 @@ def _client(args: argparse.Namespace) -> LLMClient:
                 bar.update(done - bar.n)
 
             ensure_model(settings.cache_dir, progress=advance)
-    return LLMClient(settings)
+    cache = None if args.no_cache else ResponseCache(settings.cache_dir / "responses.sqlite")
+    return LLMClient(settings, cache=cache)
 
 
 def _status(args: argparse.Namespace, message: str) -> None:

@@ -31,11 +31,13 @@ FILTERED_HEADERS = [
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never pick up a real endpoint or key from the developer's shell."""
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never pick up a real endpoint or key from the developer's shell, and the
+    CLI's response cache lives in the test's own folder."""
     for name in list(os.environ):
-        if name.startswith(("OPENAI_", "NEWSQA_")) and name != "NEWSQA_RECORD_BASE_URL":
+        if name.startswith(("OPENAI_", "NEWSQA_")) and not name.startswith("NEWSQA_RECORD_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("NEWSQA_CACHE_DIR", str(tmp_path / "newsqa-cache"))
 
 
 def _json_body(r1: Any, r2: Any) -> None:

@@ -169,3 +169,29 @@ def test_batch_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture
     assert capsys.readouterr().err.count("\n") == 1
     assert main(["batch", str(tmp_path), "-o", "x.jsonl", "--task", "ask"]) == 2
     assert "needs --question" in capsys.readouterr().err
+
+
+def test_cli_reuses_cached_responses_unless_told_not_to(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.support.fake_openai import FakeOpenAI, Reply
+
+    reply = Reply.json({"sentences": [14], "answer": "64.1 billion dollars"})
+    with FakeOpenAI([reply, reply]) as server:
+        args = [
+            "ask",
+            str(SEED),
+            "-Q",
+            "How much military aid?",
+            "--base-url",
+            server.base_url,
+            "-q",
+            "--json",
+        ]
+        outputs = []
+        for extra in ([], [], ["--no-cache"]):
+            assert main([*args, *extra]) == 0
+            outputs.append(json.loads(capsys.readouterr().out))
+        assert len(server.requests) == 2  # the second run came from the cache
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert outputs[1]["answer"] == "64.1 billion dollars"

@@ -24,6 +24,7 @@ from newsqa.errors import (
     ProviderError,
     RateLimitError,
 )
+from newsqa.llm.cache import ResponseCache, cache_key
 from newsqa.llm.retry import TooLongRetryAfter, parse_retry_after, retrying
 from newsqa.types import Usage
 
@@ -82,6 +83,8 @@ class LLMClient:
         http_client: a ready ``httpx2.Client`` (tests, proxies); by default the
             embedded model's in-process transport or the SDK's own client.
         sleep: how to wait between retries (tests pass a no-op).
+        cache: a response cache; a request seen before is answered from it with no
+            model call (its usage counts zero calls and zero tokens).
 
     Attributes:
         usage: running token usage of every call made by this client.
@@ -95,8 +98,10 @@ class LLMClient:
         *,
         http_client: httpx2.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        cache: ResponseCache | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
+        self.cache = cache
         if http_client is None and self.settings.embedded:
             from newsqa.llm.local import embedded_http_client
 
@@ -139,6 +144,11 @@ class LLMClient:
         }
         if response_format is not None:
             kwargs["response_format"] = response_format
+        key = cache_key(str(self._sdk.base_url), kwargs) if self.cache is not None else None
+        if self.cache is not None and key:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return Completion(text=hit[0], usage=Usage(), finish_reason=hit[1])
         policy = retrying(
             max_retries=self.settings.max_retries,
             is_transient=_is_transient,
@@ -160,11 +170,12 @@ class LLMClient:
             completion_tokens=reported.completion_tokens if reported else 0,
         )
         self.usage = self.usage + usage
-        return Completion(
-            text=choice.message.content or "",
-            usage=usage,
-            finish_reason=choice.finish_reason,
-        )
+        text = choice.message.content or ""
+        if self.cache is not None and key:
+            self.cache.put(
+                key, text, choice.finish_reason, usage.prompt_tokens, usage.completion_tokens
+            )
+        return Completion(text=text, usage=usage, finish_reason=choice.finish_reason)
 
     def close(self) -> None:
         """Close the underlying HTTP client."""

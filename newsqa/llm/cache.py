@@ -1,0 +1,86 @@
+"""On-disk response cache (SQLite, WAL): a repeated request costs no model call.
+
+The key is a SHA-256 of everything that shapes the answer: endpoint, model,
+messages, response format (schema included), token cap and temperature. The API key
+is never part of the key nor stored. Safe across threads and processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ResponseCache", "cache_key"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY,
+    text TEXT NOT NULL,
+    finish_reason TEXT,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    created REAL NOT NULL
+)
+"""
+
+
+def cache_key(base_url: str, request: dict[str, Any]) -> str:
+    """Stable key of one chat request sent to ``base_url``."""
+    payload = json.dumps({"base_url": base_url, **request}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class ResponseCache:
+    """A SQLite file of completed responses.
+
+    Args:
+        path: the database file (created with its folder).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        self._db.execute(_SCHEMA)
+
+    def get(self, key: str) -> tuple[str, str | None, int, int] | None:
+        """The cached ``(text, finish_reason, prompt_tokens, completion_tokens)``."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT text, finish_reason, prompt_tokens, completion_tokens "
+                "FROM responses WHERE key = ?",
+                (key,),
+            ).fetchone()
+        return None if row is None else (row[0], row[1], int(row[2]), int(row[3]))
+
+    def put(
+        self,
+        key: str,
+        text: str,
+        finish_reason: str | None,
+        prompt_tokens: int,
+        completion_tokens: int,
+    ) -> None:
+        """Store one response (the last writer wins)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)",
+                (key, text, finish_reason, prompt_tokens, completion_tokens, time.time()),
+            )
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()

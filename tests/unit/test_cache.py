@@ -1,0 +1,67 @@
+"""The response cache: a repeated request costs no model call; keys see every input."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from newsqa import ProviderError
+from newsqa.llm.cache import ResponseCache, cache_key
+from tests.conftest import fake_client
+from tests.support.fake_openai import FakeOpenAI, Reply, completion
+
+MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+def test_second_identical_call_is_served_from_disk(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    with FakeOpenAI([Reply(body=completion("once", prompt_tokens=9))]) as server:
+        first = fake_client(server)
+        first.cache = ResponseCache(path)
+        assert first.chat(MESSAGES, max_tokens=5).text == "once"
+        second = fake_client(server)
+        second.cache = ResponseCache(path)  # a new process would open the same file
+        hit = second.chat(MESSAGES, max_tokens=5)
+        assert len(server.requests) == 1
+    assert hit.text == "once" and hit.usage.calls == 0 and second.usage.calls == 0
+
+
+def test_any_change_to_the_request_misses(tmp_path: Path) -> None:
+    base = {"model": "m", "messages": MESSAGES, "max_tokens": 5, "temperature": 0.0}
+    key = cache_key("http://a/v1", base)
+    assert key == cache_key("http://a/v1", dict(reversed(list(base.items()))))
+    assert key != cache_key("http://b/v1", base)
+    assert key != cache_key("http://a/v1", {**base, "temperature": 0.5})
+    assert key != cache_key("http://a/v1", {**base, "model": "other"})
+    assert key != cache_key("http://a/v1", {**base, "messages": [{"role": "user", "content": "x"}]})
+
+
+def test_errors_are_not_cached(tmp_path: Path) -> None:
+    script = [Reply(status=400, body={"error": {"message": "bad"}}), Reply(body=completion("ok"))]
+    with FakeOpenAI(script) as server:
+        client = fake_client(server)
+        client.cache = ResponseCache(tmp_path / "c.sqlite")
+        with pytest.raises(ProviderError):
+            client.chat(MESSAGES, max_tokens=5)
+        assert client.chat(MESSAGES, max_tokens=5).text == "ok"
+        assert len(server.requests) == 2
+    assert len(client.cache) == 1
+
+
+def test_concurrent_writers_are_safe(tmp_path: Path) -> None:
+    caches = [ResponseCache(tmp_path / "c.sqlite") for _ in range(4)]
+
+    def write(n: int) -> None:
+        for i in range(50):
+            caches[n].put(f"{n}-{i}", "x", "stop", 1, 1)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(caches[0]) == 200
+    for c in caches:
+        c.close()
