@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field
 
 from newsqa.llm.client import LLMClient
@@ -11,7 +13,7 @@ from newsqa.tasks._limits import check_windows
 from newsqa.tasks.grounding import Passage, SentenceIds, restrict_ids
 from newsqa.types import Document, KeyPoint, Summary, Usage
 
-__all__ = ["summarize"]
+__all__ = ["complete_sentences", "summarize"]
 
 MAX_TOKENS = 450
 
@@ -37,6 +39,20 @@ class ReduceDraft(BaseModel):
     headline: str = Field(max_length=120)
     summary: str = Field(max_length=600)
     key_points: SentenceIds(1, 5)  # type: ignore[valid-type]
+
+
+_END = re.compile(r"""[.!?]["'”’)]*$""")
+_LAST_END = re.compile(r"""[.!?]["'”’)]*(?=\s)""")
+
+
+def complete_sentences(text: str) -> str:
+    """Drop a trailing fragment (a small model sometimes closes the JSON string at a
+    quotation mark it meant to copy, cutting its last sentence short)."""
+    text = text.strip()
+    if not text or _END.search(text):
+        return text
+    ends = list(_LAST_END.finditer(text))
+    return text[: ends[-1].end()] if ends else text
 
 
 def _summarize_passage(client: LLMClient, passage: Passage) -> tuple[SummaryDraft, Usage]:
@@ -68,7 +84,7 @@ def summarize(doc: Document, *, client: LLMClient) -> Summary:
         draft, usage = _summarize_passage(client, passage)
         return Summary(
             headline=draft.headline,
-            summary=draft.summary,
+            summary=complete_sentences(draft.summary),
             key_points=[
                 KeyPoint(text=kp.point, evidence=passage.evidence(kp.sentences))
                 for kp in draft.key_points
@@ -98,7 +114,7 @@ def summarize(doc: Document, *, client: LLMClient) -> Summary:
     )
     return Summary(
         headline=reduce.value.headline,
-        summary=reduce.value.summary,
+        summary=complete_sentences(reduce.value.summary),
         key_points=[points[i - 1] for i in reduce.value.key_points],
         usage=usage + reduce.usage,
     )

@@ -187,3 +187,18 @@ def test_document_text_cannot_close_the_delimiter() -> None:
         prompt = _user(server.requests[0])
     assert prompt.count("</document>") == 1
     assert "‹/document›" in prompt
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("One. Two is cut as", "One."),
+        ("One. Two.", "One. Two."),
+        ("He said “yes.”", "He said “yes.”"),
+        ("no end at all", "no end at all"),
+    ],
+)
+def test_summary_drops_a_trailing_fragment(text: str, expected: str) -> None:
+    from newsqa.tasks.summarize import complete_sentences
+
+    assert complete_sentences(text) == expected
