@@ -130,6 +130,11 @@ class Summary(_Result):
     summary: str
     key_points: list[KeyPoint]
 
+    def _repr_html_(self) -> str:
+        from newsqa.notebook import summary_html  # presentation only, imported on use
+
+        return summary_html(self)
+
 
 class Stance(BaseModel):
     """One actor's position on a topic, with evidence."""
@@ -145,6 +150,25 @@ class StanceReport(_Result):
 
     topic: str
     stances: list[Stance]
+
+    def records(self) -> list[dict[str, Any]]:
+        """One flat dict per stance (pandas-friendly: ``pd.DataFrame(report.records())``)."""
+        return [
+            {
+                "topic": self.topic,
+                "actor": s.actor,
+                "label": s.label,
+                "position": s.position,
+                "evidence": " | ".join(e.text for e in s.evidence),
+                "sentence_ids": [e.sentence_id for e in s.evidence],
+            }
+            for s in self.stances
+        ]
+
+    def _repr_html_(self) -> str:
+        from newsqa.notebook import stances_html  # presentation only, imported on use
+
+        return stances_html(self)
 
 
 class Citation(BaseModel):
@@ -165,3 +189,8 @@ class Answer(_Result):
     answer: str | None
     answerable: bool
     citations: list[Citation]
+
+    def _repr_html_(self) -> str:
+        from newsqa.notebook import answer_html  # presentation only, imported on use
+
+        return answer_html(self)
