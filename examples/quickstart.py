@@ -15,8 +15,9 @@ SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_c21f091162a05fc4.
 def main() -> newsqa.Answer:
     doc = newsqa.load_document(SEED)
     client = newsqa.connect()  # embedded model unless an endpoint is configured
-    answer = newsqa.ask(doc, "How much military aid has the U.S. committed to Ukraine?",
-                        client=client)
+    answer = newsqa.ask(
+        doc, "How much military aid has the U.S. committed to Ukraine?", client=client
+    )
     print(answer.answer)
     for citation in answer.citations:
         # every citation is the exact source text at its offsets

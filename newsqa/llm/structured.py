@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -40,9 +41,12 @@ class Structured(Generic[M]):
     attempts: int
 
 
+@lru_cache(maxsize=128)
 def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
     """JSON schema of ``model`` in OpenAI strict form: refs inlined, every property
-    required, no additional properties, titles and defaults dropped."""
+    required, no additional properties, titles and defaults dropped.
+
+    Cached per model class: treat the returned dict as read-only."""
     schema = model.model_json_schema()
     defs = schema.pop("$defs", {})
 

@@ -81,6 +81,9 @@ class FakeOpenAI:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real endpoints do
+            disable_nagle_algorithm = True
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
@@ -138,3 +141,25 @@ class FakeOpenAI:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)
+
+
+def _serve_main() -> None:
+    """``python -m tests.support.fake_openai --delay S --count N``: serve N copies of a
+    fixed JSON answer in a separate process (benchmarks), print the base URL, and stop
+    after N requests or when stdin closes."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--content", default='{"sentences": [1], "answer": "no"}')
+    args = parser.parse_args()
+    script = [Reply.text(args.content, delay=args.delay)] * args.count
+    with FakeOpenAI(script, max_requests=args.count) as server:
+        print(server.base_url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    _serve_main()

@@ -1,0 +1,155 @@
+"""Batch throughput, per-call overhead and the response cache, against loopback servers.
+
+1. 200 documents, ``ask`` at concurrency 16, server latency 200 ms: achieved calls/s as a
+   fraction of the ideal 16 / 0.2 s = 80 calls/s.
+2. Per-call overhead: newsqa's ``ask`` (prompt, schema, validation, grounding) and its bare
+   ``LLMClient.chat`` vs a raw ``openai`` SDK call, zero-latency server (ratios).
+3. The same batch again with the response cache: model calls made.
+
+Usage: python benchmarks/batch_throughput.py [--docs 200] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import openai
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from newsqa import Settings, document_from_text  # noqa: E402
+from newsqa.llm.cache import ResponseCache  # noqa: E402
+from newsqa.llm.client import LLMClient  # noqa: E402
+from newsqa.tasks.ask import ask  # noqa: E402
+from newsqa.tasks.batch import run_batch  # noqa: E402
+from tests.support.fake_openai import FakeOpenAI, Reply  # noqa: E402
+
+ANSWER = {"sentences": [1], "answer": "no"}
+QUESTION = "What did Kyiv say?"
+
+
+def _docs(n: int) -> list:  # type: ignore[type-arg]
+    return [
+        document_from_text(f"Kyiv said no to plan {i}. Talks go on.", id=f"d{i:04d}")
+        for i in range(n)
+    ]
+
+
+def _client(url: str, cache: ResponseCache | None = None) -> LLMClient:
+    return LLMClient(
+        Settings(base_url=url, api_key="sk-bench", model="bench", max_retries=0), cache=cache
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--docs", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--calls", type=int, default=300)
+    args = parser.parse_args()
+    docs = _docs(args.docs)
+    results: dict[str, object] = {}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.jsonl"
+        cache = ResponseCache(Path(tmp) / "cache.sqlite")
+        # the server runs in its own process, as a real endpoint would
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.support.fake_openai",
+                "--delay",
+                str(args.latency),
+                "--count",
+                str(args.docs),
+            ],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert server.stdout is not None
+            url = server.stdout.readline().strip()
+            client = _client(url, cache)
+            t = time.perf_counter()
+            report = run_batch(
+                docs, "ask", out, client=client, question=QUESTION, concurrency=args.concurrency
+            )
+            wall = time.perf_counter() - t
+            first_requests = client.usage.calls
+            out.unlink()  # the same batch again from scratch: every answer is cached
+            second = _client(url, cache)
+            again = run_batch(
+                docs, "ask", out, client=second, question=QUESTION, concurrency=args.concurrency
+            )
+            second_requests = second.usage.calls
+        finally:
+            server.communicate(input="", timeout=30)
+        ideal = args.concurrency / args.latency
+        results["batch_docs_done"] = report.done
+        results["batch_wall_s"] = round(wall, 2)
+        results["calls_per_s"] = round(first_requests / wall, 1)
+        results["ideal_calls_per_s"] = ideal
+        results["fraction_of_ideal"] = round(first_requests / wall / ideal, 3)
+        results["second_run_docs_done"] = again.done
+        results["second_run_model_calls"] = second_requests
+
+    n = args.calls
+    with FakeOpenAI([Reply.json(ANSWER)] * (3 * n + 10), max_requests=3 * n + 20) as server:
+        raw = openai.OpenAI(base_url=server.base_url, api_key="sk-bench", max_retries=0)
+        client = _client(server.base_url)
+        messages = [{"role": "user", "content": "x"}]
+
+        def raw_call() -> None:
+            raw.chat.completions.create(
+                model="bench",
+                messages=messages,  # type: ignore[arg-type]
+                max_tokens=50,
+            )
+
+        def chat_call() -> None:
+            client.chat(messages, max_tokens=50)
+
+        counter = iter(range(10**9))
+
+        def ask_call() -> None:
+            ask([docs[next(counter) % len(docs)]], QUESTION, client=client)
+
+        def per_call(fn: object, rounds: int = 5) -> float:
+            times = []
+            for _ in range(rounds):
+                t = time.perf_counter()
+                for _ in range(n // rounds):
+                    fn()  # type: ignore[operator]
+                times.append((time.perf_counter() - t) / (n // rounds))
+            return sorted(times)[len(times) // 2]  # median of rounds
+
+        for fn in (raw_call, chat_call, ask_call):  # warm up connections and imports
+            fn()
+        raw_s = per_call(raw_call)
+        chat_s = per_call(chat_call)
+        ask_s = per_call(ask_call)
+    results["raw_sdk_ms_per_call"] = round(raw_s * 1000, 2)
+    results["newsqa_chat_ms_per_call"] = round(chat_s * 1000, 2)
+    results["newsqa_ask_ms_per_call"] = round(ask_s * 1000, 2)
+    results["chat_overhead_ratio"] = round(chat_s / raw_s, 3)
+    results["ask_overhead_ratio"] = round(ask_s / raw_s, 3)
+    for key, value in results.items():
+        print(f"{key:28} {value}")
+    out_dir = ROOT / "benchmarks" / "results"
+    out_dir.mkdir(exist_ok=True)
+    (out_dir / "batch_throughput.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
