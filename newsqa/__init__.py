@@ -11,7 +11,7 @@ Quick start::
         print(stance.actor, stance.label, stance.evidence[0].text)
 """
 
-from newsqa.api import DEFAULT_TOPIC, analyze_stances, ask, connect, summarize
+from newsqa.api import DEFAULT_TOPIC, analyze_stances, ask, connect, stance_timeline, summarize
 from newsqa.config import Settings
 from newsqa.documents import (
     chunk_document,
@@ -44,7 +44,9 @@ from newsqa.types import (
     KeyPoint,
     Sentence,
     Stance,
+    StanceChange,
     StanceReport,
+    StanceTimeline,
     Summary,
     Usage,
 )
@@ -74,7 +76,9 @@ __all__ = [
     "Sentence",
     "Settings",
     "Stance",
+    "StanceChange",
     "StanceReport",
+    "StanceTimeline",
     "Summary",
     "Usage",
     "__version__",
@@ -88,5 +92,6 @@ __all__ = [
     "load_document",
     "load_documents",
     "split_sentences",
+    "stance_timeline",
     "summarize",
 ]

@@ -9,9 +9,17 @@ from newsqa.llm.client import LLMClient
 from newsqa.tasks import ask as _ask
 from newsqa.tasks import stances as _stances
 from newsqa.tasks import summarize as _summarize
-from newsqa.types import Answer, Document, StanceReport, Summary
+from newsqa.tasks import timeline as _timeline
+from newsqa.types import Answer, Document, StanceReport, StanceTimeline, Summary
 
-__all__ = ["DEFAULT_TOPIC", "analyze_stances", "ask", "connect", "summarize"]
+__all__ = [
+    "DEFAULT_TOPIC",
+    "analyze_stances",
+    "ask",
+    "connect",
+    "stance_timeline",
+    "summarize",
+]
 
 DEFAULT_TOPIC = _stances.DEFAULT_TOPIC
 
@@ -42,6 +50,17 @@ def analyze_stances(
     return _stances.analyze_stances(
         doc, topic, client=client or connect(), max_actors=max_actors, actors=actors
     )
+
+
+def stance_timeline(
+    docs: Sequence[Document],
+    topic: str = DEFAULT_TOPIC,
+    *,
+    client: LLMClient | None = None,
+    max_actors: int = 5,
+) -> StanceTimeline:
+    """Each actor's stance across dated documents, label changes flagged."""
+    return _timeline.stance_timeline(docs, topic, client=client or connect(), max_actors=max_actors)
 
 
 def ask(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -202,10 +203,14 @@ def _batch(args: argparse.Namespace) -> str:
         )
         bar.update(report.skipped)
     u = report.usage
-    return (
+    line = (
         f"{out}: {report.done} done, {report.failed} failed, {report.skipped} already done; "
         f"{u.calls} model calls, {u.prompt_tokens} tokens in, {u.completion_tokens} out"
     )
+    price_in, price_out = os.environ.get("NEWSQA_PRICE_IN"), os.environ.get("NEWSQA_PRICE_OUT")
+    if price_in and price_out:
+        line += f"; estimated cost {u.cost(float(price_in), float(price_out)):.4f}"
+    return line
 
 
 def _run(args: argparse.Namespace) -> str:

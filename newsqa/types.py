@@ -20,8 +20,10 @@ __all__ = [
     "KeyPoint",
     "Sentence",
     "Stance",
+    "StanceChange",
     "StanceLabel",
     "StanceReport",
+    "StanceTimeline",
     "Summary",
     "Usage",
 ]
@@ -44,6 +46,12 @@ class Usage(BaseModel):
     def total_tokens(self) -> int:
         """Input plus output tokens."""
         return self.prompt_tokens + self.completion_tokens
+
+    def cost(self, input_per_million: float, output_per_million: float) -> float:
+        """Estimated cost for prices per million input and output tokens."""
+        return (
+            self.prompt_tokens * input_per_million + self.completion_tokens * output_per_million
+        ) / 1_000_000
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -194,3 +202,29 @@ class Answer(_Result):
         from newsqa.notebook import answer_html  # presentation only, imported on use
 
         return answer_html(self)
+
+
+class StanceChange(BaseModel):
+    """One dated point of an actor's stance in a timeline."""
+
+    date: dt.date | None = Field(description="Date of the document (None if undated).")
+    doc: str = Field(description="Id of the document.")
+    label: StanceLabel
+    position: str
+    evidence: list[Evidence]
+    changed: bool = Field(description="The label differs from the actor's previous point.")
+
+
+class StanceTimeline(_Result):
+    """How each actor's stance on ``topic`` evolves across dated documents."""
+
+    topic: str
+    actors: dict[str, list[StanceChange]]
+
+    def changes(self) -> dict[str, list[StanceChange]]:
+        """Only the points where an actor's label changed."""
+        return {
+            a: [p for p in pts if p.changed]
+            for a, pts in self.actors.items()
+            if any(p.changed for p in pts)
+        }

@@ -132,8 +132,10 @@ def test_usage_error_and_help_come_from_argparse() -> None:
 
 
 def test_batch_command_appends_results_and_resumes(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("NEWSQA_PRICE_IN", "1000000")  # 1 per token: easy to check
+    monkeypatch.setenv("NEWSQA_PRICE_OUT", "0")
     from tests.support.fake_openai import FakeOpenAI, Reply
 
     folder = tmp_path / "in"
@@ -157,7 +159,9 @@ def test_batch_command_appends_results_and_resumes(
             "-q",
         ]
         assert main(args) == 0
-        assert "2 done, 0 failed" in capsys.readouterr().out
+        summary = capsys.readouterr().out
+        assert "2 done, 0 failed" in summary
+        assert "100 tokens in" in summary and "estimated cost 100.0000" in summary
         assert main(args) == 0  # second run: nothing left to do, no model call
         assert "0 done, 0 failed, 2 already done; 0 model calls" in capsys.readouterr().out
         assert len(server.requests) == 2

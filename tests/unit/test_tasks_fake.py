@@ -202,3 +202,31 @@ def test_summary_drops_a_trailing_fragment(text: str, expected: str) -> None:
     from newsqa.tasks.summarize import complete_sentences
 
     assert complete_sentences(text) == expected
+
+
+def test_stance_timeline_orders_by_date_and_flags_changes() -> None:
+    from newsqa import stance_timeline
+
+    late = document_from_text("Kyiv rejected the talks.", id="late", date="2024-03-01")
+    early = document_from_text("Kyiv welcomed the talks.", id="early", date="2024-01-01")
+    undated = document_from_text("Kyiv rejected the talks again.", id="undated")
+    script = [
+        Reply.json({"sentences": [1], "label": "supports", "position": "Welcomes talks."}),
+        Reply.json({"sentences": [1], "label": "opposes", "position": "Rejects talks."}),
+        Reply.json({"sentences": [1], "label": "opposes", "position": "Still rejects."}),
+    ]
+    with FakeOpenAI(script) as server:
+        timeline = stance_timeline([late, undated, early], "the talks", client=fake_client(server))
+    points = timeline.actors["Ukraine"]
+    assert [p.doc for p in points] == ["early", "late", "undated"]
+    assert [p.changed for p in points] == [False, True, False]
+    assert [p.doc for p in timeline.changes()["Ukraine"]] == ["late"]
+    assert points[1].evidence[0].text == "Kyiv rejected the talks."
+    assert timeline.usage.calls == 3
+
+
+def test_usage_cost_estimate() -> None:
+    from newsqa import Usage
+
+    usage = Usage(calls=2, prompt_tokens=1_000_000, completion_tokens=500_000)
+    assert usage.cost(0.15, 0.60) == pytest.approx(0.45)
