@@ -13,6 +13,7 @@ Quick start::
 
 from newsqa.api import DEFAULT_TOPIC, analyze_stances, ask, connect, stance_timeline, summarize
 from newsqa.config import Settings
+from newsqa.corpus import Corpus
 from newsqa.documents import (
     chunk_document,
     count_tokens,
@@ -60,6 +61,7 @@ __all__ = [
     "Chunk",
     "Citation",
     "ConfigError",
+    "Corpus",
     "Document",
     "DocumentError",
     "Evidence",

@@ -8,6 +8,7 @@ the model endpoint exit 1 with one line; neither shows a traceback.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import itertools
 import json
 import os
@@ -20,18 +21,26 @@ from tqdm import tqdm
 
 from newsqa import api
 from newsqa.config import Settings
+from newsqa.corpus import Corpus
 from newsqa.documents import iter_inputs, load_document, load_documents
 from newsqa.errors import ConfigError, DocumentError, LLMError, NewsQAError, OutputValidationError
 from newsqa.llm.cache import ResponseCache
 from newsqa.llm.client import LLMClient
 from newsqa.llm.model_files import MODEL_SIZE, ensure_model, model_ready
 from newsqa.tasks.batch import run_batch
-from newsqa.types import Answer, Evidence, StanceReport, Summary
+from newsqa.types import Answer, Document, Evidence, StanceReport, Summary
 
 __all__ = ["main"]
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from e
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -77,9 +86,18 @@ def _parser() -> argparse.ArgumentParser:
         default=1,
         help="documents in flight at once (remote endpoints; default 1)",
     )
-    p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
+    p = sub.add_parser("index", help="add files, folders or .jsonl records to a corpus")
     p.add_argument("paths", nargs="+", help="text files, folders or .jsonl files")
+    p.add_argument("--db", required=True, help="the corpus (SQLite file)")
+    p.add_argument("--prune", action="store_true", help="remove documents not given")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
+    p.add_argument("paths", nargs="*", help="text files, folders or .jsonl files")
     p.add_argument("-Q", "--question", required=True, help="the question")
+    p.add_argument("--db", help="answer from this corpus (built by `newsqa index`)")
+    p.add_argument("--since", type=_date, help="only articles dated on/after YYYY-MM-DD")
+    p.add_argument("--until", type=_date, help="only articles dated on/before YYYY-MM-DD")
+    p.add_argument("--k", type=int, default=6, help="passages to retrieve (default 6)")
     return parser
 
 
@@ -213,6 +231,36 @@ def _batch(args: argparse.Namespace) -> str:
     return line
 
 
+def _index(args: argparse.Namespace) -> str:
+    corpus = Corpus(args.db)
+    docs: list[Document] = []
+    failures = 0
+    for path in args.paths:
+        source = Path(path)
+        if source.is_file() and source.suffix.lower() != ".jsonl":
+            docs.append(load_document(source))
+            continue
+        for item in iter_inputs(source):
+            if isinstance(item, DocumentError):
+                failures += 1
+                print(f"newsqa: skipped: {item}", file=sys.stderr)
+            else:
+                docs.append(item)
+    with tqdm(
+        total=len(docs), unit="doc", disable=args.quiet, file=sys.stderr, desc="indexing"
+    ) as bar:
+
+        def advance(_doc: Document, _outcome: str) -> None:
+            bar.update(1)
+
+        stats = corpus.add(docs, prune=args.prune, on_done=advance)
+    return (
+        f"{args.db}: {stats.added} added, {stats.replaced} replaced, "
+        f"{stats.unchanged} unchanged, {stats.pruned} pruned, {failures} skipped; "
+        f"{len(corpus)} documents"
+    )
+
+
 def _run(args: argparse.Namespace) -> str:
     if args.command == "summarize":
         doc = load_document(args.path)
@@ -238,6 +286,28 @@ def _run(args: argparse.Namespace) -> str:
         if args.json:
             return json.dumps({"summary": summary.to_dict(), "stances": report.to_dict()}, indent=2)
         return format_summary(summary) + "\n\n" + format_stances(report)
+    if args.command == "index":
+        return _index(args)
+    if args.db:
+        if args.paths:
+            raise ValueError("give either documents or --db, not both")
+        corpus = Corpus(args.db, create=False)
+        client = _client(args)
+        _status(args, f"answering from {args.db} with {client.model}…")
+        answer = corpus.ask(
+            args.question, client=client, k=args.k, since=args.since, until=args.until
+        )
+        if args.json:
+            return answer.to_json(indent=2)
+        lines = [format_answer(answer)]
+        for c in answer.citations:
+            doc = corpus.document(c.doc)
+            lines.append(f"  ({c.doc}: {doc.date or 'undated'}, {doc.title or 'untitled'})")
+        return "\n".join(lines)
+    if not args.paths:
+        raise ValueError("give documents to ask, or --db CORPUS")
+    if args.since or args.until:
+        raise ValueError("--since/--until need --db")
     docs = load_documents(Path(p) for p in args.paths)
     client = _client(args)
     _status(args, f"answering from {len(docs)} document(s) with {client.model}…")

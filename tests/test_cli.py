@@ -199,3 +199,35 @@ def test_cli_reuses_cached_responses_unless_told_not_to(
         assert len(server.requests) == 2  # the second run came from the cache
     assert outputs[0] == outputs[1] == outputs[2]
     assert outputs[1]["answer"] == "64.1 billion dollars"
+
+
+def test_index_then_ask_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "news.sqlite"
+    assert main(["index", str(SEED), str(DATA), "--db", str(db), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "3 added" in out and "3 documents" in out
+    assert main(["index", str(SEED), "--db", str(db), "-q"]) == 0
+    assert "1 unchanged" in capsys.readouterr().out
+    assert main(["ask", "-Q", "Who?", "--db", str(tmp_path / "absent.sqlite")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no such corpus" in err[0]
+    assert main(["ask", "-Q", "Who?", "--db", str(db), str(SEED)]) == 2
+    assert "either documents or --db" in capsys.readouterr().err
+    assert main(["ask", "-Q", "Who?", str(SEED), "--until", "2024-01-01"]) == 2
+    assert "need --db" in capsys.readouterr().err
+
+
+@pytest.mark.vcr
+def test_ask_db_cites_article_metadata(
+    tmp_path: Path, model_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "news.sqlite"
+    assert main(["index", str(SEED), str(DATA), "--db", str(db), "-q"]) == 0
+    capsys.readouterr()
+    question = "How much military aid has the U.S. committed to Ukraine?"
+    assert (
+        main(["ask", "-Q", question, "--db", str(db), "--until", "2024-11-08", "-q", *model_args])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "64.1" in out and f"({SEED.stem}: 2024-11-08" in out

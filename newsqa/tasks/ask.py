@@ -13,7 +13,7 @@ from newsqa.tasks._limits import check_windows
 from newsqa.tasks.grounding import Passage, SentenceIds, about, restrict_ids, supported_by
 from newsqa.types import Answer, Document, Usage
 
-__all__ = ["ask"]
+__all__ = ["answer_from", "ask"]
 
 MAX_TOKENS = 200
 
@@ -84,9 +84,19 @@ def ask(docs: Sequence[Document], question: str, *, client: LLMClient) -> Answer
     """
     if not docs:
         raise ValueError("ask needs at least one document")
+    return answer_from(Passage.of(docs), question, client=client)
+
+
+def answer_from(passage: Passage, question: str, *, client: LLMClient) -> Answer:
+    """Answer ``question`` from the sentences of ``passage`` (see :func:`ask`).
+
+    Raises:
+        ValueError: an empty question.
+    """
     if not question.strip():
         raise ValueError("the question is empty")
-    passage = Passage.of(docs)
+    if not passage.units:
+        return Answer(question=question, answer=None, answerable=False, citations=[])
     budget = client.settings.context_tokens
     usage = Usage()
     if passage.tokens() > budget:

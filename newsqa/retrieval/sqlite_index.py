@@ -1,0 +1,292 @@
+"""A persistent corpus on SQLite: documents, sentences with offsets, an FTS5 index.
+
+Passages are windows of up to three sentences (overlapping by one) indexed with FTS5
+and ranked by BM25. The database runs in WAL mode, so readers keep working while
+another process indexes. User queries never reach FTS5 syntax: they are reduced to
+quoted words joined with OR.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsqa.errors import DocumentError
+from newsqa.retrieval.base import Hit
+from newsqa.types import Document, Sentence
+
+__all__ = ["IndexStats", "SQLiteIndex"]
+
+WINDOW = 3
+STRIDE = 2
+_WORD = re.compile(r"\w+", re.UNICODE)
+_STOP = frozenset(
+    """a an the of in on at to for from by with and or not is are was were be been it its this
+    that what which who whom whose when where why how does did do has have had will would can
+    could about into than then there their they he she his her we you i""".split()
+)
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY, title TEXT, date TEXT, source TEXT, hash TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sentences (
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    sid INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    PRIMARY KEY (doc_id, sid)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS passages USING fts5(
+    text, doc_id UNINDEXED, first_sid UNINDEXED, last_sid UNINDEXED,
+    tokenize = 'porter unicode61'
+);
+CREATE INDEX IF NOT EXISTS documents_date ON documents(date);
+"""
+_FORMAT = "newsqa-corpus-1"
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What one :meth:`SQLiteIndex.add` call did."""
+
+    added: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    pruned: int = 0
+
+
+def _hash(doc: Document) -> str:
+    payload = json.dumps([doc.text, doc.title, doc.date and doc.date.isoformat(), doc.source])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 query for free text: its content words, each quoted, joined by OR.
+
+    Quotes, ``AND``/``OR``/``NEAR``, ``*``, ``:`` and parentheses in ``text`` lose
+    their FTS5 meaning. Returns ``None`` when no searchable word is left.
+    """
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+    if not words:
+        words = _WORD.findall(text.lower())
+    unique = list(dict.fromkeys(words))[:32]
+    return " OR ".join(f'"{w}"' for w in unique) if unique else None
+
+
+class SQLiteIndex:
+    """A corpus in one SQLite file.
+
+    Args:
+        path: the database file.
+        create: create it when missing; otherwise a missing file is an error.
+
+    Raises:
+        DocumentError: missing file (``create=False``) or a file that is not a
+            newsqa corpus.
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise DocumentError(
+                f"{self.path}: no such corpus; build it with `newsqa index`",
+                reason="not_found",
+                source=str(self.path),
+            )
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA busy_timeout=30000")
+            self._db.executescript(_SCHEMA)
+            row = self._db.execute("SELECT value FROM meta WHERE key='format'").fetchone()
+            if row is None:
+                self._db.execute("INSERT INTO meta VALUES ('format', ?)", (_FORMAT,))
+            elif row[0] != _FORMAT:
+                raise DocumentError(
+                    f"{self.path}: corpus format {row[0]!r} is not supported",
+                    reason="format",
+                    source=str(self.path),
+                )
+        except sqlite3.DatabaseError as e:
+            raise DocumentError(
+                f"{self.path}: not a newsqa corpus ({e})", reason="format", source=str(self.path)
+            ) from e
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
+    def ids(self) -> set[str]:
+        """Ids of every stored document."""
+        return {r[0] for r in self._db.execute("SELECT id FROM documents")}
+
+    def add(
+        self,
+        docs: Iterable[Document],
+        *,
+        prune: bool = False,
+        on_done: Callable[[Document, str], None] | None = None,
+    ) -> IndexStats:
+        """Store documents: unchanged ones (same hash) are skipped, changed ones replaced.
+
+        Args:
+            docs: the documents.
+            prune: remove stored documents that are not in ``docs``.
+            on_done: called with each document and ``added``/``replaced``/``unchanged``.
+        """
+        added = replaced = unchanged = 0
+        seen: set[str] = set()
+        for doc in docs:
+            seen.add(doc.id)
+            digest = _hash(doc)
+            row = self._db.execute("SELECT hash FROM documents WHERE id = ?", (doc.id,)).fetchone()
+            if row is not None and row[0] == digest:
+                unchanged += 1
+                outcome = "unchanged"
+            else:
+                with self._db:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    if row is not None:
+                        self._delete(doc.id)
+                    self._insert(doc, digest)
+                if row is None:
+                    added += 1
+                    outcome = "added"
+                else:
+                    replaced += 1
+                    outcome = "replaced"
+            if on_done:
+                on_done(doc, outcome)
+        pruned = 0
+        if prune:
+            stale = self.ids() - seen
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                for doc_id in stale:
+                    self._delete(doc_id)
+            pruned = len(stale)
+        return IndexStats(added=added, replaced=replaced, unchanged=unchanged, pruned=pruned)
+
+    def _delete(self, doc_id: str) -> None:
+        self._db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
+        self._db.execute("DELETE FROM sentences WHERE doc_id = ?", (doc_id,))
+        self._db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+
+    def _insert(self, doc: Document, digest: str) -> None:
+        self._db.execute(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                doc.id,
+                doc.title,
+                doc.date.isoformat() if doc.date else None,
+                doc.source,
+                digest,
+                doc.text,
+            ),
+        )
+        self._db.executemany(
+            "INSERT INTO sentences VALUES (?, ?, ?, ?)",
+            [(doc.id, s.id, s.start, s.end) for s in doc.sentences],
+        )
+        sentences = doc.sentences
+        rows = []
+        for i in range(0, max(len(sentences) - WINDOW + STRIDE, 1), STRIDE):
+            window = sentences[i : i + WINDOW]
+            if not window:
+                break
+            text = doc.text[window[0].start : window[-1].end]
+            if doc.title and i == 0:
+                text = f"{doc.title}\n{text}"
+            rows.append((text, doc.id, window[0].id, window[-1].id))
+        self._db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?)", rows)
+
+    def search(
+        self,
+        query: str,
+        k: int = 8,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> list[Hit]:
+        """The ``k`` best passages by BM25 among documents dated within the bounds."""
+        match = fts_query(query)
+        if match is None or k < 1:
+            return []
+        sql = (
+            "SELECT p.doc_id, p.first_sid, p.last_sid, bm25(passages) AS score, d.title, d.date "
+            "FROM passages p JOIN documents d ON d.id = p.doc_id WHERE passages MATCH ?"
+        )
+        params: list[object] = [match]
+        if since is not None:
+            sql += " AND d.date IS NOT NULL AND d.date >= ?"
+            params.append(since.isoformat())
+        if until is not None:
+            sql += " AND d.date IS NOT NULL AND d.date <= ?"
+            params.append(until.isoformat())
+        sql += " ORDER BY score LIMIT ?"
+        params.append(k)
+        hits = []
+        for doc_id, first, last, score, title, date in self._db.execute(sql, params):
+            spans = self._db.execute(
+                'SELECT MIN(start), MAX("end") FROM sentences '
+                "WHERE doc_id = ? AND sid BETWEEN ? AND ?",
+                (doc_id, first, last),
+            ).fetchone()
+            text = self._db.execute(
+                "SELECT substr(text, ?, ?) FROM documents WHERE id = ?",
+                (spans[0] + 1, spans[1] - spans[0], doc_id),
+            ).fetchone()[0]
+            hits.append(
+                Hit(
+                    doc_id=doc_id,
+                    title=title,
+                    date=dt.date.fromisoformat(date) if date else None,
+                    sentence_ids=tuple(range(int(first), int(last) + 1)),
+                    start=int(spans[0]),
+                    end=int(spans[1]),
+                    text=text,
+                    score=-float(score),
+                )
+            )
+        return hits
+
+    def document(self, doc_id: str) -> Document:
+        """The stored document with its sentences.
+
+        Raises:
+            KeyError: no such document.
+        """
+        row = self._db.execute(
+            "SELECT id, title, date, source, text FROM documents WHERE id = ?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            raise KeyError(doc_id)
+        text = row[4]
+        sentences = tuple(
+            Sentence(id=sid, start=start, end=end, text=text[start:end])
+            for sid, start, end in self._db.execute(
+                'SELECT sid, start, "end" FROM sentences WHERE doc_id = ? ORDER BY sid', (doc_id,)
+            )
+        )
+        return Document(
+            id=row[0],
+            title=row[1],
+            date=dt.date.fromisoformat(row[2]) if row[2] else None,
+            source=row[3],
+            text=text,
+            sentences=sentences,
+        )

@@ -1,0 +1,42 @@
+"""Corpus mode end to end: real SQLite retrieval, recorded model answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from newsqa import Corpus, LLMClient, load_document
+from newsqa.types import Document
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+AID = "How much military aid has the U.S. committed to Ukraine?"
+
+
+@pytest.fixture
+def corpus(tmp_path: Path, seed: Document) -> Corpus:
+    corpus = Corpus(tmp_path / "news.sqlite")
+    corpus.add([seed, load_document(DATA / "fisheries.txt"), load_document(DATA / "injection.txt")])
+    return corpus
+
+
+@pytest.mark.vcr
+def test_corpus_answers_from_retrieved_passages(
+    corpus: Corpus, seed: Document, replay_client: LLMClient
+) -> None:
+    answer = corpus.ask(AID, client=replay_client, until=dt.date(2024, 11, 8))
+    assert answer.answerable and answer.answer and "64.1" in answer.answer
+    for c in answer.citations:
+        assert c.doc == seed.id
+        assert seed.text[c.start : c.end] == c.text
+    # one small prompt: only the retrieved passages, not whole documents
+    assert 0 < answer.usage.prompt_tokens < 700
+
+
+@pytest.mark.vcr
+def test_corpus_question_before_the_article_date_abstains(
+    corpus: Corpus, replay_client: LLMClient
+) -> None:
+    answer = corpus.ask(AID, client=replay_client, until=dt.date(2024, 11, 1))
+    assert not answer.answerable and answer.citations == []
