@@ -12,6 +12,7 @@ import datetime as dt
 import itertools
 import json
 import os
+import sqlite3
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -36,6 +37,16 @@ EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from e
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {number}")
+    return number
+
+
 def _date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
@@ -50,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--model", help="model name (else NEWSQA_MODEL)")
     common.add_argument("--model-path", help="GGUF file for the embedded backend")
     common.add_argument(
-        "--context-tokens", type=int, help="prompt budget before map-reduce (default 3000)"
+        "--context-tokens", type=_positive, help="prompt budget before map-reduce (default 3000)"
     )
     common.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     common.add_argument(
@@ -69,11 +80,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stances", parents=[common], help="each actor's stance on a topic")
     p.add_argument("path", help="text file of the article")
     p.add_argument("--topic", default=api.DEFAULT_TOPIC, help="default: %(default)s")
-    p.add_argument("--max-actors", type=int, default=5, help="default: %(default)s")
+    p.add_argument("--max-actors", type=_positive, default=5, help="default: %(default)s")
     p = sub.add_parser("report", parents=[common], help="summary and stances in one run")
     p.add_argument("path", help="text file of the article")
     p.add_argument("--topic", default=api.DEFAULT_TOPIC, help="default: %(default)s")
-    p.add_argument("--max-actors", type=int, default=5, help="default: %(default)s")
+    p.add_argument("--max-actors", type=_positive, default=5, help="default: %(default)s")
     p = sub.add_parser("batch", parents=[common], help="run a task over many documents")
     p.add_argument("input", help="folder of .txt/.md files, or a .jsonl of records")
     p.add_argument("-o", "--output", required=True, help="JSONL file to append results to")
@@ -82,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--topic", default=api.DEFAULT_TOPIC, help="for --task stances")
     p.add_argument(
         "--concurrency",
-        type=int,
+        type=_positive,
         default=1,
         help="documents in flight at once (remote endpoints; default 1)",
     )
@@ -97,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="answer from this corpus (built by `newsqa index`)")
     p.add_argument("--since", type=_date, help="only articles dated on/after YYYY-MM-DD")
     p.add_argument("--until", type=_date, help="only articles dated on/before YYYY-MM-DD")
-    p.add_argument("--k", type=int, default=6, help="passages to retrieve (default 6)")
+    p.add_argument("--k", type=_positive, default=6, help="passages to retrieve (default 6)")
     return parser
 
 
@@ -193,6 +204,7 @@ def _count_inputs(path: Path) -> int | None:
 def _batch(args: argparse.Namespace) -> str:
     if args.task == "ask" and not args.question:
         raise ValueError("--task ask needs --question")
+    prices = _prices()
     source = Path(args.input)
     inputs = iter_inputs(source)
     first = next(inputs, None)  # surfaces a missing or empty input before any work
@@ -225,13 +237,26 @@ def _batch(args: argparse.Namespace) -> str:
         f"{out}: {report.done} done, {report.failed} failed, {report.skipped} already done; "
         f"{u.calls} model calls, {u.prompt_tokens} tokens in, {u.completion_tokens} out"
     )
-    price_in, price_out = os.environ.get("NEWSQA_PRICE_IN"), os.environ.get("NEWSQA_PRICE_OUT")
-    if price_in and price_out:
-        line += f"; estimated cost {u.cost(float(price_in), float(price_out)):.4f}"
+    if prices:
+        line += f"; estimated cost {u.cost(*prices):.4f}"
     return line
 
 
+def _prices() -> tuple[float, float] | None:
+    """Prices per million tokens from NEWSQA_PRICE_IN / NEWSQA_PRICE_OUT, checked early."""
+    price_in, price_out = os.environ.get("NEWSQA_PRICE_IN"), os.environ.get("NEWSQA_PRICE_OUT")
+    if not (price_in and price_out):
+        return None
+    try:
+        return float(price_in), float(price_out)
+    except ValueError as e:
+        raise ValueError(f"NEWSQA_PRICE_IN/NEWSQA_PRICE_OUT must be numbers: {e}") from e
+
+
 def _index(args: argparse.Namespace) -> str:
+    for path in args.paths:
+        if not Path(path).exists():
+            raise DocumentError(f"{path}: no such file or folder", reason="not_found", source=path)
     corpus = Corpus(args.db)
     docs: list[Document] = []
     failures = 0
@@ -246,6 +271,11 @@ def _index(args: argparse.Namespace) -> str:
                 print(f"newsqa: skipped: {item}", file=sys.stderr)
             else:
                 docs.append(item)
+    if failures and args.prune:
+        raise ValueError(
+            f"{failures} input(s) failed to load: not pruning (their documents "
+            "would be removed); fix or remove them first"
+        )
     with tqdm(
         total=len(docs), unit="doc", disable=args.quiet, file=sys.stderr, desc="indexing"
     ) as bar:
@@ -288,6 +318,8 @@ def _run(args: argparse.Namespace) -> str:
         return format_summary(summary) + "\n\n" + format_stances(report)
     if args.command == "index":
         return _index(args)
+    if args.since and args.until and args.since > args.until:
+        raise ValueError("--since is after --until")
     if args.db:
         if args.paths:
             raise ValueError("give either documents or --db, not both")
@@ -320,8 +352,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         output = _run(args)
-    except (DocumentError, ConfigError, ValueError) as e:
-        print(f"newsqa: error: {e}", file=sys.stderr)
+    except (DocumentError, ConfigError, ValueError, OSError, sqlite3.Error) as e:
+        print(
+            f"newsqa: error: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except OutputValidationError as e:
         print(

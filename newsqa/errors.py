@@ -67,7 +67,20 @@ class ConfigError(NewsQAError):
 
 
 class LLMError(NewsQAError):
-    """The model endpoint failed."""
+    """The model endpoint failed.
+
+    Attributes:
+        attempts: structured-output tries made before the failure (raw outputs kept).
+        usage: tokens spent before the failure, when known.
+    """
+
+    attempts: list[Attempt]
+    usage: Usage | None
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.attempts = []
+        self.usage = None
 
 
 class ProviderError(LLMError):
@@ -109,6 +122,8 @@ class OutputValidationError(LLMError):
         attempts: every try, in order, with its raw output and validation error.
         usage: tokens spent on all tries.
     """
+
+    usage: Usage
 
     def __init__(self, message: str, *, attempts: list[Attempt], usage: Usage) -> None:
         super().__init__(message)

@@ -231,3 +231,45 @@ def test_ask_db_cites_article_metadata(
     )
     out = capsys.readouterr().out
     assert "64.1" in out and f"({SEED.stem}: 2024-11-08" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", "-Q", "x", "--db", "x.sqlite", "--k", "0"], "must be at least 1"),
+        (
+            ["batch", "in", "-o", "o.jsonl", "--task", "ask", "--concurrency", "-2"],
+            "must be at least 1",
+        ),
+        (["summarize", "x.txt", "--context-tokens", "abc"], "not a whole number"),
+        (["ask", "-Q", "x", "--db", "x.sqlite", "--since", "2024-13-01"], "not a date"),
+    ],
+)
+def test_bad_numbers_and_dates_are_usage_errors(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_os_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = [
+        "batch",
+        str(DATA),
+        "-o",
+        str(tmp_path),
+        "--task",
+        "summarize",
+        "-q",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+    ]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Is a directory" in err[0]
+    assert main(["ask", str(SEED), "-Q", "x", "--base-url", "http://[::1"]) == 2
+    assert "invalid endpoint" in capsys.readouterr().err
+    assert main(["index", "nope.txt", "--db", str(tmp_path / "n.sqlite")]) == 2
+    assert not (tmp_path / "n.sqlite").exists()

@@ -167,8 +167,10 @@ def _record_document(raw: bytes, where: str, max_bytes: int) -> Iterator[Documen
         raise DocumentError(
             f"{where}: a record needs 'id' and 'text'", reason="format", source=where
         )
-    if not isinstance(record["text"], str):
-        raise DocumentError(f"{where}: 'text' must be a string", reason="format", source=where)
+    for key in ("text", "title", "source", "date"):
+        value = record.get(key)
+        if value is not None and not isinstance(value, str):
+            raise DocumentError(f"{where}: '{key}' must be a string", reason="format", source=where)
     yield document_from_text(
         record["text"],
         id=str(record["id"]),

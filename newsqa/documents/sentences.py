@@ -11,18 +11,23 @@ __all__ = ["split_sentences"]
 # Words that end with a period without ending a sentence.
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st gen col lt sgt capt gov sen rep pres rev hon
-    jan feb mar apr jun jul aug sep sept oct nov dec no vs etc inc ltd corp co
+    jan feb mar apr jun jul aug sep sept oct nov dec vs etc inc ltd corp co
     dept est approx fig al""".split()
 )
-_BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
+_BOUNDARY = re.compile(r"""(?<![.!?…])[.!?…]++["'”’)\]»]*+(?=\s)""")  # possessive: linear
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _INITIALISM = re.compile(r"(?:\b[A-Za-z]\.){2,}$")
-_NEXT_STARTS_SENTENCE = re.compile(r"""\s+["'“‘(\[]*[A-Z0-9]""")
+_NEXT_OPENING = re.compile(r"""\s+["'“‘(\[«]*""")
+_NUMBER_ABBREVIATIONS = frozenset({"no"})  # "No. 5", but "said no. Moscow" ends a sentence
 
 
 def _is_boundary(text: str, punct_start: int, punct_end: int, end: int) -> bool:
     """Decide whether the punctuation at ``text[punct_start:punct_end]`` ends a sentence."""
-    if not _NEXT_STARTS_SENTENCE.match(text, punct_end, end):
+    opening = _NEXT_OPENING.match(text, punct_end, end)
+    if opening is None or opening.end() >= end:
+        return False
+    following = text[opening.end()]
+    if not (following.isupper() or following.isdigit()):
         return False
     if text[punct_start] != ".":
         return True
@@ -33,6 +38,8 @@ def _is_boundary(text: str, punct_start: int, punct_end: int, end: int) -> bool:
     if word is None:
         return True
     token = word.group(1)
+    if token.lower() in _NUMBER_ABBREVIATIONS:
+        return not following.isdigit()
     if token.lower() in _ABBREVIATIONS:
         return False
     return not (len(token) == 1 and token.isupper())  # middle initial: "John F. Kennedy"

@@ -8,6 +8,7 @@ were retried by :mod:`newsqa.llm.retry`.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import openai
 
 from newsqa.config import EMBEDDED_BASE_URL, Settings
 from newsqa.errors import (
+    ConfigError,
     LLMConnectionError,
     LLMError,
     LLMTimeoutError,
@@ -41,6 +43,8 @@ class Completion:
     text: str
     usage: Usage
     finish_reason: str | None
+    cache_key: str | None = None
+    """Key under which :meth:`LLMClient.remember` stores it (``None``: no cache)."""
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -106,14 +110,18 @@ class LLMClient:
             from newsqa.llm.local import embedded_http_client
 
             http_client = embedded_http_client(self.settings)
-        self._sdk = openai.OpenAI(
-            api_key=self.settings.api_key or "not-needed",
-            base_url=EMBEDDED_BASE_URL if self.settings.embedded else self.settings.base_url,
-            timeout=self.settings.timeout,
-            max_retries=0,  # retries are ours, so they never multiply
-            http_client=http_client,
-        )
+        try:
+            self._sdk = openai.OpenAI(
+                api_key=self.settings.api_key or "not-needed",
+                base_url=EMBEDDED_BASE_URL if self.settings.embedded else self.settings.base_url,
+                timeout=self.settings.timeout,
+                max_retries=0,  # retries are ours, so they never multiply
+                http_client=http_client,
+            )
+        except (ValueError, httpx2.InvalidURL) as e:
+            raise ConfigError(f"invalid endpoint {self.settings.base_url!r}: {e}") from e
         self._sleep = sleep
+        self._usage_lock = threading.Lock()
         self.usage = Usage()
         self.structured_mode = "json_schema"
 
@@ -129,8 +137,13 @@ class LLMClient:
         max_tokens: int,
         response_format: dict[str, Any] | None = None,
         temperature: float | None = None,
+        store: bool = True,
     ) -> Completion:
         """Send one chat completion, retrying transient failures.
+
+        With a cache, a request seen before is answered from it; a new reply is
+        stored unless ``store`` is false (then the caller may :meth:`remember` it
+        once it has checked the reply).
 
         Raises:
             RateLimitError, ProviderError, LLMTimeoutError, LLMConnectionError:
@@ -152,7 +165,7 @@ class LLMClient:
         if self.cache is not None and key:
             hit = self.cache.get(key)
             if hit is not None:
-                return Completion(text=hit[0], usage=Usage(), finish_reason=hit[1])
+                return Completion(text=hit[0], usage=Usage(), finish_reason=hit[1], cache_key=key)
         policy = retrying(
             max_retries=self.settings.max_retries,
             is_transient=_is_transient,
@@ -173,13 +186,28 @@ class LLMClient:
             prompt_tokens=reported.prompt_tokens if reported else 0,
             completion_tokens=reported.completion_tokens if reported else 0,
         )
-        self.usage = self.usage + usage
-        text = choice.message.content or ""
-        if self.cache is not None and key:
+        with self._usage_lock:
+            self.usage = self.usage + usage
+        completion = Completion(
+            text=choice.message.content or "",
+            usage=usage,
+            finish_reason=choice.finish_reason,
+            cache_key=key,
+        )
+        if store:
+            self.remember(completion)
+        return completion
+
+    def remember(self, completion: Completion) -> None:
+        """Store a reply in the cache (no-op without a cache)."""
+        if self.cache is not None and completion.cache_key:
             self.cache.put(
-                key, text, choice.finish_reason, usage.prompt_tokens, usage.completion_tokens
+                completion.cache_key,
+                completion.text,
+                completion.finish_reason,
+                completion.usage.prompt_tokens,
+                completion.usage.completion_tokens,
             )
-        return Completion(text=text, usage=usage, finish_reason=choice.finish_reason)
 
     def close(self) -> None:
         """Close the underlying HTTP client."""

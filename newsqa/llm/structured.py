@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from newsqa.errors import Attempt, OutputValidationError, ProviderError
+from newsqa.errors import Attempt, LLMError, OutputValidationError, ProviderError
 from newsqa.llm.client import LLMClient, Message
 from newsqa.types import Usage
 
@@ -156,11 +156,16 @@ def generate(
                 sent,
                 max_tokens=max_tokens,
                 response_format=_response_format(mode, output_type.__name__, schema),
+                store=False,  # cached only once it validates
             )
         except ProviderError as e:
             if _is_format_rejection(e) and mode != MODES[-1]:
                 client.structured_mode = MODES[MODES.index(mode) + 1]
                 continue
+            e.attempts, e.usage = attempts, usage
+            raise
+        except LLMError as e:
+            e.attempts, e.usage = attempts, usage  # keep what earlier tries produced
             raise
         usage = usage + completion.usage
         try:
@@ -189,4 +194,5 @@ def generate(
                 },
             ]
             continue
+        client.remember(completion)
         return Structured(value=value, usage=usage, attempts=len(attempts) + 1)

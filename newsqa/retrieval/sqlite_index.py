@@ -105,6 +105,14 @@ class SQLiteIndex:
             self._db = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
             )
+            if not create:
+                known = self._db.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
+                ).fetchone()
+                if known is None:
+                    raise DocumentError(
+                        f"{self.path}: not a newsqa corpus", reason="format", source=str(self.path)
+                    )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=30000")
@@ -151,6 +159,10 @@ class SQLiteIndex:
         added = replaced = unchanged = 0
         seen: set[str] = set()
         for doc in docs:
+            if doc.id in seen:
+                raise DocumentError(
+                    f"two documents share the id {doc.id!r}", reason="format", source=doc.source
+                )
             seen.add(doc.id)
             digest = _hash(doc)
             row = self._db.execute("SELECT hash FROM documents WHERE id = ?", (doc.id,)).fetchone()

@@ -39,19 +39,35 @@ class BatchReport:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def completed_ids(out: Path, task: str) -> set[str]:
-    """Ids that already have a result for ``task`` in ``out`` (a later error line for
-    the same id does not undo an earlier result)."""
+def _job(task: str, question: str | None, topic: str) -> dict[str, str]:
+    """What identifies a job besides the document: the task and its question or topic."""
+    if task == "ask":
+        return {"task": task, "question": question or ""}
+    if task == "stances":
+        return {"task": task, "topic": topic}
+    return {"task": task}
+
+
+def completed_ids(
+    out: Path, task: str, *, question: str | None = None, topic: str = DEFAULT_TOPIC
+) -> set[str]:
+    """Ids that already have a result for this job (task, and its question or topic)
+    in ``out``; a later error line for the same id does not undo an earlier result."""
     done: set[str] = set()
     if not out.exists():
         return done
-    with out.open(encoding="utf-8") as fh:
+    job = _job(task, question, topic)
+    with out.open(encoding="utf-8", errors="replace") as fh:
         for line in fh:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line cut short by a crash: that document runs again
-            if isinstance(record, dict) and record.get("task") == task and "result" in record:
+            if (
+                isinstance(record, dict)
+                and "result" in record
+                and all(record.get(k) == v for k, v in job.items())
+            ):
                 done.add(str(record.get("id")))
     return done
 
@@ -101,7 +117,8 @@ def run_batch(
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     out.parent.mkdir(parents=True, exist_ok=True)
-    skip = completed_ids(out, task)
+    skip = completed_ids(out, task, question=question, topic=topic)
+    job = _job(task, question, topic)
     report = BatchReport()
     lock = threading.Lock()
 
@@ -121,13 +138,13 @@ def run_batch(
         try:
             result, usage = _run_one(doc, task, client, question, topic)
         except (NewsQAError, ValueError) as e:
-            usage = getattr(e, "usage", Usage())
+            usage = getattr(e, "usage", None) or Usage()
             with lock:
                 report.usage += usage
             write(
                 {
                     "id": doc.id,
-                    "task": task,
+                    **job,
                     "error": str(e),
                     "error_type": type(e).__name__,
                     "usage": usage.model_dump(),
@@ -137,7 +154,7 @@ def run_batch(
             return
         with lock:
             report.usage += usage
-        write({"id": doc.id, "task": task, "result": result, "usage": usage.model_dump()}, ok=True)
+        write({"id": doc.id, **job, "result": result, "usage": usage.model_dump()}, ok=True)
 
     def pending() -> Iterator[Document]:
         for item in docs:
@@ -145,7 +162,7 @@ def run_batch(
                 write(
                     {
                         "id": item.source or "?",
-                        "task": task,
+                        **job,
                         "error": str(item),
                         "error_type": "DocumentError",
                         "usage": Usage().model_dump(),
@@ -157,19 +174,20 @@ def run_batch(
             else:
                 yield item
 
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        running: set[Future[None]] = set()
-        try:
-            for doc in pending():
-                if len(running) >= concurrency:
-                    finished, running = wait(running, return_when=FIRST_COMPLETED)
-                    for f in finished:
-                        f.result()
-                running.add(pool.submit(work, doc))
-            for f in running:
-                f.result()
-        except BaseException:
-            for f in running:
-                f.cancel()
-            raise
+    pool = ThreadPoolExecutor(max_workers=concurrency)
+    running: set[Future[None]] = set()
+    try:
+        for doc in pending():
+            if len(running) >= concurrency:
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    f.result()
+            running.add(pool.submit(work, doc))
+        for f in running:
+            f.result()
+    except BaseException:
+        # Ctrl-C: do not wait for requests in flight; every finished line is on disk.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return report

@@ -152,7 +152,15 @@ class Passage:
 
     @classmethod
     def of(cls, docs: Sequence[Document]) -> Passage:
-        """All sentences; one document keeps its own ids, several are numbered on."""
+        """All sentences; one document keeps its own ids, several are numbered on.
+
+        Raises:
+            ValueError: two documents share an id (citations could not tell them apart).
+        """
+        ids = [d.id for d in docs]
+        if len(set(ids)) != len(ids):
+            dup = sorted({i for i in ids if ids.count(i) > 1})
+            raise ValueError(f"documents need distinct ids; repeated: {', '.join(dup)}")
         units: list[Unit] = []
         offset = 0
         for doc in docs:

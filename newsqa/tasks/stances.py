@@ -113,7 +113,11 @@ def analyze_stances(
     """
     if not topic.strip():
         raise ValueError("the topic is empty")
+    if max_actors < 1:
+        raise ValueError("max_actors must be at least 1")
     passage = Passage.of([doc])
+    if not passage.units:
+        return StanceReport(topic=topic, stances=[])
     usage = Usage()
     mentions = find_actors(doc, extra=actors, limit=max_actors)
     if not mentions:

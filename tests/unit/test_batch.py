@@ -67,14 +67,18 @@ def test_rerun_skips_done_and_retries_failed(tmp_path: Path) -> None:
         )
         assert len(server.requests) == 1  # only b is asked again
     assert (second.done, second.skipped) == (1, 2)
-    assert completed_ids(out, "ask") == {"a", "b", "d"}
+    assert completed_ids(out, "ask", question=QUESTION) == {"a", "b", "d"}
+    assert completed_ids(out, "ask", question="Another question?") == set()
     assert completed_ids(out, "summarize") == set()
 
 
 def test_a_line_cut_short_by_a_crash_is_redone(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
-    out.write_text('{"id": "a", "task": "ask", "result": {}}\n{"id": "b", "task": "as')
-    assert completed_ids(out, "ask") == {"a"}
+    out.write_bytes(
+        b'{"id": "a", "task": "ask", "question": "Q", "result": {}}\n'
+        b'{"id": "b", "task": "ask", "question": "\xe2\x80'
+    )  # cut mid-character
+    assert completed_ids(out, "ask", question="Q") == {"a"}
 
 
 def test_concurrency_runs_every_document_once(tmp_path: Path) -> None:

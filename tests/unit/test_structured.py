@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 from pydantic import BaseModel, Field
 
-from newsqa import OutputValidationError
+from newsqa import OutputValidationError, ProviderError
 from newsqa.llm.structured import generate, strict_schema
 from newsqa.tasks.grounding import SentenceIds, restrict_ids
 from tests.conftest import fake_client
@@ -137,3 +138,28 @@ def test_other_400s_are_not_taken_for_format_rejections() -> None:
         with pytest.raises(Exception, match="context length"):
             generate(client, MESSAGES, Out, max_tokens=50, context=CONTEXT)
     assert client.structured_mode == "json_schema"
+
+
+def test_only_validated_replies_are_cached(tmp_path: Path) -> None:
+    from newsqa.llm.cache import ResponseCache
+
+    bad = json.dumps({**GOOD, "sentences": [9]})
+    script = [Reply.text(bad), Reply.text(bad), Reply.json(GOOD), Reply.json(GOOD)]
+    with FakeOpenAI(script) as server:
+        client = fake_client(server, max_reasks=2)
+        client.cache = ResponseCache(tmp_path / "c.sqlite")
+        assert generate(client, MESSAGES, Out, max_tokens=50, context=CONTEXT).attempts == 3
+        assert len(server.requests) == 3  # the second re-ask was not served from the cache
+        assert len(client.cache) == 1
+        again = generate(client, MESSAGES, Out, max_tokens=50, context=CONTEXT)
+        assert len(server.requests) == 4  # the invalid first reply was not cached
+    assert again.attempts == 1 and again.value.label == "yes"
+
+
+def test_endpoint_failure_after_a_bad_reply_keeps_the_attempt() -> None:
+    bad = json.dumps({**GOOD, "sentences": [9]})
+    script = [Reply.text(bad), Reply(status=401, body={"error": {"message": "expired"}})]
+    with FakeOpenAI(script) as server, pytest.raises(ProviderError) as info:
+        generate(fake_client(server), MESSAGES, Out, max_tokens=50, context=CONTEXT)
+    assert [a.raw for a in info.value.attempts] == [bad]
+    assert info.value.usage is not None and info.value.usage.calls == 1
