@@ -135,7 +135,9 @@ def _client(args: argparse.Namespace) -> LLMClient:
 
             ensure_model(settings.cache_dir, progress=advance)
     cache = None if args.no_cache else ResponseCache(settings.cache_dir / "responses.sqlite")
-    return LLMClient(settings, cache=cache)
+    client = LLMClient(settings, cache=cache)
+    args.open_client = client  # closed by main() whatever happens
+    return client
 
 
 def _status(args: argparse.Namespace, message: str) -> None:
@@ -347,11 +349,20 @@ def _run(args: argparse.Namespace) -> str:
     return answer.to_json(indent=2) if args.json else format_answer(answer)
 
 
+def _run_and_close(args: argparse.Namespace) -> str:
+    try:
+        return _run(args)
+    finally:
+        client = getattr(args, "open_client", None)
+        if client is not None:
+            client.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``newsqa`` command; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
-        output = _run(args)
+        output = _run_and_close(args)
     except (DocumentError, ConfigError, ValueError, OSError, sqlite3.Error) as e:
         print(
             f"newsqa: error: {str(e).splitlines()[0] if str(e) else type(e).__name__}",

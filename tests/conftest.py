@@ -100,15 +100,32 @@ def fake_server() -> Iterator[FakeOpenAI]:
         yield server
 
 
+_OPEN_CLIENTS: list[LLMClient] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    """Close every client a test made, so no keep-alive socket outlives its test."""
+    yield
+    while _OPEN_CLIENTS:
+        _OPEN_CLIENTS.pop().close()
+
+
+def track(client: LLMClient) -> LLMClient:
+    """Register ``client`` to be closed after the test."""
+    _OPEN_CLIENTS.append(client)
+    return client
+
+
 def fake_client(server: FakeOpenAI, **overrides: Any) -> LLMClient:
-    """A client of ``server`` that never sleeps between retries."""
+    """A client of ``server`` that never sleeps between retries (closed after the test)."""
     settings = Settings(
         base_url=server.base_url,
         api_key="sk-test-dummy",
         model="fake",
         **{"timeout": 5.0, "max_retries": 3, **overrides},
     )
-    return LLMClient(settings, sleep=lambda _: None)
+    return track(LLMClient(settings, sleep=lambda _: None))
 
 
-__all__ = ["Reply", "fake_client", "replay_settings"]
+__all__ = ["Reply", "fake_client", "replay_settings", "track"]

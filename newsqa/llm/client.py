@@ -210,5 +210,13 @@ class LLMClient:
             )
 
     def close(self) -> None:
-        """Close the underlying HTTP client."""
+        """Close the HTTP client and the response cache (the client owns both)."""
         self._sdk.close()
+        if self.cache is not None:
+            self.cache.close()
+
+    def __enter__(self) -> LLMClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -16,7 +16,7 @@ import pytest
 from newsqa import LLMClient, analyze_stances, ask, load_document, summarize
 from newsqa.tasks.grounding import Passage
 from newsqa.types import Answer, Document, Evidence
-from tests.conftest import replay_settings
+from tests.conftest import replay_settings, track
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 AID_QUESTION = "How much military aid has the U.S. committed to Ukraine?"
@@ -97,7 +97,7 @@ def test_ask_over_two_documents_cites_the_right_one(
 
 @pytest.mark.vcr
 def test_long_document_is_map_reduced(seed: Document) -> None:
-    client = LLMClient(replay_settings(context_tokens=300))
+    client = track(LLMClient(replay_settings(context_tokens=300)))
     windows = Passage.of([seed]).windows(300)
     assert len(windows) >= 2
     summary = summarize(seed, client=client)

@@ -14,6 +14,7 @@ from newsqa import ConfigError, LLMClient, Settings
 from newsqa.llm.local import embedded_http_client
 from newsqa.llm.model_files import assemble
 from newsqa.llm.structured import generate
+from tests.conftest import track
 
 
 class FakeLlama:
@@ -80,7 +81,7 @@ def test_bad_requests_get_openai_style_errors() -> None:
 
 def test_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
     settings = Settings(model_path=tmp_path / "absent.gguf")
-    client = LLMClient(settings)
+    client = track(LLMClient(settings))
     with pytest.raises(Exception) as info:
         client.chat([{"role": "user", "content": "x"}], max_tokens=5)
     assert "absent.gguf" in str(info.value) or "llama-cpp-python" in str(info.value)
@@ -145,7 +146,7 @@ def test_recorded_request_bodies_are_plain_json() -> None:
     sent: list[bytes] = []
     http = embedded_http_client(Settings(), llama=llama)  # type: ignore[arg-type]
     http.event_hooks["request"] = [lambda request: sent.append(request.read())]
-    client = LLMClient(Settings(), http_client=http)
+    client = track(LLMClient(Settings(), http_client=http))
     generate(client, [{"role": "user", "content": "?"}], Verdict, max_tokens=9)
     body = json.loads(sent[0])
     assert body["model"] == "qwen2.5-coder-1.5b-instruct"

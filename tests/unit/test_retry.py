@@ -15,6 +15,7 @@ from newsqa import (
     Settings,
 )
 from newsqa.llm.retry import parse_retry_after
+from tests.conftest import track
 from tests.support.fake_openai import FakeOpenAI, Reply, completion
 
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -28,7 +29,7 @@ def _client(server: FakeOpenAI, sleeps: list[float], **overrides: Any) -> LLMCli
         model="fake",
         **{"timeout": 5.0, "max_retries": 3, **overrides},
     )
-    return LLMClient(settings, sleep=sleeps.append)
+    return track(LLMClient(settings, sleep=sleeps.append))
 
 
 def test_429_honours_retry_after_then_succeeds() -> None:
@@ -118,7 +119,7 @@ def test_unreachable_endpoint_is_connection_error() -> None:
         url = server.base_url
     settings = Settings(base_url=url, api_key="sk-test-dummy", timeout=2.0, max_retries=1)
     with pytest.raises(LLMConnectionError):
-        LLMClient(settings, sleep=lambda _: None).chat(MESSAGES, max_tokens=5)
+        track(LLMClient(settings, sleep=lambda _: None)).chat(MESSAGES, max_tokens=5)
 
 
 def test_usage_accumulates_on_the_client() -> None:

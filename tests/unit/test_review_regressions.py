@@ -13,6 +13,7 @@ from newsqa.documents import iter_inputs, split_sentences
 from newsqa.retrieval import SQLiteIndex
 from newsqa.tasks.grounding import Passage
 from newsqa.types import Document
+from tests.conftest import track
 
 
 def test_long_punctuation_runs_split_in_linear_time() -> None:
@@ -72,7 +73,7 @@ def test_stances_of_a_document_without_sentences_is_empty() -> None:
     from newsqa.tasks.stances import analyze_stances
 
     doc = Document(id="x", text="Kyiv.")
-    client = LLMClient(Settings(base_url="http://127.0.0.1:9/v1", api_key="k"))
+    client = track(LLMClient(Settings(base_url="http://127.0.0.1:9/v1", api_key="k")))
     assert analyze_stances(doc, client=client).stances == []
     with pytest.raises(ValueError, match="max_actors"):
         analyze_stances(document_from_text("Kyiv said no."), client=client, max_actors=0)
