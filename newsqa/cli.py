@@ -24,6 +24,7 @@ from newsqa import api
 from newsqa.config import Settings
 from newsqa.corpus import Corpus
 from newsqa.documents import iter_inputs, load_document, load_documents
+from newsqa.documents.load import TEXT_SUFFIXES
 from newsqa.errors import ConfigError, DocumentError, LLMError, NewsQAError, OutputValidationError
 from newsqa.llm.cache import ResponseCache
 from newsqa.llm.client import LLMClient
@@ -196,7 +197,7 @@ def format_answer(result: Answer) -> str:
 
 def _count_inputs(path: Path) -> int | None:
     if path.is_dir():
-        return sum(1 for p in path.iterdir() if p.suffix.lower() in (".txt", ".md", ".text"))
+        return sum(1 for p in path.iterdir() if p.suffix.lower() in TEXT_SUFFIXES)
     if path.is_file():
         with path.open("rb") as fh:
             return sum(1 for line in fh if line.strip())

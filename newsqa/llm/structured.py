@@ -158,13 +158,10 @@ def generate(
                 response_format=_response_format(mode, output_type.__name__, schema),
                 store=False,  # cached only once it validates
             )
-        except ProviderError as e:
-            if _is_format_rejection(e) and mode != MODES[-1]:
+        except LLMError as e:
+            if isinstance(e, ProviderError) and _is_format_rejection(e) and mode != MODES[-1]:
                 client.structured_mode = MODES[MODES.index(mode) + 1]
                 continue
-            e.attempts, e.usage = attempts, usage
-            raise
-        except LLMError as e:
             e.attempts, e.usage = attempts, usage  # keep what earlier tries produced
             raise
         usage = usage + completion.usage
