@@ -55,8 +55,12 @@ def load(path: Path) -> tuple[list[dict[str, Any]], dict[str, Document], dict[st
                 if url not in docs:
                     try:
                         docs[url] = document_from_text(
-                            a["text"], id=url, title=a.get("title"),
-                            date=_date(a.get("publish_date") or ""), parse_date_prefix=False)
+                            a["text"],
+                            id=url,
+                            title=a.get("title"),
+                            date=_date(a.get("publish_date") or ""),
+                            parse_date_prefix=False,
+                        )
                     except DocumentError:
                         continue
                 q["_articles"].append(url)
@@ -65,18 +69,23 @@ def load(path: Path) -> tuple[list[dict[str, Any]], dict[str, Document], dict[st
     return questions, docs, gold
 
 
-def quality(questions: list[dict[str, Any]], docs: dict[str, Document],
-            gold: dict[str, bool], ks: list[int]) -> dict[str, Any]:
+def quality(
+    questions: list[dict[str, Any]], docs: dict[str, Document], gold: dict[str, bool], ks: list[int]
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         index = SQLiteIndex(Path(tmp) / "rtqa.sqlite")
         t = time.perf_counter()
         index.add(docs.values())
         build_s = time.perf_counter() - t
-        answerable = [q for q in questions
-                      if any(gold.get(f"{q['question_id']}|{u}") for u in q["_articles"])]
-        out: dict[str, Any] = {"questions": len(questions), "articles": len(docs),
-                               "questions_with_gold_article": len(answerable),
-                               "index_build_s": round(build_s, 1)}
+        answerable = [
+            q for q in questions if any(gold.get(f"{q['question_id']}|{u}") for u in q["_articles"])
+        ]
+        out: dict[str, Any] = {
+            "questions": len(questions),
+            "articles": len(docs),
+            "questions_with_gold_article": len(answerable),
+            "index_build_s": round(build_s, 1),
+        }
         latencies = []
         for k in ks:
             found = 0
@@ -117,10 +126,15 @@ def scale(docs: list[Document], queries: list[str], sizes: list[int]) -> list[di
                 index.search(q, 6)
                 lat.append(time.perf_counter() - t)
             lat.sort()
-            rows.append({"documents": size, "build_docs_per_s": round(size / build, 1),
-                         "query_ms_p50": round(lat[len(lat) // 2] * 1000, 2),
-                         "query_ms_p95": round(lat[int(len(lat) * 0.95)] * 1000, 2),
-                         "db_mb": round((Path(tmp) / "scale.sqlite").stat().st_size / 1e6, 1)})
+            rows.append(
+                {
+                    "documents": size,
+                    "build_docs_per_s": round(size / build, 1),
+                    "query_ms_p50": round(lat[len(lat) // 2] * 1000, 2),
+                    "query_ms_p95": round(lat[int(len(lat) * 0.95)] * 1000, 2),
+                    "db_mb": round((Path(tmp) / "scale.sqlite").stat().st_size / 1e6, 1),
+                }
+            )
             index.close()
             print(rows[-1], flush=True)
     return rows
@@ -135,12 +149,14 @@ def main() -> None:
     if not args.data.is_file():
         raise SystemExit(f"dev data not found: {args.data}")
     questions, docs, gold = load(args.data)
-    results: dict[str, Any] = {"quality": quality(questions, docs, gold,
-                                                  [int(k) for k in args.k.split(",")])}
+    results: dict[str, Any] = {
+        "quality": quality(questions, docs, gold, [int(k) for k in args.k.split(",")])
+    }
     print(json.dumps(results["quality"], indent=2), flush=True)
     queries = [q["question_sentence"] for q in questions[:200]]
-    results["scale"] = scale(list(docs.values()), queries,
-                             [int(s) for s in args.scales.split(",") if s])
+    results["scale"] = scale(
+        list(docs.values()), queries, [int(s) for s in args.scales.split(",") if s]
+    )
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "corpus_retrieval.json").write_text(json.dumps(results, indent=2))

@@ -64,8 +64,18 @@ def stance_timeline(
 
 
 def ask(
-    docs: Document | Sequence[Document], question: str, *, client: LLMClient | None = None
+    docs: Document | Sequence[Document],
+    question: str,
+    *,
+    client: LLMClient | None = None,
+    choices: Sequence[str] | None = None,
+    read: _ask.Reading = "focused",
 ) -> Answer:
-    """Answer ``question`` from ``docs`` with citations, or abstain."""
+    """Answer ``question`` from ``docs`` with citations, or abstain.
+
+    ``choices`` makes it multiple choice (``Answer.choice`` is the chosen index);
+    ``read="all"`` reads every part of documents too long for one prompt instead of
+    only the parts that best match the question.
+    """
     documents = [docs] if isinstance(docs, Document) else list(docs)
-    return _ask.ask(documents, question, client=client or connect())
+    return _ask.ask(documents, question, client=client or connect(), choices=choices, read=read)

@@ -8,6 +8,7 @@ Any :class:`~newsqa.retrieval.Retriever` (another search engine) works with
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from newsqa.llm.client import LLMClient
 from newsqa.retrieval.base import Hit, Retriever
@@ -40,17 +41,20 @@ def ask_retriever(
     k: int = 6,
     since: dt.date | None = None,
     until: dt.date | None = None,
+    choices: Sequence[str] | None = None,
 ) -> Answer:
-    """Retrieve the ``k`` best passages for ``question`` within the dates, answer from
-    them only, and cite verbatim sentences (abstains when nothing relevant is found).
+    """Retrieve the ``k`` best passages for ``question`` (and its ``choices``) within
+    the dates, answer from them only, and cite verbatim sentences (abstains when
+    nothing relevant is found).
 
     ``until`` matters for news: a question asked on a date must not be answered from
     later articles.
     """
     if not question.strip():
         raise ValueError("the question is empty")
-    hits = retriever.search(question, k, since=since, until=until)
-    return answer_from(passage_for_hits(retriever, hits), question, client=client)
+    query = " ".join([question, *(choices or [])])
+    hits = retriever.search(query, k, since=since, until=until)
+    return answer_from(passage_for_hits(retriever, hits), question, client=client, choices=choices)
 
 
 class Corpus(SQLiteIndex):
@@ -70,6 +74,9 @@ class Corpus(SQLiteIndex):
         k: int = 6,
         since: dt.date | None = None,
         until: dt.date | None = None,
+        choices: Sequence[str] | None = None,
     ) -> Answer:
         """Answer from retrieved passages only (see :func:`ask_retriever`)."""
-        return ask_retriever(self, question, client=client, k=k, since=since, until=until)
+        return ask_retriever(
+            self, question, client=client, k=k, since=since, until=until, choices=choices
+        )

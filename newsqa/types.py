@@ -197,6 +197,9 @@ class Answer(_Result):
     answer: str | None
     answerable: bool
     citations: list[Citation]
+    choice: int | None = Field(
+        None, description="0-based index of the chosen option (multiple-choice questions)."
+    )
 
     def _repr_html_(self) -> str:
         from newsqa.notebook import answer_html  # presentation only, imported on use

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import generate
 from newsqa.prompts import messages
 from newsqa.tasks._limits import check_windows
+from newsqa.tasks.focus import focus
 from newsqa.tasks.grounding import Passage, SentenceIds, about, restrict_ids, supported_by
 from newsqa.types import Answer, Document, Usage
 
-__all__ = ["answer_from", "ask"]
+__all__ = ["MAX_CHOICES", "Reading", "answer_from", "ask"]
 
 MAX_TOKENS = 200
+MAX_CHOICES = 10
+Reading = Literal["focused", "all"]
 
 
 class AnswerDraft(BaseModel):
@@ -29,6 +36,27 @@ class AnswerDraft(BaseModel):
     answer: str | None = Field(max_length=200, description="Answer in a few words, or null.")
 
 
+class ChoiceDraft(BaseModel):
+    """A multiple-choice answer as the model writes it: evidence, then a letter or null."""
+
+    sentences: SentenceIds(0, 4)  # type: ignore[valid-type]
+    choice: str | None
+
+
+@lru_cache(maxsize=MAX_CHOICES)
+def _choice_model(n: int) -> type[ChoiceDraft]:
+    """:class:`ChoiceDraft` whose ``choice`` may only be one of the first ``n`` letters."""
+    letters = Literal[tuple(string.ascii_uppercase[:n])]  # type: ignore[valid-type]
+    return create_model(
+        f"ChoiceDraft{n}",
+        __base__=ChoiceDraft,
+        choice=(  # type: ignore[arg-type]
+            letters | None,
+            Field(description="Letter of the correct option, or null."),
+        ),
+    )
+
+
 def _ask_passage(client: LLMClient, passage: Passage, question: str) -> tuple[AnswerDraft, Usage]:
     result = generate(
         client,
@@ -39,6 +67,61 @@ def _ask_passage(client: LLMClient, passage: Passage, question: str) -> tuple[An
         schema_hook=restrict_ids(passage.numbers),
     )
     return result.value, result.usage
+
+
+def _ask_choice(
+    client: LLMClient, passage: Passage, question: str, choices: Sequence[str]
+) -> tuple[int | None, list[int], Usage]:
+    options = "\n".join(
+        f"{string.ascii_uppercase[i]}. {' '.join(c.split())}" for i, c in enumerate(choices)
+    )
+    result = generate(
+        client,
+        messages("ask_choice", documents=passage.render(), question=question, options=options),
+        _choice_model(len(choices)),
+        max_tokens=MAX_TOKENS,
+        context=passage.context(),
+        schema_hook=restrict_ids(passage.numbers),
+    )
+    draft = result.value
+    index = None if draft.choice is None else string.ascii_uppercase.index(draft.choice)
+    return index, list(draft.sentences), result.usage
+
+
+def _grounded_choice(
+    cited: list[int], choice: str, passage: Passage, question: str
+) -> list[int] | None:
+    """The sentence numbers that ground a chosen option, or ``None`` to abstain.
+
+    The model's citation counts when the cited sentences are about the question or
+    state the option; otherwise the sentence that states the option and shares most
+    words with the question is cited instead; when no sentence stating the option
+    shares a word with the question, the choice is dropped.
+    """
+    if cited:
+        texts = [c.text for c in passage.citations(cited)]
+        if about(question, texts) or supported_by(choice, texts, min_share=0.75):
+            return cited
+    stating = [
+        (_overlap(question, u.sentence.text), u.number)
+        for u in passage.units
+        if supported_by(choice, [u.sentence.text], min_share=0.75)
+    ]
+    best = max(stating, default=(0, 0))
+    return [best[1]] if best[0] > 0 else None
+
+
+def _overlap(question: str, text: str) -> int:
+    """How many of the question's content words (by five-letter stem) ``text`` holds."""
+    words = {w[:5] for w in _words(question) if len(w) > 3} - _QUESTION_STEMS
+    return len(words & {w[:5] for w in _words(text)})
+
+
+_QUESTION_STEMS = frozenset({"which", "follo", "these", "where", "what", "about"})
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
 
 
 def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> list[int] | None:
@@ -64,8 +147,19 @@ def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> list[int] 
     return None
 
 
-def ask(docs: Sequence[Document], question: str, *, client: LLMClient) -> Answer:
+def ask(
+    docs: Sequence[Document],
+    question: str,
+    *,
+    client: LLMClient,
+    choices: Sequence[str] | None = None,
+    read: Reading = "focused",
+) -> Answer:
     """Answer ``question`` from ``docs`` only, citing verbatim sentences.
+
+    With ``choices`` the model picks one option (``Answer.choice`` is its index and
+    ``Answer.answer`` its text), kept only when a cited sentence is about the question
+    or states the option.
 
     The answer is kept only when the model gives one (not null), cites at least one
     sentence, the answer's numbers and most of its words occur in the cited
@@ -74,31 +168,50 @@ def ask(docs: Sequence[Document], question: str, *, client: LLMClient) -> Answer
     otherwise the result
     abstains (``answerable=False``): a small model readily answers from its own
     knowledge and cites a loosely related sentence.
-    Documents that do not fit ``context_tokens`` together are read in windows;
-    the sentences cited by answerable windows are then asked once more together.
+    Documents that do not fit ``context_tokens`` together are read ``"focused"``
+    (default: only the sentence windows that best match the question and choices,
+    ranked by BM25, in one call) or ``"all"`` (every window in turn; the sentences
+    cited by answerable windows are then asked once more together); questions with
+    ``choices`` are always read focused.
 
     Raises:
-        ValueError: no documents or an empty question.
+        ValueError: no documents, an empty question, or fewer than 2 or more than
+            :data:`MAX_CHOICES` choices.
         OutputValidationError: the model never produced a valid answer.
         LLMError: the endpoint failed.
     """
     if not docs:
         raise ValueError("ask needs at least one document")
-    return answer_from(Passage.of(docs), question, client=client)
+    return answer_from(Passage.of(docs), question, client=client, choices=choices, read=read)
 
 
-def answer_from(passage: Passage, question: str, *, client: LLMClient) -> Answer:
+def answer_from(
+    passage: Passage,
+    question: str,
+    *,
+    client: LLMClient,
+    choices: Sequence[str] | None = None,
+    read: Reading = "focused",
+) -> Answer:
     """Answer ``question`` from the sentences of ``passage`` (see :func:`ask`).
 
     Raises:
-        ValueError: an empty question.
+        ValueError: an empty question or bad choices.
     """
     if not question.strip():
         raise ValueError("the question is empty")
+    if choices is not None:
+        choices = [c.strip() for c in choices]
+        if not 2 <= len(choices) <= MAX_CHOICES or not all(choices):
+            raise ValueError(f"give 2 to {MAX_CHOICES} non-empty choices")
     if not passage.units:
         return Answer(question=question, answer=None, answerable=False, citations=[])
     budget = client.settings.context_tokens
     usage = Usage()
+    if passage.tokens() > budget and (read == "focused" or choices is not None):
+        passage = focus(passage, " ".join([question, *(choices or [])]), budget)
+    if choices is not None:
+        return _answer_choice(passage, question, choices, client)
     if passage.tokens() > budget:
         windows = passage.windows(budget)
         check_windows(len(windows) + 1, "the documents")
@@ -121,6 +234,23 @@ def answer_from(passage: Passage, question: str, *, client: LLMClient) -> Answer
         question=question,
         answer=(draft.answer or "").strip(),
         answerable=True,
+        citations=passage.citations(grounds),
+        usage=usage,
+    )
+
+
+def _answer_choice(
+    passage: Passage, question: str, choices: Sequence[str], client: LLMClient
+) -> Answer:
+    index, cited, usage = _ask_choice(client, passage, question, choices)
+    grounds = None if index is None else _grounded_choice(cited, choices[index], passage, question)
+    if index is None or grounds is None:
+        return Answer(question=question, answer=None, answerable=False, citations=[], usage=usage)
+    return Answer(
+        question=question,
+        answer=choices[index],
+        answerable=True,
+        choice=index,
         citations=passage.citations(grounds),
         usage=usage,
     )

@@ -152,7 +152,7 @@ def test_long_document_is_map_reduced_with_fewest_calls(seed: Document) -> None:
     assert [kp.text for kp in result.key_points] == [f"p{min(parts[1].numbers)}", "p1"]
 
 
-def test_long_ask_reads_windows_then_asks_the_cited_sentences(seed: Document) -> None:
+def test_long_ask_read_all_reads_windows_then_asks_the_cited_sentences(seed: Document) -> None:
     from newsqa.tasks.grounding import Passage
 
     parts = Passage.of([seed]).windows(250)
@@ -164,11 +164,63 @@ def test_long_ask_reads_windows_then_asks_the_cited_sentences(seed: Document) ->
             script.append(Reply.json({"sentences": [], "answer": None}))
     script.append(Reply.json({"sentences": [14], "answer": "$64.1 billion"}))
     with FakeOpenAI(script) as server:
-        answer = ask(seed, "How much aid?", client=fake_client(server, context_tokens=250))
+        client = fake_client(server, context_tokens=250)
+        answer = ask(seed, "How much aid?", client=client, read="all")
         final_prompt = _user(server.requests[-1])
         assert len(server.requests) == len(parts) + 1
     assert "[14]" in final_prompt and "[1]" not in final_prompt
     assert answer.answer == "$64.1 billion" and answer.citations[0].text.startswith("Since")
+
+
+def test_long_ask_reads_only_the_best_matching_windows_in_one_call(seed: Document) -> None:
+    script = [Reply.json({"sentences": [14], "answer": "$64.1 billion"})]
+    with FakeOpenAI(script) as server:
+        client = fake_client(server, context_tokens=250)
+        answer = ask(seed, "How much military aid has the United States given?", client=client)
+        prompt = _user(server.requests[0])
+        assert len(server.requests) == 1
+    assert "[14] Since the beginning" in prompt  # the aid sentence was picked
+    assert "[1] " not in prompt  # the lead about congratulations was not
+    assert answer.citations[0].text.startswith("Since")
+
+
+def test_multiple_choice_maps_the_letter_and_grounds_the_choice(seed: Document) -> None:
+    choices = ["$12 billion", "$64.1 billion", "$100 billion"]
+    script = [Reply.json({"sentences": [14], "choice": "B"})]
+    with FakeOpenAI(script) as server:
+        answer = ask(seed, "How much aid?", client=fake_client(server), choices=choices)
+        request = server.requests[0]
+        prompt = _user(request)
+    assert "A. $12 billion\nB. $64.1 billion\nC. $100 billion" in prompt
+    schema = json.dumps(request.get("response_format") or request)
+    assert '"enum": ["A", "B", "C"]' in schema  # only real letters can be decoded
+    assert answer.choice == 1 and answer.answer == "$64.1 billion" and answer.answerable
+    assert seed.text[answer.citations[0].start : answer.citations[0].end].startswith("Since")
+
+
+def test_multiple_choice_recites_or_abstains_when_the_citation_misses(seed: Document) -> None:
+    choices = ["Dmitry Peskov", "Joe Biden"]
+    script = [
+        Reply.json({"sentences": [1], "choice": "A"}),  # cites the lead: re-cited
+        Reply.json({"sentences": [1], "choice": "B"}),  # Biden's sentence is not about it
+        Reply.json({"sentences": [], "choice": None}),
+    ]
+    with FakeOpenAI(script) as server:
+        client = fake_client(server)
+        first = ask(seed, "Who is the Kremlin spokesperson?", client=client, choices=choices)
+        second = ask(seed, "Who phoned Zelensky on Tuesday?", client=client, choices=choices)
+        third = ask(seed, "Who won?", client=client, choices=choices)
+    assert first.choice == 0 and "Peskov" in first.citations[0].text
+    assert second.choice is None and not second.answerable and second.citations == []
+    assert third.choice is None and not third.answerable and third.citations == []
+
+
+@pytest.mark.parametrize("choices", [[], ["only"], ["a", " "], [str(i) for i in range(11)]])
+def test_bad_choices_are_refused_before_any_call(seed: Document, choices: list[str]) -> None:
+    with FakeOpenAI([]) as server:
+        with pytest.raises(ValueError, match="choices"):
+            ask(seed, "Who?", client=fake_client(server), choices=choices)
+        assert server.requests == []
 
 
 def test_huge_document_is_refused_before_any_call() -> None:
