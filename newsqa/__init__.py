@@ -11,7 +11,16 @@ Quick start::
         print(stance.actor, stance.label, stance.evidence[0].text)
 """
 
-from newsqa.api import DEFAULT_TOPIC, analyze_stances, ask, connect, stance_timeline, summarize
+from newsqa.api import (
+    DEFAULT_TOPIC,
+    analyze_stances,
+    ask,
+    check_claim,
+    connect,
+    stance_timeline,
+    stance_toward,
+    summarize,
+)
 from newsqa.config import Settings
 from newsqa.corpus import Corpus
 from newsqa.documents import (
@@ -40,6 +49,7 @@ from newsqa.types import (
     Answer,
     Chunk,
     Citation,
+    ClaimCheck,
     Document,
     Evidence,
     KeyPoint,
@@ -49,6 +59,7 @@ from newsqa.types import (
     StanceReport,
     StanceTimeline,
     Summary,
+    TargetStance,
     Usage,
 )
 
@@ -60,6 +71,7 @@ __all__ = [
     "Answer",
     "Chunk",
     "Citation",
+    "ClaimCheck",
     "ConfigError",
     "Corpus",
     "Document",
@@ -82,10 +94,12 @@ __all__ = [
     "StanceReport",
     "StanceTimeline",
     "Summary",
+    "TargetStance",
     "Usage",
     "__version__",
     "analyze_stances",
     "ask",
+    "check_claim",
     "chunk_document",
     "connect",
     "count_tokens",
@@ -95,5 +109,6 @@ __all__ = [
     "load_documents",
     "split_sentences",
     "stance_timeline",
+    "stance_toward",
     "summarize",
 ]

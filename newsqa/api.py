@@ -7,17 +7,29 @@ from collections.abc import Mapping, Sequence
 from newsqa.config import Settings
 from newsqa.llm.client import LLMClient
 from newsqa.tasks import ask as _ask
+from newsqa.tasks import claims as _claims
 from newsqa.tasks import stances as _stances
 from newsqa.tasks import summarize as _summarize
+from newsqa.tasks import target_stance as _target_stance
 from newsqa.tasks import timeline as _timeline
-from newsqa.types import Answer, Document, StanceReport, StanceTimeline, Summary
+from newsqa.types import (
+    Answer,
+    ClaimCheck,
+    Document,
+    StanceReport,
+    StanceTimeline,
+    Summary,
+    TargetStance,
+)
 
 __all__ = [
     "DEFAULT_TOPIC",
     "analyze_stances",
     "ask",
+    "check_claim",
     "connect",
     "stance_timeline",
+    "stance_toward",
     "summarize",
 ]
 
@@ -79,3 +91,19 @@ def ask(
     """
     documents = [docs] if isinstance(docs, Document) else list(docs)
     return _ask.ask(documents, question, client=client or connect(), choices=choices, read=read)
+
+
+def stance_toward(
+    doc: Document,
+    target: str,
+    *,
+    client: LLMClient | None = None,
+    aliases: Sequence[str] = (),
+) -> TargetStance:
+    """Where the author of ``doc`` stands toward ``target`` (supports/opposes/neutral)."""
+    return _target_stance.stance_toward(doc, target, client=client or connect(), aliases=aliases)
+
+
+def check_claim(doc: Document, claim: str, *, client: LLMClient | None = None) -> ClaimCheck:
+    """Whether ``doc`` agrees with, disagrees with, discusses or ignores ``claim``."""
+    return _claims.check_claim(doc, claim, client=client or connect())

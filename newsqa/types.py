@@ -15,6 +15,8 @@ __all__ = [
     "Answer",
     "Chunk",
     "Citation",
+    "ClaimCheck",
+    "ClaimLabel",
     "Document",
     "Evidence",
     "KeyPoint",
@@ -25,10 +27,14 @@ __all__ = [
     "StanceReport",
     "StanceTimeline",
     "Summary",
+    "TargetLabel",
+    "TargetStance",
     "Usage",
 ]
 
 StanceLabel = Literal["supports", "opposes", "conditional", "neutral", "unclear"]
+TargetLabel = Literal["supports", "opposes", "neutral"]
+ClaimLabel = Literal["agrees", "disagrees", "discusses", "unrelated"]
 
 
 class Usage(BaseModel):
@@ -205,6 +211,22 @@ class Answer(_Result):
         from newsqa.notebook import answer_html  # presentation only, imported on use
 
         return answer_html(self)
+
+
+class TargetStance(_Result):
+    """Where the author of a text stands toward a target, with evidence."""
+
+    target: str
+    label: TargetLabel
+    evidence: list[Evidence]
+
+
+class ClaimCheck(_Result):
+    """What an article says about a claim (e.g. a headline), with evidence."""
+
+    claim: str
+    label: ClaimLabel
+    evidence: list[Evidence]
 
 
 class StanceChange(BaseModel):

@@ -1,0 +1,79 @@
+"""The naive baseline: one plain prompt per item on the same model, no sentence ids,
+no per-target decomposition, no grounding checks; the reply is parsed leniently."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+from newsqa.documents import count_tokens
+from newsqa.llm.client import LLMClient
+from newsqa.types import Document, Usage
+
+PROMPTS = Path(__file__).resolve().parent / "prompts"
+MAX_TOKENS = {"qa": 8, "ruw": 16, "fnc": 4, "summary": 160}
+
+
+def _prompt(name: str, **values: str) -> str:
+    return string.Template((PROMPTS / f"{name}.md").read_text(encoding="utf-8")).substitute(values)
+
+
+def lead(doc: Document, max_tokens: int) -> str:
+    """The document's first sentences within ``max_tokens`` (at least one)."""
+    kept, spent = [], 0
+    for s in doc.sentences:
+        spent += count_tokens(s.text) + 1
+        if kept and spent > max_tokens:
+            break
+        kept.append(s.text)
+    return " ".join(kept)
+
+
+def ask(client: LLMClient, prompt: str, task: str) -> tuple[str, Usage]:
+    reply = client.chat([{"role": "user", "content": prompt}], max_tokens=MAX_TOKENS[task])
+    return reply.text, reply.usage
+
+
+def qa(
+    client: LLMClient, docs: list[Document], question: str, choices: list[str], budget: int
+) -> tuple[int | None, str | None, Usage]:
+    """(choice index, cited document id, usage); each article's lead gets an equal share."""
+    share = max(50, budget // len(docs))
+    articles = "\n\n".join(
+        f"Article {i} ({d.date}): {d.title or ''}\n{lead(d, share)}" for i, d in enumerate(docs, 1)
+    )
+    options = "\n".join(f"{string.ascii_uppercase[i]}. {c}" for i, c in enumerate(choices))
+    text, usage = ask(
+        client, _prompt("qa", articles=articles, question=question, options=options), "qa"
+    )
+    m = re.search(r"\b([A-J])\b", text)
+    choice = string.ascii_uppercase.index(m.group(1)) if m else None
+    if choice is not None and choice >= len(choices):
+        choice = None
+    n = re.search(r"\b(\d+)\b", text[m.end() :] if m else text)
+    cited = docs[int(n.group(1)) - 1].id if n and 1 <= int(n.group(1)) <= len(docs) else None
+    return choice, cited, usage
+
+
+def ruw(client: LLMClient, text: str) -> tuple[dict[str, str], Usage]:
+    """Labels toward Russia and Ukraine (NONE when the reply does not say)."""
+    reply, usage = ask(client, _prompt("ruw", text=" ".join(text.split())), "ruw")
+    labels = {}
+    for target in ("Russia", "Ukraine"):
+        m = re.search(rf"{target}\W+(FAVOR|AGAINST|NONE)", reply, re.IGNORECASE)
+        labels[target] = m.group(1).upper() if m else "NONE"
+    return labels, usage
+
+
+def fnc(client: LLMClient, headline: str, article: Document, budget: int) -> tuple[str, Usage]:
+    """agree / disagree / discuss (discuss when the reply does not say)."""
+    reply, usage = ask(
+        client, _prompt("fnc", headline=headline, article=lead(article, budget)), "fnc"
+    )
+    m = re.search(r"disagree|agree|discuss", reply.lower())
+    return (m.group(0) if m else "discuss"), usage
+
+
+def summary(client: LLMClient, article: Document, budget: int) -> tuple[str, Usage]:
+    return ask(client, _prompt("summary", article=lead(article, budget)), "summary")

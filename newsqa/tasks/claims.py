@@ -1,0 +1,64 @@
+"""Does an article confirm a claim (e.g. a headline)? Label plus verbatim evidence.
+
+The article is narrowed to the sentences that best match the claim (BM25), so long
+articles cost one short call.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from newsqa.llm.client import LLMClient
+from newsqa.llm.structured import generate
+from newsqa.prompts import messages
+from newsqa.tasks.focus import focus
+from newsqa.tasks.grounding import Passage, SentenceIds, restrict_ids
+from newsqa.types import ClaimCheck, ClaimLabel, Document
+
+__all__ = ["FOCUS_TOKENS", "check_claim"]
+
+MAX_TOKENS = 120
+FOCUS_TOKENS = 900
+"""Sentences shown to the model at most (tokens), best matches for the claim first."""
+
+
+class ClaimDraft(BaseModel):
+    """The verdict as the model writes it: evidence first, then the label."""
+
+    sentences: SentenceIds(0, 3)  # type: ignore[valid-type]
+    label: ClaimLabel
+
+
+def check_claim(doc: Document, claim: str, *, client: LLMClient) -> ClaimCheck:
+    """Whether ``doc`` agrees with, disagrees with, discusses or ignores ``claim``.
+
+    Returns:
+        A :class:`~newsqa.types.ClaimCheck`; ``agrees`` and ``disagrees`` need at
+        least one cited sentence, otherwise the verdict becomes ``discusses``.
+
+    Raises:
+        ValueError: an empty claim.
+        OutputValidationError: the model never produced a valid verdict.
+        LLMError: the endpoint failed.
+    """
+    if not claim.strip():
+        raise ValueError("the claim is empty")
+    passage = Passage.of([doc])
+    if not passage.units:
+        return ClaimCheck(claim=claim, label="unrelated", evidence=[])
+    shown = focus(passage, claim, min(FOCUS_TOKENS, client.settings.context_tokens))
+    result = generate(
+        client,
+        messages("claim", documents=shown.render(), claim=" ".join(claim.split())),
+        ClaimDraft,
+        max_tokens=MAX_TOKENS,
+        context=shown.context(),
+        schema_hook=restrict_ids(shown.numbers),
+    )
+    draft = result.value
+    label = draft.label
+    if label in ("agrees", "disagrees") and not draft.sentences:
+        label = "discusses"
+    return ClaimCheck(
+        claim=claim, label=label, evidence=shown.evidence(draft.sentences), usage=result.usage
+    )
