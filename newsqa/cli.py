@@ -30,7 +30,15 @@ from newsqa.llm.cache import ResponseCache
 from newsqa.llm.client import LLMClient
 from newsqa.llm.model_files import MODEL_SIZE, ensure_model, model_ready
 from newsqa.tasks.batch import run_batch
-from newsqa.types import Answer, Document, Evidence, StanceReport, Summary
+from newsqa.types import (
+    Answer,
+    ClaimCheck,
+    Document,
+    Evidence,
+    StanceReport,
+    Summary,
+    TargetStance,
+)
 
 __all__ = ["main"]
 
@@ -110,6 +118,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=_date, help="only articles dated on/after YYYY-MM-DD")
     p.add_argument("--until", type=_date, help="only articles dated on/before YYYY-MM-DD")
     p.add_argument("--k", type=_positive, default=6, help="passages to retrieve (default 6)")
+    p.add_argument(
+        "--choice",
+        action="append",
+        dest="choices",
+        metavar="OPTION",
+        help="an option of a multiple-choice question (repeat: --choice A --choice B)",
+    )
+    p = sub.add_parser("check", parents=[common], help="does an article confirm a claim?")
+    p.add_argument("path", help="text file of the article")
+    p.add_argument("--claim", required=True, help="the claim, e.g. a headline")
+    p = sub.add_parser(
+        "stance-toward", parents=[common], help="the author's attitude toward targets"
+    )
+    p.add_argument("path", help="text file of the article or post")
+    p.add_argument(
+        "--target",
+        action="append",
+        dest="targets",
+        required=True,
+        help="e.g. Russia (repeat for several targets)",
+    )
     return parser
 
 
@@ -192,6 +221,22 @@ def format_answer(result: Answer) -> str:
         return f"Q: {result.question}\nA: (not answered: the documents do not say)"
     lines = [f"Q: {result.question}", f"A: {result.answer}", "", "Citations:"]
     lines.extend(_wrap(f'{c.doc} {c.start}-{c.end}: "{c.text}"', "  ") for c in result.citations)
+    return "\n".join(lines)
+
+
+def format_claim(result: ClaimCheck) -> str:
+    """Human-readable verdict on a claim with its evidence."""
+    lines = [f"Claim: {result.claim}", f"Verdict: {result.label}"]
+    lines.extend(_wrap("evidence " + _quote(ev), "  ") for ev in result.evidence)
+    return "\n".join(lines)
+
+
+def format_target_stances(results: Sequence[TargetStance]) -> str:
+    """Human-readable attitude toward each target, evidence under each."""
+    lines = []
+    for r in results:
+        lines.append(f"{r.target}: {r.label}")
+        lines.extend(_wrap("evidence " + _quote(ev), "  ") for ev in r.evidence)
     return "\n".join(lines)
 
 
@@ -321,6 +366,20 @@ def _run(args: argparse.Namespace) -> str:
         return format_summary(summary) + "\n\n" + format_stances(report)
     if args.command == "index":
         return _index(args)
+    if args.command == "check":
+        doc = load_document(args.path)
+        client = _client(args)
+        _status(args, f"checking the claim against {doc.id} with {client.model}…")
+        verdict = api.check_claim(doc, args.claim, client=client)
+        return verdict.to_json(indent=2) if args.json else format_claim(verdict)
+    if args.command == "stance-toward":
+        doc = load_document(args.path)
+        client = _client(args)
+        _status(args, f"reading {doc.id}'s attitude toward {', '.join(args.targets)}…")
+        results = [api.stance_toward(doc, t, client=client) for t in args.targets]
+        if args.json:
+            return json.dumps([r.to_dict() for r in results], indent=2)
+        return format_target_stances(results)
     if args.since and args.until and args.since > args.until:
         raise ValueError("--since is after --until")
     if args.db:
@@ -330,7 +389,12 @@ def _run(args: argparse.Namespace) -> str:
         client = _client(args)
         _status(args, f"answering from {args.db} with {client.model}…")
         answer = corpus.ask(
-            args.question, client=client, k=args.k, since=args.since, until=args.until
+            args.question,
+            client=client,
+            k=args.k,
+            since=args.since,
+            until=args.until,
+            choices=args.choices,
         )
         if args.json:
             return answer.to_json(indent=2)
@@ -346,7 +410,7 @@ def _run(args: argparse.Namespace) -> str:
     docs = load_documents(Path(p) for p in args.paths)
     client = _client(args)
     _status(args, f"answering from {len(docs)} document(s) with {client.model}…")
-    answer = api.ask(docs, args.question, client=client)
+    answer = api.ask(docs, args.question, client=client, choices=args.choices)
     return answer.to_json(indent=2) if args.json else format_answer(answer)
 
 

@@ -54,6 +54,45 @@ def test_ask_human_output(model_args: list[str], capsys: pytest.CaptureFixture[s
     assert "Citations:" in human
 
 
+@pytest.mark.vcr
+def test_ask_multiple_choice_json(
+    model_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    question = "How much military aid has the U.S. committed to Ukraine since 2022?"
+    choices = ["About 12 billion dollars", "Over 64.1 billion dollars", "About 300 billion dollars"]
+    options = [arg for c in choices for arg in ("--choice", c)]
+    assert main(["ask", str(SEED), "-Q", question, *options, "--json", "-q", *model_args]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["choice"] == 1 and out["answer"] == choices[1]
+    text = SEED.read_text(encoding="utf-8")
+    assert out["citations"] and all(c["text"] in text for c in out["citations"])
+
+
+@pytest.mark.vcr
+def test_check_claim_human_output(
+    model_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    claim = "The U.S. has committed over 64 billion dollars in military aid to Ukraine"
+    assert main(["check", str(SEED), "--claim", claim, "-q", *model_args]) == 0
+    human = capsys.readouterr().out
+    assert human.startswith(f"Claim: {claim}\nVerdict: agrees\n")
+    assert "64.1 billion dollars" in human
+
+
+@pytest.mark.vcr
+def test_stance_toward_json(model_args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    targets = ["--target", "Russia", "--target", "Ukraine"]
+    assert main(["stance-toward", str(SEED), *targets, "--json", "-q", *model_args]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["target"] for r in out] == ["Russia", "Ukraine"]
+    text = SEED.read_text(encoding="utf-8")
+    for result in out:
+        assert set(result) == {"target", "label", "evidence"}
+        assert result["label"] in {"supports", "opposes", "neutral"}
+        assert all(text[e["start"] : e["end"]] == e["text"] for e in result["evidence"])
+        assert result["label"] == "neutral" or result["evidence"]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -108,6 +108,31 @@ def test_long_document_is_map_reduced(seed: Document) -> None:
 
 
 @pytest.mark.vcr
+def test_long_input_is_read_focused_in_one_call(seed: Document) -> None:
+    client = track(LLMClient(replay_settings(context_tokens=300)))
+    fish = load_document(DATA / "fisheries.txt")
+    docs = [fish, seed]
+    assert Passage.of(docs).tokens() > 300
+    answer = ask(docs, AID_QUESTION, client=client)
+    assert answer.usage.calls == 1
+    assert answer.answerable and answer.answer is not None and "64.1" in answer.answer
+    assert {c.doc for c in answer.citations} == {seed.id}
+    assert_citations_verbatim(docs, answer)
+
+
+@pytest.mark.vcr
+def test_multiple_choice_over_two_documents(seed: Document, replay_client: LLMClient) -> None:
+    fish = load_document(DATA / "fisheries.txt")
+    choices = ["Mackerel", "Herring", "Cod"]
+    question = "Which fish had its 2025 quota cut?"
+    answer = ask([seed, fish], question, client=replay_client, choices=choices)
+    assert answer.choice is not None and answer.answer == choices[answer.choice]
+    assert answer.choice == 0
+    assert {c.doc for c in answer.citations} == {"fisheries"}
+    assert_citations_verbatim([seed, fish], answer)
+
+
+@pytest.mark.vcr
 def test_prompt_injection_in_the_article_is_treated_as_data(replay_client: LLMClient) -> None:
     doc = load_document(DATA / "injection.txt")
     answer = ask(doc, "How much grain went through the corridor in October?", client=replay_client)
