@@ -9,9 +9,21 @@ Quick start::
     report = newsqa.analyze_stances(doc, client=client)
     for stance in report.stances:
         print(stance.actor, stance.label, stance.evidence[0].text)
+
+    # many documents, resumable, one JSONL line each as it finishes
+    newsqa.batch("articles/", "summarize", "summaries.jsonl", client=client)
 """
 
-from newsqa.api import DEFAULT_TOPIC, analyze_stances, ask, connect, stance_timeline, summarize
+from newsqa.api import (
+    DEFAULT_TOPIC,
+    abatch,
+    analyze_stances,
+    ask,
+    batch,
+    connect,
+    stance_timeline,
+    summarize,
+)
 from newsqa.config import Settings
 from newsqa.corpus import Corpus
 from newsqa.documents import (
@@ -36,6 +48,7 @@ from newsqa.errors import (
     RateLimitError,
 )
 from newsqa.llm.client import LLMClient
+from newsqa.tasks.batch import BatchItem, BatchReport, BatchRun
 from newsqa.types import (
     Answer,
     Chunk,
@@ -58,6 +71,9 @@ __all__ = [
     "DEFAULT_TOPIC",
     "ActorMention",
     "Answer",
+    "BatchItem",
+    "BatchReport",
+    "BatchRun",
     "Chunk",
     "Citation",
     "ConfigError",
@@ -84,8 +100,10 @@ __all__ = [
     "Summary",
     "Usage",
     "__version__",
+    "abatch",
     "analyze_stances",
     "ask",
+    "batch",
     "chunk_document",
     "connect",
     "count_tokens",

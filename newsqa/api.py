@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 
 from newsqa.config import Settings
+from newsqa.documents import iter_inputs
+from newsqa.errors import DocumentError
 from newsqa.llm.client import LLMClient
 from newsqa.tasks import ask as _ask
+from newsqa.tasks import batch as _batch
 from newsqa.tasks import stances as _stances
 from newsqa.tasks import summarize as _summarize
 from newsqa.tasks import timeline as _timeline
@@ -14,8 +19,10 @@ from newsqa.types import Answer, Document, StanceReport, StanceTimeline, Summary
 
 __all__ = [
     "DEFAULT_TOPIC",
+    "abatch",
     "analyze_stances",
     "ask",
+    "batch",
     "connect",
     "stance_timeline",
     "summarize",
@@ -69,3 +76,101 @@ def ask(
     """Answer ``question`` from ``docs`` with citations, or abstain."""
     documents = [docs] if isinstance(docs, Document) else list(docs)
     return _ask.ask(documents, question, client=client or connect())
+
+
+Inputs = Iterable[Document | DocumentError] | str | os.PathLike[str]
+
+
+def abatch(
+    docs: Inputs,
+    task: _batch.Task,
+    out: str | os.PathLike[str],
+    *,
+    client: LLMClient | None = None,
+    question: str | None = None,
+    topic: str = DEFAULT_TOPIC,
+    concurrency: int = 1,
+    on_done: Callable[[str, bool], None] | None = None,
+) -> _batch.BatchRun:
+    """Run ``task`` over ``docs`` and iterate the documents as they finish.
+
+    ``async for doc_id, outcome in abatch(...)`` (or a plain ``for``) gets each
+    document's result (:class:`Summary`, :class:`StanceReport` or :class:`Answer`) or
+    the exception it failed with, in completion order, after its JSONL line is on disk.
+    At most ``concurrency`` documents run at once. Resume is that of :func:`batch`:
+    documents with a result in ``out`` for the same task (and question or topic) are
+    skipped, failed ones run again. ``run.report`` holds the counts and usage.
+
+    Args:
+        docs: documents (or :class:`DocumentError` entries), or a folder of text files
+            or a ``.jsonl`` file of records to load lazily.
+        task: ``"summarize"``, ``"stances"`` or ``"ask"``.
+        out: the JSONL file to append to.
+        client: default :func:`connect`, closed when the run is over.
+        question: required for ``ask``.
+        topic: for ``stances``.
+        concurrency: documents in flight at once (more than 1 pays off with remote
+            endpoints; the embedded model serves one request at a time).
+        on_done: called with ``(id, ok)`` after each document (progress bars).
+
+    Raises:
+        ValueError: ``ask`` without a question, or ``concurrency`` below 1.
+
+    Example:
+        >>> async for doc_id, outcome in newsqa.abatch("articles/", "summarize",
+        ...                                            "out.jsonl"):  # doctest: +SKIP
+        ...     print(doc_id, outcome.headline if not isinstance(outcome, Exception) else outcome)
+    """
+    items = iter_inputs(Path(docs)) if isinstance(docs, str | os.PathLike) else docs
+    return _batch.BatchRun(
+        items,
+        task,
+        Path(out),
+        client=client or connect(),
+        question=question,
+        topic=topic,
+        concurrency=concurrency,
+        on_done=on_done,
+        close_client=client is None,
+    )
+
+
+def batch(
+    docs: Inputs,
+    task: _batch.Task,
+    out: str | os.PathLike[str],
+    *,
+    client: LLMClient | None = None,
+    question: str | None = None,
+    topic: str = DEFAULT_TOPIC,
+    concurrency: int = 1,
+    on_done: Callable[[str, bool], None] | None = None,
+) -> _batch.BatchReport:
+    """Run ``task`` over ``docs``, appending one JSONL line per document to ``out``.
+
+    Each line is written as soon as its document finishes (``{"id", "task", "result",
+    "usage"}`` or ``{"id", "task", "error", "error_type", "usage"}``), so an interrupted
+    run loses no finished work; re-running with the same ``out`` skips documents that
+    already have a result and retries failed ones. A failing document never stops the
+    batch. Arguments as for :func:`abatch`.
+
+    Returns:
+        The :class:`~newsqa.tasks.batch.BatchReport`: done, failed, skipped, usage, errors.
+
+    Example:
+        >>> report = newsqa.batch("articles/", "ask", "answers.jsonl",
+        ...                       question="Who met in Geneva?")  # doctest: +SKIP
+    """
+    run = abatch(
+        docs,
+        task,
+        out,
+        client=client,
+        question=question,
+        topic=topic,
+        concurrency=concurrency,
+        on_done=on_done,
+    )
+    for _ in run:
+        pass
+    return run.report
