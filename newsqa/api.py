@@ -65,9 +65,14 @@ def stance_timeline(
     *,
     client: LLMClient | None = None,
     max_actors: int = 5,
+    on_done: Callable[[Document], None] | None = None,
 ) -> StanceTimeline:
-    """Each actor's stance across dated documents, label changes flagged."""
-    return _timeline.stance_timeline(docs, topic, client=client or connect(), max_actors=max_actors)
+    """Each actor's stance across dated documents, label changes flagged.
+
+    ``on_done(doc)`` is called after each document (progress bars)."""
+    return _timeline.stance_timeline(
+        docs, topic, client=client or connect(), max_actors=max_actors, on_done=on_done
+    )
 
 
 def ask(
