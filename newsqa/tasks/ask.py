@@ -99,7 +99,7 @@ def answer_from(passage: Passage, question: str, *, client: LLMClient) -> Answer
         return Answer(question=question, answer=None, answerable=False, citations=[])
     budget = client.settings.context_tokens
     usage = Usage()
-    if passage.tokens() > budget:
+    if not passage.fits(budget):
         windows = passage.windows(budget)
         check_windows(len(windows) + 1, "the documents")
         cited: set[int] = set()
