@@ -83,11 +83,11 @@ def ask(
     return _ask.ask(documents, question, client=client or connect())
 
 
-Inputs = Iterable[Document | DocumentError] | str | os.PathLike[str]
+_Inputs = Iterable[Document | DocumentError] | str | os.PathLike[str]
 
 
 def abatch(
-    docs: Inputs,
+    docs: _Inputs,
     task: _batch.Task,
     out: str | os.PathLike[str],
     *,
@@ -127,21 +127,28 @@ def abatch(
         ...     print(doc_id, outcome.headline if not isinstance(outcome, Exception) else outcome)
     """
     items = iter_inputs(Path(docs)) if isinstance(docs, str | os.PathLike) else docs
-    return _batch.BatchRun(
-        items,
-        task,
-        Path(out),
-        client=client or connect(),
-        question=question,
-        topic=topic,
-        concurrency=concurrency,
-        on_done=on_done,
-        close_client=client is None,
-    )
+    owned = client is None
+    llm = client or connect()
+    try:
+        return _batch.BatchRun(
+            items,
+            task,
+            Path(out),
+            client=llm,
+            question=question,
+            topic=topic,
+            concurrency=concurrency,
+            on_done=on_done,
+            close_client=owned,
+        )
+    except BaseException:
+        if owned:
+            llm.close()
+        raise
 
 
 def batch(
-    docs: Inputs,
+    docs: _Inputs,
     task: _batch.Task,
     out: str | os.PathLike[str],
     *,

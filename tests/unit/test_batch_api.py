@@ -153,7 +153,10 @@ def test_batch_closes_the_client_it_made(tmp_path: Path, monkeypatch: pytest.Mon
 
         monkeypatch.setattr(newsqa.api, "connect", connect)
         report = newsqa.batch(str(folder), "ask", str(tmp_path / "o.jsonl"), question=QUESTION)
-    assert report.done == 1 and made[0]._sdk.is_closed()
+        with pytest.raises(ValueError, match="question"):
+            newsqa.abatch(folder, "ask", tmp_path / "o.jsonl")
+    assert report.done == 1 and len(made) == 2
+    assert made[0]._sdk.is_closed() and made[1]._sdk.is_closed()
 
 
 def test_batch_arguments_are_checked_before_any_work(tmp_path: Path) -> None:
