@@ -11,8 +11,6 @@ import json
 from pathlib import Path
 
 import newsqa
-from newsqa.documents import iter_inputs
-from newsqa.tasks.batch import run_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,8 +22,8 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(args.output)
     with newsqa.connect() as client:
-        report = run_batch(
-            iter_inputs(args.input),
+        report = newsqa.batch(
+            args.input,
             "summarize",
             out,
             client=client,

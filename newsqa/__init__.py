@@ -9,12 +9,17 @@ Quick start::
     report = newsqa.analyze_stances(doc, client=client)
     for stance in report.stances:
         print(stance.actor, stance.label, stance.evidence[0].text)
+
+    # many documents, resumable, one JSONL line each as it finishes
+    newsqa.batch("articles/", "summarize", "summaries.jsonl", client=client)
 """
 
 from newsqa.api import (
     DEFAULT_TOPIC,
+    abatch,
     analyze_stances,
     ask,
+    batch,
     check_claim,
     connect,
     stance_timeline,
@@ -45,6 +50,7 @@ from newsqa.errors import (
     RateLimitError,
 )
 from newsqa.llm.client import LLMClient
+from newsqa.tasks.batch import BatchItem, BatchReport, BatchRun
 from newsqa.types import (
     Answer,
     Chunk,
@@ -69,6 +75,9 @@ __all__ = [
     "DEFAULT_TOPIC",
     "ActorMention",
     "Answer",
+    "BatchItem",
+    "BatchReport",
+    "BatchRun",
     "Chunk",
     "Citation",
     "ClaimCheck",
@@ -97,8 +106,10 @@ __all__ = [
     "TargetStance",
     "Usage",
     "__version__",
+    "abatch",
     "analyze_stances",
     "ask",
+    "batch",
     "check_claim",
     "chunk_document",
     "connect",

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -312,3 +313,105 @@ def test_os_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "invalid endpoint" in capsys.readouterr().err
     assert main(["index", "nope.txt", "--db", str(tmp_path / "n.sqlite")]) == 2
     assert not (tmp_path / "n.sqlite").exists()
+
+
+def _timeline_inputs(tmp_path: Path) -> list[str]:
+    late = tmp_path / "late.txt"
+    late.write_text("date 2024-03-01 Kyiv rejected the talks.")
+    early = tmp_path / "early.txt"
+    early.write_text("date 2024-01-01 Kyiv welcomed the talks.")
+    return [str(late), str(early)]
+
+
+def test_timeline_prints_dated_points_with_evidence_and_changes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.fake_openai import FakeOpenAI, Reply
+
+    script = [
+        Reply.json({"sentences": [1], "label": "supports", "position": "Welcomes talks."}),
+        Reply.json({"sentences": [1], "label": "opposes", "position": "Rejects talks."}),
+    ]
+    with FakeOpenAI(script * 2) as server:
+        args = [
+            "timeline",
+            *_timeline_inputs(tmp_path),
+            "--topic",
+            "the talks",
+            "--base-url",
+            server.base_url,
+            "--no-cache",
+            "-q",
+        ]
+        assert main(args) == 0
+        human = capsys.readouterr().out.splitlines()
+        assert main([*args, "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+    assert human[0] == "Topic: the talks"
+    assert "Ukraine: 2 point(s), 1 change(s)" in human
+    first, second = (i for i, line in enumerate(human) if line.startswith("  2024-"))
+    assert human[first].split() == ["2024-01-01", "supports", "early:", "Welcomes", "talks."]
+    assert human[second].split()[:4] == ["2024-03-01", "opposes", "CHANGED", "late:"]
+    assert human[second + 1].strip() == 'evidence [1] "Kyiv rejected the talks." (0-24)'
+    assert data["topic"] == "the talks"
+    points = data["actors"]["Ukraine"]
+    assert [(p["date"], p["doc"], p["label"], p["changed"]) for p in points] == [
+        ("2024-01-01", "early", "supports", False),
+        ("2024-03-01", "late", "opposes", True),
+    ]
+    assert points[1]["evidence"][0] == {
+        "text": "Kyiv rejected the talks.",
+        "start": 0,
+        "end": 24,
+        "sentence_id": 1,
+    }
+
+
+def test_timeline_without_actors_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.fake_openai import FakeOpenAI, Reply
+
+    path = tmp_path / "a.txt"
+    path.write_text("date 2024-01-01 The weather was mild.")
+    with FakeOpenAI([Reply.json({"actors": []})]) as server:
+        assert main(["timeline", str(path), "--base-url", server.base_url, "-q"]) == 0
+    assert "No actor takes a position" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: [str(d / "absent.txt")], "no such file"),
+        (lambda d: [str(d / "empty.txt")], "document is empty"),
+        (lambda d: [str(d / "ok.txt"), str(d / "bin.txt")], "binary"),
+        (lambda d: [str(d / "nothing")], "no .txt, .md or .jsonl files"),
+    ],
+)
+def test_timeline_user_errors_exit_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Any, message: str
+) -> None:
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "ok.txt").write_text("Kyiv said no.")
+    (tmp_path / "bin.txt").write_bytes(b"\x00\x01binary")
+    (tmp_path / "nothing").mkdir()
+    # no model behind this address: an error must come before any call
+    assert main(["timeline", *make(tmp_path), "--base-url", "http://127.0.0.1:9/v1", "-q"]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert captured.out == "" and len(lines) == 1
+    assert lines[0].startswith("newsqa: error:") and message in lines[0]
+    assert "Traceback" not in captured.err
+
+
+def test_timeline_needs_a_file() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "newsqa.cli", "timeline", "--topic", "x"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2 and "the following arguments are required: paths" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr

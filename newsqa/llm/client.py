@@ -78,6 +78,30 @@ def _map_error(exc: BaseException) -> LLMError:
     return LLMError(f"endpoint error: {exc}")
 
 
+def _read_reply(response: httpx2.Response) -> tuple[str, str | None, Usage]:
+    """Text, finish reason and usage of a chat-completion response body.
+
+    Raises:
+        LLMError: the body is not a chat completion (no JSON, no choices).
+    """
+    try:
+        data = response.json()
+        choice = data["choices"][0]
+        text = choice["message"].get("content") or ""
+        finish_reason = choice.get("finish_reason")
+        reported = data.get("usage") or {}
+        usage = Usage(
+            calls=1,
+            prompt_tokens=int(reported.get("prompt_tokens") or 0),
+            completion_tokens=int(reported.get("completion_tokens") or 0),
+        )
+    except (ValueError, LookupError, TypeError, AttributeError) as e:
+        raise LLMError(f"endpoint returned no chat completion: {type(e).__name__}: {e}") from e
+    if not isinstance(text, str) or not (finish_reason is None or isinstance(finish_reason, str)):
+        raise LLMError("endpoint returned no chat completion: malformed message")
+    return text, finish_reason, usage
+
+
 class LLMClient:
     """Chat completions against one OpenAI-compatible endpoint or the embedded model.
 
@@ -120,6 +144,7 @@ class LLMClient:
             )
         except (ValueError, httpx2.InvalidURL) as e:
             raise ConfigError(f"invalid endpoint {self.settings.base_url!r}: {e}") from e
+        self._base_url = str(self._sdk.base_url)
         self._sleep = sleep
         self._usage_lock = threading.Lock()
         self.usage = Usage()
@@ -149,19 +174,15 @@ class LLMClient:
             RateLimitError, ProviderError, LLMTimeoutError, LLMConnectionError:
                 after the retry budget is spent, or at once for non-transient errors.
         """
-        kwargs: dict[str, Any] = {
+        body: dict[str, Any] = {
             "model": self.model,
             "messages": list(messages),
             "max_tokens": max_tokens,
             "temperature": self.settings.temperature if temperature is None else temperature,
         }
         if response_format is not None:
-            kwargs["response_format"] = response_format
-        key = cache_key(str(self._sdk.base_url), kwargs) if self.cache is not None else None
-        if response_format is not None:
-            # Sent as-is: the SDK's typed transform walks every node of a JSON schema,
-            # which cost more CPU than the rest of the call (see benchmarks/).
-            kwargs["extra_body"] = {"response_format": kwargs.pop("response_format")}
+            body["response_format"] = response_format
+        key = cache_key(self._base_url, body) if self.cache is not None else None
         if self.cache is not None and key:
             hit = self.cache.get(key)
             if hit is not None:
@@ -174,26 +195,19 @@ class LLMClient:
             sleep=self._sleep,
         )
         try:
-            response = policy(self._sdk.chat.completions.create, **kwargs)
+            # The SDK's generic ``post`` with the body as-is: ``chat.completions.create``
+            # walks every parameter and schema node through its typed transform and builds
+            # a typed response, which cost more CPU than the rest of a call (benchmarks/).
+            # Status errors, timeouts and headers are the SDK's, as with ``create``.
+            response = policy(
+                self._sdk.post, "/chat/completions", cast_to=httpx2.Response, body=body
+            )
         except (openai.OpenAIError, TooLongRetryAfter) as e:
             raise _map_error(e) from e
-        if not response.choices:
-            raise LLMError("endpoint returned no choices")
-        choice = response.choices[0]
-        reported = response.usage
-        usage = Usage(
-            calls=1,
-            prompt_tokens=reported.prompt_tokens if reported else 0,
-            completion_tokens=reported.completion_tokens if reported else 0,
-        )
+        text, finish_reason, usage = _read_reply(response)
         with self._usage_lock:
             self.usage = self.usage + usage
-        completion = Completion(
-            text=choice.message.content or "",
-            usage=usage,
-            finish_reason=choice.finish_reason,
-            cache_key=key,
-        )
+        completion = Completion(text=text, usage=usage, finish_reason=finish_reason, cache_key=key)
         if store:
             self.remember(completion)
         return completion

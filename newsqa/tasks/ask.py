@@ -208,11 +208,11 @@ def answer_from(
         return Answer(question=question, answer=None, answerable=False, citations=[])
     budget = client.settings.context_tokens
     usage = Usage()
-    if passage.tokens() > budget and (read == "focused" or choices is not None):
+    if not passage.fits(budget) and (read == "focused" or choices is not None):
         passage = focus(passage, " ".join([question, *(choices or [])]), budget)
     if choices is not None:
         return _answer_choice(passage, question, choices, client)
-    if passage.tokens() > budget:
+    if not passage.fits(budget):
         windows = passage.windows(budget)
         check_windows(len(windows) + 1, "the documents")
         cited: set[int] = set()

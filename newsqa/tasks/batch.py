@@ -4,28 +4,55 @@ Each finished document is appended to the output file at once (and flushed), so 
 interrupted run loses no finished work. Re-running with the same output skips the
 documents that already have a result and retries those that failed. Failures are
 recorded per document (``error``) and never stop the batch.
+
+:class:`BatchRun` is the one implementation: iterate it (``for`` or ``async for``) to
+get each document as it finishes; :func:`run_batch` just drains it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures as cf
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from newsqa.errors import DocumentError, NewsQAError
 from newsqa.llm.client import LLMClient
 from newsqa.tasks.ask import ask
 from newsqa.tasks.stances import DEFAULT_TOPIC, analyze_stances
 from newsqa.tasks.summarize import summarize
-from newsqa.types import Document, Usage
+from newsqa.types import Answer, Document, StanceReport, Summary, Usage
 
-__all__ = ["BatchReport", "Task", "completed_ids", "run_batch"]
+__all__ = ["BatchItem", "BatchReport", "BatchRun", "Task", "completed_ids", "run_batch"]
 
 Task = Literal["summarize", "stances", "ask"]
+Result = Summary | StanceReport | Answer
+
+
+class BatchItem(NamedTuple):
+    """One finished document of a batch: ``(id, outcome)``.
+
+    ``outcome`` is the task's result, or the exception the document failed with
+    (:class:`~newsqa.errors.NewsQAError` or ``ValueError``; a
+    :class:`~newsqa.errors.DocumentError` for an input that did not load).
+    """
+
+    id: str
+    outcome: Result | Exception
+
+    @property
+    def ok(self) -> bool:
+        """True when the document has a result."""
+        return not isinstance(self.outcome, Exception)
+
+    @property
+    def usage(self) -> Usage:
+        """Tokens this document cost (failed tries included)."""
+        return getattr(self.outcome, "usage", None) or Usage()
 
 
 @dataclass
@@ -74,17 +101,179 @@ def completed_ids(
 
 def _run_one(
     doc: Document, task: Task, client: LLMClient, question: str | None, topic: str
-) -> tuple[dict[str, Any], Usage]:
+) -> Result:
     if task == "summarize":
-        summary = summarize(doc, client=client)
-        return summary.to_dict(), summary.usage
+        return summarize(doc, client=client)
     if task == "stances":
-        report = analyze_stances(doc, topic, client=client)
-        return report.to_dict(), report.usage
+        return analyze_stances(doc, topic, client=client)
     if not question:
         raise ValueError("the ask task needs a question")
-    answer = ask([doc], question, client=client)
-    return answer.to_dict(), answer.usage
+    return ask([doc], question, client=client)
+
+
+class BatchRun:
+    """A batch in progress: iterate it with ``for`` or ``async for`` to get a
+    :class:`BatchItem` for each document as it finishes (completion order).
+
+    Every item is on disk (one JSONL line) before it is yielded; documents that
+    already have a result in ``out`` are skipped (counted in ``report.skipped``).
+    At most ``concurrency`` documents run at once, in worker threads. Stopping the
+    iteration early (``break``, Ctrl-C, cancellation) starts no new document; those in
+    flight still write their lines. A run can be iterated once.
+
+    Args:
+        docs: documents, or the :class:`DocumentError` of inputs that failed to load
+            (recorded as failures, so a bad file never stops the batch).
+        task: ``summarize``, ``stances`` or ``ask``.
+        out: JSONL output; lines are ``{"id", "task", "result"}`` or
+            ``{"id", "task", "error", "error_type"}``, with ``usage`` (and the
+            ``question`` or ``topic`` of the job).
+        client: the LLM client (thread-safe; the embedded model serves one at a time).
+        question: required for ``ask``.
+        topic: for ``stances``.
+        concurrency: documents in flight at once.
+        on_done: called with ``(id, ok)`` after each document (progress bars).
+        close_client: close ``client`` once the run and its requests are over.
+
+    Attributes:
+        report: counts, usage and errors so far; final once the iteration ends.
+
+    Raises:
+        ValueError: ``ask`` without a question, or ``concurrency`` below 1.
+    """
+
+    def __init__(
+        self,
+        docs: Iterable[Document | DocumentError],
+        task: Task,
+        out: Path,
+        *,
+        client: LLMClient,
+        question: str | None = None,
+        topic: str = DEFAULT_TOPIC,
+        concurrency: int = 1,
+        on_done: Callable[[str, bool], None] | None = None,
+        close_client: bool = False,
+    ) -> None:
+        if task == "ask" and not (question and question.strip()):
+            raise ValueError("the ask task needs a question")
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.task, self.out, self.client = task, out, client
+        self.question, self.topic, self.concurrency = question, topic, concurrency
+        self.report = BatchReport()
+        self._docs = docs
+        self._on_done = on_done
+        self._close_client = close_client
+        self._job = _job(task, question, topic)
+        self._lock = threading.Lock()
+        self._started = False
+
+    def _record(self, item: BatchItem) -> BatchItem:
+        """Append the item's line (flushed), count it, report progress."""
+        line: dict[str, Any] = {"id": item.id, **self._job}
+        if isinstance(item.outcome, Exception):
+            line["error"] = str(item.outcome)
+            line["error_type"] = type(item.outcome).__name__
+        else:
+            line["result"] = item.outcome.to_dict()
+        line["usage"] = item.usage.model_dump()
+        with self._lock, self.out.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+            fh.flush()
+            self.report.usage += item.usage
+            if item.ok:
+                self.report.done += 1
+            else:
+                self.report.failed += 1
+                self.report.errors[item.id] = str(item.outcome)
+        if self._on_done:
+            self._on_done(item.id, item.ok)
+        return item
+
+    def _work(self, doc: Document) -> BatchItem:
+        try:
+            outcome: Result | Exception = _run_one(
+                doc, self.task, self.client, self.question, self.topic
+            )
+        except (NewsQAError, ValueError) as e:
+            outcome = e
+        return self._record(BatchItem(doc.id, outcome))
+
+    def _entries(self) -> Iterator[Document | BatchItem]:
+        """Documents still to run, and the recorded items of inputs that did not load."""
+        if self._started:
+            raise RuntimeError("a batch run can be iterated only once")
+        self._started = True
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        skip = completed_ids(self.out, self.task, question=self.question, topic=self.topic)
+        for entry in self._docs:
+            if isinstance(entry, DocumentError):
+                yield self._record(BatchItem(entry.source or "?", entry))
+            elif entry.id in skip:
+                self.report.skipped += 1
+            else:
+                yield entry
+
+    def _stop(self, pool: cf.ThreadPoolExecutor) -> None:
+        """Start nothing new; documents in flight finish (and write) in the background."""
+        pool.shutdown(wait=False, cancel_futures=True)
+        if self._close_client:
+            threading.Thread(target=self._close_after, args=(pool,), daemon=True).start()
+
+    def _close_after(self, pool: cf.ThreadPoolExecutor) -> None:
+        pool.shutdown(wait=True)
+        self.client.close()
+
+    def _finish(self, pool: cf.ThreadPoolExecutor) -> None:
+        pool.shutdown()
+        if self._close_client:
+            self.client.close()
+
+    def __iter__(self) -> Generator[BatchItem, None, None]:
+        pool = cf.ThreadPoolExecutor(max_workers=self.concurrency)
+        running: set[cf.Future[BatchItem]] = set()
+        try:
+            for entry in self._entries():
+                if isinstance(entry, BatchItem):
+                    yield entry
+                    continue
+                if len(running) >= self.concurrency:
+                    finished, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                    for future in finished:
+                        yield future.result()
+                running.add(pool.submit(self._work, entry))
+            for future in cf.as_completed(running):
+                yield future.result()
+        except BaseException:  # break, Ctrl-C, a failing callback: every finished line is on disk
+            self._stop(pool)
+            raise
+        self._finish(pool)
+
+    async def __aiter__(self) -> AsyncGenerator[BatchItem, None]:
+        loop = asyncio.get_running_loop()
+        pool = cf.ThreadPoolExecutor(max_workers=self.concurrency)
+        running: set[asyncio.Future[BatchItem]] = set()
+        try:
+            for entry in self._entries():
+                if isinstance(entry, BatchItem):
+                    yield entry
+                    continue
+                if len(running) >= self.concurrency:
+                    finished, running = await asyncio.wait(
+                        running, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    for future in finished:
+                        yield future.result()
+                running.add(loop.run_in_executor(pool, self._work, entry))
+            while running:
+                finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for future in finished:
+                    yield future.result()
+        except BaseException:  # break (aclose), cancellation: every finished line is on disk
+            self._stop(pool)
+            raise
+        self._finish(pool)
 
 
 def run_batch(
@@ -98,96 +287,18 @@ def run_batch(
     concurrency: int = 1,
     on_done: Callable[[str, bool], None] | None = None,
 ) -> BatchReport:
-    """Run ``task`` on every document and append one JSONL line each to ``out``.
-
-    Args:
-        docs: documents, or the :class:`DocumentError` of inputs that failed to load
-            (recorded as failures, so a bad file never stops the batch).
-        task: ``summarize``, ``stances`` or ``ask``.
-        out: JSONL output; lines are ``{"id", "task", "result"}`` or
-            ``{"id", "task", "error", "error_type"}``, with ``usage``.
-        client: the LLM client (thread-safe; the embedded model serves one at a time).
-        question: required for ``ask``.
-        topic: for ``stances``.
-        concurrency: documents in flight at once.
-        on_done: called with ``(id, ok)`` after each document (progress bars).
-    """
-    if task == "ask" and not (question and question.strip()):
-        raise ValueError("the ask task needs a question")
-    if concurrency < 1:
-        raise ValueError("concurrency must be at least 1")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    skip = completed_ids(out, task, question=question, topic=topic)
-    job = _job(task, question, topic)
-    report = BatchReport()
-    lock = threading.Lock()
-
-    def write(record: dict[str, Any], ok: bool) -> None:
-        with lock, out.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-            fh.flush()
-            if ok:
-                report.done += 1
-            else:
-                report.failed += 1
-                report.errors[str(record["id"])] = str(record["error"])
-        if on_done:
-            on_done(str(record["id"]), ok)
-
-    def work(doc: Document) -> None:
-        try:
-            result, usage = _run_one(doc, task, client, question, topic)
-        except (NewsQAError, ValueError) as e:
-            usage = getattr(e, "usage", None) or Usage()
-            with lock:
-                report.usage += usage
-            write(
-                {
-                    "id": doc.id,
-                    **job,
-                    "error": str(e),
-                    "error_type": type(e).__name__,
-                    "usage": usage.model_dump(),
-                },
-                ok=False,
-            )
-            return
-        with lock:
-            report.usage += usage
-        write({"id": doc.id, **job, "result": result, "usage": usage.model_dump()}, ok=True)
-
-    def pending() -> Iterator[Document]:
-        for item in docs:
-            if isinstance(item, DocumentError):
-                write(
-                    {
-                        "id": item.source or "?",
-                        **job,
-                        "error": str(item),
-                        "error_type": "DocumentError",
-                        "usage": Usage().model_dump(),
-                    },
-                    ok=False,
-                )
-            elif item.id in skip:
-                report.skipped += 1
-            else:
-                yield item
-
-    pool = ThreadPoolExecutor(max_workers=concurrency)
-    running: set[Future[None]] = set()
-    try:
-        for doc in pending():
-            if len(running) >= concurrency:
-                finished, running = wait(running, return_when=FIRST_COMPLETED)
-                for f in finished:
-                    f.result()
-            running.add(pool.submit(work, doc))
-        for f in running:
-            f.result()
-    except BaseException:
-        # Ctrl-C: do not wait for requests in flight; every finished line is on disk.
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return report
+    """Run ``task`` on every document, appending one JSONL line each to ``out``, and
+    return the report (arguments as for :class:`BatchRun`)."""
+    run = BatchRun(
+        docs,
+        task,
+        out,
+        client=client,
+        question=question,
+        topic=topic,
+        concurrency=concurrency,
+        on_done=on_done,
+    )
+    for _ in run:
+        pass
+    return run.report

@@ -194,6 +194,15 @@ class Passage:
         """Approximate prompt tokens of the rendered passage."""
         return sum(self.costs()) + 16 * len(self.docs)
 
+    def fits(self, max_tokens: int) -> bool:
+        """Is :meth:`tokens` within ``max_tokens``? Exact, and free for short passages:
+        a token holds at least one UTF-8 byte, so byte counts bound token counts and
+        the tokenizer (0.3 s to load, then CPU per call) runs only when they exceed it."""
+        overhead = 16 * len(self.docs)
+        if sum(len(u.sentence.text.encode()) + 4 for u in self.units) + overhead <= max_tokens:
+            return True
+        return self.tokens() <= max_tokens
+
     def windows(self, max_tokens: int) -> list[Passage]:
         """Split into passages of whole sentences, each within ``max_tokens``."""
         budget = max(1, max_tokens - 16 * len(self.docs))

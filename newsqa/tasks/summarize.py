@@ -80,7 +80,7 @@ def summarize(doc: Document, *, client: LLMClient) -> Summary:
     """
     passage = Passage.of([doc])
     budget = client.settings.context_tokens
-    if passage.tokens() <= budget:
+    if passage.fits(budget):
         draft, usage = _summarize_passage(client, passage)
         return Summary(
             headline=draft.headline,

@@ -65,3 +65,27 @@ def test_concurrent_writers_are_safe(tmp_path: Path) -> None:
     assert len(caches[0]) == 200
     for c in caches:
         c.close()
+
+
+def test_a_stored_reply_survives_a_killed_process_without_fsync_per_reply(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "c.sqlite"
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from newsqa.llm.cache import ResponseCache\n"
+        "cache = ResponseCache(Path(sys.argv[1]))\n"
+        "cache.put('k', 'kept', 'stop', 3, 1)\n"
+        "os._exit(0)  # no close, no checkpoint\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True)
+    cache = ResponseCache(path)
+    try:
+        assert cache.get("k") == ("kept", "stop", 3, 1)
+        assert cache._db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    finally:
+        cache.close()

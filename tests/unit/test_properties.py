@@ -78,3 +78,21 @@ def test_chunks_cover_every_sentence_once_plus_overlap(
     for c in chunks:
         assert c.tokens <= budget or len(c.sentence_ids) == 1
         assert doc.text[c.start : c.end].startswith(doc.sentence(c.sentence_ids[0]).text)
+
+
+_any_texts = st.lists(
+    st.one_of(
+        _words, st.text(st.characters(exclude_categories=("Cc", "Cs")), min_size=1, max_size=12)
+    ),
+    min_size=1,
+    max_size=60,
+).map(" ".join)
+
+
+@given(_any_texts.filter(lambda t: t.strip() != ""), st.integers(0, 400))
+@settings(max_examples=300, deadline=None)
+def test_the_fits_shortcut_agrees_with_counting_tokens(text: str, budget: int) -> None:
+    from newsqa.tasks.grounding import Passage
+
+    passage = Passage.of([document_from_text(text, id="d", parse_date_prefix=False)])
+    assert passage.fits(budget) == (passage.tokens() <= budget)

@@ -9,6 +9,7 @@ import pytest
 from newsqa import (
     LLMClient,
     LLMConnectionError,
+    LLMError,
     LLMTimeoutError,
     ProviderError,
     RateLimitError,
@@ -135,6 +136,31 @@ def test_usage_accumulates_on_the_client() -> None:
         2,
         7,
         3,
+    )
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(raw=b"<html>not json</html>"),
+        Reply(body={"object": "chat.completion", "choices": []}),
+        Reply(body={"choices": [{"message": {"content": 7}}]}),
+    ],
+)
+def test_a_body_that_is_no_chat_completion_is_an_llm_error(reply: Reply) -> None:
+    with FakeOpenAI([reply]) as server, pytest.raises(LLMError, match="no chat completion"):
+        _client(server, []).chat(MESSAGES, max_tokens=5)
+
+
+def test_a_reply_without_usage_counts_one_call_and_no_tokens() -> None:
+    body = {"choices": [{"message": {"content": "hi"}, "finish_reason": "stop"}]}
+    with FakeOpenAI([Reply(body=body)]) as server:
+        reply = _client(server, []).chat(MESSAGES, max_tokens=5)
+    assert (reply.text, reply.finish_reason, reply.usage.calls, reply.usage.prompt_tokens) == (
+        "hi",
+        "stop",
+        1,
+        0,
     )
 
 

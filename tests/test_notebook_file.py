@@ -1,0 +1,38 @@
+"""The tour notebook: valid nbformat, saved with the outputs of a clean run (never run here)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import ROOT
+
+NOTEBOOK = ROOT / "examples" / "newsqa_tour.ipynb"
+FRANK = ROOT.parent / "shared" / "eval" / "dev" / "frank_articles_valid.jsonl"
+
+
+def test_the_tour_is_a_valid_notebook_saved_after_a_clean_run() -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(nb)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1))
+    outputs = [output for cell in code for output in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    html = [o for o in outputs if o.output_type == "execute_result" and "text/html" in o.data]
+    assert len(html) >= 3  # summary, stance table, answer render as HTML
+    assert "000_c21f091162a05fc4.txt" in "".join(cell.source for cell in code)
+    assert "/work/" not in "".join(cell.source for cell in code)  # no machine paths
+
+
+def test_the_tour_does_not_reproduce_evaluation_articles() -> None:
+    if not FRANK.is_file():
+        pytest.skip("the FRANK validation file is not next to the repository")
+    saved = NOTEBOOK.read_text(encoding="utf-8")
+    with FRANK.open(encoding="utf-8") as fh:
+        articles = [json.loads(line)["article"] for line, _ in zip(fh, range(3), strict=False)]
+    for article in articles:
+        for sentence in article.split(". ")[:5]:
+            if len(sentence) > 40:
+                assert json.dumps(sentence)[1:-1] not in saved and sentence not in saved
