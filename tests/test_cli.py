@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from newsqa import load_document
 from newsqa.cli import main
 from tests.conftest import SEED
 
@@ -77,7 +78,7 @@ def test_check_claim_human_output(
     assert main(["check", str(SEED), "--claim", claim, "-q", *model_args]) == 0
     human = capsys.readouterr().out
     assert human.startswith(f"Claim: {claim}\nVerdict: agrees\n")
-    assert "64.1 billion dollars" in human
+    assert "64.1 billion" in " ".join(human.split())
 
 
 @pytest.mark.vcr
@@ -86,7 +87,7 @@ def test_stance_toward_json(model_args: list[str], capsys: pytest.CaptureFixture
     assert main(["stance-toward", str(SEED), *targets, "--json", "-q", *model_args]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [r["target"] for r in out] == ["Russia", "Ukraine"]
-    text = SEED.read_text(encoding="utf-8")
+    text = load_document(SEED).text
     for result in out:
         assert set(result) == {"target", "label", "evidence"}
         assert result["label"] in {"supports", "opposes", "neutral"}
