@@ -24,6 +24,7 @@ from newsqa.api import (
     connect,
     stance_timeline,
     stance_toward,
+    stances_toward,
     summarize,
 )
 from newsqa.config import Settings
@@ -121,5 +122,6 @@ __all__ = [
     "split_sentences",
     "stance_timeline",
     "stance_toward",
+    "stances_toward",
     "summarize",
 ]

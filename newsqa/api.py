@@ -37,6 +37,7 @@ __all__ = [
     "connect",
     "stance_timeline",
     "stance_toward",
+    "stances_toward",
     "summarize",
 ]
 
@@ -114,6 +115,17 @@ def stance_toward(
 ) -> TargetStance:
     """Where the author of ``doc`` stands toward ``target`` (supports/opposes/neutral)."""
     return _target_stance.stance_toward(doc, target, client=client or connect(), aliases=aliases)
+
+
+def stances_toward(
+    doc: Document,
+    targets: Sequence[str],
+    *,
+    client: LLMClient | None = None,
+    aliases: dict[str, Sequence[str]] | None = None,
+) -> list[TargetStance]:
+    """Where the author of ``doc`` stands toward each of ``targets``, judged in one call."""
+    return _target_stance.stances_toward(doc, targets, client=client or connect(), aliases=aliases)
 
 
 def check_claim(doc: Document, claim: str, *, client: LLMClient | None = None) -> ClaimCheck:

@@ -418,7 +418,7 @@ def _run(args: argparse.Namespace) -> str:
         doc = load_document(args.path)
         client = _client(args)
         _status(args, f"reading {doc.id}'s attitude toward {', '.join(args.targets)}…")
-        results = [api.stance_toward(doc, t, client=client) for t in args.targets]
+        results = api.stances_toward(doc, args.targets, client=client)
         if args.json:
             return json.dumps([r.to_dict() for r in results], indent=2)
         return format_target_stances(results)

@@ -125,11 +125,9 @@ def ruw(items: list[data.StanceItem], client: LLMClient) -> tuple[dict[str, Any]
     for item in tqdm(items, desc="ruw", file=sys.stderr):
 
         def both(item: data.StanceItem) -> tuple[dict[str, str], Usage]:
-            usage, labels = Usage(), {}
-            for target in ("Russia", "Ukraine"):
-                r = newsqa.stance_toward(item.text, target, client=client)
-                labels[target], usage = RUW_LABELS[r.label], usage + r.usage
-            return labels, usage
+            results = newsqa.stances_toward(item.text, ["Russia", "Ukraine"], client=client)
+            labels = {r.target: RUW_LABELS[r.label] for r in results}
+            return labels, sum((r.usage for r in results), Usage())
 
         a = ours.run(both, item)
         b = base.run(baseline.ruw, client, item.text.text)

@@ -1,16 +1,21 @@
-"""A text's attitude toward a target (a country, a person, an organisation).
+"""A text's attitude toward targets (countries, people, organisations).
 
 Unlike :mod:`newsqa.tasks.stances` (what each actor in an article thinks about a
-topic) this asks where the *author* stands toward one target: the question behind
-social-media and opinion-piece stance detection. Long texts are first narrowed to
-the sentences that best match the target's names.
+topic) this asks where the *author* stands toward each target: the question behind
+social-media and opinion-piece stance detection. All targets are judged in one call
+(a small model labels each target better when it sees the others: on RUW training
+tweets with Qwen2.5-Coder-1.5B, one call per target confused which side the author
+was on). Long texts are first narrowed to the sentences that best match the targets'
+names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, create_model
 
 from newsqa.documents.actors import gazetteer
 from newsqa.llm.client import LLMClient
@@ -18,20 +23,92 @@ from newsqa.llm.structured import generate
 from newsqa.prompts import messages
 from newsqa.tasks.focus import focus
 from newsqa.tasks.grounding import Passage, SentenceIds, restrict_ids
-from newsqa.types import Document, TargetLabel, TargetStance
+from newsqa.types import Document, TargetLabel, TargetStance, Usage
 
-__all__ = ["FOCUS_TOKENS", "stance_toward"]
+__all__ = ["FOCUS_TOKENS", "MAX_TARGETS", "stance_toward", "stances_toward"]
 
-MAX_TOKENS = 120
+MAX_TOKENS = 60
+MAX_TARGETS = 5
 FOCUS_TOKENS = 900
-"""Texts longer than this (tokens) are narrowed to the sentences naming the target."""
+"""Texts longer than this (tokens) are narrowed to the sentences naming the targets."""
+
+_LABELS: dict[str, TargetLabel] = {"favor": "supports", "against": "opposes", "none": "neutral"}
 
 
 class TargetDraft(BaseModel):
-    """The author's attitude as the model writes it: evidence first, then the label."""
+    """The author's attitude toward one target as the model writes it: evidence, label."""
 
     sentences: SentenceIds(0, 3)  # type: ignore[valid-type]
-    label: TargetLabel
+    label: Literal["favor", "against", "none"]
+
+
+@lru_cache(maxsize=32)
+def _draft_model(targets: tuple[str, ...]) -> type[BaseModel]:
+    """One :class:`TargetDraft` per target, keyed by the target's name."""
+    fields: dict[str, Any] = {
+        f"t{i}": (TargetDraft, Field(alias=name)) for i, name in enumerate(targets)
+    }
+    return create_model("TargetDrafts", **fields)
+
+
+def stances_toward(
+    doc: Document,
+    targets: Sequence[str],
+    *,
+    client: LLMClient,
+    aliases: dict[str, Sequence[str]] | None = None,
+) -> list[TargetStance]:
+    """Where the author of ``doc`` stands toward each of ``targets``, in one call.
+
+    Args:
+        doc: the text (an article, a post).
+        targets: what the attitudes are toward, e.g. ``["Russia", "Ukraine"]``.
+        client: the LLM client.
+        aliases: other names per target, used to find the relevant sentences of a
+            long text; the bundled gazetteer's are added for known actors
+            (``"Russia"`` also matches Moscow, the Kremlin, Putin...).
+
+    Returns:
+        One :class:`TargetStance` per target, in order: ``supports`` or ``opposes``
+        only with at least one cited sentence; a label without evidence becomes
+        ``neutral``.
+
+    Raises:
+        ValueError: no target, an empty or repeated one, or more than :data:`MAX_TARGETS`.
+        OutputValidationError: the model never produced valid labels.
+        LLMError: the endpoint failed.
+    """
+    names = tuple(t.strip() for t in targets)
+    if not names or not all(names) or len(set(names)) != len(names):
+        raise ValueError("give one or more distinct, non-empty targets")
+    if len(names) > MAX_TARGETS:
+        raise ValueError(f"at most {MAX_TARGETS} targets per call")
+    passage = Passage.of([doc])
+    if not passage.units:
+        return [TargetStance(target=t, label="neutral", evidence=[]) for t in names]
+    words = [w for t in names for w in (t, *(aliases or {}).get(t, ()), *gazetteer().get(t, ()))]
+    shown = focus(passage, " ".join(words), min(FOCUS_TOKENS, client.settings.context_tokens))
+    result = generate(
+        client,
+        messages("target_stance", documents=shown.render(), targets=" and ".join(names)),
+        _draft_model(names),
+        max_tokens=MAX_TOKENS * len(names),
+        context=shown.context(),
+        schema_hook=restrict_ids(shown.numbers),
+    )
+    out = []
+    for i, name in enumerate(names):
+        draft: TargetDraft = getattr(result.value, f"t{i}")
+        label = _LABELS[draft.label] if draft.sentences else "neutral"
+        out.append(
+            TargetStance(
+                target=name,
+                label=label,
+                evidence=shown.evidence(draft.sentences),
+                usage=result.usage if i == 0 else Usage(),
+            )
+        )
+    return out
 
 
 def stance_toward(
@@ -41,49 +118,11 @@ def stance_toward(
     client: LLMClient,
     aliases: Sequence[str] = (),
 ) -> TargetStance:
-    """Where the author of ``doc`` stands toward ``target``, with evidence.
-
-    Args:
-        doc: the text (an article, a post).
-        target: what the attitude is toward, e.g. ``"Russia"``.
-        client: the LLM client.
-        aliases: other names of the target; the bundled gazetteer's are added for
-            known actors (``"Russia"`` also matches Moscow, the Kremlin, Putin...).
-
-    Returns:
-        ``supports`` or ``opposes`` only with at least one cited sentence; a label
-        without evidence becomes ``neutral``.
+    """Where the author of ``doc`` stands toward one ``target`` (see :func:`stances_toward`).
 
     Raises:
         ValueError: an empty target.
-        OutputValidationError: the model never produced a valid label.
-        LLMError: the endpoint failed.
     """
     if not target.strip():
         raise ValueError("the target is empty")
-    names = list(dict.fromkeys([target.strip(), *aliases, *gazetteer().get(target.strip(), ())]))
-    passage = Passage.of([doc])
-    if not passage.units:
-        return TargetStance(target=target, label="neutral", evidence=[])
-    shown = focus(passage, " ".join(names), min(FOCUS_TOKENS, client.settings.context_tokens))
-    result = generate(
-        client,
-        messages(
-            "target_stance",
-            documents=shown.render(),
-            target=target.strip(),
-            aliases=", ".join(names[:8]),
-        ),
-        TargetDraft,
-        max_tokens=MAX_TOKENS,
-        context=shown.context(),
-        schema_hook=restrict_ids(shown.numbers),
-    )
-    draft = result.value
-    label: TargetLabel = draft.label if draft.sentences else "neutral"
-    return TargetStance(
-        target=target,
-        label=label,
-        evidence=shown.evidence(draft.sentences),
-        usage=result.usage,
-    )
+    return stances_toward(doc, [target], client=client, aliases={target.strip(): aliases})[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsqa import check_claim, document_from_text, stance_toward
+from newsqa import check_claim, document_from_text, stance_toward, stances_toward
 from newsqa.types import Document
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply
@@ -18,11 +18,11 @@ def _user(request: dict[str, object]) -> str:
 
 
 def test_stance_toward_maps_evidence_and_shows_gazetteer_names(seed: Document) -> None:
-    script = [Reply.json({"sentences": [8], "label": "supports"})]
+    script = [Reply.json({"Russia": {"sentences": [8], "label": "favor"}})]
     with FakeOpenAI(script) as server:
         result = stance_toward(seed, "Russia", client=fake_client(server))
         prompt = _user(server.requests[0])
-    assert "Target: Russia" in prompt and "Kremlin" in prompt
+    assert "toward Russia?" in prompt
     assert result.label == "supports" and result.evidence[0].sentence_id == 8
     ev = result.evidence[0]
     assert seed.text[ev.start : ev.end] == ev.text
@@ -30,17 +30,28 @@ def test_stance_toward_maps_evidence_and_shows_gazetteer_names(seed: Document) -
 
 def test_stance_toward_label_without_evidence_becomes_neutral() -> None:
     doc = document_from_text("Russia is wrong. Ukraine will win.")
-    script = [Reply.json({"sentences": [], "label": "opposes"})]
+    script = [
+        Reply.json(
+            {
+                "Russia": {"sentences": [], "label": "against"},
+                "Ukraine": {"sentences": [2], "label": "favor"},
+            }
+        )
+    ]
     with FakeOpenAI(script) as server:
-        result = stance_toward(doc, "Russia", client=fake_client(server))
-    assert result.label == "neutral" and result.evidence == []
+        russia, ukraine = stances_toward(doc, ["Russia", "Ukraine"], client=fake_client(server))
+        assert len(server.requests) == 1  # both targets judged in one call
+        prompt = _user(server.requests[0])
+    assert "toward Russia and Ukraine?" in prompt
+    assert russia.label == "neutral" and russia.evidence == []
+    assert ukraine.label == "supports" and ukraine.evidence[0].text == "Ukraine will win."
 
 
 def test_stance_toward_long_text_shows_only_sentences_naming_the_target() -> None:
     filler = " ".join(f"Weather report number {i} says rain again." for i in range(150))
     doc = document_from_text(f"{filler} The Kremlin rejected the plan. {filler}")
     target_id = next(s.id for s in doc.sentences if "Kremlin" in s.text)
-    script = [Reply.json({"sentences": [target_id], "label": "neutral"})]
+    script = [Reply.json({"Russia": {"sentences": [target_id], "label": "none"}})]
     with FakeOpenAI(script) as server:
         stance_toward(doc, "Russia", client=fake_client(server))
         prompt = _user(server.requests[0])
@@ -48,9 +59,10 @@ def test_stance_toward_long_text_shows_only_sentences_naming_the_target() -> Non
     assert prompt.count("Weather report") < 40
 
 
-def test_stance_toward_refuses_an_empty_target(seed: Document) -> None:
+@pytest.mark.parametrize("targets", [[], ["  "], ["Russia", "Russia"], list("abcdef")])
+def test_stances_toward_refuses_bad_targets(seed: Document, targets: list[str]) -> None:
     with FakeOpenAI([]) as server, pytest.raises(ValueError, match="target"):
-        stance_toward(seed, "  ", client=fake_client(server))
+        stances_toward(seed, targets, client=fake_client(server))
 
 
 def test_check_claim_keeps_grounded_verdicts_and_demotes_ungrounded(seed: Document) -> None:
