@@ -19,10 +19,17 @@ from newsqa.tasks.grounding import Passage
 from newsqa.tasks.stances import DEFAULT_TOPIC
 from newsqa.types import Answer, CorpusStanceReport, Document
 
-__all__ = ["HITS_PER_DOCUMENT", "Corpus", "ask_retriever", "passage_for_hits", "stances_retriever"]
+__all__ = [
+    "HITS_PER_DOCUMENT",
+    "Corpus",
+    "ask_retriever",
+    "diversify",
+    "passage_for_hits",
+    "stances_retriever",
+]
 
 HITS_PER_DOCUMENT = 2
-"""Stances keep at most this many passages of one article, so several articles speak."""
+"""Stances prefer at most this many passages of one article, so several articles speak."""
 
 
 def passage_for_hits(retriever: Retriever, hits: list[Hit]) -> Passage:
@@ -59,6 +66,21 @@ def ask_retriever(
     return answer_from(passage_for_hits(retriever, hits), question, client=client)
 
 
+def diversify(hits: list[Hit], k: int, per_document: int = HITS_PER_DOCUMENT) -> list[Hit]:
+    """The ``k`` best hits taking at most ``per_document`` from one article, topped up
+    with the next best hits when too few articles match (score order kept)."""
+    taken: dict[str, int] = {}
+    first: list[int] = []
+    rest: list[int] = []
+    for i, hit in enumerate(hits):
+        if taken.get(hit.doc_id, 0) < per_document:
+            taken[hit.doc_id] = taken.get(hit.doc_id, 0) + 1
+            first.append(i)
+        else:
+            rest.append(i)
+    return [hits[i] for i in sorted((first + rest)[:k])]
+
+
 def stances_retriever(
     retriever: Retriever,
     topic: str = DEFAULT_TOPIC,
@@ -72,8 +94,8 @@ def stances_retriever(
 ) -> CorpusStanceReport:
     """Each actor's stance on ``topic`` across the articles dated within the bounds.
 
-    Retrieves the ``k`` best passages for ``topic`` (at most :data:`HITS_PER_DOCUMENT`
-    per article), finds the actors they name with the gazetteer and makes one small
+    Retrieves the ``k`` best passages for ``topic`` (preferring several articles, see
+    :func:`diversify`), finds the actors they name with the gazetteer and makes one small
     grounded call per actor (at most ``max_actors``, most mentioned first) over its
     sentences from several articles, each shown with its date. Evidence carries the
     document id, title and date; ``report.timeline()`` turns it into a
@@ -86,13 +108,8 @@ def stances_retriever(
         raise ValueError("the topic is empty")
     if k < 1:
         raise ValueError("k must be at least 1")
-    per_doc: dict[str, int] = {}
-    hits: list[Hit] = []
-    for hit in retriever.search(topic, k * 4, since=since, until=until):
-        if per_doc.get(hit.doc_id, 0) < HITS_PER_DOCUMENT:
-            per_doc[hit.doc_id] = per_doc.get(hit.doc_id, 0) + 1
-            hits.append(hit)
-    passage = passage_for_hits(retriever, hits[:k])
+    found = retriever.search(topic, k * 4, since=since, until=until)
+    passage = passage_for_hits(retriever, diversify(found, k))
     return stances_from(
         passage,
         topic,
