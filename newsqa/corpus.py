@@ -97,8 +97,8 @@ def stances_retriever(
     Retrieves the ``k`` best passages for ``topic`` (preferring several articles, see
     :func:`diversify`), finds the actors they name with the gazetteer and makes one small
     grounded call per actor (at most ``max_actors``, most mentioned first) over its
-    sentences from several articles, each shown with its date. Evidence carries the
-    document id, title and date; ``report.timeline()`` turns it into a
+    sentences from several articles, oldest first, each shown with its date. Evidence
+    carries the document id, title and date; ``report.timeline()`` turns it into a
     :class:`~newsqa.types.StanceTimeline`.
 
     Raises:
@@ -109,7 +109,8 @@ def stances_retriever(
     if k < 1:
         raise ValueError("k must be at least 1")
     found = retriever.search(topic, k * 4, since=since, until=until)
-    passage = passage_for_hits(retriever, diversify(found, k))
+    hits = sorted(diversify(found, k), key=lambda h: (h.date is None, h.date or dt.date.max))
+    passage = passage_for_hits(retriever, hits)  # articles oldest first, undated last
     return stances_from(
         passage,
         topic,

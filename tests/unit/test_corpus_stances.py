@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from newsqa import Corpus, document_from_text
-from newsqa.corpus import diversify, passage_for_hits, stances_retriever
+from newsqa.corpus import diversify, stances_retriever
 from newsqa.documents.actors import find_actors_in
 from newsqa.retrieval import Hit
 from newsqa.tasks.corpus_stances import MAX_CANDIDATES, actor_sentences
@@ -121,22 +121,22 @@ def test_diversify_prefers_several_articles_then_tops_up() -> None:
 
 
 def test_one_call_per_actor_over_dated_sentences_of_several_articles(corpus: Corpus) -> None:
-    with FakeOpenAI([]) as server:
+    until = dt.date(2024, 3, 31)
+    with FakeOpenAI([_stance([]), _stance([])]) as server:
         client = fake_client(server)
-        # learn the numbering from the real retrieval, then script replies with it
-        hits = corpus.search(TOPIC, 48, until=dt.date(2024, 3, 31))
-        passage = passage_for_hits(corpus, diversify(hits, 12))
-        by_doc = {u.doc.id: u.number for u in passage.units if u.sentence.id == 1}
+        corpus.stances(TOPIC, client=client, until=until, max_actors=2)
+        shown = _shown(_user(server.requests[0]))  # Russia's sentences, by article
+        server.requests.clear()
         server.script = [
-            _stance([by_doc["mar"], by_doc["jan"]], "conditional"),  # Russia
+            _stance([shown["mar"][0], shown["jan"][0]], "conditional"),  # Russia
             _stance([]),  # Ukraine: nothing grounded -> dropped
         ]
-        report = corpus.stances(TOPIC, client=client, until=dt.date(2024, 3, 31), max_actors=2)
+        report = corpus.stances(TOPIC, client=client, until=until, max_actors=2)
         prompts = [_user(r) for r in server.requests]
     assert len(prompts) == 2
     assert "Actor: Russia" in prompts[0] and "Actor: Ukraine" in prompts[1]
-    for prompt in prompts:
-        assert 'date="2024-01-10"' in prompt and 'date="2024-03-05"' in prompt
+    for prompt in prompts:  # articles oldest first, each with its date
+        assert 0 < prompt.index('date="2024-01-10"') < prompt.index('date="2024-03-05"')
         assert "Geneva" not in prompt  # dated after --until
         assert "mackerel" not in prompt  # not retrieved for the topic
     assert [s.actor for s in report.stances] == ["Russia"]
@@ -151,7 +151,7 @@ def test_one_call_per_actor_over_dated_sentences_of_several_articles(corpus: Cor
     for e in stance.evidence:
         assert docs[e.doc].text[e.start : e.end] == e.text
         assert docs[e.doc].sentence(e.sentence_id).text == e.text
-    assert report.until == dt.date(2024, 3, 31) and report.since is None
+    assert report.until == until and report.since is None
     assert report.usage.calls == 2
 
 
