@@ -52,12 +52,13 @@ def test_corpus_stances_cite_dated_sentences_of_the_articles(
     cited = set()
     for stance in report.stances:
         assert stance.evidence
+        dates = []
         for ev in stance.evidence:
             doc = docs[ev.doc]
             assert doc.text[ev.start : ev.end] == ev.text == doc.sentence(ev.sentence_id).text
             assert ev.date is not None and ev.date == doc.date and ev.title == doc.title
+            dates.append(ev.date)
             cited.add(ev.doc)
-        dates = [ev.date for ev in stance.evidence]
         assert dates == sorted(dates)
     assert seed.id in cited
     # one small call per actor (plus any re-asks), never whole articles
