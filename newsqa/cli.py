@@ -251,6 +251,8 @@ def _corpus_stances(args: argparse.Namespace) -> str:
         )
     finally:
         corpus.close()
+    u = report.usage
+    _status(args, f"{u.calls} model calls, {u.prompt_tokens} tokens in, {u.completion_tokens} out")
     return report.to_json(indent=2) if args.json else format_corpus_stances(report)
 
 
