@@ -55,7 +55,7 @@ ROW_BUDGET = 20_000
 passage holding any of them, so the cost grew with the corpus. The rarest words are
 kept while the passages holding them add up to at most this (common words weigh
 little in BM25 anyway); at least :data:`MIN_TERMS` words are always kept."""
-MIN_TERMS = 3
+MIN_TERMS = 1
 
 
 @dataclass(frozen=True)
@@ -326,10 +326,14 @@ class SQLiteIndex:
     def _match(self, query: str) -> str | None:
         """The FTS5 query for ``query``: its rarest words, OR-ed (see :data:`ROW_BUDGET`).
 
-        Words that match no passage are left out; ``None`` when no word matches.
+        Words are counted up to the budget only, so counting stays cheap on a large
+        corpus; only when every word exceeds it are they counted in full, to keep the
+        rarest. Words that match no passage are left out; ``None`` when none matches.
         """
         words = query_words(query)
         counts = {w: self._passages_with(w, ROW_BUDGET + 1) for w in words}
+        if counts and min(counts.values()) > ROW_BUDGET:
+            counts = {w: self._passages_with(w, -1) for w in words}  # -1: no limit
         present = [w for w in words if counts[w]]
         keep: set[str] = set()
         total = 0

@@ -204,6 +204,8 @@ def test_common_words_are_left_out_when_over_the_row_budget(
     # "talks" and "corridor" are in (nearly) every passage: only the rare word is scored
     assert idx._match("talks tariffs corridor zebra") == '"tariffs"'
     assert [h.doc_id for h in idx.search("talks tariffs corridor", 3)] == ["jan"]
+    # every word over the budget: counted in full, the rarest is kept (not the first)
+    assert idx._match("corridor talks") == '"talks"'
     monkeypatch.setattr(sqlite_index, "MIN_TERMS", 2)
     assert idx._match("talks tariffs corridor") == '"talks" OR "tariffs"'
     assert idx._match("zebra unicorn") is None
