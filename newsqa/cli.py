@@ -33,6 +33,7 @@ from newsqa.tasks.batch import run_batch
 from newsqa.types import (
     Answer,
     ClaimCheck,
+    CorpusStanceReport,
     Document,
     Evidence,
     StanceReport,
@@ -88,9 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summarize", parents=[common], help="summarize an article")
     p.add_argument("path", help="text file of the article")
     p = sub.add_parser("stances", parents=[common], help="each actor's stance on a topic")
-    p.add_argument("path", help="text file of the article")
+    p.add_argument("path", nargs="?", help="text file of the article (or --db)")
     p.add_argument("--topic", default=api.DEFAULT_TOPIC, help="default: %(default)s")
     p.add_argument("--max-actors", type=_positive, default=5, help="default: %(default)s")
+    p.add_argument("--db", help="stances across this corpus (built by `newsqa index`)")
+    p.add_argument("--since", type=_date, help="only articles dated on/after YYYY-MM-DD")
+    p.add_argument("--until", type=_date, help="only articles dated on/before YYYY-MM-DD")
+    p.add_argument("--k", type=_positive, help="passages to retrieve with --db (default 12)")
     p = sub.add_parser("report", parents=[common], help="summary and stances in one run")
     p.add_argument("path", help="text file of the article")
     p.add_argument("--topic", default=api.DEFAULT_TOPIC, help="default: %(default)s")
@@ -280,6 +285,56 @@ def _timeline(args: argparse.Namespace) -> str:
     return timeline.to_json(indent=2) if args.json else format_timeline(timeline)
 
 
+def format_corpus_stances(result: CorpusStanceReport) -> str:
+    """Human-readable stances across articles: each evidence line dated and sourced."""
+    period = ""
+    if result.since or result.until:
+        period = f" ({result.since or '…'} to {result.until or '…'})"
+    if not result.stances:
+        return (
+            f"Topic: {result.topic}{period}\nNo actor takes a position in the retrieved articles."
+        )
+    width = max(len(s.actor) for s in result.stances)
+    lines = [
+        f"Topic: {result.topic}{period}",
+        "",
+        f"{'ACTOR':<{width}}  {'LABEL':<11}  POSITION",
+        f"{'-' * width}  {'-' * 11}  {'-' * 40}",
+    ]
+    for s in result.stances:
+        lines.append(f"{s.actor:<{width}}  {s.label:<11}  {s.position}")
+        for ev in s.evidence:
+            where = f"{ev.date or 'undated'} {ev.doc} [{ev.sentence_id}]"
+            lines.append(_wrap(f'{where} "{ev.text}" ({ev.start}-{ev.end})', " " * (width + 15)))
+    return "\n".join(lines)
+
+
+def _corpus_stances(args: argparse.Namespace) -> str:
+    if not args.db:
+        raise ValueError("--since/--until/--k need --db")
+    if args.path:
+        raise ValueError("give either an article or --db, not both")
+    if args.since and args.until and args.since > args.until:
+        raise ValueError("--since is after --until")
+    corpus = Corpus(args.db, create=False)
+    try:
+        client = _client(args)
+        _status(args, f"finding stances on {args.topic!r} in {args.db} with {client.model}…")
+        report = corpus.stances(
+            args.topic,
+            client=client,
+            k=args.k or 12,
+            since=args.since,
+            until=args.until,
+            max_actors=args.max_actors,
+        )
+    finally:
+        corpus.close()
+    u = report.usage
+    _status(args, f"{u.calls} model calls, {u.prompt_tokens} tokens in, {u.completion_tokens} out")
+    return report.to_json(indent=2) if args.json else format_corpus_stances(report)
+
+
 def _count_inputs(path: Path) -> int | None:
     if path.is_dir():
         return sum(1 for p in path.iterdir() if p.suffix.lower() in TEXT_SUFFIXES)
@@ -387,6 +442,10 @@ def _run(args: argparse.Namespace) -> str:
         summary = api.summarize(doc, client=client)
         return summary.to_json(indent=2) if args.json else format_summary(summary)
     if args.command == "stances":
+        if args.db or args.since or args.until or args.k:
+            return _corpus_stances(args)
+        if not args.path:
+            raise ValueError("give an article, or --db CORPUS")
         doc = load_document(args.path)
         client = _client(args)
         _status(args, f"finding stances on {args.topic!r} in {doc.id} with {client.model}…")

@@ -17,6 +17,9 @@ __all__ = [
     "Citation",
     "ClaimCheck",
     "ClaimLabel",
+    "CorpusEvidence",
+    "CorpusStance",
+    "CorpusStanceReport",
     "Document",
     "Evidence",
     "KeyPoint",
@@ -253,3 +256,80 @@ class StanceTimeline(_Result):
             for a, pts in self.actors.items()
             if any(p.changed for p in pts)
         }
+
+
+class CorpusEvidence(BaseModel):
+    """A verbatim sentence of one corpus article, with the article's id, title and date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    doc: str = Field(description="Id of the document.")
+    title: str | None = Field(description="Title of the document, when known.")
+    date: dt.date | None = Field(description="Date of the document, when known.")
+    text: str = Field(description="Exact document text between start and end.")
+    start: int
+    end: int
+    sentence_id: int
+
+
+class CorpusStance(BaseModel):
+    """One actor's position on a topic, with evidence from one or more articles."""
+
+    actor: str
+    label: StanceLabel
+    position: str
+    evidence: list[CorpusEvidence] = Field(description="Oldest first; undated last.")
+
+
+class CorpusStanceReport(_Result):
+    """Stances on ``topic`` found in the passages a corpus search retrieved."""
+
+    topic: str
+    since: dt.date | None
+    until: dt.date | None
+    stances: list[CorpusStance]
+
+    def records(self) -> list[dict[str, Any]]:
+        """One flat dict per evidence sentence (pandas-friendly)."""
+        return [
+            {
+                "topic": self.topic,
+                "actor": s.actor,
+                "label": s.label,
+                "position": s.position,
+                "doc": e.doc,
+                "date": e.date,
+                "title": e.title,
+                "evidence": e.text,
+            }
+            for s in self.stances
+            for e in s.evidence
+        ]
+
+    def timeline(self) -> StanceTimeline:
+        """The same stances as a :class:`StanceTimeline`: one point per actor and cited
+        article, dated by the article, holding that article's evidence.
+
+        Each actor has one label here (one call over all its articles), so no point is
+        ``changed``; :func:`newsqa.stance_timeline` labels each article separately.
+        """
+        actors: dict[str, list[StanceChange]] = {}
+        for s in self.stances:
+            by_doc: dict[str, list[CorpusEvidence]] = {}
+            for e in s.evidence:
+                by_doc.setdefault(e.doc, []).append(e)
+            actors[s.actor] = [
+                StanceChange(
+                    date=evs[0].date,
+                    doc=doc,
+                    label=s.label,
+                    position=s.position,
+                    evidence=[
+                        Evidence(text=e.text, start=e.start, end=e.end, sentence_id=e.sentence_id)
+                        for e in evs
+                    ],
+                    changed=False,
+                )
+                for doc, evs in by_doc.items()
+            ]
+        return StanceTimeline(topic=self.topic, actors=actors, usage=self.usage)

@@ -416,3 +416,78 @@ def test_timeline_needs_a_file() -> None:
         result.stderr
     )
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["stances", "--db", "absent.sqlite"], "no such corpus"),
+        (["stances", "--since", "2024-01-01"], "need --db"),
+        (["stances", "--k", "3"], "need --db"),
+        (["stances"], "give an article, or --db"),
+        (["stances", str(SEED), "--db", "x.sqlite"], "either an article or --db"),
+        (
+            ["stances", "--db", "x.sqlite", "--since", "2024-02-01", "--until", "2024-01-01"],
+            "--since is after --until",
+        ),
+    ],
+)
+def test_corpus_stances_user_errors_exit_2_with_one_line(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_corpus_stances_on_a_corrupt_db_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"not a database" * 100)
+    assert main(["stances", "--db", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not a newsqa corpus" in err[0]
+    with pytest.raises(SystemExit) as info:
+        main(["stances", "--db", str(bad), "--until", "2024-02-30"])
+    assert info.value.code == 2
+
+
+def test_corpus_stances_output_dates_every_evidence_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.fake_openai import FakeOpenAI, Reply
+
+    db = tmp_path / "news.sqlite"
+    assert main(["index", str(SEED), str(DATA), "--db", str(db), "-q"]) == 0
+    capsys.readouterr()
+    text = load_document(SEED).text
+    # every actor cites the first sentence it is shown (read from its own prompt)
+    with FakeOpenAI([]) as server:
+        common = ["stances", "--db", str(db), "--base-url", server.base_url, "-q", "--no-cache"]
+        empty = Reply.json({"sentences": [], "label": "unclear", "position": "-"})
+        server.script = [empty] * 3
+        assert main([*common, "--until", "2024-11-08", "--max-actors", "3"]) == 0
+        assert "No actor takes a position" in capsys.readouterr().out
+        prompts = [r["messages"][-1]["content"] for r in server.requests]
+        assert all('date="2024-11-08"' in p and "injection" not in p for p in prompts)
+        firsts = [int(p.split("\n[", 1)[1].split("]", 1)[0]) for p in prompts]
+        server.script = [
+            Reply.json({"sentences": [n], "label": "supports", "position": "Backs talks."})
+            for n in firsts
+        ]
+        assert main([*common, "--until", "2024-11-08", "--max-actors", "3", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        server.script = [
+            Reply.json({"sentences": [n], "label": "supports", "position": "Backs talks."})
+            for n in firsts
+        ]
+        assert main([*common, "--until", "2024-11-08", "--max-actors", "3"]) == 0
+        human = capsys.readouterr().out
+    assert out["until"] == "2024-11-08" and len(out["stances"]) == 3
+    for stance in out["stances"]:
+        for ev in stance["evidence"]:
+            assert ev["date"] == "2024-11-08" and ev["doc"] == SEED.stem
+            assert text[ev["start"] : ev["end"]] == ev["text"]
+    assert human.startswith("Topic: peace talks to end the war in Ukraine (… to 2024-11-08)")
+    assert human.count(f"2024-11-08 {SEED.stem} [") == 3

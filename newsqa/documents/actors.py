@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from newsqa.types import Document
+from newsqa.types import Document, Sentence
 
-__all__ = ["ActorMention", "find_actors", "gazetteer"]
+__all__ = ["ActorMention", "find_actors", "find_actors_in", "gazetteer"]
 
 
 @dataclass(frozen=True)
@@ -55,15 +55,28 @@ def find_actors(
         extra: more actors (name → aliases); they extend or replace bundled entries.
         limit: keep at most this many actors.
     """
+    return find_actors_in(doc.sentences, extra=extra, limit=limit)
+
+
+def find_actors_in(
+    sentences: Iterable[Sentence],
+    *,
+    extra: Mapping[str, Sequence[str]] | None = None,
+    limit: int | None = None,
+) -> list[ActorMention]:
+    """Actors named in ``sentences`` (of one or several documents), ranked like
+    :func:`find_actors`; ``sentence_ids`` are the given sentences' ids, which only
+    need to be distinct (e.g. the numbers of a multi-document passage)."""
     table = dict(gazetteer())
     if extra:
         table.update({k: tuple(v) for k, v in extra.items()})
+    scanned = list(sentences)
     found: list[tuple[int, int, ActorMention]] = []
     for name, aliases in table.items():
         pattern = _pattern(aliases)
         counts: dict[str, int] = {}
         ids: list[int] = []
-        for sentence in doc.sentences:
+        for sentence in scanned:
             hits = pattern.findall(sentence.text)
             if hits:
                 ids.append(sentence.id)

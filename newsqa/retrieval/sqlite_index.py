@@ -3,7 +3,8 @@
 Passages are windows of up to three sentences (overlapping by one) indexed with FTS5
 and ranked by BM25. The database runs in WAL mode, so readers keep working while
 another process indexes. User queries never reach FTS5 syntax: they are reduced to
-quoted words joined with OR.
+quoted words joined with OR, the rarest ones only when the common ones would make a
+query score most of the corpus (:data:`ROW_BUDGET`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,12 @@ CREATE VIRTUAL TABLE IF NOT EXISTS passages USING fts5(
 CREATE INDEX IF NOT EXISTS documents_date ON documents(date);
 """
 _FORMAT = "newsqa-corpus-1"
+ROW_BUDGET = 20_000
+"""Most passages a query scores: BM25 over an OR of every question word scores every
+passage holding any of them, so the cost grew with the corpus. The rarest words are
+kept while the passages holding them add up to at most this (common words weigh
+little in BM25 anyway); at least :data:`MIN_TERMS` words are always kept."""
+MIN_TERMS = 1
 
 
 @dataclass(frozen=True)
@@ -66,17 +73,22 @@ def _hash(doc: Document) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def query_words(text: str) -> list[str]:
+    """The searchable words of free text: lower-cased content words, first 32 distinct."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+    if not words:
+        words = _WORD.findall(text.lower())
+    return list(dict.fromkeys(words))[:32]
+
+
 def fts_query(text: str) -> str | None:
     """A safe FTS5 query for free text: its content words, each quoted, joined by OR.
 
     Quotes, ``AND``/``OR``/``NEAR``, ``*``, ``:`` and parentheses in ``text`` lose
     their FTS5 meaning. Returns ``None`` when no searchable word is left.
     """
-    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
-    if not words:
-        words = _WORD.findall(text.lower())
-    unique = list(dict.fromkeys(words))[:32]
-    return " OR ".join(f'"{w}"' for w in unique) if unique else None
+    words = query_words(text)
+    return " OR ".join(f'"{w}"' for w in words) if words else None
 
 
 class SQLiteIndex:
@@ -235,24 +247,14 @@ class SQLiteIndex:
         until: dt.date | None = None,
     ) -> list[Hit]:
         """The ``k`` best passages by BM25 among documents dated within the bounds."""
-        match = fts_query(query)
-        if match is None or k < 1:
+        if k < 1:
             return []
-        sql = (
-            "SELECT p.doc_id, p.first_sid, p.last_sid, bm25(passages) AS score, d.title, d.date "
-            "FROM passages p JOIN documents d ON d.id = p.doc_id WHERE passages MATCH ?"
-        )
-        params: list[object] = [match]
-        if since is not None:
-            sql += " AND d.date IS NOT NULL AND d.date >= ?"
-            params.append(since.isoformat())
-        if until is not None:
-            sql += " AND d.date IS NOT NULL AND d.date <= ?"
-            params.append(until.isoformat())
-        sql += " ORDER BY score LIMIT ?"
-        params.append(k)
+        match = self._match(query)
+        if match is None:
+            return []
+        rows = self._ranked(match, k, since, until)
         hits = []
-        for doc_id, first, last, score, title, date in self._db.execute(sql, params):
+        for doc_id, first, last, score, title, date in rows:
             spans = self._db.execute(
                 'SELECT MIN(start), MAX("end") FROM sentences '
                 "WHERE doc_id = ? AND sid BETWEEN ? AND ?",
@@ -275,6 +277,72 @@ class SQLiteIndex:
                 )
             )
         return hits
+
+    def _ranked(
+        self, match: str, k: int, since: dt.date | None, until: dt.date | None
+    ) -> list[tuple[str, int, int, float, str | None, str | None]]:
+        """The ``k`` best passages for ``match`` within the dates, best first.
+
+        FTS5 ranks the matches alone (no join per match); only the best ``fetch`` are
+        joined with their documents' dates. When the dates leave fewer than ``k`` and
+        more matches exist, ``fetch`` grows fourfold.
+        """
+        sql = (
+            "SELECT p.doc_id, p.first_sid, p.last_sid, p.score, d.title, d.date FROM ("
+            "SELECT doc_id, first_sid, last_sid, rank AS score FROM passages "
+            "WHERE passages MATCH ? ORDER BY rank LIMIT ?"
+            ") p JOIN documents d ON d.id = p.doc_id"
+        )
+        filters: list[object] = []
+        if since is not None:
+            sql += " WHERE d.date IS NOT NULL AND d.date >= ?"
+            filters.append(since.isoformat())
+        if until is not None:
+            sql += " AND" if filters else " WHERE"
+            sql += " d.date IS NOT NULL AND d.date <= ?"
+            filters.append(until.isoformat())
+        sql += " ORDER BY p.score LIMIT ?"
+        fetch = k if not filters else max(4 * k, 32)
+        while True:
+            rows = self._db.execute(sql, [match, fetch, *filters, k]).fetchall()
+            if len(rows) >= k or not filters:
+                return rows
+            fetched = self._db.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM passages WHERE passages MATCH ? LIMIT ?)",
+                (match, fetch),
+            ).fetchone()[0]
+            if fetched < fetch:  # every match was ranked
+                return rows
+            fetch *= 4
+
+    def _passages_with(self, word: str, cap: int) -> int:
+        """How many passages contain ``word``, counting no further than ``cap``."""
+        row = self._db.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM passages WHERE passages MATCH ? LIMIT ?)",
+            (f'"{word}"', cap),
+        ).fetchone()
+        return int(row[0])
+
+    def _match(self, query: str) -> str | None:
+        """The FTS5 query for ``query``: its rarest words, OR-ed (see :data:`ROW_BUDGET`).
+
+        Words are counted up to the budget only, so counting stays cheap on a large
+        corpus; only when every word exceeds it are they counted in full, to keep the
+        rarest. Words that match no passage are left out; ``None`` when none matches.
+        """
+        words = query_words(query)
+        counts = {w: self._passages_with(w, ROW_BUDGET + 1) for w in words}
+        if counts and min(counts.values()) > ROW_BUDGET:
+            counts = {w: self._passages_with(w, -1) for w in words}  # -1: no limit
+        present = [w for w in words if counts[w]]
+        keep: set[str] = set()
+        total = 0
+        for i, word in enumerate(sorted(present, key=counts.__getitem__)):
+            if i >= MIN_TERMS and total + counts[word] > ROW_BUDGET:
+                break
+            keep.add(word)
+            total += counts[word]
+        return " OR ".join(f'"{w}"' for w in present if w in keep) or None
 
     def document(self, doc_id: str) -> Document:
         """The stored document with its sentences.

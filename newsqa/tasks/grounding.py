@@ -229,9 +229,13 @@ class Passage:
         """Validation context: the numbers that exist."""
         return {"sentence_ids": self.numbers}
 
+    def units_of(self, numbers: Iterable[int]) -> list[Unit]:
+        """The units of sentence numbers, in passage order (repeats dropped)."""
+        return sorted((self._by_number[n] for n in set(numbers)), key=lambda u: u.number)
+
     def evidence(self, numbers: Iterable[int]) -> list[Evidence]:
         """Verbatim spans for sentence numbers (in document order)."""
-        units = sorted((self._by_number[n] for n in set(numbers)), key=lambda u: u.number)
+        units = self.units_of(numbers)
         return [
             Evidence(
                 text=u.sentence.text,
@@ -244,7 +248,7 @@ class Passage:
 
     def citations(self, numbers: Iterable[int]) -> list[Citation]:
         """Citations (document id + verbatim span) for sentence numbers."""
-        units = sorted((self._by_number[n] for n in set(numbers)), key=lambda u: u.number)
+        units = self.units_of(numbers)
         return [
             Citation(doc=u.doc.id, text=u.sentence.text, start=u.sentence.start, end=u.sentence.end)
             for u in units

@@ -40,3 +40,27 @@ def test_corpus_question_before_the_article_date_abstains(
 ) -> None:
     answer = corpus.ask(AID, client=replay_client, until=dt.date(2024, 11, 1))
     assert not answer.answerable and answer.citations == []
+
+
+@pytest.mark.vcr
+def test_corpus_stances_cite_dated_sentences_of_the_articles(
+    corpus: Corpus, seed: Document, replay_client: LLMClient
+) -> None:
+    report = corpus.stances("peace talks to end the war in Ukraine", client=replay_client)
+    docs = {d.id: d for d in (corpus.document(i) for i in corpus.ids())}
+    assert "Russia" in {s.actor for s in report.stances}
+    cited = set()
+    for stance in report.stances:
+        assert stance.evidence
+        dates = []
+        for ev in stance.evidence:
+            doc = docs[ev.doc]
+            assert doc.text[ev.start : ev.end] == ev.text == doc.sentence(ev.sentence_id).text
+            assert ev.date is not None and ev.date == doc.date and ev.title == doc.title
+            dates.append(ev.date)
+            cited.add(ev.doc)
+        assert dates == sorted(dates)
+    assert seed.id in cited
+    # one small call per actor (plus any re-asks), never whole articles
+    assert len(report.stances) <= report.usage.calls <= 5 * 3
+    assert report.usage.prompt_tokens < 800 * report.usage.calls

@@ -139,3 +139,74 @@ def test_readers_keep_working_while_another_connection_indexes(
     assert not errors
     assert counts and all(c > 0 for c in counts)
     assert len(reader) == 61
+
+
+def _reference(index: SQLiteIndex, query: str, k: int, until: dt.date | None) -> list[str]:
+    """Ranking of the full OR query joined with every document (the former search)."""
+    sql = (
+        "SELECT p.doc_id || ':' || p.first_sid FROM passages p JOIN documents d "
+        "ON d.id = p.doc_id WHERE passages MATCH ?"
+    )
+    params: list[object] = [fts_query(query)]
+    if until is not None:
+        sql += " AND d.date IS NOT NULL AND d.date <= ?"
+        params.append(until.isoformat())
+    rows = index._db.execute(sql + " ORDER BY bm25(passages) LIMIT ?", [*params, k])
+    return [r[0] for r in rows]
+
+
+def _many(tmp_path: Path) -> SQLiteIndex:
+    idx = SQLiteIndex(tmp_path / "many.sqlite")
+    docs = [
+        document_from_text(
+            f"Talks on the grain corridor resumed in round {i}. Talks stalled again.",
+            id=f"feb{i}",
+            date="2024-02-10",
+        )
+        for i in range(60)
+    ]
+    docs.append(
+        document_from_text(
+            "Officials from many ministries met on the first day of January to discuss "
+            "budgets, ports, tariffs and, briefly, the corridor.",
+            id="jan",
+            date="2024-01-05",
+        )
+    )
+    idx.add(docs)
+    return idx
+
+
+def test_ranking_only_the_best_matches_keeps_the_date_filtered_order(tmp_path: Path) -> None:
+    idx = _many(tmp_path)
+    # the one January passage ranks below 60 February ones: found once the dates apply
+    hits = idx.search("talks on the grain corridor", 1, until=dt.date(2024, 1, 31))
+    assert [h.doc_id for h in hits] == ["jan"]
+    assert idx.search("talks on the grain corridor", 5, since=dt.date(2024, 3, 1)) == []
+    for query, k, until in [
+        ("talks on the grain corridor", 3, None),
+        ("grain corridor round", 7, dt.date(2024, 2, 28)),
+        ("ports tariffs corridor", 2, dt.date(2024, 1, 31)),
+    ]:
+        got = [f"{h.doc_id}:{h.sentence_ids[0]}" for h in idx.search(query, k, until=until)]
+        assert got == _reference(idx, query, k, until)
+
+
+def test_common_words_are_left_out_when_over_the_row_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsqa.retrieval import sqlite_index
+
+    idx = _many(tmp_path)
+    assert idx._match("talks tariffs corridor zebra") == '"talks" OR "tariffs" OR "corridor"'
+    monkeypatch.setattr(sqlite_index, "ROW_BUDGET", 10)
+    monkeypatch.setattr(sqlite_index, "MIN_TERMS", 1)
+    # "talks" and "corridor" are in (nearly) every passage: only the rare word is scored
+    assert idx._match("talks tariffs corridor zebra") == '"tariffs"'
+    assert [h.doc_id for h in idx.search("talks tariffs corridor", 3)] == ["jan"]
+    # every word over the budget: counted in full, the rarest is kept (not the first)
+    assert idx._match("corridor talks") == '"talks"'
+    monkeypatch.setattr(sqlite_index, "MIN_TERMS", 2)
+    assert idx._match("talks tariffs corridor") == '"talks" OR "tariffs"'
+    assert idx._match("zebra unicorn") is None
+    assert idx.search("zebra unicorn", 3) == []
