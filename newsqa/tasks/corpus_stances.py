@@ -18,7 +18,7 @@ from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import generate
 from newsqa.prompts import messages
 from newsqa.tasks.grounding import Passage, SentenceIds, Unit, restrict_ids
-from newsqa.tasks.stances import _PRONOUNS, DEFAULT_TOPIC, MAX_TOKENS, ActorsDraft, _stems
+from newsqa.tasks.stances import DEFAULT_TOPIC, MAX_TOKENS, PRONOUNS, ActorsDraft, stems
 from newsqa.types import (
     CorpusEvidence,
     CorpusStance,
@@ -57,10 +57,10 @@ def actor_sentences(passage: Passage, actor: ActorMention, topic: str) -> list[i
         following = units.get(n + 1)
         if following is not None and following.doc is units[n].doc:
             words = following.sentence.text.split(maxsplit=1)
-            if words and words[0] in _PRONOUNS:
+            if words and words[0] in PRONOUNS:
                 ids.add(n + 1)
-    topic_stems = _stems(topic)
-    score = {n: len(_stems(units[n].sentence.text) & topic_stems) for n in ids}
+    topic_stems = stems(topic)
+    score = {n: len(stems(units[n].sentence.text) & topic_stems) for n in ids}
     per_doc: dict[str, list[int]] = {}
     for n in sorted(ids, key=lambda i: (-score[i], i)):
         per_doc.setdefault(units[n].doc.id, []).append(n)

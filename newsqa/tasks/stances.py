@@ -25,12 +25,18 @@ from newsqa.prompts import messages
 from newsqa.tasks.grounding import Passage, SentenceIds, restrict_ids
 from newsqa.types import Document, Stance, StanceLabel, StanceReport, Usage
 
-__all__ = ["DEFAULT_TOPIC", "analyze_stances", "candidate_sentences"]
+__all__ = [
+    "DEFAULT_TOPIC",
+    "PRONOUNS",
+    "analyze_stances",
+    "candidate_sentences",
+    "stems",
+]
 
 DEFAULT_TOPIC = "peace talks to end the war in Ukraine"
 MAX_TOKENS = 200
 MAX_CANDIDATES = 6
-_PRONOUNS = frozenset({"He", "She", "They", "His", "Her", "Their", "It"})
+PRONOUNS = frozenset({"He", "She", "They", "His", "Her", "Their", "It"})
 _WORD = re.compile(r"\w+")
 _TOPIC_STOPWORDS = frozenset(
     {"to", "the", "of", "in", "a", "an", "and", "on", "for", "end", "with"}
@@ -65,7 +71,8 @@ def _discover(
     return [m for m in found if m.name in names][:limit], result.usage
 
 
-def _stems(text: str) -> set[str]:
+def stems(text: str) -> set[str]:
+    """Five-letter stems of a text's words, without the topic stopwords."""
     return {w[:5] for w in _WORD.findall(text.lower()) if w not in _TOPIC_STOPWORDS}
 
 
@@ -78,10 +85,10 @@ def candidate_sentences(doc: Document, actor: ActorMention, topic: str) -> list[
         if sid < len(doc.sentences):
             following = doc.sentence(sid + 1)
             first = following.text.split(maxsplit=1)[0] if following.text.split() else ""
-            if first in _PRONOUNS:
+            if first in PRONOUNS:
                 ids.add(following.id)
-    topic_stems = _stems(topic)
-    score = {i: len(_stems(doc.sentence(i).text) & topic_stems) for i in ids}
+    topic_stems = stems(topic)
+    score = {i: len(stems(doc.sentence(i).text) & topic_stems) for i in ids}
     ranked = sorted(ids, key=lambda i: (-score[i], i))
     return sorted(ranked[:MAX_CANDIDATES])
 
