@@ -36,9 +36,13 @@ _LABELS: dict[str, TargetLabel] = {"favor": "supports", "against": "opposes", "n
 
 
 class TargetDraft(BaseModel):
-    """The author's attitude toward one target as the model writes it: evidence, label."""
+    """The author's attitude toward one target as the model writes it: evidence, label.
 
-    sentences: SentenceIds(0, 3)  # type: ignore[valid-type]
+    At least one sentence is required: with an optional list the model often gave a
+    label and no sentence, and such labels had to be dropped (RUW validation tweets:
+    13 of 60 labels lost that way)."""
+
+    sentences: SentenceIds(1, 3)  # type: ignore[valid-type]
     label: Literal["favor", "against", "none"]
 
 
@@ -69,9 +73,8 @@ def stances_toward(
             (``"Russia"`` also matches Moscow, the Kremlin, Putin...).
 
     Returns:
-        One :class:`TargetStance` per target, in order: ``supports`` or ``opposes``
-        only with at least one cited sentence; a label without evidence becomes
-        ``neutral``.
+        One :class:`TargetStance` per target, in order, each with the one to three
+        sentences the model cites for it.
 
     Raises:
         ValueError: no target, an empty or repeated one, or more than :data:`MAX_TARGETS`.
@@ -99,7 +102,7 @@ def stances_toward(
     out = []
     for i, name in enumerate(names):
         draft: TargetDraft = getattr(result.value, f"t{i}")
-        label = _LABELS[draft.label] if draft.sentences else "neutral"
+        label = _LABELS[draft.label]
         out.append(
             TargetStance(
                 target=name,

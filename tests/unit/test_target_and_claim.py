@@ -28,22 +28,28 @@ def test_stance_toward_maps_evidence_and_shows_gazetteer_names(seed: Document) -
     assert seed.text[ev.start : ev.end] == ev.text
 
 
-def test_stance_toward_label_without_evidence_becomes_neutral() -> None:
+def test_stances_toward_judges_all_targets_in_one_call_each_with_evidence() -> None:
     doc = document_from_text("Russia is wrong. Ukraine will win.")
     script = [
         Reply.json(
             {
-                "Russia": {"sentences": [], "label": "against"},
+                "Russia": {"sentences": [], "label": "against"},  # no evidence: re-asked
                 "Ukraine": {"sentences": [2], "label": "favor"},
             }
-        )
+        ),
+        Reply.json(
+            {
+                "Russia": {"sentences": [1], "label": "against"},
+                "Ukraine": {"sentences": [2], "label": "favor"},
+            }
+        ),
     ]
     with FakeOpenAI(script) as server:
         russia, ukraine = stances_toward(doc, ["Russia", "Ukraine"], client=fake_client(server))
-        assert len(server.requests) == 1  # both targets judged in one call
+        assert len(server.requests) == 2  # both targets in one call, re-asked once
         prompt = _user(server.requests[0])
     assert "toward Russia and Ukraine?" in prompt
-    assert russia.label == "neutral" and russia.evidence == []
+    assert russia.label == "opposes" and russia.evidence[0].text == "Russia is wrong."
     assert ukraine.label == "supports" and ukraine.evidence[0].text == "Ukraine will win."
 
 
