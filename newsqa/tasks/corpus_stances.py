@@ -17,8 +17,14 @@ from newsqa.documents.actors import ActorMention, find_actors_in
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import generate
 from newsqa.prompts import messages
-from newsqa.tasks.grounding import Passage, SentenceIds, Unit, restrict_ids
-from newsqa.tasks.stances import DEFAULT_TOPIC, MAX_TOKENS, PRONOUNS, ActorsDraft, stems
+from newsqa.tasks.grounding import Passage, SentenceIds, Unit
+from newsqa.tasks.stances import (
+    DEFAULT_TOPIC,
+    PRONOUNS,
+    ActorsDraft,
+    ask_actor,
+    stems,
+)
 from newsqa.types import (
     CorpusEvidence,
     CorpusStance,
@@ -145,20 +151,7 @@ def stances_from(
         mentions, usage = _discover(client, passage, topic, max_actors)
     for actor in mentions:
         shown = passage.subset(actor_sentences(passage, actor, topic))
-        result = generate(
-            client,
-            messages(
-                "corpus_stance",
-                documents=shown.render(),
-                topic=topic,
-                actor=actor.name,
-                aliases=", ".join(actor.aliases[:6]),
-            ),
-            CorpusStanceDraft,
-            max_tokens=MAX_TOKENS,
-            context=shown.context(),
-            schema_hook=restrict_ids(shown.numbers),
-        )
+        result = ask_actor(client, "corpus_stance", shown, topic, actor, CorpusStanceDraft)
         usage += result.usage
         draft = result.value
         if draft.sentences:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
 from newsqa.documents.actors import ActorMention, find_actors
 from newsqa.llm.client import LLMClient
-from newsqa.llm.structured import generate
+from newsqa.llm.structured import Structured, generate
 from newsqa.prompts import messages
 from newsqa.tasks.grounding import Passage, SentenceIds, restrict_ids
 from newsqa.types import Document, Stance, StanceLabel, StanceReport, Usage
@@ -29,6 +30,7 @@ __all__ = [
     "DEFAULT_TOPIC",
     "PRONOUNS",
     "analyze_stances",
+    "ask_actor",
     "candidate_sentences",
     "stems",
 ]
@@ -49,6 +51,35 @@ class StanceDraft(BaseModel):
     sentences: SentenceIds(0, 3)  # type: ignore[valid-type]
     label: StanceLabel
     position: str = Field(max_length=240, description="One sentence.")
+
+
+D = TypeVar("D", bound=BaseModel)
+
+
+def ask_actor(
+    client: LLMClient,
+    template: str,
+    shown: Passage,
+    topic: str,
+    actor: ActorMention,
+    draft: type[D],
+) -> Structured[D]:
+    """One small grounded call: ``actor``'s stance on ``topic`` from ``shown`` only
+    (prompt ``template``; cited numbers restricted to the sentences shown)."""
+    return generate(
+        client,
+        messages(
+            template,
+            documents=shown.render(),
+            topic=topic,
+            actor=actor.name,
+            aliases=", ".join(actor.aliases[:6]),
+        ),
+        draft,
+        max_tokens=MAX_TOKENS,
+        context=shown.context(),
+        schema_hook=restrict_ids(shown.numbers),
+    )
 
 
 class ActorsDraft(BaseModel):
@@ -133,20 +164,7 @@ def analyze_stances(
     stances: list[Stance] = []
     for actor in mentions:
         shown = passage.subset(candidate_sentences(doc, actor, topic))
-        result = generate(
-            client,
-            messages(
-                "stance",
-                documents=shown.render(),
-                topic=topic,
-                actor=actor.name,
-                aliases=", ".join(actor.aliases[:6]),
-            ),
-            StanceDraft,
-            max_tokens=MAX_TOKENS,
-            context=shown.context(),
-            schema_hook=restrict_ids(shown.numbers),
-        )
+        result = ask_actor(client, "stance", shown, topic, actor, StanceDraft)
         usage += result.usage
         draft = result.value
         if not draft.sentences:
