@@ -223,7 +223,7 @@ def batch(
         >>> report = newsqa.batch("articles/", "ask", "answers.jsonl",
         ...                       question="Who met in Geneva?")  # doctest: +SKIP
     """
-    run = abatch(
+    return abatch(
         docs,
         task,
         out,
@@ -232,7 +232,4 @@ def batch(
         topic=topic,
         concurrency=concurrency,
         on_done=on_done,
-    )
-    for _ in run:
-        pass
-    return run.report
+    ).run()

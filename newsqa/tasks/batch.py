@@ -230,6 +230,12 @@ class BatchRun:
         if self._close_client:
             self.client.close()
 
+    def run(self) -> BatchReport:
+        """Process every document (no item is kept) and return the final report."""
+        for _ in self:
+            pass
+        return self.report
+
     def __iter__(self) -> Generator[BatchItem, None, None]:
         pool = cf.ThreadPoolExecutor(max_workers=self.concurrency)
         running: set[cf.Future[BatchItem]] = set()
@@ -289,7 +295,7 @@ def run_batch(
 ) -> BatchReport:
     """Run ``task`` on every document, appending one JSONL line each to ``out``, and
     return the report (arguments as for :class:`BatchRun`)."""
-    run = BatchRun(
+    return BatchRun(
         docs,
         task,
         out,
@@ -298,7 +304,4 @@ def run_batch(
         topic=topic,
         concurrency=concurrency,
         on_done=on_done,
-    )
-    for _ in run:
-        pass
-    return run.report
+    ).run()

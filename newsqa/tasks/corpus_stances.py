@@ -15,14 +15,12 @@ from pydantic import BaseModel, Field
 
 from newsqa.documents.actors import ActorMention, find_actors_in
 from newsqa.llm.client import LLMClient
-from newsqa.llm.structured import generate
-from newsqa.prompts import messages
 from newsqa.tasks.grounding import Passage, SentenceIds, Unit
 from newsqa.tasks.stances import (
     DEFAULT_TOPIC,
     PRONOUNS,
-    ActorsDraft,
     ask_actor,
+    name_actors,
     stems,
 )
 from newsqa.types import (
@@ -99,15 +97,9 @@ def _discover(
 ) -> tuple[list[ActorMention], Usage]:
     """Actors named by the model (when the gazetteer finds none), located in the passage."""
     window = passage.windows(client.settings.context_tokens)[0]
-    result = generate(
-        client,
-        messages("actors", documents=window.render(), topic=topic),
-        ActorsDraft,
-        max_tokens=120,
-    )
-    names = [n.strip() for n in result.value.actors if n.strip()]
+    names, usage = name_actors(client, window, topic)
     found = find_actors_in(_numbered(passage), extra={n: (n,) for n in names}) if names else []
-    return [m for m in found if m.name in names][:limit], result.usage
+    return [m for m in found if m.name in names][:limit], usage
 
 
 def stances_from(

@@ -32,6 +32,7 @@ __all__ = [
     "analyze_stances",
     "ask_actor",
     "candidate_sentences",
+    "name_actors",
     "stems",
 ]
 
@@ -88,18 +89,23 @@ class ActorsDraft(BaseModel):
     actors: list[str] = Field(max_length=6)
 
 
-def _discover(
-    client: LLMClient, doc: Document, passage: Passage, topic: str, limit: int
-) -> tuple[list[ActorMention], Usage]:
+def name_actors(client: LLMClient, passage: Passage, topic: str) -> tuple[list[str], Usage]:
+    """Actor names the model reads in ``passage`` (used when the gazetteer finds none)."""
     result = generate(
         client,
         messages("actors", documents=passage.render(), topic=topic),
         ActorsDraft,
         max_tokens=120,
     )
-    names = [n.strip() for n in result.value.actors if n.strip()]
+    return [n.strip() for n in result.value.actors if n.strip()], result.usage
+
+
+def _discover(
+    client: LLMClient, doc: Document, passage: Passage, topic: str, limit: int
+) -> tuple[list[ActorMention], Usage]:
+    names, usage = name_actors(client, passage, topic)
     found = find_actors(doc, extra={n: (n,) for n in names}) if names else []
-    return [m for m in found if m.name in names][:limit], result.usage
+    return [m for m in found if m.name in names][:limit], usage
 
 
 def stems(text: str) -> set[str]:
