@@ -70,6 +70,11 @@ def _load_llama(path: Path, n_ctx: int, n_threads: int | None) -> Llama:
         return _LOADED[key]
 
 
+def _installed(module: str) -> bool:
+    """True when ``module`` can be imported (found without importing it)."""
+    return importlib.util.find_spec(module) is not None
+
+
 def check_embedded(settings: Settings) -> None:
     """Cheap checks that the embedded backend can run, made before any request.
 
@@ -81,7 +86,7 @@ def check_embedded(settings: Settings) -> None:
         "no endpoint is configured (OPENAI_BASE_URL + NEWSQA_MODEL, or OPENAI_API_KEY for "
         "OpenAI) and the embedded model"
     )
-    if importlib.util.find_spec("llama_cpp") is None:
+    if not _installed("llama_cpp"):
         raise ConfigError(
             f"{no_endpoint} needs llama-cpp-python: install it with {INSTALL_HINT}"
             if settings.model_path is None
