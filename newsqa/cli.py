@@ -16,8 +16,8 @@ import shutil
 import sqlite3
 import sys
 import textwrap
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from tqdm import tqdm
 
@@ -43,6 +43,8 @@ from newsqa import (
 )
 
 __all__ = ["main"]
+
+_T = TypeVar("_T")
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -226,7 +228,9 @@ def _since(before: Usage, now: Usage) -> Usage:
     )
 
 
-def _run_task(args: argparse.Namespace, doing: str, task: Any, *a: Any, **kw: Any) -> Any:
+def _run_task(
+    args: argparse.Namespace, doing: str, task: Callable[..., _T], *a: Any, **kw: Any
+) -> _T:
     """Connect, say what runs where, run ``task(*a, client=..., **kw)`` with a live call
     counter, then report the calls and tokens it took."""
     client = _client(args)

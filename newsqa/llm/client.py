@@ -111,7 +111,8 @@ def _map_error(exc: BaseException, settings: Settings) -> LLMError:
     if isinstance(exc, openai.APITimeoutError):
         return LLMTimeoutError(f"request timed out: {exc}")
     if isinstance(exc, openai.APIConnectionError):
-        return LLMConnectionError(f"cannot reach the endpoint {settings.base_url}: {exc}")
+        where = EMBEDDED_BASE_URL if settings.embedded else settings.base_url
+        return LLMConnectionError(f"cannot reach the endpoint {where}: {exc}")
     if isinstance(exc, openai.RateLimitError):
         return RateLimitError(f"rate limited (HTTP 429): {exc.message}", status_code=429)
     if isinstance(exc, openai.APIStatusError):
