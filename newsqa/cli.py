@@ -351,7 +351,8 @@ def format_timeline(result: StanceTimeline) -> str:
         for p in points:
             when = p.date.isoformat() if p.date else "undated"
             flag = "CHANGED" if p.changed else ""
-            lines.append(f"  {when:<10}  {p.label:<11}  {flag:<7}  {p.doc}: {p.position}")
+            row = f"  {when:<10}  {p.label:<11}  {flag:<7}  {p.doc}: {p.position}"
+            lines.append(textwrap.fill(row, width=_width(), subsequent_indent=" " * 36))
             lines.extend(_wrap("evidence " + _quote(ev), " " * 14) for ev in p.evidence)
     return "\n".join(lines)
 

@@ -22,7 +22,7 @@ import pytest
 
 import newsqa
 from newsqa import ConfigError, LLMClient, ProviderError, Settings
-from newsqa.cli import format_stances, main
+from newsqa.cli import format_stances, format_timeline, main
 from newsqa.llm import local
 from tests.conftest import SEED, track
 from tests.support.fake_openai import FakeOpenAI, Reply
@@ -405,6 +405,24 @@ def test_stance_table_wraps_to_the_terminal_width(monkeypatch: pytest.MonkeyPatc
     table = format_stances(report)
     assert max(len(line) for line in table.splitlines()) <= 80
     assert " ".join(table.split()).count("only on its own terms") == 6  # nothing lost
+    report_timeline = newsqa.StanceTimeline(
+        topic="talks",
+        actors={
+            "Russia": [
+                newsqa.StanceChange(
+                    date=None,
+                    doc="d1",
+                    label="conditional",
+                    position=position,
+                    evidence=[],
+                    changed=False,
+                )
+            ]
+        },
+    )
+    text = format_timeline(report_timeline)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert " ".join(text.split()).count("only on its own terms") == 6
 
 
 def test_folder_inputs_are_the_same_for_every_command(tmp_path: Path) -> None:
