@@ -206,3 +206,33 @@ def test_mypy_catches_a_misspelt_setting_and_knows_batch_outcomes(
     assert any('Revealed type is "newsqa.types.Summary"' in line for line in lines), lines
     errors = [line for line in lines if ": error:" in line]
     assert len(errors) == 1, errors  # only the misspelt keyword
+
+
+_LAYERS = [
+    ("newsqa.errors", "newsqa.types", "newsqa.config"),
+    ("newsqa.documents",),
+    ("newsqa.prompts", "newsqa.retrieval"),
+    ("newsqa.llm",),
+    ("newsqa.tasks",),
+    ("newsqa.api", "newsqa.corpus"),
+    ("newsqa.cli", "newsqa.notebook"),
+]
+
+
+def _layer(module: str) -> int:
+    if module == "newsqa":
+        return len(_LAYERS)
+    for rank, prefixes in enumerate(_LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return rank
+    raise AssertionError(f"{module} has no layer")
+
+
+def test_lower_layers_never_import_higher_ones() -> None:
+    upward = [
+        f"{name} -> {target}"
+        for name in MODULES
+        for target in _package_edges(name)
+        if _layer(target) > _layer(name)
+    ]
+    assert upward == []
