@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 import newsqa
 from newsqa import types
-from tests.support.fake_openai import FakeOpenAI, Reply
+from tests.support.fake_openai import FakeOpenAI, Reply, schema_reply
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -123,6 +123,30 @@ def test_python_snippets_define_every_name(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout
+
+
+def test_python_snippets_run_against_an_endpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each Python block runs on its own, in a folder holding the seed and an
+    ``articles/`` folder, against a loopback server answering every schema."""
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(ROOT / "seeds" / "000_c21f091162a05fc4.txt", tmp_path / "seeds")
+    (tmp_path / "articles").mkdir()
+    shutil.copy(ROOT / "seeds" / "000_c21f091162a05fc4.txt", tmp_path / "articles" / "seed.txt")
+    (tmp_path / "articles" / "geneva.txt").write_text(
+        "date 2024-11-20 Ukraine and Russia met in Geneva for peace talks. Kyiv said no."
+    )
+    monkeypatch.chdir(tmp_path)
+    blocks = [m.group(2) for m in FENCE.finditer(README) if m.group(1) == "python"]
+    assert len(blocks) >= 3
+    with FakeOpenAI([], max_requests=200, responder=schema_reply) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("NEWSQA_MODEL", "fake")
+        for number, block in enumerate(blocks, start=1):
+            exec(compile(block, f"README python block {number}", "exec"), {"__name__": "readme"})
+        assert server.requests and all(r["model"] == "fake" for r in server.requests)
+    assert (tmp_path / "summaries.jsonl").is_file() and (tmp_path / "news.sqlite").is_file()
 
 
 def test_names_used_in_the_readme_exist() -> None:
