@@ -17,7 +17,7 @@ from typing import Any
 import httpx2
 import openai
 
-from newsqa.config import EMBEDDED_BASE_URL, Settings
+from newsqa.config import EMBEDDED_BASE_URL, Settings, check_base_url
 from newsqa.errors import (
     ConfigError,
     LLMConnectionError,
@@ -47,7 +47,22 @@ class Completion:
     """Key under which :meth:`LLMClient.remember` stores it (``None``: no cache)."""
 
 
+def _config_error(exc: BaseException) -> ConfigError | None:
+    """The :class:`ConfigError` behind ``exc`` (the embedded backend raises it inside
+    the transport, which the SDK wraps as a connection error), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ConfigError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def _is_transient(exc: BaseException) -> bool:
+    if _config_error(exc) is not None:
+        return False  # a missing model or library does not come back by waiting
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
     return isinstance(exc, openai.APIStatusError) and exc.status_code in _TRANSIENT_STATUS
@@ -59,7 +74,33 @@ def _retry_after(exc: BaseException) -> float | None:
     return None
 
 
-def _map_error(exc: BaseException) -> LLMError:
+def _model_file_identity(settings: Settings) -> str:
+    """For the cache key: which GGUF answers when ``model_path`` names one (path, size,
+    mtime), so a reply of another model file is never served; empty otherwise."""
+    if not settings.embedded or settings.model_path is None:
+        return ""
+    path = settings.model_path
+    try:
+        stat = path.stat()
+    except OSError:
+        return f"#{path}"
+    return f"#{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _hint(status: int | None, settings: Settings) -> str:
+    """What to check for an endpoint error that is the caller's to fix."""
+    where = "the embedded model" if settings.embedded else settings.base_url
+    if status in (401, 403):
+        return f" (check OPENAI_API_KEY: the key was refused by {where})"
+    if status == 404:
+        return (
+            f" (is the model {settings.model_name!r} served by {where}? set NEWSQA_MODEL or "
+            "--model; the base URL usually ends in /v1)"
+        )
+    return ""
+
+
+def _map_error(exc: BaseException, settings: Settings) -> LLMError:
     if isinstance(exc, TooLongRetryAfter):
         inner = exc.cause
         status = inner.status_code if isinstance(inner, openai.APIStatusError) else None
@@ -70,11 +111,15 @@ def _map_error(exc: BaseException) -> LLMError:
     if isinstance(exc, openai.APITimeoutError):
         return LLMTimeoutError(f"request timed out: {exc}")
     if isinstance(exc, openai.APIConnectionError):
-        return LLMConnectionError(f"cannot reach the endpoint: {exc}")
+        where = EMBEDDED_BASE_URL if settings.embedded else settings.base_url
+        return LLMConnectionError(f"cannot reach the endpoint {where}: {exc}")
     if isinstance(exc, openai.RateLimitError):
         return RateLimitError(f"rate limited (HTTP 429): {exc.message}", status_code=429)
     if isinstance(exc, openai.APIStatusError):
-        return ProviderError(f"HTTP {exc.status_code}: {exc.message}", status_code=exc.status_code)
+        return ProviderError(
+            f"HTTP {exc.status_code}: {exc.message}{_hint(exc.status_code, settings)}",
+            status_code=exc.status_code,
+        )
     return LLMError(f"endpoint error: {exc}")
 
 
@@ -114,8 +159,12 @@ class LLMClient:
         cache: a response cache; a request seen before is answered from it with no
             model call (its usage counts zero calls and zero tokens).
 
+    Raises:
+        ConfigError: the base URL is not ``http(s)://host…``.
+
     Attributes:
         usage: running token usage of every call made by this client.
+        on_call: called with the running usage after each model call (progress).
         structured_mode: how structured output is requested; downgraded
             automatically when the endpoint rejects a mode.
     """
@@ -130,6 +179,8 @@ class LLMClient:
     ) -> None:
         self.settings = settings or Settings.from_env()
         self.cache = cache
+        if not self.settings.embedded:
+            check_base_url(self.settings.base_url or "")
         if http_client is None and self.settings.embedded:
             from newsqa.llm.local import embedded_http_client
 
@@ -145,15 +196,22 @@ class LLMClient:
         except (ValueError, httpx2.InvalidURL) as e:
             raise ConfigError(f"invalid endpoint {self.settings.base_url!r}: {e}") from e
         self._base_url = str(self._sdk.base_url)
+        self._cache_scope = self._base_url + _model_file_identity(self.settings)
         self._sleep = sleep
         self._usage_lock = threading.Lock()
         self.usage = Usage()
+        self.on_call: Callable[[Usage], None] | None = None
         self.structured_mode = "json_schema"
 
     @property
     def model(self) -> str:
         """Model name sent with each request."""
         return self.settings.model_name
+
+    @property
+    def endpoint(self) -> str:
+        """``model at host`` (or ``model (embedded)``), for status lines."""
+        return self.settings.endpoint
 
     def chat(
         self,
@@ -173,6 +231,8 @@ class LLMClient:
         Raises:
             RateLimitError, ProviderError, LLMTimeoutError, LLMConnectionError:
                 after the retry budget is spent, or at once for non-transient errors.
+            ConfigError: the embedded backend cannot run (no llama-cpp-python, no
+                model file); raised at once, never retried.
         """
         body: dict[str, Any] = {
             "model": self.model,
@@ -182,7 +242,7 @@ class LLMClient:
         }
         if response_format is not None:
             body["response_format"] = response_format
-        key = cache_key(self._base_url, body) if self.cache is not None else None
+        key = cache_key(self._cache_scope, body) if self.cache is not None else None
         if self.cache is not None and key:
             hit = self.cache.get(key)
             if hit is not None:
@@ -203,10 +263,16 @@ class LLMClient:
                 self._sdk.post, "/chat/completions", cast_to=httpx2.Response, body=body
             )
         except (openai.OpenAIError, TooLongRetryAfter) as e:
-            raise _map_error(e) from e
+            config = _config_error(e)
+            if config is not None:
+                raise ConfigError(str(config)) from config
+            raise _map_error(e, self.settings) from e
         text, finish_reason, usage = _read_reply(response)
         with self._usage_lock:
             self.usage = self.usage + usage
+            running = self.usage
+        if self.on_call is not None:
+            self.on_call(running)
         completion = Completion(text=text, usage=usage, finish_reason=finish_reason, cache_key=key)
         if store:
             self.remember(completion)
