@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import itertools
 import json
 import shutil
 import sqlite3
@@ -117,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="default: %(default)s")
     p.add_argument("--max-actors", type=_positive, default=5, help="default: %(default)s")
     p = sub.add_parser("batch", parents=[common], help="run a task over many documents")
-    p.add_argument("input", help=many)
+    p.add_argument("inputs", nargs="+", help=many)
     p.add_argument("-o", "--output", required=True, help="JSONL file to append results to")
     p.add_argument("--task", choices=["summarize", "stances", "ask"], required=True)
     p.add_argument("-Q", "--question", help="the question, for --task ask")
@@ -425,26 +424,31 @@ def _corpus_stances(args: argparse.Namespace) -> str:
     return _dump(args, report.to_dict()) if args.json else format_corpus_stances(report)
 
 
+class _Failed(Exception):
+    """A command that printed its output but must exit 1 (some documents failed)."""
+
+    def __init__(self, output: str, message: str) -> None:
+        super().__init__(message)
+        self.output = output
+
+
 def _batch(args: argparse.Namespace) -> str:
     if args.task == "ask" and not args.question:
         raise ValueError("--task ask needs --question")
-    inputs = newsqa.iter_inputs([args.input])
-    first = next(inputs, None)  # surfaces a missing or empty input before any work
+    # Every input is read first, so a missing path or two documents with one id are
+    # refused before any model call.
+    inputs = list(newsqa.iter_inputs(args.inputs))
     client = _client(args)
-    _status(args, f"{args.task} over {args.input} with {client.endpoint}…")
+    _status(args, f"{args.task} over {' '.join(args.inputs)} with {client.endpoint}…")
     with tqdm(
-        total=newsqa.count_inputs([args.input]),
-        unit="doc",
-        disable=args.quiet,
-        file=sys.stderr,
-        desc=f"{args.task}",
+        total=len(inputs), unit="doc", disable=args.quiet, file=sys.stderr, desc=f"{args.task}"
     ) as bar:
 
         def advance(_id: str, _ok: bool) -> None:
             bar.update(1)
 
         report = newsqa.batch(
-            itertools.chain([first] if first is not None else [], inputs),
+            inputs,
             args.task,
             args.output,
             client=client,
@@ -454,10 +458,18 @@ def _batch(args: argparse.Namespace) -> str:
             on_done=advance,
         )
         bar.update(report.skipped)
-    return (
-        f"{args.output}: {report.done} done, {report.failed} failed, "
-        f"{report.skipped} already done; {_usage_line(report.usage, client)}"
-    )
+    args.spent = report.usage
+    if args.json:
+        output = _dump(args, {"output": args.output, **report.to_dict()})
+    else:
+        output = (
+            f"{args.output}: {report.done} done, {report.failed} failed, "
+            f"{report.skipped} already done; {_usage_line(report.usage, client)}"
+        )
+    if report.failed:
+        total = report.done + report.failed
+        raise _Failed(output, f"{report.failed} of {total} documents failed (see {args.output})")
+    return output
 
 
 def _index(args: argparse.Namespace) -> str:
@@ -624,6 +636,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except (LLMError, NewsQAError) as e:
         print(f"newsqa: {str(e).splitlines()[0]}", file=sys.stderr)
+        return EXIT_FAILURE
+    except _Failed as e:
+        print(e.output)
+        print(f"newsqa: {e}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("newsqa: interrupted", file=sys.stderr)
