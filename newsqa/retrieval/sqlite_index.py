@@ -253,6 +253,7 @@ class SQLiteIndex:
         if match is None:
             return []
         rows = self._ranked(match, k, since, until)
+        texts: dict[str, str] = {}  # each document's text read once, not once per hit
         hits = []
         for doc_id, first, last, score, title, date in rows:
             spans = self._db.execute(
@@ -260,10 +261,10 @@ class SQLiteIndex:
                 "WHERE doc_id = ? AND sid BETWEEN ? AND ?",
                 (doc_id, first, last),
             ).fetchone()
-            text = self._db.execute(
-                "SELECT substr(text, ?, ?) FROM documents WHERE id = ?",
-                (spans[0] + 1, spans[1] - spans[0], doc_id),
-            ).fetchone()[0]
+            if doc_id not in texts:
+                texts[doc_id] = self._db.execute(
+                    "SELECT text FROM documents WHERE id = ?", (doc_id,)
+                ).fetchone()[0]
             hits.append(
                 Hit(
                     doc_id=doc_id,
@@ -272,7 +273,7 @@ class SQLiteIndex:
                     sentence_ids=tuple(range(int(first), int(last) + 1)),
                     start=int(spans[0]),
                     end=int(spans[1]),
-                    text=text,
+                    text=texts[doc_id][spans[0] : spans[1]],
                     score=-float(score),
                 )
             )
