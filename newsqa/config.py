@@ -8,23 +8,50 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["EMBEDDED_BASE_URL", "EMBEDDED_MODEL", "Settings"]
+from newsqa.errors import ConfigError
+
+__all__ = ["EMBEDDED_BASE_URL", "EMBEDDED_MODEL", "MIN_CONTEXT_TOKENS", "Settings"]
 
 EMBEDDED_BASE_URL = "http://embedded.newsqa/v1"
 """Base URL of the in-process model; requests to it never leave the process."""
 
 EMBEDDED_MODEL = "qwen2.5-coder-1.5b-instruct"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
+MIN_CONTEXT_TOKENS = 250
+"""Smallest prompt budget: a document's longest sentence
+(:data:`~newsqa.documents.sentences.MAX_SENTENCE_TOKENS`) and its numbering fit."""
+_ENV = {
+    "timeout": "NEWSQA_TIMEOUT",
+    "deadline": "NEWSQA_DEADLINE",
+    "max_retries": "NEWSQA_MAX_RETRIES",
+    "context_tokens": "NEWSQA_CONTEXT_TOKENS",
+    "n_ctx": "NEWSQA_N_CTX",
+}
+_LOWEST: dict[str, float] = {
+    "timeout": 0.001,
+    "deadline": 0.001,
+    "max_retries": 0,
+    "max_retry_wait": 0,
+    "max_reasks": 0,
+    "context_tokens": MIN_CONTEXT_TOKENS,
+    "n_ctx": 1,
+}
 
 
 def _env_float(name: str, default: float) -> float:
     value = os.environ.get(name)
-    return float(value) if value else default
+    try:
+        return float(value) if value else default
+    except ValueError as e:
+        raise ConfigError(f"{name}={value!r} is not a number") from e
 
 
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return int(value) if value else default
+    try:
+        return int(value) if value else default
+    except ValueError as e:
+        raise ConfigError(f"{name}={value!r} is not a whole number") from e
 
 
 @dataclass(frozen=True)
@@ -40,11 +67,15 @@ class Settings:
         api_key: key for the endpoint (never logged, never recorded).
         model: model name sent to the endpoint (``NEWSQA_MODEL``).
         model_path: GGUF file for the embedded backend (``NEWSQA_MODEL_PATH``).
-        timeout: seconds per HTTP request.
+        timeout: seconds one HTTP request may take in all, connect to last byte
+            (``NEWSQA_TIMEOUT``); a server trickling bytes cannot stretch it.
+        deadline: seconds one call may take with all its retries and waits
+            (``NEWSQA_DEADLINE``); no new try starts after it.
         max_retries: retries of transient failures (429, 5xx, timeouts, connection).
         max_retry_wait: longest single wait, in seconds; a longer ``Retry-After`` fails fast.
         max_reasks: re-asks after output that fails validation.
-        context_tokens: prompt budget for stuffing a whole document in one call.
+        context_tokens: prompt budget for stuffing a whole document in one call
+            (``NEWSQA_CONTEXT_TOKENS``, at least :data:`MIN_CONTEXT_TOKENS`).
         n_ctx: context window of the embedded model.
         n_threads: CPU threads of the embedded model (``None``: all cores).
         temperature: sampling temperature (0 gives repeatable answers).
@@ -56,6 +87,7 @@ class Settings:
     model: str | None = None
     model_path: Path | None = None
     timeout: float = 600.0
+    deadline: float = 900.0
     max_retries: int = 4
     max_retry_wait: float = 60.0
     max_reasks: int = 2
@@ -64,6 +96,13 @@ class Settings:
     n_threads: int | None = None
     temperature: float = 0.0
     cache_dir: Path = field(default_factory=lambda: Path(platformdirs.user_cache_dir("newsqa")))
+
+    def __post_init__(self) -> None:
+        for name, lowest in _LOWEST.items():
+            value = getattr(self, name)
+            if not value >= lowest:  # also refuses NaN
+                where = f"{name} ({_ENV[name]})" if name in _ENV else name
+                raise ConfigError(f"{where} must be at least {lowest:g}, got {value!r}")
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -76,6 +115,7 @@ class Settings:
             model=env.get("NEWSQA_MODEL") or None,
             model_path=Path(model_path) if model_path else None,
             timeout=_env_float("NEWSQA_TIMEOUT", 600.0),
+            deadline=_env_float("NEWSQA_DEADLINE", 900.0),
             max_retries=_env_int("NEWSQA_MAX_RETRIES", 4),
             context_tokens=_env_int("NEWSQA_CONTEXT_TOKENS", 3000),
             n_ctx=_env_int("NEWSQA_N_CTX", 4096),

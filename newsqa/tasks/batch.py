@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from newsqa.errors import DocumentError, NewsQAError
+from newsqa.errors import DocumentError, LLMError, NewsQAError
 from newsqa.llm.client import LLMClient
 from newsqa.tasks.ask import ask
 from newsqa.tasks.stances import DEFAULT_TOPIC, analyze_stances
@@ -192,12 +192,15 @@ class BatchRun:
         return item
 
     def _work(self, doc: Document) -> BatchItem:
-        try:
-            outcome: Result | Exception = _run_one(
-                doc, self.task, self.client, self.question, self.topic
-            )
-        except (NewsQAError, ValueError) as e:
-            outcome = e
+        with self.client.metered() as meter:
+            try:
+                outcome: Result | Exception = _run_one(
+                    doc, self.task, self.client, self.question, self.topic
+                )
+            except (NewsQAError, ValueError) as e:
+                outcome = e
+        if isinstance(outcome, LLMError):
+            outcome.usage = meter.usage  # every call of the document, not only the last
         return self._record(BatchItem(doc.id, outcome))
 
     def _entries(self) -> Iterator[Document | BatchItem]:
