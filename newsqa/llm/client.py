@@ -169,7 +169,8 @@ class LLMClient:
                 http_client=http_client,
             )
         except (ValueError, httpx2.InvalidURL) as e:
-            raise ConfigError(self._redact(f"invalid endpoint {self.settings.base_url!r}: {e}")) from e
+            message = f"invalid endpoint {self.settings.base_url!r}: {e}"
+            raise ConfigError(redact(message, [self.settings.api_key])) from e
         self._base_url = str(self._sdk.base_url)
         self._sleep = sleep
         self._usage_lock = threading.Lock()
