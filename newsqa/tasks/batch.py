@@ -1,9 +1,11 @@
 """Batch runs: one task over many documents, one JSONL line per document.
 
-Each finished document is appended to the output file at once (and flushed), so an
-interrupted run loses no finished work. Re-running with the same output skips the
-documents that already have a result and retries those that failed. Failures are
-recorded per document (``error``) and never stop the batch.
+Each finished document is appended to the output file at once, so an interrupted
+run loses no finished work. Re-running with the same output skips the documents
+that already have a result and retries those that failed; a line torn by a crash or
+a full disk is set aside first (:mod:`newsqa.tasks._output`). One run at a time
+holds an output file. Failures are recorded per document (``error``, with the
+usage of every call it made) and never stop the batch.
 
 :class:`BatchRun` is the one implementation: iterate it (``for`` or ``async for``) to
 get each document as it finishes; :func:`run_batch` just drains it.
@@ -22,6 +24,7 @@ from typing import Any, Literal, NamedTuple
 
 from newsqa.errors import DocumentError, LLMError, NewsQAError
 from newsqa.llm.client import LLMClient
+from newsqa.tasks._output import OutputFile
 from newsqa.tasks.ask import ask
 from newsqa.tasks.stances import DEFAULT_TOPIC, analyze_stances
 from newsqa.tasks.summarize import summarize
@@ -168,6 +171,7 @@ class BatchRun:
         self._job = _job(task, question, topic)
         self._lock = threading.Lock()
         self._started = False
+        self._file: OutputFile | None = None
 
     def _record(self, item: BatchItem) -> BatchItem:
         """Append the item's line (flushed), count it, report progress."""
@@ -178,9 +182,9 @@ class BatchRun:
         else:
             line["result"] = item.outcome.to_dict()
         line["usage"] = item.usage.model_dump()
-        with self._lock, self.out.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
-            fh.flush()
+        with self._lock:
+            assert self._file is not None
+            self._file.append(json.dumps(line, ensure_ascii=False))
             self.report.usage += item.usage
             if item.ok:
                 self.report.done += 1
@@ -208,7 +212,7 @@ class BatchRun:
         if self._started:
             raise RuntimeError("a batch run can be iterated only once")
         self._started = True
-        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self._file = OutputFile(self.out)
         skip = completed_ids(self.out, self.task, question=self.question, topic=self.topic)
         for entry in self._docs:
             if isinstance(entry, DocumentError):
@@ -219,17 +223,15 @@ class BatchRun:
                 yield entry
 
     def _stop(self, pool: cf.ThreadPoolExecutor) -> None:
-        """Start nothing new; documents in flight finish (and write) in the background."""
+        """Start nothing new; documents in flight finish (and write) in the background,
+        then the output is released."""
         pool.shutdown(wait=False, cancel_futures=True)
-        if self._close_client:
-            threading.Thread(target=self._close_after, args=(pool,), daemon=True).start()
-
-    def _close_after(self, pool: cf.ThreadPoolExecutor) -> None:
-        pool.shutdown(wait=True)
-        self.client.close()
+        threading.Thread(target=self._finish, args=(pool,), daemon=True).start()
 
     def _finish(self, pool: cf.ThreadPoolExecutor) -> None:
         pool.shutdown()
+        if self._file is not None:
+            self._file.close()
         if self._close_client:
             self.client.close()
 
