@@ -4,8 +4,8 @@ Passages are windows of up to three sentences (overlapping by one) indexed with 
 and ranked by BM25. The database runs in WAL mode, so readers keep working while
 another process indexes; each document is checked and written in one
 transaction, so concurrent writers on overlapping inputs store every document
-once. A file that is not a newsqa corpus is never written to. User queries never reach FTS5 syntax: they are reduced to
-quoted words joined with OR, the rarest ones only when the common ones would make a
+once. A file that is not a newsqa corpus is never written to. User queries never
+reach FTS5 syntax: they are reduced to quoted words joined with OR, the rarest ones only when the common ones would make a
 query score most of the corpus (:data:`ROW_BUDGET`).
 """
 
