@@ -5,8 +5,8 @@ and ranked by BM25. The database runs in WAL mode, so readers keep working while
 another process indexes; each document is checked and written in one
 transaction, so concurrent writers on overlapping inputs store every document
 once. A file that is not a newsqa corpus is never written to. User queries never
-reach FTS5 syntax: they are reduced to quoted words joined with OR, the rarest ones only when the common ones would make a
-query score most of the corpus (:data:`ROW_BUDGET`).
+reach FTS5 syntax: they are reduced to quoted words joined with OR, the rarest ones
+only when the common ones would make a query score most of the corpus (:data:`ROW_BUDGET`).
 """
 
 from __future__ import annotations
