@@ -29,6 +29,7 @@ from newsqa.errors import ConfigError, DocumentError, LLMError, NewsQAError, Out
 from newsqa.llm.cache import ResponseCache
 from newsqa.llm.client import LLMClient
 from newsqa.llm.model_files import MODEL_SIZE, ensure_model, model_ready
+from newsqa.safe_text import printable
 from newsqa.tasks.batch import run_batch
 from newsqa.types import (
     Answer,
@@ -411,7 +412,7 @@ def _index(args: argparse.Namespace) -> str:
         for item in iter_inputs(source):
             if isinstance(item, DocumentError):
                 failures += 1
-                print(f"newsqa: skipped: {item}", file=sys.stderr)
+                print(printable(f"newsqa: skipped: {item}"), file=sys.stderr)
             else:
                 docs.append(item)
     if failures and args.prune:
@@ -530,10 +531,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         output = _run_and_close(args)
     except (DocumentError, ConfigError, ValueError, OSError, sqlite3.Error) as e:
-        print(
-            f"newsqa: error: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
-            file=sys.stderr,
-        )
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        print(printable(f"newsqa: error: {first}"), file=sys.stderr)
         return EXIT_USAGE
     except OutputValidationError as e:
         print(
@@ -543,12 +542,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_FAILURE
     except (LLMError, NewsQAError) as e:
-        print(f"newsqa: {str(e).splitlines()[0]}", file=sys.stderr)
+        print(printable(f"newsqa: {str(e).splitlines()[0]}"), file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("newsqa: interrupted", file=sys.stderr)
         return 130
-    print(output)
+    print(output if getattr(args, "json", False) else printable(output))
     return 0
 
 

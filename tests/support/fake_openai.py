@@ -1,9 +1,10 @@
 """A scripted OpenAI-compatible server on 127.0.0.1 for fault-injection tests.
 
 Each request takes the next :class:`Reply` of the script: a status with a body, a
-delay (to cause client timeouts), or a dropped connection. When the script runs
-out it answers 500, and it accepts at most ``max_requests`` requests, so a bug that
-loops cannot hammer it forever. It stops when the ``with`` block ends.
+delay (to cause client timeouts), a body trickled byte by byte, or a dropped
+connection. When the script runs out it asks ``respond`` (if given) or answers 500,
+and it accepts at most ``max_requests`` requests, so a bug that loops cannot hammer
+it forever. It stops when the ``with`` block ends.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -58,6 +60,8 @@ class Reply:
     delay: float = 0.0
     drop: bool = False
     raw: bytes | None = None
+    trickle: float = 0.0
+    """Seconds between the bytes of the response (headers and body)."""
 
     @classmethod
     def json(cls, obj: Any, **kwargs: Any) -> Reply:
@@ -80,8 +84,15 @@ class _Server(ThreadingHTTPServer):
 class FakeOpenAI:
     """Serve a script of replies; ``requests`` keeps every JSON request body."""
 
-    def __init__(self, script: list[Reply], *, max_requests: int = 50) -> None:
+    def __init__(
+        self,
+        script: list[Reply],
+        *,
+        max_requests: int = 50,
+        respond: Callable[[dict[str, Any]], Reply] | None = None,
+    ) -> None:
         self.script = list(script)
+        self.respond = respond
         self.requests: list[dict[str, Any]] = []
         self.max_requests = max_requests
         self._lock = threading.Lock()
@@ -101,12 +112,14 @@ class FakeOpenAI:
                     if len(server.requests) >= server.max_requests:
                         reply = Reply(status=500, body={"error": {"message": "too many"}})
                     else:
-                        server.requests.append(json.loads(payload or b"{}"))
-                        reply = (
-                            server.script.pop(0)
-                            if server.script
-                            else Reply(status=500, body={"error": {"message": "script ended"}})
-                        )
+                        request = json.loads(payload or b"{}")
+                        server.requests.append(request)
+                        if server.script:
+                            reply = server.script.pop(0)
+                        elif server.respond is not None:
+                            reply = server.respond(request)
+                        else:
+                            reply = Reply(status=500, body={"error": {"message": "script ended"}})
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.drop:
@@ -114,6 +127,9 @@ class FakeOpenAI:
                     self.close_connection = True
                     return
                 data = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
+                if reply.trickle:
+                    self._trickle(reply, data)
+                    return
                 try:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", "application/json")
@@ -124,6 +140,21 @@ class FakeOpenAI:
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+
+            def _trickle(self, reply: Reply, data: bytes) -> None:
+                head = (
+                    f"HTTP/1.1 {reply.status} X\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(data)}\r\n\r\n"
+                ).encode()
+                self.close_connection = True
+                for i in range(len(head) + len(data)):
+                    byte = (head + data)[i : i + 1]
+                    try:
+                        self.wfile.write(byte)
+                        self.wfile.flush()
+                    except OSError:
+                        return  # the client gave up
+                    time.sleep(reply.trickle)
 
         self._httpd = _Server(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
