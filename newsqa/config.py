@@ -68,7 +68,8 @@ class Settings:
         model: model name sent to the endpoint (``NEWSQA_MODEL``).
         model_path: GGUF file for the embedded backend (``NEWSQA_MODEL_PATH``).
         timeout: seconds one HTTP request may take in all, connect to last byte
-            (``NEWSQA_TIMEOUT``); a server trickling bytes cannot stretch it.
+            (``NEWSQA_TIMEOUT``); a server trickling bytes cannot stretch it (with
+            newsqa's own HTTP client; a client passed in keeps its own timeouts).
         deadline: seconds one call may take with all its retries and waits
             (``NEWSQA_DEADLINE``); no new try starts after it.
         max_retries: retries of transient failures (429, 5xx, timeouts, connection).
