@@ -21,6 +21,7 @@ Usage: python benchmarks/limits.py [--sizes 0.1 1 2 8] [--docs 60]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing as mp
 import random
@@ -49,7 +50,7 @@ from newsqa.documents.chunking import count_tokens  # noqa: E402
 from newsqa.llm.client import LLMClient  # noqa: E402
 from newsqa.retrieval.sqlite_index import SQLiteIndex  # noqa: E402
 from newsqa.tasks.batch import run_batch  # noqa: E402
-from tests.support.fake_openai import FakeOpenAI, Reply, completion  # noqa: E402
+from tests.support.fake_openai import FakeOpenAI, Reply, completion, schema_reply  # noqa: E402
 
 WORDS = (
     "ukraine russia talks peace ceasefire kyiv moscow minister said the of troops aid "
@@ -61,24 +62,6 @@ QUESTION = "What did the envoy say about grain?"
 def _client(server: FakeOpenAI, **overrides: Any) -> LLMClient:
     settings = Settings(base_url=server.base_url, api_key="sk-bench", model="fake", **overrides)
     return LLMClient(settings, sleep=lambda _: None)
-
-
-def _minimal(schema: dict[str, Any]) -> Any:
-    if "anyOf" in schema:
-        return _minimal(schema["anyOf"][-1])
-    if "enum" in schema:
-        return schema["enum"][0]
-    kind = schema.get("type")
-    if kind == "object":
-        return {k: _minimal(v) for k, v in schema.get("properties", {}).items()}
-    if kind == "array":
-        return [_minimal(schema["items"])] * int(schema.get("minItems", 0))
-    return {"string": "x", "integer": 1, "number": 1, "boolean": False}.get(str(kind))
-
-
-def _by_schema(request: dict[str, Any]) -> Reply:
-    schema = request.get("response_format", {}).get("json_schema", {}).get("schema", {})
-    return Reply.json(_minimal(schema))
 
 
 def _words(n_bytes: int, rng: random.Random, sentences: bool) -> str:
@@ -104,7 +87,7 @@ def budget() -> None:
     limit = Settings().context_tokens
     big = document_from_text(_words(5_000_000, rng, sentences=False))
     small = document_from_text(_words(40_000, rng, sentences=False))
-    with FakeOpenAI([], respond=_by_schema, max_requests=500) as server:
+    with FakeOpenAI([], responder=schema_reply, max_requests=500) as server:
         client = _client(server)
         ask(big, QUESTION, client=client)
         n_big = len(server.requests)
@@ -124,7 +107,7 @@ def budget() -> None:
 
 def ask_scaling(sizes: list[float]) -> None:
     print("2. ask on one document (news-like sentences), focused reading:")
-    with FakeOpenAI([], respond=_by_schema, max_requests=100) as server:
+    with FakeOpenAI([], responder=schema_reply, max_requests=100) as server:
         client = _client(server)
         for mb in sizes:
             text = _words(int(mb * 1_000_000), random.Random(2), True)
@@ -234,12 +217,12 @@ def usage_vs_served(n: int) -> None:
             return Reply(status=503, body={"error": {"message": "busy"}})
         if roll < 0.25:
             return Reply(drop=True)
-        return _by_schema(request)
+        return schema_reply(request)
 
     text = "Ukraine asked for talks. Russia refused the plan. Kyiv wants aid {}."
     docs = [document_from_text(text.format(i), id=f"s{i}") for i in range(n)]
     with tempfile.TemporaryDirectory() as tmp, FakeOpenAI(
-        [], respond=respond, max_requests=20 * n
+        [], responder=respond, max_requests=20 * n
     ) as server:
         client = _client(server, max_retries=1)
         report = run_batch(docs, "stances", Path(tmp) / "o.jsonl", client=client, concurrency=4)
@@ -258,10 +241,8 @@ def trickle(calls: int = 5) -> None:
         client = _client(server, timeout=2.0, deadline=3.0, max_retries=2)
         for _ in range(calls):
             started = time.monotonic()
-            try:
+            with contextlib.suppress(LLMError):
                 client.chat([{"role": "user", "content": "hi"}], max_tokens=5)
-            except LLMError:
-                pass
             worst = max(worst, time.monotonic() - started)
         client.close()
     print(

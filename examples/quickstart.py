@@ -1,6 +1,7 @@
-"""Quick start: a cited answer from the seed article with the embedded model.
+"""Quick start: a cited answer from the seed article.
 
-Run: python examples/quickstart.py   (uses OPENAI_BASE_URL / OPENAI_API_KEY when set)
+Run: python examples/quickstart.py   (OPENAI_API_KEY, or OPENAI_BASE_URL + NEWSQA_MODEL;
+otherwise the embedded model)
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Quick start::
     import newsqa
 
     doc = newsqa.load_document("seeds/000_c21f091162a05fc4.txt")
-    client = newsqa.connect()          # embedded model, or OPENAI_BASE_URL / OPENAI_API_KEY
+    client = newsqa.connect()  # OPENAI_API_KEY, or OPENAI_BASE_URL + NEWSQA_MODEL, or embedded
     report = newsqa.analyze_stances(doc, client=client)
     for stance in report.stances:
         print(stance.actor, stance.label, stance.evidence[0].text)
@@ -14,11 +14,18 @@ Quick start::
     newsqa.batch("articles/", "summarize", "summaries.jsonl", client=client)
 """
 
+from newsqa import notebook as _notebook  # noqa: F401  (registers every result's HTML renderer)
 from newsqa.api import (
     DEFAULT_TOPIC,
+    DocumentLike,
+    aanalyze_stances,
+    aask,
     abatch,
+    acheck_claim,
     analyze_stances,
     ask,
+    astance_toward,
+    asummarize,
     batch,
     check_claim,
     connect,
@@ -30,9 +37,12 @@ from newsqa.api import (
 from newsqa.config import Settings
 from newsqa.corpus import Corpus
 from newsqa.documents import (
+    as_document,
     chunk_document,
+    count_inputs,
     count_tokens,
     document_from_text,
+    iter_inputs,
     load_document,
     load_documents,
     split_sentences,
@@ -50,7 +60,10 @@ from newsqa.errors import (
     ProviderError,
     RateLimitError,
 )
+from newsqa.llm.cache import ResponseCache
 from newsqa.llm.client import LLMClient
+from newsqa.retrieval import Hit, Retriever
+from newsqa.safe_text import printable
 from newsqa.tasks.batch import BatchItem, BatchReport, BatchRun
 from newsqa.types import (
     Answer,
@@ -92,7 +105,9 @@ __all__ = [
     "CorpusStanceReport",
     "Document",
     "DocumentError",
+    "DocumentLike",
     "Evidence",
+    "Hit",
     "KeyPoint",
     "LLMClient",
     "LLMConnectionError",
@@ -103,6 +118,8 @@ __all__ = [
     "PromptError",
     "ProviderError",
     "RateLimitError",
+    "ResponseCache",
+    "Retriever",
     "Sentence",
     "Settings",
     "Stance",
@@ -113,18 +130,27 @@ __all__ = [
     "TargetStance",
     "Usage",
     "__version__",
+    "aanalyze_stances",
+    "aask",
     "abatch",
+    "acheck_claim",
     "analyze_stances",
+    "as_document",
     "ask",
+    "astance_toward",
+    "asummarize",
     "batch",
     "check_claim",
     "chunk_document",
     "connect",
+    "count_inputs",
     "count_tokens",
     "document_from_text",
     "find_actors",
+    "iter_inputs",
     "load_document",
     "load_documents",
+    "printable",
     "split_sentences",
     "stance_timeline",
     "stance_toward",

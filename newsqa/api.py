@@ -1,15 +1,24 @@
-"""The public task functions: pass a client, or let newsqa build one from the environment."""
+"""The public task functions: pass a client, or let newsqa build one from the environment.
+
+A client made here because none was passed is closed when the call returns.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Literal, ParamSpec, TypeVar, Unpack, overload
 
-from newsqa.config import Settings
-from newsqa.documents import iter_inputs
+from newsqa.config import Settings, SettingsOverrides
+from newsqa.documents import as_document, iter_inputs
 from newsqa.errors import DocumentError
+from newsqa.llm.cache import ResponseCache
 from newsqa.llm.client import LLMClient
+from newsqa.llm.local import prepare_embedded
 from newsqa.tasks import ask as _ask
 from newsqa.tasks import batch as _batch
 from newsqa.tasks import claims as _claims
@@ -29,9 +38,15 @@ from newsqa.types import (
 
 __all__ = [
     "DEFAULT_TOPIC",
+    "DocumentLike",
+    "aanalyze_stances",
+    "aask",
     "abatch",
+    "acheck_claim",
     "analyze_stances",
     "ask",
+    "astance_toward",
+    "asummarize",
     "batch",
     "check_claim",
     "connect",
@@ -43,23 +58,113 @@ __all__ = [
 
 DEFAULT_TOPIC = _stances.DEFAULT_TOPIC
 
+DocumentLike = Document | str | os.PathLike[str]
+"""What task functions accept: a :class:`Document`, a file path (``Path``), or text
+(a ``str``; one line naming an existing file is loaded as that file)."""
 
-def connect(settings: Settings | None = None, **overrides: object) -> LLMClient:
+Progress = Callable[[int, int], None]
+
+
+class _Bar:
+    """A tqdm bar on stderr, opened only if there is something to show."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                desc="preparing embedded model (once)",
+                file=sys.stderr,
+                leave=False,
+            )
+        self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def connect(
+    settings: Settings | None = None,
+    *,
+    cache: bool | str | os.PathLike[str] = True,
+    progress: bool | Progress = True,
+    **overrides: Unpack[SettingsOverrides],
+) -> LLMClient:
     """Build an :class:`LLMClient`: explicit ``overrides`` > environment > embedded model.
 
+    Every client newsqa makes comes from here, the CLI's included. Settings are checked
+    before any request, so a configuration mistake is a :class:`ConfigError` naming the
+    variable or URL, never a retried HTTP error.
+
+    Args:
+        settings: ready settings (then no ``overrides``); default
+            :meth:`Settings.from_env` with ``overrides``.
+        cache: ``True``: reuse responses from ``<cache_dir>/responses.sqlite`` (a
+            repeated request costs no model call); a path: that SQLite file;
+            ``False``: no cache.
+        progress: show a bar on stderr while the embedded model is assembled (once,
+            ≈1.1 GB); or a callback ``progress(done_bytes, total_bytes)``.
+        **overrides: any :class:`Settings` field (``base_url``, ``model``,
+            ``api_key``, ``model_path``, ``timeout``, ...); ``None`` means "not given".
+
+    Raises:
+        ConfigError: a bad base URL, an endpoint without a model name, a variable
+            that is not a number, or the embedded model unusable (no llama-cpp-python,
+            no model file) when no endpoint is configured.
+
     Example:
-        >>> client = connect(base_url="http://localhost:8000/v1", model="qwen2.5")  # doctest: +SKIP
+        >>> client = connect(base_url="http://localhost:11434/v1",
+        ...                  model="llama3.1")  # doctest: +SKIP
     """
-    return LLMClient(settings or Settings.from_env(**overrides))
+    if settings is not None and overrides:
+        raise TypeError("pass settings or keyword overrides, not both")
+    settings = (settings or Settings.from_env(**overrides)).check()
+    if settings.embedded:
+        bar = _Bar() if progress is True else None
+        try:
+            callback = None if isinstance(progress, bool) else progress
+            prepare_embedded(settings, progress=bar or callback)
+        finally:
+            if bar is not None:
+                bar.close()
+    store: ResponseCache | None = None
+    if cache is not False:
+        path = settings.cache_dir / "responses.sqlite" if cache is True else Path(cache)
+        store = ResponseCache(path)
+    try:
+        return LLMClient(settings, cache=store)
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
 
 
-def summarize(doc: Document, *, client: LLMClient | None = None) -> Summary:
+@contextmanager
+def _using(client: LLMClient | None) -> Iterator[LLMClient]:
+    """``client``, or one from :func:`connect` that is closed afterwards."""
+    if client is not None:
+        yield client
+        return
+    with connect() as made:
+        yield made
+
+
+def summarize(doc: DocumentLike, *, client: LLMClient | None = None) -> Summary:
     """Summarize ``doc``: headline, summary and key points with verbatim evidence."""
-    return _summarize.summarize(doc, client=client or connect())
+    document = as_document(doc)
+    with _using(client) as llm:
+        return _summarize.summarize(document, client=llm)
 
 
 def analyze_stances(
-    doc: Document,
+    doc: DocumentLike,
     topic: str = DEFAULT_TOPIC,
     *,
     client: LLMClient | None = None,
@@ -67,13 +172,15 @@ def analyze_stances(
     actors: Mapping[str, Sequence[str]] | None = None,
 ) -> StanceReport:
     """Each actor's stance on ``topic`` in ``doc``: label, position and evidence."""
-    return _stances.analyze_stances(
-        doc, topic, client=client or connect(), max_actors=max_actors, actors=actors
-    )
+    document = as_document(doc)
+    with _using(client) as llm:
+        return _stances.analyze_stances(
+            document, topic, client=llm, max_actors=max_actors, actors=actors
+        )
 
 
 def stance_timeline(
-    docs: Sequence[Document],
+    docs: Sequence[DocumentLike],
     topic: str = DEFAULT_TOPIC,
     *,
     client: LLMClient | None = None,
@@ -83,13 +190,15 @@ def stance_timeline(
     """Each actor's stance across dated documents, label changes flagged.
 
     ``on_done(doc)`` is called after each document (progress bars)."""
-    return _timeline.stance_timeline(
-        docs, topic, client=client or connect(), max_actors=max_actors, on_done=on_done
-    )
+    documents = [as_document(d) for d in docs]
+    with _using(client) as llm:
+        return _timeline.stance_timeline(
+            documents, topic, client=llm, max_actors=max_actors, on_done=on_done
+        )
 
 
 def ask(
-    docs: Document | Sequence[Document],
+    docs: DocumentLike | Sequence[DocumentLike],
     question: str,
     *,
     client: LLMClient | None = None,
@@ -102,38 +211,166 @@ def ask(
     ``read="all"`` reads every part of documents too long for one prompt instead of
     only the parts that best match the question.
     """
-    documents = [docs] if isinstance(docs, Document) else list(docs)
-    return _ask.ask(documents, question, client=client or connect(), choices=choices, read=read)
+    if isinstance(docs, Document | str | os.PathLike):
+        documents = [as_document(docs)]
+    else:
+        documents = [as_document(d) for d in docs]
+    with _using(client) as llm:
+        return _ask.ask(documents, question, client=llm, choices=choices, read=read)
 
 
 def stance_toward(
-    doc: Document,
+    doc: DocumentLike,
     target: str,
     *,
     client: LLMClient | None = None,
     aliases: Sequence[str] = (),
 ) -> TargetStance:
     """Where the author of ``doc`` stands toward ``target`` (supports/opposes/neutral)."""
-    return _target_stance.stance_toward(doc, target, client=client or connect(), aliases=aliases)
+    document = as_document(doc)
+    with _using(client) as llm:
+        return _target_stance.stance_toward(document, target, client=llm, aliases=aliases)
 
 
 def stances_toward(
-    doc: Document,
+    doc: DocumentLike,
     targets: Sequence[str],
     *,
     client: LLMClient | None = None,
     aliases: dict[str, Sequence[str]] | None = None,
 ) -> list[TargetStance]:
     """Where the author of ``doc`` stands toward each of ``targets``, judged in one call."""
-    return _target_stance.stances_toward(doc, targets, client=client or connect(), aliases=aliases)
+    document = as_document(doc)
+    with _using(client) as llm:
+        return _target_stance.stances_toward(document, targets, client=llm, aliases=aliases)
 
 
-def check_claim(doc: Document, claim: str, *, client: LLMClient | None = None) -> ClaimCheck:
+def check_claim(doc: DocumentLike, claim: str, *, client: LLMClient | None = None) -> ClaimCheck:
     """Whether ``doc`` agrees with, disagrees with, discusses or ignores ``claim``."""
-    return _claims.check_claim(doc, claim, client=client or connect())
+    document = as_document(doc)
+    with _using(client) as llm:
+        return _claims.check_claim(document, claim, client=llm)
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+async def _in_thread(fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+async def asummarize(doc: DocumentLike, *, client: LLMClient | None = None) -> Summary:
+    """:func:`summarize` for ``await`` (runs in a worker thread; the loop stays free)."""
+    return await _in_thread(summarize, doc, client=client)
+
+
+async def aanalyze_stances(
+    doc: DocumentLike,
+    topic: str = DEFAULT_TOPIC,
+    *,
+    client: LLMClient | None = None,
+    max_actors: int = 5,
+    actors: Mapping[str, Sequence[str]] | None = None,
+) -> StanceReport:
+    """:func:`analyze_stances` for ``await`` (runs in a worker thread)."""
+    return await _in_thread(
+        analyze_stances, doc, topic, client=client, max_actors=max_actors, actors=actors
+    )
+
+
+async def aask(
+    docs: DocumentLike | Sequence[DocumentLike],
+    question: str,
+    *,
+    client: LLMClient | None = None,
+    choices: Sequence[str] | None = None,
+    read: _ask.Reading = "focused",
+) -> Answer:
+    """:func:`ask` for ``await`` (runs in a worker thread).
+
+    Example:
+        >>> answers = await asyncio.gather(
+        ...     *(aask(doc, q, client=client) for q in questions))  # doctest: +SKIP
+    """
+    return await _in_thread(ask, docs, question, client=client, choices=choices, read=read)
+
+
+async def acheck_claim(
+    doc: DocumentLike, claim: str, *, client: LLMClient | None = None
+) -> ClaimCheck:
+    """:func:`check_claim` for ``await`` (runs in a worker thread)."""
+    return await _in_thread(check_claim, doc, claim, client=client)
+
+
+async def astance_toward(
+    doc: DocumentLike,
+    target: str,
+    *,
+    client: LLMClient | None = None,
+    aliases: Sequence[str] = (),
+) -> TargetStance:
+    """:func:`stance_toward` for ``await`` (runs in a worker thread)."""
+    return await _in_thread(stance_toward, doc, target, client=client, aliases=aliases)
 
 
 _Inputs = Iterable[Document | DocumentError] | str | os.PathLike[str]
+
+
+@overload
+def abatch(
+    docs: _Inputs,
+    task: Literal["summarize"],
+    out: str | os.PathLike[str],
+    *,
+    client: LLMClient | None = None,
+    question: str | None = None,
+    topic: str = DEFAULT_TOPIC,
+    concurrency: int = 1,
+    on_done: Callable[[str, bool], None] | None = None,
+) -> _batch.BatchRun[Summary]: ...
+
+
+@overload
+def abatch(
+    docs: _Inputs,
+    task: Literal["stances"],
+    out: str | os.PathLike[str],
+    *,
+    client: LLMClient | None = None,
+    question: str | None = None,
+    topic: str = DEFAULT_TOPIC,
+    concurrency: int = 1,
+    on_done: Callable[[str, bool], None] | None = None,
+) -> _batch.BatchRun[StanceReport]: ...
+
+
+@overload
+def abatch(
+    docs: _Inputs,
+    task: Literal["ask"],
+    out: str | os.PathLike[str],
+    *,
+    client: LLMClient | None = None,
+    question: str | None = None,
+    topic: str = DEFAULT_TOPIC,
+    concurrency: int = 1,
+    on_done: Callable[[str, bool], None] | None = None,
+) -> _batch.BatchRun[Answer]: ...
+
+
+@overload
+def abatch(
+    docs: _Inputs,
+    task: _batch.Task,
+    out: str | os.PathLike[str],
+    *,
+    client: LLMClient | None = None,
+    question: str | None = None,
+    topic: str = DEFAULT_TOPIC,
+    concurrency: int = 1,
+    on_done: Callable[[str, bool], None] | None = None,
+) -> _batch.BatchRun[_batch.Result]: ...
 
 
 def abatch(
@@ -146,7 +383,7 @@ def abatch(
     topic: str = DEFAULT_TOPIC,
     concurrency: int = 1,
     on_done: Callable[[str, bool], None] | None = None,
-) -> _batch.BatchRun:
+) -> _batch.BatchRun[Any]:
     """Run ``task`` over ``docs`` and iterate the documents as they finish.
 
     ``async for doc_id, outcome in abatch(...)`` (or a plain ``for``) gets each
@@ -157,8 +394,9 @@ def abatch(
     skipped, failed ones run again. ``run.report`` holds the counts and usage.
 
     Args:
-        docs: documents (or :class:`DocumentError` entries), or a folder of text files
-            or a ``.jsonl`` file of records to load lazily.
+        docs: documents (or :class:`DocumentError` entries), or a path that
+            :func:`~newsqa.documents.iter_inputs` walks lazily: a folder, a ``.jsonl``
+            file of records, a text file, or ``-`` (standard input).
         task: ``"summarize"``, ``"stances"`` or ``"ask"``.
         out: the JSONL file to append to.
         client: default :func:`connect`, closed when the run is over.
@@ -174,13 +412,13 @@ def abatch(
     Example:
         >>> async for doc_id, outcome in newsqa.abatch("articles/", "summarize",
         ...                                            "out.jsonl"):  # doctest: +SKIP
-        ...     print(doc_id, outcome.headline if not isinstance(outcome, Exception) else outcome)
+        ...     print(doc_id, outcome if isinstance(outcome, Exception) else outcome.headline)
     """
-    items = iter_inputs(Path(docs)) if isinstance(docs, str | os.PathLike) else docs
+    items = iter_inputs(docs) if isinstance(docs, str | os.PathLike) else docs
     owned = client is None
     llm = client or connect()
     try:
-        return _batch.BatchRun(
+        return _batch.BatchRun[Any](
             items,
             task,
             Path(out),

@@ -1,8 +1,9 @@
-"""The ``newsqa`` command: thin over the Python API.
+"""The ``newsqa`` command: thin over the public Python API (``import newsqa`` only).
 
 Results go to stdout (human text, or the JSON contract with ``--json``);
-progress and errors go to stderr. User errors exit 2 with one line, failures of
-the model endpoint exit 1 with one line; neither shows a traceback.
+progress, the endpoint in use and the tokens spent go to stderr. User and
+configuration errors exit 2 with one line, failures of the model endpoint exit 1
+with one line; neither shows a traceback.
 """
 
 from __future__ import annotations
@@ -11,39 +12,39 @@ import argparse
 import datetime as dt
 import itertools
 import json
-import os
+import shutil
 import sqlite3
 import sys
 import textwrap
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from tqdm import tqdm
 
-from newsqa import api
-from newsqa.config import Settings
-from newsqa.corpus import Corpus
-from newsqa.documents import iter_inputs, load_document, load_documents
-from newsqa.documents.load import TEXT_SUFFIXES
-from newsqa.errors import ConfigError, DocumentError, LLMError, NewsQAError, OutputValidationError
-from newsqa.llm.cache import ResponseCache
-from newsqa.llm.client import LLMClient
-from newsqa.llm.model_files import MODEL_SIZE, ensure_model, model_ready
-from newsqa.safe_text import printable
-from newsqa.tasks.batch import run_batch
-from newsqa.types import (
+import newsqa
+from newsqa import (
     Answer,
     ClaimCheck,
+    ConfigError,
+    Corpus,
     CorpusStanceReport,
     Document,
+    DocumentError,
     Evidence,
+    LLMClient,
+    LLMError,
+    NewsQAError,
+    OutputValidationError,
     StanceReport,
     StanceTimeline,
     Summary,
     TargetStance,
+    Usage,
 )
 
 __all__ = ["main"]
+
+_T = TypeVar("_T")
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -69,6 +70,11 @@ def _date(value: str) -> dt.date:
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print the JSON contract")
+    common.add_argument(
+        "--usage",
+        action="store_true",
+        help='with --json: add "usage" (model calls and tokens) to the output',
+    )
     common.add_argument("--base-url", help="OpenAI-compatible endpoint (else OPENAI_BASE_URL)")
     common.add_argument("--model", help="model name (else NEWSQA_MODEL)")
     common.add_argument("--model-path", help="GGUF file for the embedded backend")
@@ -81,38 +87,41 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not reuse or store responses (cache: NEWSQA_CACHE_DIR)",
     )
+    one = "text file, .jsonl of one record, or - for stdin"
+    many = "text files, folders, .jsonl files, or - for stdin"
 
     parser = argparse.ArgumentParser(
         prog="newsqa",
         description="Grounded summaries, stances and cited answers from news articles.",
     )
+    parser.add_argument("--version", action="version", version=f"newsqa {newsqa.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("summarize", parents=[common], help="summarize an article")
-    p.add_argument("path", help="text file of the article")
+    p.add_argument("path", help=one)
     p = sub.add_parser("stances", parents=[common], help="each actor's stance on a topic")
-    p.add_argument("path", nargs="?", help="text file of the article (or --db)")
-    p.add_argument("--topic", default=api.DEFAULT_TOPIC, help="default: %(default)s")
+    p.add_argument("path", nargs="?", help=f"{one} (or --db)")
+    p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="default: %(default)s")
     p.add_argument("--max-actors", type=_positive, default=5, help="default: %(default)s")
     p.add_argument("--db", help="stances across this corpus (built by `newsqa index`)")
     p.add_argument("--since", type=_date, help="only articles dated on/after YYYY-MM-DD")
     p.add_argument("--until", type=_date, help="only articles dated on/before YYYY-MM-DD")
     p.add_argument("--k", type=_positive, help="passages to retrieve with --db (default 12)")
     p = sub.add_parser("report", parents=[common], help="summary and stances in one run")
-    p.add_argument("path", help="text file of the article")
-    p.add_argument("--topic", default=api.DEFAULT_TOPIC, help="default: %(default)s")
+    p.add_argument("path", help=one)
+    p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="default: %(default)s")
     p.add_argument("--max-actors", type=_positive, default=5, help="default: %(default)s")
     p = sub.add_parser(
         "timeline", parents=[common], help="each actor's stance across dated articles"
     )
-    p.add_argument("paths", nargs="+", help="text files, folders or .jsonl files")
-    p.add_argument("--topic", default=api.DEFAULT_TOPIC, help="default: %(default)s")
+    p.add_argument("paths", nargs="+", help=many)
+    p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="default: %(default)s")
     p.add_argument("--max-actors", type=_positive, default=5, help="default: %(default)s")
     p = sub.add_parser("batch", parents=[common], help="run a task over many documents")
-    p.add_argument("input", help="folder of .txt/.md files, or a .jsonl of records")
+    p.add_argument("input", help=many)
     p.add_argument("-o", "--output", required=True, help="JSONL file to append results to")
     p.add_argument("--task", choices=["summarize", "stances", "ask"], required=True)
     p.add_argument("-Q", "--question", help="the question, for --task ask")
-    p.add_argument("--topic", default=api.DEFAULT_TOPIC, help="for --task stances")
+    p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="for --task stances")
     p.add_argument(
         "--concurrency",
         type=_positive,
@@ -120,12 +129,12 @@ def _parser() -> argparse.ArgumentParser:
         help="documents in flight at once (remote endpoints; default 1)",
     )
     p = sub.add_parser("index", help="add files, folders or .jsonl records to a corpus")
-    p.add_argument("paths", nargs="+", help="text files, folders or .jsonl files")
+    p.add_argument("paths", nargs="+", help=many)
     p.add_argument("--db", required=True, help="the corpus (SQLite file)")
     p.add_argument("--prune", action="store_true", help="remove documents not given")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
-    p.add_argument("paths", nargs="*", help="text files, folders or .jsonl files")
+    p.add_argument("paths", nargs="*", help=many)
     p.add_argument("-Q", "--question", required=True, help="the question")
     p.add_argument("--db", help="answer from this corpus (built by `newsqa index`)")
     p.add_argument("--since", type=_date, help="only articles dated on/after YYYY-MM-DD")
@@ -139,12 +148,12 @@ def _parser() -> argparse.ArgumentParser:
         help="an option of a multiple-choice question (repeat: --choice A --choice B)",
     )
     p = sub.add_parser("check", parents=[common], help="does an article confirm a claim?")
-    p.add_argument("path", help="text file of the article")
+    p.add_argument("path", help=one)
     p.add_argument("--claim", required=True, help="the claim, e.g. a headline")
     p = sub.add_parser(
         "stance-toward", parents=[common], help="the author's attitude toward targets"
     )
-    p.add_argument("path", help="text file of the article or post")
+    p.add_argument("path", help=one)
     p.add_argument(
         "--target",
         action="append",
@@ -155,32 +164,44 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _CallCounter:
+    """A stderr counter of model calls and tokens, shown while a command runs."""
+
+    def __init__(self, desc: str, quiet: bool) -> None:
+        self._bar = tqdm(
+            unit=" calls", desc=desc, disable=quiet, file=sys.stderr, leave=False, total=None
+        )
+
+    def __call__(self, usage: Usage) -> None:
+        self._bar.set_postfix_str(f"{usage.prompt_tokens} tokens in", refresh=False)
+        self._bar.update(usage.calls - self._bar.n)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
 def _client(args: argparse.Namespace) -> LLMClient:
-    settings = Settings.from_env(
+    client = newsqa.connect(
         base_url=args.base_url,
         model=args.model,
         model_path=args.model_path,
         context_tokens=args.context_tokens,
+        cache=not args.no_cache,
+        progress=not args.quiet,
     )
-    if settings.embedded and settings.model_path is None and not model_ready(settings.cache_dir):
-        with tqdm(
-            total=MODEL_SIZE,
-            unit="B",
-            unit_scale=True,
-            disable=args.quiet,
-            desc="preparing embedded model (once)",
-            file=sys.stderr,
-            leave=False,
-        ) as bar:
-
-            def advance(done: int, _total: int) -> None:
-                bar.update(done - bar.n)
-
-            ensure_model(settings.cache_dir, progress=advance)
-    cache = None if args.no_cache else ResponseCache(settings.cache_dir / "responses.sqlite")
-    client = LLMClient(settings, cache=cache)
     args.open_client = client  # closed by main() whatever happens
     return client
+
+
+def _one_document(path: str) -> Document:
+    """The single document at ``path`` (a text file, a one-record .jsonl, or ``-``)."""
+    docs = newsqa.load_documents([path])
+    if len(docs) != 1:
+        raise ValueError(
+            f"{path} holds {len(docs)} documents and this command takes one; "
+            "use `newsqa batch` for many"
+        )
+    return docs[0]
 
 
 def _status(args: argparse.Namespace, message: str) -> None:
@@ -188,12 +209,67 @@ def _status(args: argparse.Namespace, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
+def _usage_line(usage: Usage, client: LLMClient) -> str:
+    line = (
+        f"{usage.calls} model calls, {usage.prompt_tokens} tokens in, "
+        f"{usage.completion_tokens} out"
+    )
+    prices = client.settings.prices
+    if prices:
+        line += f"; estimated cost {usage.cost(*prices):.4f}"
+    return line
+
+
+def _since(before: Usage, now: Usage) -> Usage:
+    return Usage(
+        calls=now.calls - before.calls,
+        prompt_tokens=now.prompt_tokens - before.prompt_tokens,
+        completion_tokens=now.completion_tokens - before.completion_tokens,
+    )
+
+
+def _run_task(
+    args: argparse.Namespace, doing: str, task: Callable[..., _T], *a: Any, **kw: Any
+) -> _T:
+    """Connect, say what runs where, run ``task(*a, client=..., **kw)`` with a live call
+    counter, then report the calls and tokens it took."""
+    client = _client(args)
+    _status(args, f"{doing} with {client.endpoint}…")
+    counter = _CallCounter(doing.split(" ", 1)[0], args.quiet)
+    before = client.usage
+    client.on_call = lambda usage: counter(_since(before, usage))
+    try:
+        result = task(*a, client=client, **kw)
+    finally:
+        counter.close()
+    spent = _since(before, client.usage)
+    args.spent = spent
+    _status(args, _usage_line(spent, client))
+    return result
+
+
+def _dump(args: argparse.Namespace, data: Any) -> str:
+    """The JSON output, with ``usage`` added when asked for."""
+    if args.usage:
+        spent = getattr(args, "spent", None) or Usage()
+        if not isinstance(data, dict):
+            data = {"results": data}
+        data = {**data, "usage": spent.model_dump()}
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def _width() -> int:
+    return max(60, shutil.get_terminal_size((100, 24)).columns)
+
+
 def _quote(ev: Evidence) -> str:
     return f'[{ev.sentence_id}] "{ev.text}" ({ev.start}-{ev.end})'
 
 
-def _wrap(text: str, indent: str) -> str:
-    return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent)
+def _wrap(text: str, indent: str, width: int | None = None) -> str:
+    return textwrap.fill(
+        text, width=width or min(_width(), 100), initial_indent=indent, subsequent_indent=indent
+    )
 
 
 def format_summary(result: Summary) -> str:
@@ -211,6 +287,14 @@ def format_summary(result: Summary) -> str:
     return "\n".join(lines)
 
 
+def _table_rows(actor: str, label: str, position: str, width: int) -> list[str]:
+    """One ACTOR / LABEL / POSITION row, the position wrapped to the terminal width."""
+    indent = " " * (width + 15)
+    wrapped = textwrap.wrap(position, width=max(20, _width() - len(indent))) or [""]
+    first = f"{actor:<{width}}  {label:<11}  {wrapped[0]}"
+    return [first, *(indent + line for line in wrapped[1:])]
+
+
 def format_stances(result: StanceReport) -> str:
     """Human-readable table of stances, evidence under each row."""
     if not result.stances:
@@ -223,8 +307,10 @@ def format_stances(result: StanceReport) -> str:
         f"{'-' * width}  {'-' * 11}  {'-' * 40}",
     ]
     for s in result.stances:
-        lines.append(f"{s.actor:<{width}}  {s.label:<11}  {s.position}")
-        lines.extend(_wrap("evidence " + _quote(ev), " " * (width + 15)) for ev in s.evidence)
+        lines.extend(_table_rows(s.actor, s.label, s.position, width))
+        lines.extend(
+            _wrap("evidence " + _quote(ev), " " * (width + 15), _width()) for ev in s.evidence
+        )
     return "\n".join(lines)
 
 
@@ -265,25 +351,10 @@ def format_timeline(result: StanceTimeline) -> str:
         for p in points:
             when = p.date.isoformat() if p.date else "undated"
             flag = "CHANGED" if p.changed else ""
-            lines.append(f"  {when:<10}  {p.label:<11}  {flag:<7}  {p.doc}: {p.position}")
+            row = f"  {when:<10}  {p.label:<11}  {flag:<7}  {p.doc}: {p.position}"
+            lines.append(textwrap.fill(row, width=_width(), subsequent_indent=" " * 36))
             lines.extend(_wrap("evidence " + _quote(ev), " " * 14) for ev in p.evidence)
     return "\n".join(lines)
-
-
-def _timeline(args: argparse.Namespace) -> str:
-    docs = load_documents(Path(p) for p in args.paths)
-    client = _client(args)
-    with tqdm(
-        total=len(docs), unit="doc", disable=args.quiet, file=sys.stderr, desc="stances"
-    ) as bar:
-
-        def advance(_doc: Document) -> None:
-            bar.update(1)
-
-        timeline = api.stance_timeline(
-            docs, args.topic, client=client, max_actors=args.max_actors, on_done=advance
-        )
-    return timeline.to_json(indent=2) if args.json else format_timeline(timeline)
 
 
 def format_corpus_stances(result: CorpusStanceReport) -> str:
@@ -303,11 +374,34 @@ def format_corpus_stances(result: CorpusStanceReport) -> str:
         f"{'-' * width}  {'-' * 11}  {'-' * 40}",
     ]
     for s in result.stances:
-        lines.append(f"{s.actor:<{width}}  {s.label:<11}  {s.position}")
+        lines.extend(_table_rows(s.actor, s.label, s.position, width))
         for ev in s.evidence:
             where = f"{ev.date or 'undated'} {ev.doc} [{ev.sentence_id}]"
-            lines.append(_wrap(f'{where} "{ev.text}" ({ev.start}-{ev.end})', " " * (width + 15)))
+            lines.append(
+                _wrap(f'{where} "{ev.text}" ({ev.start}-{ev.end})', " " * (width + 15), _width())
+            )
     return "\n".join(lines)
+
+
+def _timeline(args: argparse.Namespace) -> str:
+    docs = newsqa.load_documents(args.paths)
+    with tqdm(
+        total=len(docs), unit="doc", disable=args.quiet, file=sys.stderr, desc="stances"
+    ) as bar:
+
+        def advance(_doc: Document) -> None:
+            bar.update(1)
+
+        timeline = _run_task(
+            args,
+            f"finding stances on {args.topic!r} in {len(docs)} document(s)",
+            newsqa.stance_timeline,
+            docs,
+            args.topic,
+            max_actors=args.max_actors,
+            on_done=advance,
+        )
+    return _dump(args, timeline.to_dict()) if args.json else format_timeline(timeline)
 
 
 def _corpus_stances(args: argparse.Namespace) -> str:
@@ -317,45 +411,29 @@ def _corpus_stances(args: argparse.Namespace) -> str:
         raise ValueError("give either an article or --db, not both")
     if args.since and args.until and args.since > args.until:
         raise ValueError("--since is after --until")
-    corpus = Corpus(args.db, create=False)
-    try:
-        client = _client(args)
-        _status(args, f"finding stances on {args.topic!r} in {args.db} with {client.model}…")
-        report = corpus.stances(
+    with Corpus(args.db, create=False) as corpus:
+        report = _run_task(
+            args,
+            f"finding stances on {args.topic!r} in {args.db}",
+            corpus.stances,
             args.topic,
-            client=client,
             k=args.k or 12,
             since=args.since,
             until=args.until,
             max_actors=args.max_actors,
         )
-    finally:
-        corpus.close()
-    u = report.usage
-    _status(args, f"{u.calls} model calls, {u.prompt_tokens} tokens in, {u.completion_tokens} out")
-    return report.to_json(indent=2) if args.json else format_corpus_stances(report)
-
-
-def _count_inputs(path: Path) -> int | None:
-    if path.is_dir():
-        return sum(1 for p in path.iterdir() if p.suffix.lower() in TEXT_SUFFIXES)
-    if path.is_file():
-        with path.open("rb") as fh:
-            return sum(1 for line in fh if line.strip())
-    return None
+    return _dump(args, report.to_dict()) if args.json else format_corpus_stances(report)
 
 
 def _batch(args: argparse.Namespace) -> str:
     if args.task == "ask" and not args.question:
         raise ValueError("--task ask needs --question")
-    prices = _prices()
-    source = Path(args.input)
-    inputs = iter_inputs(source)
+    inputs = newsqa.iter_inputs([args.input])
     first = next(inputs, None)  # surfaces a missing or empty input before any work
     client = _client(args)
-    out = Path(args.output)
+    _status(args, f"{args.task} over {args.input} with {client.endpoint}…")
     with tqdm(
-        total=_count_inputs(source),
+        total=newsqa.count_inputs([args.input]),
         unit="doc",
         disable=args.quiet,
         file=sys.stderr,
@@ -365,10 +443,10 @@ def _batch(args: argparse.Namespace) -> str:
         def advance(_id: str, _ok: bool) -> None:
             bar.update(1)
 
-        report = run_batch(
+        report = newsqa.batch(
             itertools.chain([first] if first is not None else [], inputs),
             args.task,
-            out,
+            args.output,
             client=client,
             question=args.question,
             topic=args.topic,
@@ -376,144 +454,145 @@ def _batch(args: argparse.Namespace) -> str:
             on_done=advance,
         )
         bar.update(report.skipped)
-    u = report.usage
-    line = (
-        f"{out}: {report.done} done, {report.failed} failed, {report.skipped} already done; "
-        f"{u.calls} model calls, {u.prompt_tokens} tokens in, {u.completion_tokens} out"
+    return (
+        f"{args.output}: {report.done} done, {report.failed} failed, "
+        f"{report.skipped} already done; {_usage_line(report.usage, client)}"
     )
-    if prices:
-        line += f"; estimated cost {u.cost(*prices):.4f}"
-    return line
-
-
-def _prices() -> tuple[float, float] | None:
-    """Prices per million tokens from NEWSQA_PRICE_IN / NEWSQA_PRICE_OUT, checked early."""
-    price_in, price_out = os.environ.get("NEWSQA_PRICE_IN"), os.environ.get("NEWSQA_PRICE_OUT")
-    if not (price_in and price_out):
-        return None
-    try:
-        return float(price_in), float(price_out)
-    except ValueError as e:
-        raise ValueError(f"NEWSQA_PRICE_IN/NEWSQA_PRICE_OUT must be numbers: {e}") from e
 
 
 def _index(args: argparse.Namespace) -> str:
-    for path in args.paths:
-        if not Path(path).exists():
-            raise DocumentError(f"{path}: no such file or folder", reason="not_found", source=path)
-    corpus = Corpus(args.db)
     docs: list[Document] = []
     failures = 0
-    for path in args.paths:
-        source = Path(path)
-        if source.is_file() and source.suffix.lower() != ".jsonl":
-            docs.append(load_document(source))
-            continue
-        for item in iter_inputs(source):
-            if isinstance(item, DocumentError):
-                failures += 1
-                print(printable(f"newsqa: skipped: {item}"), file=sys.stderr)
-            else:
-                docs.append(item)
+    for item in newsqa.iter_inputs(args.paths):  # every path is checked before the corpus opens
+        if isinstance(item, DocumentError):
+            failures += 1
+            print(newsqa.printable(f"newsqa: skipped: {item}"), file=sys.stderr)
+        else:
+            docs.append(item)
     if failures and args.prune:
         raise ValueError(
             f"{failures} input(s) failed to load: not pruning (their documents "
             "would be removed); fix or remove them first"
         )
-    with tqdm(
-        total=len(docs), unit="doc", disable=args.quiet, file=sys.stderr, desc="indexing"
-    ) as bar:
+    with (
+        Corpus(args.db) as corpus,
+        tqdm(
+            total=len(docs), unit="doc", disable=args.quiet, file=sys.stderr, desc="indexing"
+        ) as bar,
+    ):
 
         def advance(_doc: Document, _outcome: str) -> None:
             bar.update(1)
 
         stats = corpus.add(docs, prune=args.prune, on_done=advance)
+        size = len(corpus)
     return (
         f"{args.db}: {stats.added} added, {stats.replaced} replaced, "
         f"{stats.unchanged} unchanged, {stats.pruned} pruned, {failures} skipped; "
-        f"{len(corpus)} documents"
+        f"{size} documents"
     )
 
 
-def _run(args: argparse.Namespace) -> str:
-    if args.command == "summarize":
-        doc = load_document(args.path)
-        client = _client(args)
-        _status(args, f"summarizing {doc.id} with {client.model}…")
-        summary = api.summarize(doc, client=client)
-        return summary.to_json(indent=2) if args.json else format_summary(summary)
-    if args.command == "stances":
-        if args.db or args.since or args.until or args.k:
-            return _corpus_stances(args)
-        if not args.path:
-            raise ValueError("give an article, or --db CORPUS")
-        doc = load_document(args.path)
-        client = _client(args)
-        _status(args, f"finding stances on {args.topic!r} in {doc.id} with {client.model}…")
-        report = api.analyze_stances(doc, args.topic, client=client, max_actors=args.max_actors)
-        return report.to_json(indent=2) if args.json else format_stances(report)
-    if args.command == "batch":
-        return _batch(args)
-    if args.command == "timeline":
-        return _timeline(args)
-    if args.command == "report":
-        doc = load_document(args.path)
-        client = _client(args)
-        _status(args, f"summarizing {doc.id} with {client.model}…")
-        summary = api.summarize(doc, client=client)
-        _status(args, f"finding stances on {args.topic!r}…")
-        report = api.analyze_stances(doc, args.topic, client=client, max_actors=args.max_actors)
-        if args.json:
-            return json.dumps({"summary": summary.to_dict(), "stances": report.to_dict()}, indent=2)
-        return format_summary(summary) + "\n\n" + format_stances(report)
-    if args.command == "index":
-        return _index(args)
-    if args.command == "check":
-        doc = load_document(args.path)
-        client = _client(args)
-        _status(args, f"checking the claim against {doc.id} with {client.model}…")
-        verdict = api.check_claim(doc, args.claim, client=client)
-        return verdict.to_json(indent=2) if args.json else format_claim(verdict)
-    if args.command == "stance-toward":
-        doc = load_document(args.path)
-        client = _client(args)
-        _status(args, f"reading {doc.id}'s attitude toward {', '.join(args.targets)}…")
-        results = api.stances_toward(doc, args.targets, client=client)
-        if args.json:
-            return json.dumps([r.to_dict() for r in results], indent=2)
-        return format_target_stances(results)
-    if args.since and args.until and args.since > args.until:
-        raise ValueError("--since is after --until")
-    if args.db:
-        if args.paths:
-            raise ValueError("give either documents or --db, not both")
-        corpus = Corpus(args.db, create=False)
-        client = _client(args)
-        _status(args, f"answering from {args.db} with {client.model}…")
-        answer = corpus.ask(
+def _ask_corpus(args: argparse.Namespace) -> str:
+    if args.paths:
+        raise ValueError("give either documents or --db, not both")
+    with Corpus(args.db, create=False) as corpus:
+        answer = _run_task(
+            args,
+            f"answering from {args.db}",
+            corpus.ask,
             args.question,
-            client=client,
             k=args.k,
             since=args.since,
             until=args.until,
             choices=args.choices,
         )
         if args.json:
-            return answer.to_json(indent=2)
+            return _dump(args, answer.to_dict())
         lines = [format_answer(answer)]
         for c in answer.citations:
             doc = corpus.document(c.doc)
             lines.append(f"  ({c.doc}: {doc.date or 'undated'}, {doc.title or 'untitled'})")
-        return "\n".join(lines)
+    return "\n".join(lines)
+
+
+def _run(args: argparse.Namespace) -> str:
+    if args.command == "summarize":
+        doc = _one_document(args.path)
+        summary = _run_task(args, f"summarizing {doc.id}", newsqa.summarize, doc)
+        return _dump(args, summary.to_dict()) if args.json else format_summary(summary)
+    if args.command == "stances":
+        if args.db or args.since or args.until or args.k:
+            return _corpus_stances(args)
+        if not args.path:
+            raise ValueError("give an article, or --db CORPUS")
+        doc = _one_document(args.path)
+        report = _run_task(
+            args,
+            f"finding stances on {args.topic!r} in {doc.id}",
+            newsqa.analyze_stances,
+            doc,
+            args.topic,
+            max_actors=args.max_actors,
+        )
+        return _dump(args, report.to_dict()) if args.json else format_stances(report)
+    if args.command == "batch":
+        return _batch(args)
+    if args.command == "timeline":
+        return _timeline(args)
+    if args.command == "report":
+        doc = _one_document(args.path)
+
+        def both(document: Document, *, client: LLMClient) -> tuple[Summary, StanceReport]:
+            summary = newsqa.summarize(document, client=client)
+            _status(args, f"finding stances on {args.topic!r}…")
+            stances = newsqa.analyze_stances(
+                document, args.topic, client=client, max_actors=args.max_actors
+            )
+            return summary, stances
+
+        summary, report = _run_task(args, f"summarizing {doc.id}", both, doc)
+        if args.json:
+            return _dump(args, {"summary": summary.to_dict(), "stances": report.to_dict()})
+        return format_summary(summary) + "\n\n" + format_stances(report)
+    if args.command == "index":
+        return _index(args)
+    if args.command == "check":
+        doc = _one_document(args.path)
+        verdict = _run_task(
+            args, f"checking the claim against {doc.id}", newsqa.check_claim, doc, args.claim
+        )
+        return _dump(args, verdict.to_dict()) if args.json else format_claim(verdict)
+    if args.command == "stance-toward":
+        doc = _one_document(args.path)
+        results = _run_task(
+            args,
+            f"reading {doc.id}'s attitude toward {', '.join(args.targets)}",
+            newsqa.stances_toward,
+            doc,
+            args.targets,
+        )
+        if args.json:
+            return _dump(args, [r.to_dict() for r in results])
+        return format_target_stances(results)
+    if args.since and args.until and args.since > args.until:
+        raise ValueError("--since is after --until")
+    if args.db:
+        return _ask_corpus(args)
     if not args.paths:
         raise ValueError("give documents to ask, or --db CORPUS")
     if args.since or args.until:
         raise ValueError("--since/--until need --db")
-    docs = load_documents(Path(p) for p in args.paths)
-    client = _client(args)
-    _status(args, f"answering from {len(docs)} document(s) with {client.model}…")
-    answer = api.ask(docs, args.question, client=client, choices=args.choices)
-    return answer.to_json(indent=2) if args.json else format_answer(answer)
+    docs = newsqa.load_documents(args.paths)
+    answer = _run_task(
+        args,
+        f"answering from {len(docs)} document(s)",
+        newsqa.ask,
+        docs,
+        args.question,
+        choices=args.choices,
+    )
+    return _dump(args, answer.to_dict()) if args.json else format_answer(answer)
 
 
 def _run_and_close(args: argparse.Namespace) -> str:
@@ -532,7 +611,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         output = _run_and_close(args)
     except (DocumentError, ConfigError, ValueError, OSError, sqlite3.Error) as e:
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
-        print(printable(f"newsqa: error: {first}"), file=sys.stderr)
+        print(newsqa.printable(f"newsqa: error: {first}"), file=sys.stderr)
         return EXIT_USAGE
     except OutputValidationError as e:
         print(
@@ -542,12 +621,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_FAILURE
     except (LLMError, NewsQAError) as e:
-        print(printable(f"newsqa: {str(e).splitlines()[0]}"), file=sys.stderr)
+        print(newsqa.printable(f"newsqa: {str(e).splitlines()[0]}"), file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("newsqa: interrupted", file=sys.stderr)
         return 130
-    print(output if getattr(args, "json", False) else printable(output))
+    print(output if getattr(args, "json", False) else newsqa.printable(output))
     return 0
 
 

@@ -128,11 +128,19 @@ def stances_retriever(
 class Corpus(SQLiteIndex):
     """A persistent, searchable corpus of articles (SQLite + FTS5, BM25).
 
+    A context manager: ``with Corpus(path) as corpus:`` closes the database at the end.
+
     Example:
-        >>> corpus = Corpus("news.sqlite")                      # doctest: +SKIP
-        >>> corpus.add(newsqa.load_documents(["articles/"]))    # doctest: +SKIP
-        >>> corpus.ask("Who won?", client=client, until=dt.date(2024, 1, 5))  # doctest: +SKIP
+        >>> with Corpus("news.sqlite") as corpus:                   # doctest: +SKIP
+        ...     corpus.add(newsqa.load_documents(["articles/"]))
+        ...     corpus.ask("Who won?", client=client, until=dt.date(2024, 1, 5))
     """
+
+    def __enter__(self) -> Corpus:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def ask(
         self,

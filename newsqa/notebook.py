@@ -1,24 +1,54 @@
 """HTML renderers for Jupyter (``_repr_html_``): escaped, no I/O.
 
-Results render themselves in a notebook: a stance table with evidence, a summary
-with its key points, an answer with its citations highlighted in context.
+Every result type renders itself in a notebook once this module is imported (the
+``newsqa`` package does so): a summary with its key points, stance tables with
+evidence, an answer with its citations, a claim check, a target stance, a timeline
+and corpus stances with each evidence line dated. The data models in
+:mod:`newsqa.types` hold no screen code; they look up what is registered here.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from newsqa.types import Answer, Evidence, StanceReport, Summary
+from newsqa.types import (
+    Answer,
+    ClaimCheck,
+    CorpusEvidence,
+    CorpusStanceReport,
+    Evidence,
+    StanceReport,
+    StanceTimeline,
+    Summary,
+    TargetStance,
+    register_html,
+)
 
-__all__ = ["answer_html", "stances_html", "summary_html"]
+__all__ = [
+    "answer_html",
+    "claim_html",
+    "corpus_stances_html",
+    "stances_html",
+    "summary_html",
+    "target_stance_html",
+    "timeline_html",
+]
 
 _LABEL_COLOURS = {
     "supports": "#1a7f37",
+    "agrees": "#1a7f37",
     "opposes": "#cf222e",
+    "disagrees": "#cf222e",
     "conditional": "#9a6700",
+    "discusses": "#9a6700",
     "neutral": "#57606a",
     "unclear": "#8c959f",
+    "unrelated": "#8c959f",
 }
+
+
+def _label(label: str) -> str:
+    return f'<b style="color:{_LABEL_COLOURS.get(label, "#000")}">{escape(label)}</b>'
 
 
 def _evidence(items: list[Evidence]) -> str:
@@ -29,6 +59,21 @@ def _evidence(items: list[Evidence]) -> str:
     )
 
 
+def _corpus_evidence(items: list[CorpusEvidence]) -> str:
+    return "".join(
+        f'<div style="margin:2px 0;color:#444"><code>{escape(str(ev.date or "undated"))} '
+        f"{escape(ev.doc)} [{ev.sentence_id}] {ev.start}-{ev.end}</code> “{escape(ev.text)}”</div>"
+        for ev in items
+    )
+
+
+def _table(head: list[str], rows: list[list[str]]) -> str:
+    th = "".join(f"<th>{escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+@register_html(Summary)
 def summary_html(summary: Summary) -> str:
     """A summary: headline, text, key points each with its evidence."""
     points = "".join(
@@ -40,23 +85,18 @@ def summary_html(summary: Summary) -> str:
     )
 
 
+@register_html(StanceReport)
 def stances_html(report: StanceReport) -> str:
     """A stance table: actor, coloured label, position, evidence."""
-    rows = "".join(
-        "<tr>"
-        f"<td><b>{escape(s.actor)}</b></td>"
-        f'<td style="color:{_LABEL_COLOURS.get(s.label, "#000")}"><b>{escape(s.label)}</b></td>'
-        f"<td>{escape(s.position)}{_evidence(s.evidence)}</td>"
-        "</tr>"
+    rows = [
+        [f"<b>{escape(s.actor)}</b>", _label(s.label), escape(s.position) + _evidence(s.evidence)]
         for s in report.stances
-    )
-    return (
-        f"<div><b>Topic:</b> {escape(report.topic)}<table>"
-        "<thead><tr><th>Actor</th><th>Label</th><th>Position and evidence</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table></div>"
-    )
+    ]
+    table = _table(["Actor", "Label", "Position and evidence"], rows)
+    return f"<div><b>Topic:</b> {escape(report.topic)}{table}</div>"
 
 
+@register_html(Answer)
 def answer_html(answer: Answer) -> str:
     """An answer (or the abstention) with its citations highlighted."""
     if not answer.answerable:
@@ -68,3 +108,58 @@ def answer_html(answer: Answer) -> str:
         )
         body = f"<p><b>{escape(answer.answer or '')}</b></p><ul>{cites}</ul>"
     return f"<div><p>Q: {escape(answer.question)}</p>{body}</div>"
+
+
+@register_html(ClaimCheck)
+def claim_html(check: ClaimCheck) -> str:
+    """A claim, the verdict and its evidence."""
+    return (
+        f"<div><p><b>Claim:</b> {escape(check.claim)}</p>"
+        f"<p><b>Verdict:</b> {_label(check.label)}</p>{_evidence(check.evidence)}</div>"
+    )
+
+
+@register_html(TargetStance)
+def target_stance_html(result: TargetStance) -> str:
+    """The author's attitude toward one target, with evidence."""
+    return (
+        f"<div><p><b>{escape(result.target)}:</b> {_label(result.label)}</p>"
+        f"{_evidence(result.evidence)}</div>"
+    )
+
+
+@register_html(StanceTimeline)
+def timeline_html(timeline: StanceTimeline) -> str:
+    """Per actor, its dated points; a changed label is flagged."""
+    sections = []
+    for actor, points in timeline.actors.items():
+        rows = [
+            [
+                escape(p.date.isoformat() if p.date else "undated"),
+                _label(p.label) + (" <b>CHANGED</b>" if p.changed else ""),
+                f"<code>{escape(p.doc)}</code> {escape(p.position)}{_evidence(p.evidence)}",
+            ]
+            for p in points
+        ]
+        table = _table(["Date", "Label", "Document, position and evidence"], rows)
+        sections.append(f"<h4>{escape(actor)}</h4>{table}")
+    body = "".join(sections) or "<i>No actor takes a position in these documents.</i>"
+    return f"<div><b>Topic:</b> {escape(timeline.topic)}{body}</div>"
+
+
+@register_html(CorpusStanceReport)
+def corpus_stances_html(report: CorpusStanceReport) -> str:
+    """Stances across articles: each evidence line dated and sourced."""
+    period = ""
+    if report.since or report.until:
+        period = f" ({escape(str(report.since or '…'))} to {escape(str(report.until or '…'))})"
+    rows = [
+        [
+            f"<b>{escape(s.actor)}</b>",
+            _label(s.label),
+            escape(s.position) + _corpus_evidence(s.evidence),
+        ]
+        for s in report.stances
+    ]
+    table = _table(["Actor", "Label", "Position and evidence"], rows)
+    return f"<div><b>Topic:</b> {escape(report.topic)}{period}{table}</div>"

@@ -7,7 +7,9 @@ The JSON form of each result (``to_json``) is a stable contract read by other to
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from collections.abc import Callable
+from html import escape
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,7 +35,10 @@ __all__ = [
     "TargetLabel",
     "TargetStance",
     "Usage",
+    "register_html",
 ]
+
+_R = TypeVar("_R", bound="_Result")
 
 StanceLabel = Literal["supports", "opposes", "conditional", "neutral", "unclear"]
 TargetLabel = Literal["supports", "opposes", "neutral"]
@@ -110,8 +115,32 @@ class Chunk(BaseModel):
     tokens: int = Field(description="Token count of the chunk's sentences.")
 
 
+_HTML_RENDERERS: dict[type[BaseModel], Callable[[Any], str]] = {}
+
+
+def register_html(
+    cls: type[_R],
+) -> Callable[[Callable[[_R], str]], Callable[[_R], str]]:
+    """Register the notebook renderer of a result type (``@register_html(Summary)``).
+
+    Screen code lives with the faces (``newsqa.notebook``), which registers itself;
+    the data models only look the renderer up.
+    """
+
+    def register(render: Callable[[_R], str]) -> Callable[[_R], str]:
+        _HTML_RENDERERS[cls] = render
+        return render
+
+    return register
+
+
 class _Result(BaseModel):
     usage: Usage = Field(default_factory=lambda: Usage(), exclude=True, description="Tokens spent.")
+
+    def _repr_html_(self) -> str:
+        """HTML in Jupyter, from the renderer registered for this type (else the repr)."""
+        render = _HTML_RENDERERS.get(type(self))
+        return render(self) if render is not None else f"<pre>{escape(repr(self))}</pre>"
 
     def to_json(self, **kwargs: Any) -> str:
         """Serialise to the stable JSON contract."""
@@ -147,11 +176,6 @@ class Summary(_Result):
     summary: str
     key_points: list[KeyPoint]
 
-    def _repr_html_(self) -> str:
-        from newsqa.notebook import summary_html  # presentation only, imported on use
-
-        return summary_html(self)
-
 
 class Stance(BaseModel):
     """One actor's position on a topic, with evidence."""
@@ -182,11 +206,6 @@ class StanceReport(_Result):
             for s in self.stances
         ]
 
-    def _repr_html_(self) -> str:
-        from newsqa.notebook import stances_html  # presentation only, imported on use
-
-        return stances_html(self)
-
 
 class Citation(BaseModel):
     """A verbatim span of one document cited by an answer."""
@@ -209,11 +228,6 @@ class Answer(_Result):
     choice: int | None = Field(
         None, description="0-based index of the chosen option (multiple-choice questions)."
     )
-
-    def _repr_html_(self) -> str:
-        from newsqa.notebook import answer_html  # presentation only, imported on use
-
-        return answer_html(self)
 
 
 class TargetStance(_Result):

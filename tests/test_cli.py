@@ -18,8 +18,10 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture
-def model_args() -> list[str]:
-    """Replays never load a model; a recording run needs the real one."""
+def model_args(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Replays never load a model; a recording run needs the real one. Without the
+    ``local`` extra, the check ``connect()`` makes of the embedded backend is skipped
+    (the cassette answers every request)."""
     try:
         import llama_cpp  # noqa: F401
 
@@ -28,6 +30,9 @@ def model_args() -> list[str]:
 
         return ["--model-path", str(ensure_model(Settings().cache_dir))]
     except Exception:
+        from newsqa.llm import local
+
+        monkeypatch.setattr(local, "check_embedded", lambda settings: None)
         return ["--model-path", "/nonexistent/replay-only.gguf"]
 
 
@@ -134,8 +139,12 @@ def test_huge_article_is_refused_without_model_calls(
     sentence = "Negotiators met again in Geneva on Monday without a breakthrough. "
     path.write_text(sentence * (5 * 1024 * 1024 // len(sentence)))
     assert path.stat().st_size > 5_000_000
-    # No cassette and no model: any model call would fail loudly.
-    assert main(["summarize", str(path), "-q", "--model-path", "/nonexistent.gguf"]) == 2
+    from tests.support.fake_openai import FakeOpenAI
+
+    with FakeOpenAI([]) as server:  # an empty script: any model call would be seen
+        args = ["summarize", str(path), "-q", "--base-url", server.base_url, "--model", "fake"]
+        assert main(args) == 2
+        assert server.requests == []
     err = capsys.readouterr().err.strip()
     assert "too long" in err and len(err.splitlines()) == 1
 
@@ -145,7 +154,7 @@ def test_unreachable_endpoint_exits_1_with_one_line(capsys: pytest.CaptureFixtur
 
     with FakeOpenAI([]) as server:
         url = server.base_url  # closed when the block ends: nothing listens there
-    args = ["ask", str(SEED), "-Q", "Who?", "--base-url", url, "-q"]
+    args = ["ask", str(SEED), "-Q", "Who?", "--base-url", url, "--model", "fake", "-q"]
     assert main(args) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("newsqa: cannot reach")
@@ -155,9 +164,10 @@ def test_missing_embedded_model_is_a_clear_config_error(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     missing = tmp_path / "absent.gguf"
-    assert main(["ask", str(SEED), "-Q", "Who?", "--model-path", str(missing), "-q"]) in (1, 2)
+    assert main(["ask", str(SEED), "-Q", "Who?", "--model-path", str(missing), "-q"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and ("model file not found" in err[0] or "llama-cpp" in err[0])
+    assert str(missing) in err[0] or "llama-cpp" in err[0]
 
 
 def test_usage_error_and_help_come_from_argparse() -> None:
@@ -197,6 +207,8 @@ def test_batch_command_appends_results_and_resumes(
             "What was said?",
             "--base-url",
             server.base_url,
+            "--model",
+            "fake",
             "-q",
         ]
         assert main(args) == 0
@@ -230,6 +242,8 @@ def test_cli_reuses_cached_responses_unless_told_not_to(
             "How much military aid?",
             "--base-url",
             server.base_url,
+            "--model",
+            "fake",
             "-q",
             "--json",
         ]
@@ -306,6 +320,8 @@ def test_os_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[st
         "-q",
         "--base-url",
         "http://127.0.0.1:9/v1",
+        "--model",
+        "fake",
     ]
     assert main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -341,6 +357,8 @@ def test_timeline_prints_dated_points_with_evidence_and_changes(
             "the talks",
             "--base-url",
             server.base_url,
+            "--model",
+            "fake",
             "--no-cache",
             "-q",
         ]
@@ -376,7 +394,10 @@ def test_timeline_without_actors_says_so(
     path = tmp_path / "a.txt"
     path.write_text("date 2024-01-01 The weather was mild.")
     with FakeOpenAI([Reply.json({"actors": []})]) as server:
-        assert main(["timeline", str(path), "--base-url", server.base_url, "-q"]) == 0
+        assert (
+            main(["timeline", str(path), "--base-url", server.base_url, "--model", "fake", "-q"])
+            == 0
+        )
     assert "No actor takes a position" in capsys.readouterr().out
 
 
@@ -397,7 +418,20 @@ def test_timeline_user_errors_exit_2_with_one_line(
     (tmp_path / "bin.txt").write_bytes(b"\x00\x01binary")
     (tmp_path / "nothing").mkdir()
     # no model behind this address: an error must come before any call
-    assert main(["timeline", *make(tmp_path), "--base-url", "http://127.0.0.1:9/v1", "-q"]) == 2
+    assert (
+        main(
+            [
+                "timeline",
+                *make(tmp_path),
+                "--base-url",
+                "http://127.0.0.1:9/v1",
+                "--model",
+                "fake",
+                "-q",
+            ]
+        )
+        == 2
+    )
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert captured.out == "" and len(lines) == 1
@@ -464,7 +498,17 @@ def test_corpus_stances_output_dates_every_evidence_line(
     text = load_document(SEED).text
     # every actor cites the first sentence it is shown (read from its own prompt)
     with FakeOpenAI([]) as server:
-        common = ["stances", "--db", str(db), "--base-url", server.base_url, "-q", "--no-cache"]
+        common = [
+            "stances",
+            "--db",
+            str(db),
+            "--base-url",
+            server.base_url,
+            "--model",
+            "fake",
+            "-q",
+            "--no-cache",
+        ]
         empty = Reply.json({"sentences": [], "label": "unclear", "position": "-"})
         server.script = [empty] * 3
         assert main([*common, "--until", "2024-11-08", "--max-actors", "3"]) == 0

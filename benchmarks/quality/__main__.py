@@ -3,6 +3,7 @@
     python -m benchmarks.quality                  # default samples (~20-30 min embedded)
     python -m benchmarks.quality --only ruw,fnc1  # some datasets
     python -m benchmarks.quality --scale 3        # 3x bigger samples
+    python -m benchmarks.quality --only stances   # country positions (all 11 dev articles)
 
 Needs the ``bench`` extra (rouge-score). Model replies are cached in
 benchmarks/results/quality-cache.sqlite, so a re-run only pays for changed prompts;
@@ -26,7 +27,7 @@ from typing import Any
 from tqdm import tqdm
 
 import newsqa
-from benchmarks.quality import baseline, data
+from benchmarks.quality import baseline, country_stances, data
 from benchmarks.quality.metrics import FNC_LABELS, RUW_LABELS, macro_f1, share
 from newsqa import LLMClient, NewsQAError, Settings, Usage
 from newsqa.documents import split_sentences
@@ -258,6 +259,13 @@ def table(results: dict[str, Any]) -> str:
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, dict) and "share" in value:
+        ci = value["ci95"]
+        return f"{value['k']}/{value['n']} = {_fmt(value['share'])}" + (
+            f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""
+        )
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
     return (
         "—"
         if value is None
@@ -284,8 +292,11 @@ def _keep_earlier_timings(figures: dict[str, Any], earlier: dict[str, Any] | Non
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default=",".join(SIZES), help="datasets, comma-separated")
+    parser.add_argument(
+        "--only", default=",".join([*SIZES, "stances"]), help="datasets, comma-separated"
+    )
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every sample size")
+    parser.add_argument("--split", default="dev", help="split of the country-stance set")
     parser.add_argument("--cache", type=Path, default=RESULTS / "quality-cache.sqlite")
     args = parser.parse_args()
     if not data.DEV.is_dir():
@@ -300,6 +311,7 @@ def main() -> None:
         "ruw": lambda: ruw(data.ruw(sizes["ruw"]), client),
         "fnc1": lambda: fnc1(data.fnc1(sizes["fnc1"]), client),
         "frank": lambda: frank(data.frank(sizes["frank"]), client),
+        "stances": lambda: country_stances.run(data.country_stances(args.split), client, Timer),
     }
     out_path = RESULTS / "quality.json"
     results: dict[str, Any] = json.loads(out_path.read_text()) if out_path.exists() else {}

@@ -12,7 +12,7 @@ from newsqa.llm.client import LLMClient
 from newsqa.types import Document, Usage
 
 PROMPTS = Path(__file__).resolve().parent / "prompts"
-MAX_TOKENS = {"qa": 8, "ruw": 16, "fnc": 4, "summary": 160}
+MAX_TOKENS = {"qa": 8, "ruw": 16, "fnc": 4, "summary": 160, "stances": 240}
 
 
 def _prompt(name: str, **values: str) -> str:
@@ -77,3 +77,23 @@ def fnc(client: LLMClient, headline: str, article: Document, budget: int) -> tup
 
 def summary(client: LLMClient, article: Document, budget: int) -> tuple[str, Usage]:
     return ask(client, _prompt("summary", article=lead(article, budget)), "summary")
+
+
+_STANCE_LINE = re.compile(
+    r"^\W*([A-Z][\w .'-]+?)\s*[|:-]\s*(supports|opposes|conditional|neutral)\b\W*(.*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def stances(
+    client: LLMClient, article: Document, topic: str, budget: int
+) -> tuple[list[tuple[str, str, str]], Usage]:
+    """(country, label, quote) lines of one plain prompt over the article's lead."""
+    reply, usage = ask(
+        client, _prompt("stances", article=lead(article, budget), topic=topic), "stances"
+    )
+    rows = [
+        (m.group(1).strip(), m.group(2).lower(), m.group(3).strip().strip('"“”'))
+        for m in _STANCE_LINE.finditer(reply)
+    ]
+    return rows, usage

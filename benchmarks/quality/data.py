@@ -160,3 +160,39 @@ def frank(n: int) -> list[SummaryItem]:
             continue
         items.append(SummaryItem(id=r["hash"][:12], article=doc, reference=r["reference"]))
     return items
+
+
+@dataclass
+class CountryStanceItem:
+    """One article of the country-stance set with its gold positions."""
+
+    id: str
+    topic: str
+    article: Document
+    actors: dict[str, dict[str, Any]]
+    """Gold positions: name -> {label, accept, evidence, note}."""
+    optional: list[str]
+    mentioned_no_position: list[str]
+
+
+def country_stances(split: str = "dev") -> list[CountryStanceItem]:
+    """Every article of ``stance_gold_<split>.jsonl`` with its text (no sampling: the
+    set is small, and every item counts)."""
+    articles = {a["id"]: a for a in _jsonl(f"stance_articles_{split}.jsonl")}
+    items = []
+    for gold in _jsonl(f"stance_gold_{split}.jsonl"):
+        art = articles[gold["id"]]
+        doc = document_from_text(
+            art["text"], id=art["id"], title=art.get("title"), date=_date(art.get("date"))
+        )
+        items.append(
+            CountryStanceItem(
+                id=gold["id"],
+                topic=gold["topic"],
+                article=doc,
+                actors=gold["actors"],
+                optional=list(gold.get("optional", [])),
+                mentioned_no_position=list(gold.get("mentioned_no_position", [])),
+            )
+        )
+    return items

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 # newsqa's labels → the datasets' labels (documented in the README).
@@ -28,3 +29,23 @@ def macro_f1(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) ->
 def share(flags: Sequence[bool]) -> float | None:
     """Fraction of true flags (``None`` for an empty list)."""
     return sum(flags) / len(flags) if flags else None
+
+
+def wilson(hits: int, n: int, z: float = 1.96) -> tuple[float, float] | None:
+    """95% Wilson score interval of ``hits / n`` (``None`` when ``n`` is 0)."""
+    if n == 0:
+        return None
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return (round(max(0.0, centre - half), 3), round(min(1.0, centre + half), 3))
+
+
+def mcnemar_p(only_a: int, only_b: int) -> float:
+    """Exact two-sided McNemar p-value from the discordant pair counts of a paired test."""
+    n = only_a + only_b
+    if n == 0:
+        return 1.0
+    k = min(only_a, only_b)
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
+    return min(1.0, 2 * tail)

@@ -2,20 +2,22 @@
 
 from newsqa.documents.chunking import chunk_document, count_tokens
 from newsqa.documents.load import (
+    as_document,
+    count_inputs,
     document_from_text,
     iter_inputs,
-    iter_jsonl,
     load_document,
     load_documents,
 )
 from newsqa.documents.sentences import split_sentences
 
 __all__ = [
+    "as_document",
     "chunk_document",
+    "count_inputs",
     "count_tokens",
     "document_from_text",
     "iter_inputs",
-    "iter_jsonl",
     "load_document",
     "load_documents",
     "split_sentences",

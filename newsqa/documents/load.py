@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from newsqa.documents.sentences import split_sentences
 from newsqa.errors import DocumentError
@@ -19,15 +21,19 @@ from newsqa.types import Document
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "INPUT_SUFFIXES",
+    "as_document",
+    "count_inputs",
     "document_from_text",
     "iter_inputs",
-    "iter_jsonl",
     "load_document",
     "load_documents",
 ]
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".text"})
+INPUT_SUFFIXES = TEXT_SUFFIXES | {".jsonl"}
+"""What a folder contributes: text files and JSONL record files."""
 _DATE_PREFIX = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})[ \t]*\n?[ \t]*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
@@ -127,21 +133,6 @@ def _read_text(path: Path, max_bytes: int) -> str:
         ) from e
 
 
-def iter_jsonl(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Document]:
-    """Yield documents from a JSONL file of ``{"id", "text", "date"?, "title"?, "source"?}``.
-
-    Raises:
-        DocumentError: unreadable file, a line that is not a JSON object, a record
-            without ``id``/``text``, or bad text in a record.
-    """
-    label = str(path)
-    if not path.is_file():
-        raise DocumentError(f"{label}: no such file", reason="not_found", source=label)
-    with path.open("rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            yield from _record_document(raw, f"{label}:{lineno}", max_bytes)
-
-
 def _record_document(raw: bytes, where: str, max_bytes: int) -> Iterator[Document]:
     if len(raw) > max_bytes:
         raise DocumentError(
@@ -180,36 +171,81 @@ def _record_document(raw: bytes, where: str, max_bytes: int) -> Iterator[Documen
     )
 
 
-def iter_inputs(
-    path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES
+def _stdin_documents(
+    stream: IO[bytes], max_bytes: int
 ) -> Iterator[Document | DocumentError]:
-    """Yield each document of a folder of text files or a ``.jsonl`` file, or the
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise DocumentError(
+            f"-: standard input is over the {max_bytes:,}-byte limit",
+            reason="too_large",
+            source="-",
+        )
+    if data.lstrip()[:1] == b"{":  # JSONL records, one per line
+        for lineno, raw in enumerate(data.splitlines(keepends=True), start=1):
+            try:
+                yield from _record_document(raw, f"-:{lineno}", max_bytes)
+            except DocumentError as e:
+                yield e
+        return
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DocumentError(
+            f"-: not valid UTF-8 (byte {e.start})", reason="encoding", source="-"
+        ) from e
+    yield document_from_text(text, id="stdin", source="-")
+
+
+def _folder_files(path: Path) -> list[Path]:
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
+    if not files:
+        raise DocumentError(
+            f"{path}: no .txt, .md or .jsonl files", reason="not_found", source=str(path)
+        )
+    return files
+
+
+def iter_inputs(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    stdin: IO[bytes] | None = None,
+) -> Iterator[Document | DocumentError]:
+    """The one input walker: yield each document of ``paths``, or the
     :class:`DocumentError` of an input that cannot be loaded, without stopping.
 
-    Used by batch runs, where one bad file or record must not lose the others.
+    Each path is a text file (any name; its stem is the id), a ``.jsonl`` file of
+    records (``{"id", "text", "date"?, "title"?, "source"?}``), a folder (its ``.txt``,
+    ``.md``, ``.text`` and ``.jsonl`` files, sorted by name), or ``-`` for standard
+    input (JSONL records when it starts with ``{``, otherwise one text document with
+    the id ``stdin``).
 
     Raises:
-        DocumentError: ``path`` itself is missing or holds no inputs.
+        DocumentError: a path itself is missing, or a folder holds no inputs
+            (a usage error, raised before any document is yielded from that path).
     """
-    path = Path(path)
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in TEXT_SUFFIXES)
-        if not files:
-            raise DocumentError(
-                f"{path}: no .txt or .md files", reason="not_found", source=str(path)
-            )
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    for item in paths:
+        if str(item) == "-":
+            yield from _stdin_documents(stdin or sys.stdin.buffer, max_bytes)
+            continue
+        path = Path(item)
+        if not path.exists():
+            raise DocumentError(f"{path}: no such file", reason="not_found", source=str(path))
+        files = _folder_files(path) if path.is_dir() else [path]
         for file in files:
+            if file.suffix.lower() == ".jsonl":
+                yield from _jsonl_inputs(file, max_bytes)
+                continue
             try:
                 yield load_document(file, max_bytes=max_bytes)
             except DocumentError as e:
                 yield e
-        return
-    if path.suffix.lower() != ".jsonl":
-        raise DocumentError(
-            f"{path}: expected a folder or a .jsonl file", reason="format", source=str(path)
-        )
-    if not path.is_file():
-        raise DocumentError(f"{path}: no such file", reason="not_found", source=str(path))
+
+
+def _jsonl_inputs(path: Path, max_bytes: int) -> Iterator[Document | DocumentError]:
     with path.open("rb") as fh:
         for lineno, raw in enumerate(fh, start=1):
             try:
@@ -218,7 +254,30 @@ def iter_inputs(
                 yield e
 
 
-def load_document(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+def count_inputs(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> int | None:
+    """How many documents :func:`iter_inputs` will yield, counted without parsing
+    (for progress bars); ``None`` for standard input or a missing path."""
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    total = 0
+    for item in paths:
+        path = Path(item)
+        if str(item) == "-" or not path.exists():
+            return None
+        try:
+            files = _folder_files(path) if path.is_dir() else [path]
+        except DocumentError:
+            return None
+        for file in files:
+            if file.suffix.lower() != ".jsonl":
+                total += 1
+                continue
+            with file.open("rb") as fh:
+                total += sum(1 for line in fh if line.strip())
+    return total
+
+
+def load_document(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     """Load one plain-text article; its id is the file stem.
 
     Raises:
@@ -230,29 +289,43 @@ def load_document(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Do
 
 
 def load_documents(
-    paths: Iterable[str | Path], *, max_bytes: int = DEFAULT_MAX_BYTES
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> list[Document]:
-    """Load text files, ``.jsonl`` record files and folders of text files, in order.
+    """Load text files, ``.jsonl`` record files, folders and ``-`` (standard input),
+    in order (see :func:`iter_inputs`).
 
     Raises:
         DocumentError: for the first input that cannot be loaded.
     """
     docs: list[Document] = []
-    for item in paths:
-        path = Path(item)
-        if path.is_dir():
-            files = sorted(
-                p
-                for p in path.iterdir()
-                if p.suffix.lower() in TEXT_SUFFIXES or p.suffix.lower() == ".jsonl"
-            )
-            if not files:
-                raise DocumentError(
-                    f"{path}: no .txt, .md or .jsonl files", reason="not_found", source=str(path)
-                )
-            docs.extend(load_documents(files, max_bytes=max_bytes))
-        elif path.suffix.lower() == ".jsonl":
-            docs.extend(iter_jsonl(path, max_bytes=max_bytes))
-        else:
-            docs.append(load_document(path, max_bytes=max_bytes))
+    for item in iter_inputs(paths, max_bytes=max_bytes):
+        if isinstance(item, DocumentError):
+            raise item
+        docs.append(item)
     return docs
+
+
+def as_document(source: Document | str | os.PathLike[str]) -> Document:
+    """A :class:`Document` from a document, a path, or text.
+
+    A ``Path`` (any ``os.PathLike``) is loaded as a file; a ``str`` is the text itself,
+    unless it is one line naming an existing file, which is then loaded.
+
+    Raises:
+        DocumentError: the file or the text cannot be used.
+    """
+    if isinstance(source, Document):
+        return source
+    if isinstance(source, os.PathLike):
+        return load_document(source)
+    if isinstance(source, str):
+        if "\n" not in source and len(source) < 1024 and source.strip():
+            try:
+                if Path(source).is_file():
+                    return load_document(source)
+            except OSError:
+                pass
+        return document_from_text(source, id="text")
+    raise TypeError(f"expected a Document, a path or text, not {type(source).__name__}")

@@ -21,7 +21,7 @@ from typing import Any
 import httpx2
 import openai
 
-from newsqa.config import EMBEDDED_BASE_URL, Settings
+from newsqa.config import EMBEDDED_BASE_URL, Settings, check_base_url
 from newsqa.errors import (
     ConfigError,
     LLMConnectionError,
@@ -64,7 +64,22 @@ class Meter:
 _METERS: ContextVar[tuple[Meter, ...]] = ContextVar("newsqa_meters", default=())
 
 
+def _config_error(exc: BaseException) -> ConfigError | None:
+    """The :class:`ConfigError` behind ``exc`` (the embedded backend raises it inside
+    the transport, which the SDK wraps as a connection error), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ConfigError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def _is_transient(exc: BaseException) -> bool:
+    if _config_error(exc) is not None:
+        return False  # a missing model or library does not come back by waiting
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
     return isinstance(exc, openai.APIStatusError) and exc.status_code in _TRANSIENT_STATUS
@@ -76,11 +91,37 @@ def _retry_after(exc: BaseException) -> float | None:
     return None
 
 
-def _map_error(exc: BaseException, deadline: float) -> LLMError:
+def _model_file_identity(settings: Settings) -> str:
+    """For the cache key: which GGUF answers when ``model_path`` names one (path, size,
+    mtime), so a reply of another model file is never served; empty otherwise."""
+    if not settings.embedded or settings.model_path is None:
+        return ""
+    path = settings.model_path
+    try:
+        stat = path.stat()
+    except OSError:
+        return f"#{path}"
+    return f"#{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _hint(status: int | None, settings: Settings) -> str:
+    """What to check for an endpoint error that is the caller's to fix."""
+    where = "the embedded model" if settings.embedded else settings.base_url
+    if status in (401, 403):
+        return f" (check OPENAI_API_KEY: the key was refused by {where})"
+    if status == 404:
+        return (
+            f" (is the model {settings.model_name!r} served by {where}? set NEWSQA_MODEL or "
+            "--model; the base URL usually ends in /v1)"
+        )
+    return ""
+
+
+def _map_error(exc: BaseException, settings: Settings) -> LLMError:
     if isinstance(exc, DeadlinePassed):
         return LLMTimeoutError(
-            f"no answer within the call's deadline of {deadline:g}s; last error: "
-            f"{_map_error(exc.cause, deadline)}"
+            f"no answer within the call's deadline of {settings.deadline:g}s; last error: "
+            f"{_map_error(exc.cause, settings)}"
         )
     if isinstance(exc, TooLongRetryAfter):
         inner = exc.cause
@@ -92,11 +133,15 @@ def _map_error(exc: BaseException, deadline: float) -> LLMError:
     if isinstance(exc, openai.APITimeoutError):
         return LLMTimeoutError(f"request timed out: {exc}")
     if isinstance(exc, openai.APIConnectionError):
-        return LLMConnectionError(f"cannot reach the endpoint: {exc}")
+        where = EMBEDDED_BASE_URL if settings.embedded else settings.base_url
+        return LLMConnectionError(f"cannot reach the endpoint {where}: {exc}")
     if isinstance(exc, openai.RateLimitError):
         return RateLimitError(f"rate limited (HTTP 429): {exc.message}", status_code=429)
     if isinstance(exc, openai.APIStatusError):
-        return ProviderError(f"HTTP {exc.status_code}: {exc.message}", status_code=exc.status_code)
+        return ProviderError(
+            f"HTTP {exc.status_code}: {exc.message}{_hint(exc.status_code, settings)}",
+            status_code=exc.status_code,
+        )
     return LLMError(f"endpoint error: {exc}")
 
 
@@ -135,8 +180,13 @@ class LLMClient:
         cache: a response cache; a request seen before is answered from it with no
             model call (its usage counts zero calls and zero tokens).
 
+    Raises:
+        ConfigError: the base URL is not ``http(s)://host…``.
+
     Attributes:
         usage: running token usage of every call made by this client.
+        on_call: called with the running usage after each request, answered or
+            not (progress).
         structured_mode: how structured output is requested; downgraded
             automatically when the endpoint rejects a mode.
     """
@@ -151,6 +201,8 @@ class LLMClient:
     ) -> None:
         self.settings = settings or Settings.from_env()
         self.cache = cache
+        if not self.settings.embedded:
+            check_base_url(self.settings.base_url or "")
         if http_client is None and self.settings.embedded:
             from newsqa.llm.local import embedded_http_client
 
@@ -172,15 +224,22 @@ class LLMClient:
             message = f"invalid endpoint {self.settings.base_url!r}: {e}"
             raise ConfigError(redact(message, [self.settings.api_key])) from e
         self._base_url = str(self._sdk.base_url)
+        self._cache_scope = self._base_url + _model_file_identity(self.settings)
         self._sleep = sleep
         self._usage_lock = threading.Lock()
         self.usage = Usage()
+        self.on_call: Callable[[Usage], None] | None = None
         self.structured_mode = "json_schema"
 
     @property
     def model(self) -> str:
         """Model name sent with each request."""
         return self.settings.model_name
+
+    @property
+    def endpoint(self) -> str:
+        """``model at host`` (or ``model (embedded)``), for status lines."""
+        return self.settings.endpoint
 
     def chat(
         self,
@@ -205,6 +264,8 @@ class LLMClient:
             RateLimitError, ProviderError, LLMTimeoutError, LLMConnectionError:
                 after the retry budget or the deadline is spent, or at once for
                 non-transient errors.
+            ConfigError: the embedded backend cannot run (no llama-cpp-python, no
+                model file); raised at once, never retried.
         """
         body: dict[str, Any] = {
             "model": self.model,
@@ -214,7 +275,7 @@ class LLMClient:
         }
         if response_format is not None:
             body["response_format"] = response_format
-        key = cache_key(self._base_url, body) if self.cache is not None else None
+        key = cache_key(self._cache_scope, body) if self.cache is not None else None
         if self.cache is not None and key:
             hit = self.cache.get(key)
             if hit is not None:
@@ -244,10 +305,13 @@ class LLMClient:
             response = policy(attempt)
             text, finish_reason, usage = _read_reply(response)
         except (openai.OpenAIError, TooLongRetryAfter, DeadlinePassed, LLMError) as e:
-            error = e if isinstance(e, LLMError) else _map_error(e, self.settings.deadline)
+            self._count(Usage(calls=tries))
+            config = _config_error(e)
+            if config is not None:
+                raise ConfigError(str(config)) from config
+            error = e if isinstance(e, LLMError) else _map_error(e, self.settings)
             error.args = (self._redact(str(error)),)
             error.usage = Usage(calls=tries)
-            self._count(error.usage)
             if error is e:
                 raise
             raise error from e
@@ -265,8 +329,11 @@ class LLMClient:
     def _count(self, usage: Usage) -> None:
         with self._usage_lock:
             self.usage = self.usage + usage
+            running = self.usage
         for meter in _METERS.get():
             meter.usage = meter.usage + usage
+        if self.on_call is not None:
+            self.on_call(running)
 
     @contextmanager
     def metered(self) -> Iterator[Meter]:

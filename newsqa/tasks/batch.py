@@ -20,7 +20,7 @@ import threading
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Generic, Literal, NamedTuple, TypeVar, cast
 
 from newsqa.errors import DocumentError, LLMError, NewsQAError
 from newsqa.llm.client import LLMClient
@@ -34,9 +34,11 @@ __all__ = ["BatchItem", "BatchReport", "BatchRun", "Task", "completed_ids", "run
 
 Task = Literal["summarize", "stances", "ask"]
 Result = Summary | StanceReport | Answer
+R = TypeVar("R", bound=Result)
+"""The result type of a batch's task (``BatchRun[Summary]`` for ``summarize``)."""
 
 
-class BatchItem(NamedTuple):
+class BatchItem(NamedTuple, Generic[R]):
     """One finished document of a batch: ``(id, outcome)``.
 
     ``outcome`` is the task's result, or the exception the document failed with
@@ -45,7 +47,7 @@ class BatchItem(NamedTuple):
     """
 
     id: str
-    outcome: Result | Exception
+    outcome: R | Exception
 
     @property
     def ok(self) -> bool:
@@ -114,7 +116,7 @@ def _run_one(
     return ask([doc], question, client=client)
 
 
-class BatchRun:
+class BatchRun(Generic[R]):
     """A batch in progress: iterate it with ``for`` or ``async for`` to get a
     :class:`BatchItem` for each document as it finishes (completion order).
 
@@ -173,7 +175,7 @@ class BatchRun:
         self._started = False
         self._file: OutputFile | None = None
 
-    def _record(self, item: BatchItem) -> BatchItem:
+    def _record(self, item: BatchItem[R]) -> BatchItem[R]:
         """Append the item's line (flushed), count it, report progress."""
         line: dict[str, Any] = {"id": item.id, **self._job}
         if isinstance(item.outcome, Exception):
@@ -195,11 +197,11 @@ class BatchRun:
             self._on_done(item.id, item.ok)
         return item
 
-    def _work(self, doc: Document) -> BatchItem:
+    def _work(self, doc: Document) -> BatchItem[R]:
         with self.client.metered() as meter:
             try:
-                outcome: Result | Exception = _run_one(
-                    doc, self.task, self.client, self.question, self.topic
+                outcome: R | Exception = cast(
+                    R, _run_one(doc, self.task, self.client, self.question, self.topic)
                 )
             except (NewsQAError, ValueError) as e:
                 outcome = e
@@ -207,7 +209,7 @@ class BatchRun:
             outcome.usage = meter.usage  # every call of the document, not only the last
         return self._record(BatchItem(doc.id, outcome))
 
-    def _entries(self) -> Iterator[Document | BatchItem]:
+    def _entries(self) -> Iterator[Document | BatchItem[R]]:
         """Documents still to run, and the recorded items of inputs that did not load."""
         if self._started:
             raise RuntimeError("a batch run can be iterated only once")
@@ -241,9 +243,9 @@ class BatchRun:
             pass
         return self.report
 
-    def __iter__(self) -> Generator[BatchItem, None, None]:
+    def __iter__(self) -> Generator[BatchItem[R], None, None]:
         pool = cf.ThreadPoolExecutor(max_workers=self.concurrency)
-        running: set[cf.Future[BatchItem]] = set()
+        running: set[cf.Future[BatchItem[R]]] = set()
         try:
             for entry in self._entries():
                 if isinstance(entry, BatchItem):
@@ -261,10 +263,10 @@ class BatchRun:
             raise
         self._finish(pool)
 
-    async def __aiter__(self) -> AsyncGenerator[BatchItem, None]:
+    async def __aiter__(self) -> AsyncGenerator[BatchItem[R], None]:
         loop = asyncio.get_running_loop()
         pool = cf.ThreadPoolExecutor(max_workers=self.concurrency)
-        running: set[asyncio.Future[BatchItem]] = set()
+        running: set[asyncio.Future[BatchItem[R]]] = set()
         try:
             for entry in self._entries():
                 if isinstance(entry, BatchItem):
@@ -300,7 +302,7 @@ def run_batch(
 ) -> BatchReport:
     """Run ``task`` on every document, appending one JSONL line each to ``out``, and
     return the report (arguments as for :class:`BatchRun`)."""
-    return BatchRun(
+    return BatchRun[Result](
         docs,
         task,
         out,

@@ -9,7 +9,6 @@ sentences of them) that a prompt shows. Ids outside the passage fail validation
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -17,18 +16,11 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, ValidationInfo
 
 from newsqa.documents.chunking import count_tokens, pack
+from newsqa.documents.lexical import content_tokens
 from newsqa.prompts import render
 from newsqa.types import Citation, Document, Evidence, Sentence
 
 __all__ = ["Passage", "SentenceIds", "Unit", "about", "restrict_ids", "supported_by"]
-
-_STOPWORDS = frozenset(
-    """a an the of in on at to for from by with and or but is are was were be been it its this
-    that these those as about over under than then there their they he she his her him we our
-    you your i not no yes has have had do does did will would can could may might also just
-    only some any all more most very approximately around roughly nearly almost""".split()
-)
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|\w+")
 
 _MARK = "x-sentence-ids"
 DOC_TOKENS = 16
@@ -84,10 +76,6 @@ def restrict_ids(ids: Iterable[int]) -> Any:
     return hook
 
 
-def _content_tokens(text: str) -> list[str]:
-    return [t for t in _TOKEN.findall(text.lower()) if t not in _STOPWORDS]
-
-
 def supported_by(answer: str, sources: Iterable[str], *, min_share: float = 0.5) -> bool:
     """Is ``answer`` lexically grounded in ``sources``?
 
@@ -96,9 +84,9 @@ def supported_by(answer: str, sources: Iterable[str], *, min_share: float = 0.5)
     sharing its first five letters, so "rejects" matches "rejected"). An answer
     without content words (e.g. "Yes") is accepted.
     """
-    source_tokens = set(_content_tokens(" ".join(sources)))
+    source_tokens = set(content_tokens(" ".join(sources)))
     stems = {t[:5] for t in source_tokens}
-    tokens = _content_tokens(answer)
+    tokens = content_tokens(answer)
     numbers = [t for t in tokens if t[0].isdigit()]
     words = [t for t in tokens if not t[0].isdigit()]
     if any(n not in source_tokens for n in numbers):
@@ -121,8 +109,8 @@ def about(question: str, sources: Iterable[str], *, min_share: float = 0.5) -> b
     A small model that cannot answer tends to cite a salient but unrelated sentence
     and copy it as the answer; this catches that.
     """
-    stems = {t[:5] for t in _content_tokens(" ".join(sources))}
-    words = [t for t in _content_tokens(question) if t not in _QUESTION_WORDS]
+    stems = {t[:5] for t in content_tokens(" ".join(sources))}
+    words = [t for t in content_tokens(question) if t not in _QUESTION_WORDS]
     if not words:
         return True
     return sum(1 for w in words if w[:5] in stems) / len(words) >= min_share
@@ -226,6 +214,10 @@ class Passage:
                 render("document", id=html.escape(doc.id), attributes=attrs, sentences=lines)
             )
         return "\n".join(blocks)
+
+    def lines(self, numbers: Iterable[int]) -> str:
+        """Numbered lines for ``numbers``, in the order given (cleaned as in :meth:`render`)."""
+        return "\n".join(f"[{n}] {_clean(self._by_number[n].sentence.text)}" for n in numbers)
 
     def context(self) -> dict[str, Any]:
         """Validation context: the numbers that exist."""

@@ -1,133 +1,269 @@
-"""Each actor's stance on a topic, one small grounded call per actor.
+"""Each actor's stance on a topic: one pipeline for one document, several documents
+or the passages a corpus search retrieved (:func:`stance_drafts`).
 
-Actors are found by the gazetteer (:func:`newsqa.documents.actors.find_actors`),
-not by the model: a small model misses actors named only through their leaders.
-Only when the gazetteer finds nobody is the model asked to name the actors.
-
-Each actor then gets one short call showing only the sentences that name it (plus
-a following sentence that opens with a pronoun), ranked by overlap with the topic's
-words, at most :data:`MAX_CANDIDATES`. On the seed this picked better evidence and
-wrote better positions than showing the whole article (measured with
-Qwen2.5-Coder-1.5B; see benchmarks/), and it keeps long documents cheap.
+1. **Actors**: the gazetteer's (every country, major organisations; leaders,
+   governments and capitals as aliases) merged with the ones the model names.
+2. **Evidence that belongs to the actor**: only sentences where the actor (its
+   leader, government, spokesperson) speaks or acts may be cited
+   (:mod:`newsqa.documents.attribution`); an actor that is only talked about
+   gets no call, so it gets no stance.
+3. **One small grounded call per actor** over one shared reading of the text: the
+   whole passage when it fits :data:`READ_TOKENS`, else the actors' sentences. Every
+   call starts with the same system prompt and numbered text and ends with its
+   short task, so a local model processes the text once (llama.cpp reuses the
+   longest common prompt prefix) and a summary of the same document shares it too.
+4. **Position first, then the label**, checked against the position: a stated
+   condition or demand is not plain support.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from newsqa.documents.actors import ActorMention, find_actors
+from newsqa.documents.actors import ActorMention, find_actors_in, gazetteer
+from newsqa.documents.attribution import alias_pattern, attributed_ids
+from newsqa.documents.lexical import stems
 from newsqa.llm.client import LLMClient
-from newsqa.llm.structured import Structured, generate
+from newsqa.llm.structured import generate
 from newsqa.prompts import messages
-from newsqa.tasks.grounding import Passage, SentenceIds, restrict_ids
-from newsqa.types import Document, Stance, StanceLabel, StanceReport, Usage
+from newsqa.tasks.grounding import Passage, SentenceIds, Unit, restrict_ids
+from newsqa.types import Document, Evidence, Sentence, Stance, StanceLabel, StanceReport, Usage
 
 __all__ = [
     "DEFAULT_TOPIC",
-    "PRONOUNS",
+    "MAX_CANDIDATES",
+    "READ_TOKENS",
+    "ActorStance",
+    "actor_sentences",
     "analyze_stances",
-    "ask_actor",
-    "candidate_sentences",
-    "name_actors",
-    "stems",
+    "checked_label",
+    "stance_drafts",
 ]
 
 DEFAULT_TOPIC = "peace talks to end the war in Ukraine"
-MAX_TOKENS = 200
+MAX_TOKENS = 160
 MAX_CANDIDATES = 6
-PRONOUNS = frozenset({"He", "She", "They", "His", "Her", "Their", "It"})
-_WORD = re.compile(r"\w+")
-_TOPIC_STOPWORDS = frozenset(
-    {"to", "the", "of", "in", "a", "an", "and", "on", "for", "end", "with"}
-)
+READ_TOKENS = 1200
+"""The whole text is shown to stance calls when it fits this many tokens."""
+
+# The model writes the position before it picks a label: a 1.5B model under a
+# grammar that must pick the label first takes the easy token ("supports").
+DraftLabel = Literal["conditional", "supports", "opposes", "neutral", "unclear"]
 
 
 class StanceDraft(BaseModel):
-    """One actor's stance as the model writes it: evidence, then label, then position."""
+    """One actor's stance as the model writes it: evidence, position, then label."""
 
     sentences: SentenceIds(0, 3)  # type: ignore[valid-type]
-    label: StanceLabel
-    position: str = Field(max_length=240, description="One sentence.")
-
-
-D = TypeVar("D", bound=BaseModel)
-
-
-def ask_actor(
-    client: LLMClient,
-    template: str,
-    shown: Passage,
-    topic: str,
-    actor: ActorMention,
-    draft: type[D],
-) -> Structured[D]:
-    """One small grounded call: ``actor``'s stance on ``topic`` from ``shown`` only
-    (prompt ``template``; cited numbers restricted to the sentences shown)."""
-    return generate(
-        client,
-        messages(
-            template,
-            documents=shown.render(),
-            topic=topic,
-            actor=actor.name,
-            aliases=", ".join(actor.aliases[:6]),
-        ),
-        draft,
-        max_tokens=MAX_TOKENS,
-        context=shown.context(),
-        schema_hook=restrict_ids(shown.numbers),
-    )
+    says: str = Field(max_length=200, description="What the actor says or does, one sentence.")
+    label: DraftLabel
 
 
 class ActorsDraft(BaseModel):
-    """Actors named by the model when the gazetteer finds none."""
+    """Countries or organisations the model reads as taking a position."""
 
     actors: list[str] = Field(max_length=6)
 
 
-def name_actors(client: LLMClient, passage: Passage, topic: str) -> tuple[list[str], Usage]:
-    """Actor names the model reads in ``passage`` (used when the gazetteer finds none)."""
+@dataclass(frozen=True)
+class ActorStance:
+    """A grounded stance before it is shaped into a result type."""
+
+    actor: str
+    label: StanceLabel
+    position: str
+    units: list[Unit]
+    """The cited sentences, in passage order."""
+
+
+_CONDITION = re.compile(
+    r"\b(?:only if|only when|on condition|conditions?|demand\w*|insist\w*|unless|as long as|"
+    r"provided|red lines?|refus\w*|reject\w*|but|however|firmly opposes)\b",
+    re.IGNORECASE,
+)
+
+
+def checked_label(label: StanceLabel, position: str) -> StanceLabel:
+    """The model's label, unless its own position contradicts it: support that the
+    position ties to a condition, demand or refusal is ``conditional``."""
+    if label == "supports" and _CONDITION.search(position):
+        return "conditional"
+    return label
+
+
+def _topic_stems(topic: str) -> set[str]:
+    """Stems of the topic's words that are not actor names ("Ukraine" names an actor
+    in nearly every sentence of such news; "talks" is the topic)."""
+    names = {a for aliases in gazetteer().values() for a in aliases}
+    return stems(" ".join(w for w in re.findall(r"[\w'-]+", topic) if w not in names))
+
+
+def actor_sentences(passage: Passage, actor: ActorMention, topic: str) -> tuple[list[int], bool]:
+    """Passage numbers to show for ``actor``, best first, and whether it speaks or
+    acts in any.
+
+    Sentences where the actor speaks or acts come first (the ones sharing most words
+    with ``topic`` first, documents taking turns), then its other mentions and the
+    sentence after each of its own (a quote often goes on there), up to
+    :data:`MAX_CANDIDATES`."""
+    pattern = alias_pattern(actor.aliases)
+    by_doc: dict[str, list[Unit]] = {}
+    for unit in passage.units:
+        by_doc.setdefault(unit.doc.id, []).append(unit)
+    mentioned = set(actor.sentence_ids)
+    own: list[int] = []
+    for units in by_doc.values():
+        if any(u.number in mentioned for u in units):
+            own += attributed_ids(((u.number, u.sentence.text) for u in units), pattern)
+    unit_of = {u.number: u for u in passage.units}
+    after = {n + 1 for n in own if n + 1 in unit_of and unit_of[n + 1].doc is unit_of[n].doc}
+    wanted = _topic_stems(topic)
+    score = {n: len(stems(unit_of[n].sentence.text) & wanted) for n in mentioned | after | set(own)}
+
+    def turns(numbers: set[int]) -> list[int]:
+        queue: dict[str, list[int]] = {}
+        for n in sorted(numbers, key=lambda i: (-score[i], i)):
+            queue.setdefault(unit_of[n].doc.id, []).append(n)
+        out: list[int] = []
+        for turn in range(max((len(q) for q in queue.values()), default=0)):
+            out.extend(q[turn] for q in queue.values() if turn < len(q))
+        return out
+
+    ranked = turns(set(own)) + turns((mentioned | after) - set(own))
+    return ranked[:MAX_CANDIDATES], bool(own)
+
+
+def _numbered(passage: Passage) -> list[Sentence]:
+    """The passage's sentences with their passage numbers as ids (distinct across docs)."""
+    return [u.sentence.model_copy(update={"id": u.number}) for u in passage.units]
+
+
+def _reading(passage: Passage, candidates: Mapping[str, list[int]]) -> Passage:
+    """What every call of one analysis shows: the whole passage when it fits
+    :data:`READ_TOKENS`, else the first sentence of each document and the
+    candidates' sentences, best-scored actors first, within the budget."""
+    if passage.fits(READ_TOKENS):
+        return passage
+    chosen = {units[0].number for units in _first_units(passage)}
+    for numbers in candidates.values():
+        if passage.subset(chosen | set(numbers)).tokens() <= READ_TOKENS:
+            chosen |= set(numbers)
+    return passage.subset(chosen)
+
+
+def _first_units(passage: Passage) -> list[list[Unit]]:
+    seen: dict[str, list[Unit]] = {}
+    for unit in passage.units:
+        seen.setdefault(unit.doc.id, []).append(unit)
+    return list(seen.values())
+
+
+def _ask_names(client: LLMClient, reading: Passage, topic: str) -> tuple[list[str], Usage]:
     result = generate(
         client,
-        messages("actors", documents=passage.render(), topic=topic),
+        messages("actors", documents=reading.render(), topic=topic),
         ActorsDraft,
-        max_tokens=120,
+        max_tokens=80,
     )
     return [n.strip() for n in result.value.actors if n.strip()], result.usage
 
 
-def _discover(
-    client: LLMClient, doc: Document, passage: Passage, topic: str, limit: int
-) -> tuple[list[ActorMention], Usage]:
-    names, usage = name_actors(client, passage, topic)
-    found = find_actors(doc, extra={n: (n,) for n in names}) if names else []
-    return [m for m in found if m.name in names][:limit], usage
+def _canonical(name: str) -> str:
+    """The gazetteer's name for a name the model wrote ("the Kremlin" → "Russia")."""
+    bare = re.sub(r"^the\s+", "", name.strip(), flags=re.IGNORECASE).strip(" .")
+    for key, aliases in gazetteer().items():
+        if bare == key or bare in aliases:
+            return key
+    return bare
 
 
-def stems(text: str) -> set[str]:
-    """Five-letter stems of a text's words, without the topic stopwords."""
-    return {w[:5] for w in _WORD.findall(text.lower()) if w not in _TOPIC_STOPWORDS}
+def stance_drafts(
+    passage: Passage,
+    topic: str = DEFAULT_TOPIC,
+    *,
+    client: LLMClient,
+    max_actors: int = 5,
+    actors: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[list[ActorStance], Usage]:
+    """The stance pipeline over ``passage`` (one or several documents).
 
+    Raises:
+        ValueError: an empty topic or ``max_actors`` below 1.
+        OutputValidationError: the model never produced a valid reply.
+        LLMError: the endpoint failed.
+    """
+    if not topic.strip():
+        raise ValueError("the topic is empty")
+    if max_actors < 1:
+        raise ValueError("max_actors must be at least 1")
+    usage = Usage()
+    if not passage.units:
+        return [], usage
+    numbered = _numbered(passage)
+    found = {m.name: m for m in find_actors_in(numbered, extra=actors)}
+    candidates: dict[str, list[int]] = {}
+    for name, mention in found.items():
+        ids, speaks = actor_sentences(passage, mention, topic)
+        if speaks:
+            candidates[name] = ids
+    reading = _reading(passage, candidates)
+    names, usage = _ask_names(client, reading, topic)
+    named = [_canonical(n) for n in names]
+    missing = {n: (n,) for n in named if n not in found}
+    if missing:
+        found.update(
+            (m.name, m) for m in find_actors_in(numbered, extra=missing) if m.name in missing
+        )
+    for name in named:  # the model read a position: show its sentences even if unattributed
+        if name in found and name not in candidates:
+            candidates[name] = actor_sentences(passage, found[name], topic)[0]
+    wanted = _topic_stems(topic)
+    text = {u.number: u.sentence.text for u in passage.units}
 
-def candidate_sentences(doc: Document, actor: ActorMention, topic: str) -> list[int]:
-    """Sentence ids to show for ``actor``: its mentions (and a following sentence that
-    opens with a pronoun), the ones sharing most words with ``topic`` first, at most
-    :data:`MAX_CANDIDATES`, returned in document order."""
-    ids = set(actor.sentence_ids)
-    for sid in actor.sentence_ids:
-        if sid < len(doc.sentences):
-            following = doc.sentence(sid + 1)
-            first = following.text.split(maxsplit=1)[0] if following.text.split() else ""
-            if first in PRONOUNS:
-                ids.add(following.id)
-    topic_stems = stems(topic)
-    score = {i: len(stems(doc.sentence(i).text) & topic_stems) for i in ids}
-    ranked = sorted(ids, key=lambda i: (-score[i], i))
-    return sorted(ranked[:MAX_CANDIDATES])
+    def rank(name: str) -> tuple[bool, int, int]:
+        topical = sum(1 for n in candidates[name] if stems(text[n]) & wanted)
+        return (name not in named, -topical, -len(found[name].sentence_ids))
+
+    order = sorted((n for n in candidates if n in found), key=rank)
+    out: list[ActorStance] = []
+    for name in order[:max_actors]:  # an actor the model named may lack own sentences
+        ids = [n for n in candidates[name] if n in reading.numbers]
+        if not ids:
+            continue
+        actor = found[name]
+        result = generate(
+            client,
+            messages(
+                "stance",
+                documents=reading.render(),
+                topic=topic,
+                actor=name,
+                aliases=", ".join(actor.aliases[:6]),
+                candidates=reading.lines(ids),
+            ),
+            StanceDraft,
+            max_tokens=MAX_TOKENS,
+            context={"sentence_ids": frozenset(ids)},
+            schema_hook=restrict_ids(ids),
+        )
+        usage += result.usage
+        draft = result.value
+        if not draft.sentences:
+            continue
+        out.append(
+            ActorStance(
+                actor=name,
+                label=checked_label(draft.label, draft.says),
+                position=draft.says.strip(),
+                units=reading.units_of(draft.sentences),
+            )
+        )
+    return out, usage
 
 
 def analyze_stances(
@@ -144,43 +280,36 @@ def analyze_stances(
         doc: the article.
         topic: what the stances are about.
         client: the LLM client.
-        max_actors: most-mentioned actors to analyse.
+        max_actors: most actors to analyse (one call each).
         actors: extra gazetteer entries (name → aliases), e.g. organisations.
 
     Returns:
         One :class:`Stance` per actor whose position the model grounded in at least
-        one sentence; actors without evidence are left out.
+        one sentence where the actor speaks or acts; others are left out.
 
     Raises:
+        ValueError: an empty topic or ``max_actors`` below 1.
         OutputValidationError: the model never produced a valid stance.
         LLMError: the endpoint failed.
     """
-    if not topic.strip():
-        raise ValueError("the topic is empty")
-    if max_actors < 1:
-        raise ValueError("max_actors must be at least 1")
-    passage = Passage.of([doc])
-    if not passage.units:
-        return StanceReport(topic=topic, stances=[])
-    usage = Usage()
-    mentions = find_actors(doc, extra=actors, limit=max_actors)
-    if not mentions:
-        first_window = passage.windows(client.settings.context_tokens)[0]
-        mentions, usage = _discover(client, doc, first_window, topic, max_actors)
-    stances: list[Stance] = []
-    for actor in mentions:
-        shown = passage.subset(candidate_sentences(doc, actor, topic))
-        result = ask_actor(client, "stance", shown, topic, actor, StanceDraft)
-        usage += result.usage
-        draft = result.value
-        if not draft.sentences:
-            continue
-        stances.append(
-            Stance(
-                actor=actor.name,
-                label=draft.label,
-                position=draft.position.strip(),
-                evidence=shown.evidence(draft.sentences),
-            )
+    drafts, usage = stance_drafts(
+        Passage.of([doc]), topic, client=client, max_actors=max_actors, actors=actors
+    )
+    stances = [
+        Stance(
+            actor=d.actor,
+            label=d.label,
+            position=d.position,
+            evidence=[
+                Evidence(
+                    text=u.sentence.text,
+                    start=u.sentence.start,
+                    end=u.sentence.end,
+                    sentence_id=u.sentence.id,
+                )
+                for u in d.units
+            ],
         )
+        for d in drafts
+    ]
     return StanceReport(topic=topic, stances=stances, usage=usage)

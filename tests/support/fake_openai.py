@@ -1,10 +1,10 @@
 """A scripted OpenAI-compatible server on 127.0.0.1 for fault-injection tests.
 
 Each request takes the next :class:`Reply` of the script: a status with a body, a
-delay (to cause client timeouts), a body trickled byte by byte, or a dropped
-connection. When the script runs out it asks ``respond`` (if given) or answers 500,
-and it accepts at most ``max_requests`` requests, so a bug that loops cannot hammer
-it forever. It stops when the ``with`` block ends.
+delay (to cause client timeouts), a response trickled byte by byte, or a dropped
+connection. When the script runs
+out it answers 500, and it accepts at most ``max_requests`` requests, so a bug that
+loops cannot hammer it forever. It stops when the ``with`` block ends.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-__all__ = ["FakeOpenAI", "Reply", "completion"]
+__all__ = ["FakeOpenAI", "Reply", "completion", "schema_instance", "schema_reply"]
 
 
 def completion(
@@ -74,6 +74,46 @@ class Reply:
         return cls(body=completion(content), **kwargs)
 
 
+def schema_instance(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
+    """The smallest JSON value that satisfies ``schema`` (first enum value, required
+    properties only, ``minItems`` items), as a model under a grammar could answer."""
+    root = root or schema
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return schema_instance(root["$defs"][name], root)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [o for o in schema[key] if o.get("type") != "null"] or schema[key]
+            return schema_instance(options[0], root)
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {k: schema_instance(props[k], root) for k in schema.get("required", props)}
+    if kind == "array":
+        count = max(1, schema.get("minItems", 0))
+        if "maxItems" in schema:
+            count = min(count, schema["maxItems"])
+        return [schema_instance(schema.get("items", {}), root) for _ in range(count)]
+    if kind == "integer":
+        return schema.get("minimum", 1)
+    if kind == "number":
+        return schema.get("minimum", 0.0)
+    if kind == "boolean":
+        return True
+    return "x" * max(1, schema.get("minLength", 1))
+
+
+def schema_reply(request: dict[str, Any]) -> Reply:
+    """A 200 whose message satisfies the request's JSON schema (``"ok"`` without one)."""
+    fmt = request.get("response_format") or {}
+    schema = (fmt.get("json_schema") or {}).get("schema") or fmt.get("schema")
+    return Reply.json(schema_instance(schema)) if schema else Reply.text("ok")
+
+
 class _Server(ThreadingHTTPServer):
     # The default listen backlog of 5 drops the SYNs of a burst of new connections
     # (a batch opening 16 at once), which then wait for a TCP retransmission (0.2-1 s);
@@ -82,17 +122,21 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeOpenAI:
-    """Serve a script of replies; ``requests`` keeps every JSON request body."""
+    """Serve a script of replies; ``requests`` keeps every JSON request body.
+
+    With a ``responder``, a request the script does not cover is answered by
+    ``responder(request_body)`` instead of a 500.
+    """
 
     def __init__(
         self,
         script: list[Reply],
         *,
         max_requests: int = 50,
-        respond: Callable[[dict[str, Any]], Reply] | None = None,
+        responder: Callable[[dict[str, Any]], Reply] | None = None,
     ) -> None:
         self.script = list(script)
-        self.respond = respond
+        self.responder = responder
         self.requests: list[dict[str, Any]] = []
         self.max_requests = max_requests
         self._lock = threading.Lock()
@@ -116,8 +160,8 @@ class FakeOpenAI:
                         server.requests.append(request)
                         if server.script:
                             reply = server.script.pop(0)
-                        elif server.respond is not None:
-                            reply = server.respond(request)
+                        elif server.responder is not None:
+                            reply = server.responder(request)
                         else:
                             reply = Reply(status=500, body={"error": {"message": "script ended"}})
                 if reply.delay:
@@ -148,9 +192,8 @@ class FakeOpenAI:
                 ).encode()
                 self.close_connection = True
                 for i in range(len(head) + len(data)):
-                    byte = (head + data)[i : i + 1]
                     try:
-                        self.wfile.write(byte)
+                        self.wfile.write((head + data)[i : i + 1])
                         self.wfile.flush()
                     except OSError:
                         return  # the client gave up

@@ -56,7 +56,7 @@ class Gauge:
         client.chat = gauged  # type: ignore[method-assign]
 
 
-async def _collect(run: newsqa.BatchRun) -> list[BatchItem]:
+async def _collect(run: newsqa.BatchRun[Answer]) -> list[BatchItem[Answer]]:
     return [item async for item in run]
 
 
@@ -126,7 +126,7 @@ def test_breaking_out_starts_no_new_document_and_keeps_finished_lines(tmp_path: 
     folder = _folder(tmp_path, {"a": "Kyiv said no.", "b": "Kyiv said no.", "c": "Kyiv no."})
     out = tmp_path / "out.jsonl"
 
-    async def first_only(run: newsqa.BatchRun) -> str:
+    async def first_only(run: newsqa.BatchRun[Answer]) -> str:
         async with aclosing(run.__aiter__()) as items:
             async for item in items:
                 return item.id

@@ -39,9 +39,9 @@ from newsqa.tasks import focus as focus_module
 from newsqa.tasks import grounding
 from newsqa.tasks.batch import BatchRun, run_batch
 from newsqa.tasks.grounding import Passage
-from newsqa.types import Document
+from newsqa.types import Answer, Document
 from tests.conftest import fake_client, track
-from tests.support.fake_openai import FakeOpenAI, Reply, completion
+from tests.support.fake_openai import FakeOpenAI, Reply, completion, schema_reply
 
 WORDS = (
     "ukraine russia talks peace ceasefire kyiv moscow minister said the of troops aid "
@@ -60,25 +60,6 @@ def _unpunctuated(n_bytes: int, seed: int = 1) -> str:
         words.append(word)
         size += len(word) + 1
     return " ".join(words)
-
-
-def _minimal(schema: dict[str, Any]) -> Any:
-    """The smallest value a JSON schema accepts (enough for any task's reply)."""
-    if "anyOf" in schema:
-        return _minimal(schema["anyOf"][-1])
-    if "enum" in schema:
-        return schema["enum"][0]
-    kind = schema.get("type")
-    if kind == "object":
-        return {k: _minimal(v) for k, v in schema.get("properties", {}).items()}
-    if kind == "array":
-        return [_minimal(schema["items"])] * int(schema.get("minItems", 0))
-    return {"string": "x", "integer": 1, "number": 1, "boolean": False}.get(str(kind))
-
-
-def _reply_to_schema(request: dict[str, Any]) -> Reply:
-    schema = request.get("response_format", {}).get("json_schema", {}).get("schema", {})
-    return Reply.json(_minimal(schema))
 
 
 def _request_tokens(request: dict[str, Any]) -> int:
@@ -110,7 +91,7 @@ def test_one_word_longer_than_the_limit_is_cut_too() -> None:
 
 def test_no_task_sends_more_than_the_budget_on_unpunctuated_text() -> None:
     doc = document_from_text(_unpunctuated(40_000))
-    with FakeOpenAI([], respond=_reply_to_schema, max_requests=200) as server:
+    with FakeOpenAI([], responder=schema_reply, max_requests=200) as server:
         client = fake_client(server)
         for task in (
             lambda: summarize(doc, client=client),
@@ -127,7 +108,7 @@ def test_no_task_sends_more_than_the_budget_on_unpunctuated_text() -> None:
 
 def test_five_megabytes_without_punctuation_go_out_within_the_budget() -> None:
     doc = document_from_text(_unpunctuated(5_000_000))
-    with FakeOpenAI([], respond=_reply_to_schema) as server:
+    with FakeOpenAI([], responder=schema_reply) as server:
         ask(doc, "What did the envoy say about grain?", client=fake_client(server))
     sizes = [len(json.dumps(r)) for r in server.requests]
     assert server.requests and max(sizes) < 40_000  # was one 5.2 MB request
@@ -197,7 +178,8 @@ def test_a_second_run_on_the_same_output_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     with FakeOpenAI([ANSWER] * 4) as server:
         client = fake_client(server)
-        first = iter(BatchRun(_docs(2), "ask", out, client=client, question="Who said no?"))
+        run = BatchRun[Answer](_docs(2), "ask", out, client=client, question="Who said no?")
+        first = iter(run)
         next(first)  # the first run holds the file
         with pytest.raises(BlockingIOError, match="another batch run"):
             run_batch(_docs(2), "ask", out, client=client, question="Who said no?")

@@ -82,8 +82,9 @@ def test_bad_requests_get_openai_style_errors() -> None:
 def test_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
     settings = Settings(model_path=tmp_path / "absent.gguf")
     client = track(LLMClient(settings))
-    with pytest.raises(Exception) as info:
+    with pytest.raises(ConfigError) as info:
         client.chat([{"role": "user", "content": "x"}], max_tokens=5)
+    assert type(info.value) is ConfigError
     assert "absent.gguf" in str(info.value) or "llama-cpp-python" in str(info.value)
 
 

@@ -37,3 +37,59 @@ def test_summary_and_answer_render() -> None:
     assert "<mark>Kyiv said no.</mark>" in answer._repr_html_()
     abstained = Answer(question="Q?", answer=None, answerable=False, citations=[])
     assert "Not answered" in abstained._repr_html_()
+
+
+def test_every_result_type_renders_escaped_html() -> None:
+    import datetime as dt
+
+    from newsqa.types import (
+        ClaimCheck,
+        CorpusEvidence,
+        CorpusStance,
+        CorpusStanceReport,
+        StanceChange,
+        StanceTimeline,
+        TargetStance,
+    )
+
+    day = dt.date(2024, 11, 8)
+    corpus_ev = CorpusEvidence(
+        doc="d<1>", title="T", date=day, text="Kyiv <b>said</b> no.", start=0, end=20, sentence_id=1
+    )
+    results = [
+        ClaimCheck(claim="Kyiv & Moscow agree", label="disagrees", evidence=[EV]),
+        TargetStance(target="Russia <x>", label="opposes", evidence=[EV]),
+        StanceTimeline(
+            topic="talks",
+            actors={
+                "Ukraine <u>": [
+                    StanceChange(
+                        date=day,
+                        doc="d1",
+                        label="opposes",
+                        position="No.",
+                        evidence=[EV],
+                        changed=True,
+                    )
+                ]
+            },
+        ),
+        CorpusStanceReport(
+            topic="talks",
+            since=None,
+            until=day,
+            stances=[
+                CorpusStance(actor="Ukraine", label="opposes", position="No.", evidence=[corpus_ev])
+            ],
+        ),
+    ]
+    for result in results:
+        html = result._repr_html_()
+        assert html.startswith("<div>"), type(result).__name__
+        assert "<b>said</b>" not in html and "&lt;b&gt;said&lt;/b&gt;" in html
+        assert type(result).__name__ + "(" not in html  # not the repr fallback
+    claim, target, timeline, corpus = (r._repr_html_() for r in results)
+    assert "Kyiv &amp; Moscow agree" in claim and "disagrees" in claim
+    assert "Russia &lt;x&gt;" in target and "opposes" in target
+    assert "Ukraine &lt;u&gt;" in timeline and "CHANGED" in timeline and "2024-11-08" in timeline
+    assert "d&lt;1&gt;" in corpus and "2024-11-08" in corpus

@@ -1,0 +1,123 @@
+"""Who speaks or acts in a sentence: attribution of quotes and reported speech.
+
+A sentence *belongs* to an actor when one of the actor's aliases (its name,
+leader, government, spokesperson, capital) is the speaker or agent of a
+speech or action verb: "Peskov acknowledged …", "Moscow wants …", "…, said
+Zelensky", "according to the Kremlin", "Kyiv, meanwhile, refuses …",
+"Moscow's readiness …". A sentence that opens a quotation or continues with
+"He said"/"she added" right after such a sentence belongs to the same actor.
+Sentences that merely name the actor ("talks about Ukraine") do not.
+
+Rule-based and cheap on purpose: it chooses which sentences a stance call may
+cite, so a country that is only talked about gets no stance.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+__all__ = ["SPEECH_WORDS", "alias_pattern", "attributed", "continues_quote"]
+
+_BASES = """say tell state add announce warn urge call demand insist reject refuse propose
+offer agree accept welcome signal want seek oppose support back respond acknowledge note
+argue deny dismiss vow pledge express emphasize emphasise stress suggest threaten condemn
+declare claim believe hope ask push rule order negotiate meet send sign veto vote invite
+host recognize recognise decline admit confirm promise plan prepare intend aim press
+accuse blame praise commend congratulate reply write post tweet comment indicate reiterate
+maintain repeat describe explain hail criticize criticise consider view insist expect
+favor favour endorse resist block attend join recall move open""".split()
+_IRREGULAR = "said told sought wrote met sent spoke".split()
+_STANCE_ADJECTIVES = """ready open willing prepared unwilling committed determined keen eager
+reluctant opposed skeptical sceptical interested""".split()
+_POSITION_NOUNS = """readiness demand demands proposal proposals position stance plan plans
+offer refusal call calls conditions condition insistence willingness goal goals aim aims
+statement statements remarks comments message response reply view views terms
+spokesperson spokesman spokeswoman""".split()
+
+
+def _forms(base: str) -> set[str]:
+    forms = {base, base + "s", base + "es", base + "ed", base + "d", base + "ing"}
+    if base.endswith("e"):
+        forms.add(base[:-1] + "ing")
+    if base.endswith("y"):
+        forms |= {base[:-1] + "ies", base[:-1] + "ied"}
+    return forms
+
+
+SPEECH_WORDS = frozenset(
+    {f for b in _BASES for f in _forms(b)} | set(_IRREGULAR) | set(_STANCE_ADJECTIVES)
+)
+"""Words that make the alias before them the speaker or agent."""
+
+_NOUNS = frozenset(_POSITION_NOUNS)
+_WORD = re.compile(r"[\w'’-]+")
+_AFTER_WORDS = 5
+_CLAUSE_BREAK = frozenset(
+    """and or but of for to with from by that which who whose while after before following
+    during than""".split()
+)
+"""Words after which the alias is no longer the subject ("the U.S. election and …")."""
+_BEFORE = re.compile(
+    r"(?:\b(?:said|says|told|according to|added|wrote|tweeted|insisted|warned)"
+    r"(?:\s+\w+){0,3}\s*$)",
+    re.IGNORECASE,
+)
+_QUOTE_OPEN = ("“", '"', "‘")
+_CONTINUATION = re.compile(
+    r"^(?:He|She|They|It|The \w+)\s+(?:\w+\s+)?(?:said|says|added|adds|"
+    r"noted|stressed|insisted|warned|told|argued|continued|also)\b"
+)
+_SAID_PRONOUN = re.compile(r"\b(?:he|she|they)\s+(?:said|added|noted|stressed|told)\b", re.I)
+
+
+def alias_pattern(aliases: Sequence[str]) -> re.Pattern[str]:
+    """A case-sensitive pattern matching any alias on word boundaries, longest first
+    (not after "New ": "New Jersey" is not Jersey)."""
+    ordered = sorted(aliases, key=len, reverse=True)
+    return re.compile(
+        r"(?<![\w.])(?<!New )(" + "|".join(re.escape(a) for a in ordered) + r")(?![\w])"
+    )
+
+
+def attributed(text: str, pattern: re.Pattern[str]) -> bool:
+    """Does an alias matched by ``pattern`` speak or act in ``text``?"""
+    for match in pattern.finditer(text):
+        after = re.split(r"[”;:]|\"", text[match.end() :], maxsplit=1)[0]
+        if after.startswith(("'s", "’s")):
+            following = [w.lower() for w in _WORD.findall(after[2:])[:3]]
+            if any(w in _NOUNS or w in SPEECH_WORDS for w in following):
+                return True
+        for word in (w.lower() for w in _WORD.findall(after)[:_AFTER_WORDS]):
+            if word in SPEECH_WORDS:
+                return True
+            if word in _CLAUSE_BREAK:
+                break
+        if _BEFORE.search(text[: match.start()]):
+            return True
+    return False
+
+
+def continues_quote(text: str) -> bool:
+    """Does ``text`` read as the continuation of the previous sentence's speaker
+    (an opening quotation mark, or "He said", "She added", …)?"""
+    stripped = text.lstrip()
+    return bool(_CONTINUATION.match(stripped)) or (
+        stripped.startswith(_QUOTE_OPEN) and bool(_SAID_PRONOUN.search(stripped))
+    )
+
+
+def attributed_ids(sentences: Iterable[tuple[int, str]], pattern: re.Pattern[str]) -> list[int]:
+    """Ids of the ``(id, text)`` sentences that belong to the actor of ``pattern``:
+    attributed ones and the quote continuations right after them, in order."""
+    out: list[int] = []
+    previous: int | None = None
+    for sid, text in sentences:
+        if attributed(text, pattern) or (
+            previous is not None and sid == previous + 1 and continues_quote(text)
+        ):
+            out.append(sid)
+            previous = sid
+        else:
+            previous = None
+    return out
