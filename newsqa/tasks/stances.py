@@ -42,6 +42,7 @@ __all__ = [
     "actor_sentences",
     "analyze_stances",
     "checked_label",
+    "own_sentences",
     "stance_drafts",
 ]
 
@@ -103,27 +104,38 @@ def _topic_stems(topic: str) -> set[str]:
     return stems(" ".join(w for w in re.findall(r"[\w'-]+", topic) if w not in names))
 
 
-def actor_sentences(passage: Passage, actor: ActorMention, topic: str) -> tuple[list[int], bool]:
-    """Passage numbers to show for ``actor``, best first, and whether it speaks or
-    acts in any.
-
-    Sentences where the actor speaks or acts come first (the ones sharing most words
-    with ``topic`` first, documents taking turns), then its other mentions and the
-    sentence after each of its own (a quote often goes on there), up to
-    :data:`MAX_CANDIDATES`."""
+def own_sentences(passage: Passage, actor: ActorMention) -> list[int]:
+    """Passage numbers where ``actor`` speaks or acts, and quote continuations."""
     pattern = alias_pattern(actor.aliases)
-    by_doc: dict[str, list[Unit]] = {}
-    for unit in passage.units:
-        by_doc.setdefault(unit.doc.id, []).append(unit)
     mentioned = set(actor.sentence_ids)
     own: list[int] = []
-    for units in by_doc.values():
+    for units in _by_document(passage):
         if any(u.number in mentioned for u in units):
             own += attributed_ids(((u.number, u.sentence.text) for u in units), pattern)
+    return own
+
+
+def actor_sentences(
+    passage: Passage,
+    actor: ActorMention,
+    topic: str,
+    *,
+    own: Sequence[int] | None = None,
+    others: frozenset[int] = frozenset(),
+) -> list[int]:
+    """Passage numbers to show for ``actor``, best first, at most :data:`MAX_CANDIDATES`.
+
+    Its ``own`` sentences (default :func:`own_sentences`) come first, those sharing most
+    words with ``topic`` first, documents taking turns; then its other mentions and
+    the sentence after each of its own (a quote often goes on there), leaving out
+    ``others``: sentences where another actor speaks ("Zelensky criticised Russia"
+    is Ukraine's evidence, not Russia's)."""
+    mine = set(own_sentences(passage, actor) if own is None else own)
     unit_of = {u.number: u for u in passage.units}
-    after = {n + 1 for n in own if n + 1 in unit_of and unit_of[n + 1].doc is unit_of[n].doc}
+    after = {n + 1 for n in mine if n + 1 in unit_of and unit_of[n + 1].doc is unit_of[n].doc}
+    extra = (set(actor.sentence_ids) | after) - mine - others
     wanted = _topic_stems(topic)
-    score = {n: len(stems(unit_of[n].sentence.text) & wanted) for n in mentioned | after | set(own)}
+    score = {n: len(stems(unit_of[n].sentence.text) & wanted) for n in mine | extra}
 
     def turns(numbers: set[int]) -> list[int]:
         queue: dict[str, list[int]] = {}
@@ -134,8 +146,15 @@ def actor_sentences(passage: Passage, actor: ActorMention, topic: str) -> tuple[
             out.extend(q[turn] for q in queue.values() if turn < len(q))
         return out
 
-    ranked = turns(set(own)) + turns((mentioned | after) - set(own))
-    return ranked[:MAX_CANDIDATES], bool(own)
+    return (turns(mine) + turns(extra))[:MAX_CANDIDATES]
+
+
+def _by_document(passage: Passage) -> list[list[Unit]]:
+    """The passage's units grouped by document, in order."""
+    groups: dict[str, list[Unit]] = {}
+    for unit in passage.units:
+        groups.setdefault(unit.doc.id, []).append(unit)
+    return list(groups.values())
 
 
 def _numbered(passage: Passage) -> list[Sentence]:
@@ -149,18 +168,11 @@ def _reading(passage: Passage, candidates: Mapping[str, list[int]]) -> Passage:
     candidates' sentences, best-scored actors first, within the budget."""
     if passage.fits(READ_TOKENS):
         return passage
-    chosen = {units[0].number for units in _first_units(passage)}
+    chosen = {units[0].number for units in _by_document(passage)}
     for numbers in candidates.values():
         if passage.subset(chosen | set(numbers)).tokens() <= READ_TOKENS:
             chosen |= set(numbers)
     return passage.subset(chosen)
-
-
-def _first_units(passage: Passage) -> list[list[Unit]]:
-    seen: dict[str, list[Unit]] = {}
-    for unit in passage.units:
-        seen.setdefault(unit.doc.id, []).append(unit)
-    return list(seen.values())
 
 
 def _ask_names(client: LLMClient, reading: Passage, topic: str) -> tuple[list[str], Usage]:
@@ -206,22 +218,25 @@ def stance_drafts(
         return [], usage
     numbered = _numbered(passage)
     found = {m.name: m for m in find_actors_in(numbered, extra=actors)}
-    candidates: dict[str, list[int]] = {}
-    for name, mention in found.items():
-        ids, speaks = actor_sentences(passage, mention, topic)
-        if speaks:
-            candidates[name] = ids
+    own = {name: own_sentences(passage, m) for name, m in found.items()}
+    speaking = {name for name, ids in own.items() if ids}
+
+    def sentences_of(name: str) -> list[int]:
+        others = frozenset(n for other in speaking - {name} for n in own.get(other, []))
+        return actor_sentences(passage, found[name], topic, own=own[name], others=others)
+
+    candidates = {name: sentences_of(name) for name in found if name in speaking}
     reading = _reading(passage, candidates)
     names, usage = _ask_names(client, reading, topic)
     named = [_canonical(n) for n in names]
     missing = {n: (n,) for n in named if n not in found}
     if missing:
-        found.update(
-            (m.name, m) for m in find_actors_in(numbered, extra=missing) if m.name in missing
-        )
+        for m in find_actors_in(numbered, extra=missing):
+            if m.name in missing:
+                found[m.name], own[m.name] = m, own_sentences(passage, m)
     for name in named:  # the model read a position: show its sentences even if unattributed
         if name in found and name not in candidates:
-            candidates[name] = actor_sentences(passage, found[name], topic)[0]
+            candidates[name] = sentences_of(name)
     wanted = _topic_stems(topic)
     text = {u.number: u.sentence.text for u in passage.units}
 

@@ -17,7 +17,7 @@ from newsqa import Corpus, document_from_text
 from newsqa.corpus import diversify, stances_retriever
 from newsqa.documents.actors import find_actors_in
 from newsqa.retrieval import Hit
-from newsqa.tasks.corpus_stances import MAX_CANDIDATES, actor_sentences
+from newsqa.tasks.stances import MAX_CANDIDATES, actor_sentences
 from newsqa.tasks.grounding import Passage
 from newsqa.types import Document, Sentence
 from tests.conftest import fake_client
@@ -58,7 +58,10 @@ def _user(request: dict[str, object]) -> str:
 
 
 def _stance(numbers: list[int], label: str = "supports") -> Reply:
-    return Reply.json({"sentences": numbers, "label": label, "position": "A position."})
+    return Reply.json({"sentences": numbers, "says": "A position.", "label": label})
+
+
+NAMES = Reply.json({"actors": []})
 
 
 @pytest.fixture
@@ -69,15 +72,23 @@ def corpus(tmp_path: Path) -> Corpus:
 
 
 def _shown(prompt: str) -> dict[str, list[int]]:
-    """Sentence numbers shown in a prompt, by document id."""
+    """Sentence numbers shown in a prompt's documents, by document id."""
     shown: dict[str, list[int]] = {}
     doc = ""
     for line in prompt.splitlines():
         if line.startswith("<document id="):
             doc = line.split('"')[1]
-        elif line.startswith("["):
+        elif line.startswith("</document>"):
+            doc = ""
+        elif line.startswith("[") and doc:
             shown.setdefault(doc, []).append(int(line[1 : line.index("]")]))
     return shown
+
+
+def _candidates(prompt: str) -> list[int]:
+    """The actor's own sentence numbers listed at the end of a stance prompt."""
+    tail = prompt[prompt.index("Its sentences") :].splitlines()[1:]
+    return [int(line[1 : line.index("]")]) for line in tail if line.startswith("[")]
 
 
 def _numbered(passage: Passage) -> list[Sentence]:
@@ -99,15 +110,14 @@ def test_actor_sentences_let_every_article_speak() -> None:
         id="busy",
         date="2024-01-01",
     )
-    quiet = document_from_text("Kyiv stayed silent. It gave no reason.", id="quiet")
+    quiet = document_from_text("Kyiv said nothing. It gave no reason.", id="quiet")
     passage = Passage.of([busy, quiet])
     (actor,) = find_actors_in(_numbered(passage))
     assert actor.name == "Ukraine"
     chosen = actor_sentences(passage, actor, TOPIC)
-    assert len(chosen) == MAX_CANDIDATES and chosen == sorted(chosen)
-    # the quiet article's sentence (no topic words) still gets a turn, with the
-    # following sentence that opens with a pronoun
-    assert {13, 14} <= set(chosen)
+    assert len(chosen) == MAX_CANDIDATES
+    # the quiet article's sentence (no topic words) still gets the second turn
+    assert chosen[:2] == [1, 13]
 
 
 def test_diversify_prefers_several_articles_then_tops_up() -> None:
@@ -122,19 +132,27 @@ def test_diversify_prefers_several_articles_then_tops_up() -> None:
 
 def test_one_call_per_actor_over_dated_sentences_of_several_articles(corpus: Corpus) -> None:
     until = dt.date(2024, 3, 31)
-    with FakeOpenAI([_stance([]), _stance([])]) as server:
+    with FakeOpenAI([NAMES, _stance([]), _stance([])]) as server:
         client = fake_client(server)
         corpus.stances(TOPIC, client=client, until=until, max_actors=2)
-        shown = _shown(_user(server.requests[0]))  # Russia's sentences, by article
+        first = [_user(r) for r in server.requests]
+        russia = _candidates(next(p for p in first if "Actor: Russia" in p))
+        shown = _shown(first[0])
         server.requests.clear()
+        by_doc = {n: doc for doc, ns in shown.items() for n in ns}
+        pick = [next(n for n in russia if by_doc[n] == d) for d in ("mar", "jan")]
         server.script = [
-            _stance([shown["mar"][0], shown["jan"][0]], "conditional"),  # Russia
-            _stance([]),  # Ukraine: nothing grounded -> dropped
+            NAMES,
+            *(
+                _stance(pick, "conditional") if "Actor: Russia" in p else _stance([])
+                for p in first[1:]
+            ),
         ]
         report = corpus.stances(TOPIC, client=client, until=until, max_actors=2)
-        prompts = [_user(r) for r in server.requests]
+        prompts = [_user(r) for r in server.requests][1:]
     assert len(prompts) == 2
-    assert "Actor: Russia" in prompts[0] and "Actor: Ukraine" in prompts[1]
+    actors = [line for p in prompts for line in p.splitlines() if line.startswith("Actor:")]
+    assert sorted(a.split(" (")[0] for a in actors) == ["Actor: Russia", "Actor: Ukraine"]
     for prompt in prompts:  # articles oldest first, each with its date
         assert 0 < prompt.index('date="2024-01-10"') < prompt.index('date="2024-03-05"')
         assert "Geneva" not in prompt  # dated after --until
@@ -152,28 +170,32 @@ def test_one_call_per_actor_over_dated_sentences_of_several_articles(corpus: Cor
         assert docs[e.doc].text[e.start : e.end] == e.text
         assert docs[e.doc].sentence(e.sentence_id).text == e.text
     assert report.until == until and report.since is None
-    assert report.usage.calls == 2
+    assert report.usage.calls == 3
 
 
 def test_numbers_not_shown_for_the_actor_are_re_asked(corpus: Corpus) -> None:
-    with FakeOpenAI([_stance([999]), _stance([])]) as server:
+    with FakeOpenAI([NAMES, _stance([999]), _stance([])]) as server:
         report = corpus.stances(TOPIC, client=fake_client(server), max_actors=1)
-        assert len(server.requests) == 2
-        assert "[999] do not exist" in json.dumps(server.requests[1]["messages"])
-    assert report.stances == [] and report.usage.calls == 2
+        assert len(server.requests) == 3
+        assert "[999] do not exist" in json.dumps(server.requests[2]["messages"])
+    assert report.stances == [] and report.usage.calls == 3
 
 
 def test_json_contract_and_timeline(corpus: Corpus) -> None:
-    with FakeOpenAI([_stance([]), _stance([])]) as server:
+    with FakeOpenAI([NAMES, _stance([]), _stance([])]) as server:
         client = fake_client(server)
         corpus.stances(TOPIC, client=client, max_actors=2)
         prompts = [_user(r) for r in server.requests]
-        # Ukraine is named in all four articles on the topic: cite one sentence of each
-        server.script = [
-            _stance([ns[0] for ns in _shown(p).values()], "opposes")
-            if "Actor: Ukraine" in p
-            else _stance([])
-            for p in prompts
+        # cite one of Ukraine's sentences in each of three articles, one undated
+        doc_of = {n: d for d, ns in _shown(prompts[0]).items() for n in ns}
+
+        def one_each(p: str) -> list[int]:
+            firsts = {doc_of[n]: n for n in reversed(_candidates(p))}
+            return [firsts[d] for d in ("undated", "mar", "jan")]
+
+        server.script = [NAMES] + [
+            _stance(one_each(p), "opposes") if "Actor: Ukraine" in p else _stance([])
+            for p in prompts[1:]
         ]
         report = corpus.stances(TOPIC, client=client, max_actors=2)
     data = json.loads(report.to_json())
@@ -184,17 +206,16 @@ def test_json_contract_and_timeline(corpus: Corpus) -> None:
         set(e) == {"doc", "title", "date", "text", "start", "end", "sentence_id"}
         for e in stance["evidence"]
     )
-    assert [e["doc"] for e in stance["evidence"]] == ["jan", "mar", "later", "undated"]
+    assert [e["doc"] for e in stance["evidence"]] == ["jan", "mar", "undated"]
     points = report.timeline().actors["Ukraine"]
     assert [(p.doc, p.date) for p in points] == [
         ("jan", dt.date(2024, 1, 10)),
         ("mar", dt.date(2024, 3, 5)),
-        ("later", dt.date(2024, 6, 1)),
         ("undated", None),
     ]
     assert all(p.label == "opposes" and not p.changed and len(p.evidence) == 1 for p in points)
     assert points[0].evidence[0].text == JAN.sentences[0].text
-    assert len(report.records()) == 4
+    assert len(report.records()) == 3
 
 
 def test_nothing_retrieved_means_no_model_call(corpus: Corpus) -> None:
@@ -252,7 +273,7 @@ def test_any_retriever_can_serve_stances() -> None:
     script = [
         Reply.json({"actors": ["Acme Union"]}),  # the gazetteer knows nobody here
         _stance([1]),
-    ]
+    ]  # a model-named actor gets its call
     with FakeOpenAI(script) as server:
         report = stances_retriever(
             ListRetriever([acme]), "the ceasefire", client=fake_client(server)
