@@ -1,17 +1,24 @@
-"""Speed of the embedded model path on the seed (prints figures; not a test).
+"""Speed of the embedded model path (prints figures; not a test).
 
-1. summary + stances end to end through newsqa (openai SDK -> WSGI -> llama.cpp),
-   wall time and tokens, against raw llama-cpp-python running the very same requests
-   (same messages, grammar and token caps) -> overhead ratio.
-2. five questions on the seed vs one question -> ratio (prefix reuse keeps it low).
+1. Seed summary + stances end to end through newsqa (openai SDK -> WSGI ->
+   llama.cpp), wall time and tokens, against raw llama-cpp-python running the very
+   same requests (same messages, grammar and token caps) -> overhead ratio.
+2. Five questions on the seed vs one question -> ratio (the document is processed
+   once: later questions reuse its prefix).
+3. Stances on the dev article with the most gold countries (dev-03, five), when
+   ../shared/eval/dev is present.
+4. RealTime QA dev multiple-choice questions over their own articles (the quality
+   benchmark's seeded sample): seconds per question and accuracy.
 
-Usage: python benchmarks/embedded_speed.py [--threads N]
+No response cache: every figure is a real model run. Usage:
+    python -m benchmarks.embedded_speed [--threads N] [--qa N]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -19,10 +26,11 @@ from typing import Any
 import httpx2
 
 import newsqa
+from benchmarks.quality import data
 from newsqa.config import Settings
 from newsqa.llm import local
 from newsqa.llm.client import LLMClient
-from newsqa.llm.local import embedded_http_client
+from newsqa.llm.local import embedded_http_client, llama_arguments
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_c21f091162a05fc4.txt"
 QUESTIONS = [
@@ -47,13 +55,13 @@ def _recording_client(settings: Settings, bodies: list[dict[str, Any]]) -> LLMCl
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--qa", type=int, default=8, help="RealTime QA questions (0: skip)")
     args = parser.parse_args()
     settings = Settings(n_threads=args.threads)
     doc = newsqa.load_document(SEED)
 
     t = time.perf_counter()
-    model = local.EmbeddedModel(settings)
-    llama = model._llama()
+    llama = local.EmbeddedModel(settings)._llama()
     load_s = time.perf_counter() - t
 
     bodies: list[dict[str, Any]] = []
@@ -69,22 +77,18 @@ def main() -> None:
     raw_tokens = 0
     t = time.perf_counter()
     for body in bodies:
-        out = llama.create_chat_completion(
-            messages=body["messages"],
-            max_tokens=body["max_tokens"],
-            temperature=body["temperature"],
-            response_format=local._translate_response_format(body.get("response_format")),
-        )
+        out = llama.create_chat_completion(**llama_arguments(body))
         raw_tokens += out["usage"]["completion_tokens"]  # type: ignore[index]
     raw_s = time.perf_counter() - t
 
     timings = {}
+    answers: list[newsqa.Answer] = []
     for n in (1, 5):
         llama.reset()
         t = time.perf_counter()
         answers = [newsqa.ask(doc, q, client=client) for q in QUESTIONS[:n]]
         timings[n] = time.perf_counter() - t
-    results = {
+    results: dict[str, Any] = {
         "model_load_s": round(load_s, 1),
         "summary_plus_stances_s": round(ours_s, 1),
         "calls": usage.calls,
@@ -97,13 +101,34 @@ def main() -> None:
         "five_questions_s": round(timings[5], 1),
         "five_vs_one_ratio": round(timings[5] / timings[1], 2),
         "answers": [(a.question, a.answer) for a in answers],
-        "stances": [(s.actor, s.label) for s in report.stances],
+        "stances": [(s.actor, s.label, s.position) for s in report.stances],
     }
+    if data.DEV.is_dir():
+        article = next(i for i in data.country_stances() if i.id == "dev-03")
+        llama.reset()
+        t = time.perf_counter()
+        dev = newsqa.analyze_stances(article.article, article.topic, client=client)
+        results["dev03_stances_s"] = round(time.perf_counter() - t, 1)
+        results["dev03_calls"] = dev.usage.calls
+        results["dev03_stances"] = [(s.actor, s.label) for s in dev.stances]
+        seconds, right = [], []
+        for item in data.realtimeqa(args.qa) if args.qa else []:
+            llama.reset()
+            t = time.perf_counter()
+            answer = newsqa.ask(item.docs, item.question, choices=item.choices, client=client)
+            seconds.append(time.perf_counter() - t)
+            right.append(answer.choice in item.gold)
+        if seconds:
+            results["realtimeqa_n"] = len(seconds)
+            results["realtimeqa_s_per_question"] = round(statistics.mean(seconds), 1)
+            results["realtimeqa_max_s"] = round(max(seconds), 1)
+            results["realtimeqa_accuracy"] = f"{sum(right)}/{len(right)}"
     out_dir = Path(__file__).resolve().parent / "results"
     out_dir.mkdir(exist_ok=True)
     (out_dir / "embedded_speed.json").write_text(json.dumps(results, indent=2))
     for key, value in results.items():
         print(f"{key:32} {value}")
+    client.close()
 
 
 if __name__ == "__main__":

@@ -63,6 +63,7 @@ from newsqa.errors import (
 from newsqa.llm.cache import ResponseCache
 from newsqa.llm.client import LLMClient
 from newsqa.retrieval import Hit, Retriever
+from newsqa.safe_text import printable
 from newsqa.tasks.batch import BatchItem, BatchReport, BatchRun
 from newsqa.types import (
     Answer,
@@ -149,6 +150,7 @@ __all__ = [
     "iter_inputs",
     "load_document",
     "load_documents",
+    "printable",
     "split_sentences",
     "stance_timeline",
     "stance_toward",

@@ -478,7 +478,7 @@ def _index(args: argparse.Namespace) -> str:
     for item in newsqa.iter_inputs(args.paths):  # every path is checked before the corpus opens
         if isinstance(item, DocumentError):
             failures += 1
-            print(f"newsqa: skipped: {item}", file=sys.stderr)
+            print(newsqa.printable(f"newsqa: skipped: {item}"), file=sys.stderr)
         else:
             docs.append(item)
     if failures and args.prune:
@@ -622,10 +622,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         output = _run_and_close(args)
     except (DocumentError, ConfigError, ValueError, OSError, sqlite3.Error) as e:
-        print(
-            f"newsqa: error: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
-            file=sys.stderr,
-        )
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        print(newsqa.printable(f"newsqa: error: {first}"), file=sys.stderr)
         return EXIT_USAGE
     except OutputValidationError as e:
         print(
@@ -635,7 +633,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_FAILURE
     except (LLMError, NewsQAError) as e:
-        print(f"newsqa: {str(e).splitlines()[0]}", file=sys.stderr)
+        print(newsqa.printable(f"newsqa: {str(e).splitlines()[0]}"), file=sys.stderr)
         return EXIT_FAILURE
     except _Failed as e:
         print(e.output)
@@ -644,7 +642,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("newsqa: interrupted", file=sys.stderr)
         return 130
-    print(output)
+    print(output if getattr(args, "json", False) else newsqa.printable(output))
     return 0
 
 

@@ -16,10 +16,12 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from newsqa.errors import ConfigError
+from newsqa.safe_text import redact
 
 __all__ = [
     "EMBEDDED_BASE_URL",
     "EMBEDDED_MODEL",
+    "MIN_CONTEXT_TOKENS",
     "OPENAI_BASE_URL",
     "OPENAI_DEFAULT_MODEL",
     "Settings",
@@ -34,6 +36,25 @@ EMBEDDED_MODEL = "qwen2.5-coder-1.5b-instruct"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
 """The model used with OpenAI's own API when none is named."""
+MIN_CONTEXT_TOKENS = 250
+"""Smallest prompt budget: a document's longest sentence
+(:data:`~newsqa.documents.sentences.MAX_SENTENCE_TOKENS`) and its numbering fit."""
+_ENV = {
+    "timeout": "NEWSQA_TIMEOUT",
+    "deadline": "NEWSQA_DEADLINE",
+    "max_retries": "NEWSQA_MAX_RETRIES",
+    "context_tokens": "NEWSQA_CONTEXT_TOKENS",
+    "n_ctx": "NEWSQA_N_CTX",
+}
+_LOWEST: dict[str, float] = {
+    "timeout": 0.001,
+    "deadline": 0.001,
+    "max_retries": 0,
+    "max_retry_wait": 0,
+    "max_reasks": 0,
+    "context_tokens": MIN_CONTEXT_TOKENS,
+    "n_ctx": 1,
+}
 
 
 class SettingsOverrides(TypedDict, total=False):
@@ -45,6 +66,7 @@ class SettingsOverrides(TypedDict, total=False):
     model: str | None
     model_path: str | os.PathLike[str] | None
     timeout: float | None
+    deadline: float | None
     max_retries: int | None
     max_retry_wait: float | None
     max_reasks: int | None
@@ -79,10 +101,10 @@ def check_base_url(url: str, *, name: str = "base URL") -> str:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as e:
-        raise ConfigError(f"invalid endpoint {url!r} ({name}): {e}") from e
+        raise ConfigError(f"invalid endpoint {redact(url)!r} ({name}): {e}") from e
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            f"invalid endpoint {url!r} ({name}): expected http://host:port/v1 or https://…"
+            f"invalid endpoint {redact(url)!r} ({name}): expected http://host:port/v1 or https://…"
         )
     return url
 
@@ -100,13 +122,17 @@ class Settings:
         api_key: key for the endpoint (never logged, never recorded).
         model: model name sent to the endpoint (``NEWSQA_MODEL``).
         model_path: GGUF file for the embedded backend (``NEWSQA_MODEL_PATH``).
-        timeout: seconds per HTTP request (``NEWSQA_TIMEOUT``).
+        timeout: seconds one HTTP request may take in all, connect to last byte
+            (``NEWSQA_TIMEOUT``); a server trickling bytes cannot stretch it (with
+            newsqa's own HTTP client; a client passed in keeps its own timeouts).
+        deadline: seconds one call may take with all its retries and waits
+            (``NEWSQA_DEADLINE``); no new try starts after it.
         max_retries: retries of transient failures: 429, 5xx, timeouts, connection
             (``NEWSQA_MAX_RETRIES``).
         max_retry_wait: longest single wait, in seconds; a longer ``Retry-After`` fails fast.
         max_reasks: re-asks after output that fails validation.
         context_tokens: prompt budget for stuffing a whole document in one call
-            (``NEWSQA_CONTEXT_TOKENS``).
+            (``NEWSQA_CONTEXT_TOKENS``, at least :data:`MIN_CONTEXT_TOKENS`).
         n_ctx: context window of the embedded model (``NEWSQA_N_CTX``).
         n_threads: CPU threads of the embedded model (``None``: all cores).
         temperature: sampling temperature (0 gives repeatable answers).
@@ -114,6 +140,10 @@ class Settings:
             (``NEWSQA_CACHE_DIR``).
         price_in: price per million input tokens (``NEWSQA_PRICE_IN``), for cost estimates.
         price_out: price per million output tokens (``NEWSQA_PRICE_OUT``).
+
+    Raises:
+        ConfigError: a number out of range (``NEWSQA_CONTEXT_TOKENS=0``), naming the
+            setting and its variable.
     """
 
     base_url: str | None = None
@@ -121,6 +151,7 @@ class Settings:
     model: str | None = None
     model_path: Path | None = None
     timeout: float = 600.0
+    deadline: float = 900.0
     max_retries: int = 4
     max_retry_wait: float = 60.0
     max_reasks: int = 2
@@ -131,6 +162,13 @@ class Settings:
     cache_dir: Path = field(default_factory=lambda: Path(platformdirs.user_cache_dir("newsqa")))
     price_in: float | None = None
     price_out: float | None = None
+
+    def __post_init__(self) -> None:
+        for name, lowest in _LOWEST.items():
+            value = getattr(self, name)
+            if not value >= lowest:  # also refuses NaN
+                where = f"{name} ({_ENV[name]})" if name in _ENV else name
+                raise ConfigError(f"{where} must be at least {lowest:g}, got {value!r}")
 
     @classmethod
     def from_env(cls, **overrides: Unpack[SettingsOverrides]) -> Settings:
@@ -152,6 +190,7 @@ class Settings:
             "model": env.get("NEWSQA_MODEL", "").strip() or None,
             "model_path": env.get("NEWSQA_MODEL_PATH") or None,
             "timeout": _env_number("NEWSQA_TIMEOUT", float),
+            "deadline": _env_number("NEWSQA_DEADLINE", float),
             "max_retries": _env_number("NEWSQA_MAX_RETRIES", int),
             "context_tokens": _env_number("NEWSQA_CONTEXT_TOKENS", int),
             "n_ctx": _env_number("NEWSQA_N_CTX", int),
@@ -211,14 +250,9 @@ class Settings:
 
         Raises:
             ConfigError: a base URL that is not ``http(s)://host…``; a remote endpoint
-                other than OpenAI's without a model name (``NEWSQA_MODEL``, ``--model``);
-                a negative number.
+                other than OpenAI's without a model name (``NEWSQA_MODEL``, ``--model``).
+                Numbers out of range never get this far (see the class).
         """
-        for name in ("timeout", "context_tokens", "n_ctx"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be positive, got {getattr(self, name)!r}")
-        if self.max_retries < 0:
-            raise ConfigError(f"max_retries must be 0 or more, got {self.max_retries!r}")
         if self.embedded:
             return self
         check_base_url(self.base_url or "", name="OPENAI_BASE_URL or base_url")

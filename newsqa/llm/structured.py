@@ -162,7 +162,7 @@ def generate(
             if isinstance(e, ProviderError) and _is_format_rejection(e) and mode != MODES[-1]:
                 client.structured_mode = MODES[MODES.index(mode) + 1]
                 continue
-            e.attempts, e.usage = attempts, usage  # keep what earlier tries produced
+            e.attempts, e.usage = attempts, usage + (e.usage or Usage())  # earlier tries too
             raise
         usage = usage + completion.usage
         try:

@@ -2,9 +2,11 @@
 
 Passages are windows of up to three sentences (overlapping by one) indexed with FTS5
 and ranked by BM25. The database runs in WAL mode, so readers keep working while
-another process indexes. User queries never reach FTS5 syntax: they are reduced to
-quoted words joined with OR, the rarest ones only when the common ones would make a
-query score most of the corpus (:data:`ROW_BUDGET`).
+another process indexes; each document is checked and written in one
+transaction, so concurrent writers on overlapping inputs store every document
+once. A file that is not a newsqa corpus is never written to. User queries never
+reach FTS5 syntax: they are reduced to quoted words joined with OR, the rarest ones
+only when the common ones would make a query score most of the corpus (:data:`ROW_BUDGET`).
 """
 
 from __future__ import annotations
@@ -117,31 +119,56 @@ class SQLiteIndex:
             self._db = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
             )
-            if not create:
-                known = self._db.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
-                ).fetchone()
-                if known is None:
-                    raise DocumentError(
-                        f"{self.path}: not a newsqa corpus", reason="format", source=str(self.path)
-                    )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as e:
+            raise DocumentError(
+                f"{self.path}: cannot open ({e})", reason="format", source=str(self.path)
+            ) from e
+        try:
             self._db.execute("PRAGMA busy_timeout=30000")
-            self._db.executescript(_SCHEMA)
-            row = self._db.execute("SELECT value FROM meta WHERE key='format'").fetchone()
-            if row is None:
-                self._db.execute("INSERT INTO meta VALUES ('format', ?)", (_FORMAT,))
-            elif row[0] != _FORMAT:
+            self._open(create)
+        except sqlite3.DatabaseError as e:
+            self._db.close()
+            raise DocumentError(
+                f"{self.path}: not a newsqa corpus ({e})", reason="format", source=str(self.path)
+            ) from e
+        except DocumentError:
+            self._db.close()
+            raise
+
+    def _open(self, create: bool) -> None:
+        """Check the file is a newsqa corpus (or empty, when creating) and set it up.
+
+        The check and the schema run in one write transaction, so concurrent creators
+        of a new corpus do not trip over each other.
+        """
+        self._db.execute("PRAGMA foreign_keys=ON")
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
+            row = (
+                self._db.execute("SELECT value FROM meta WHERE key='format'").fetchone()
+                if "meta" in tables
+                else None
+            )
+            if row is None and (tables or not create):
+                raise DocumentError(
+                    f"{self.path}: not a newsqa corpus (it holds other tables); "
+                    "choose another file",
+                    reason="format",
+                    source=str(self.path),
+                )
+            if row is not None and row[0] != _FORMAT:
                 raise DocumentError(
                     f"{self.path}: corpus format {row[0]!r} is not supported",
                     reason="format",
                     source=str(self.path),
                 )
-        except sqlite3.DatabaseError as e:
-            raise DocumentError(
-                f"{self.path}: not a newsqa corpus ({e})", reason="format", source=str(self.path)
-            ) from e
+            if row is None:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute("INSERT INTO meta VALUES ('format', ?)", (_FORMAT,))
+        self._db.execute("PRAGMA journal_mode=WAL")  # only once the file is known to be ours
 
     def close(self) -> None:
         """Close the database."""
@@ -177,22 +204,22 @@ class SQLiteIndex:
                 )
             seen.add(doc.id)
             digest = _hash(doc)
-            row = self._db.execute("SELECT hash FROM documents WHERE id = ?", (doc.id,)).fetchone()
-            if row is not None and row[0] == digest:
-                unchanged += 1
-                outcome = "unchanged"
-            else:
+            outcome = "unchanged"
+            if self._stored_hash(doc.id) != digest:  # read first: unchanged costs no lock
                 with self._db:
                     self._db.execute("BEGIN IMMEDIATE")
-                    if row is not None:
-                        self._delete(doc.id)
-                    self._insert(doc, digest)
-                if row is None:
-                    added += 1
-                    outcome = "added"
-                else:
-                    replaced += 1
-                    outcome = "replaced"
+                    stored = self._stored_hash(doc.id)  # again, now that no one else writes
+                    if stored != digest:
+                        if stored is not None:
+                            self._delete(doc.id)
+                        self._insert(doc, digest)
+                        outcome = "added" if stored is None else "replaced"
+            if outcome == "added":
+                added += 1
+            elif outcome == "replaced":
+                replaced += 1
+            else:
+                unchanged += 1
             if on_done:
                 on_done(doc, outcome)
         pruned = 0
@@ -204,6 +231,10 @@ class SQLiteIndex:
                     self._delete(doc_id)
             pruned = len(stale)
         return IndexStats(added=added, replaced=replaced, unchanged=unchanged, pruned=pruned)
+
+    def _stored_hash(self, doc_id: str) -> str | None:
+        row = self._db.execute("SELECT hash FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return None if row is None else str(row[0])
 
     def _delete(self, doc_id: str) -> None:
         self._db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
@@ -253,6 +284,7 @@ class SQLiteIndex:
         if match is None:
             return []
         rows = self._ranked(match, k, since, until)
+        texts: dict[str, str] = {}  # each document's text read once, not once per hit
         hits = []
         for doc_id, first, last, score, title, date in rows:
             spans = self._db.execute(
@@ -260,10 +292,10 @@ class SQLiteIndex:
                 "WHERE doc_id = ? AND sid BETWEEN ? AND ?",
                 (doc_id, first, last),
             ).fetchone()
-            text = self._db.execute(
-                "SELECT substr(text, ?, ?) FROM documents WHERE id = ?",
-                (spans[0] + 1, spans[1] - spans[0], doc_id),
-            ).fetchone()[0]
+            if doc_id not in texts:
+                texts[doc_id] = self._db.execute(
+                    "SELECT text FROM documents WHERE id = ?", (doc_id,)
+                ).fetchone()[0]
             hits.append(
                 Hit(
                     doc_id=doc_id,
@@ -272,7 +304,7 @@ class SQLiteIndex:
                     sentence_ids=tuple(range(int(first), int(last) + 1)),
                     start=int(spans[0]),
                     end=int(spans[1]),
-                    text=text,
+                    text=texts[doc_id][spans[0] : spans[1]],
                     score=-float(score),
                 )
             )

@@ -1,10 +1,12 @@
 """Batch runs: one task over many documents, one JSONL line per document.
 
-Each finished document is appended to the output file at once (and flushed), so an
-interrupted run loses no finished work. Re-running with the same output skips the
-documents that already have a result for the same job (task, its question or topic,
-and the document's content: an edited article runs again) and retries those that
-failed. Failures are recorded per document (``error``) and never stop the batch.
+Each finished document is appended to the output file at once, so an interrupted
+run loses no finished work. Re-running with the same output skips the documents
+that already have a result for the same job (task, its question or topic, and the
+document's content: an edited article runs again) and retries those that failed; a
+line torn by a crash or a full disk is set aside first (:mod:`newsqa.tasks._output`).
+One run at a time holds an output file. Failures are recorded per document
+(``error``, with the usage of every call it made) and never stop the batch.
 
 :class:`BatchRun` is the one implementation: iterate it (``for`` or ``async for``) to
 get each document as it finishes; :func:`run_batch` just drains it.
@@ -22,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Literal, NamedTuple, TypeVar, cast
 
-from newsqa.errors import DocumentError, NewsQAError
+from newsqa.errors import DocumentError, LLMError, NewsQAError
 from newsqa.llm.client import LLMClient
+from newsqa.tasks._output import OutputFile
 from newsqa.tasks.ask import ask
 from newsqa.tasks.stances import DEFAULT_TOPIC, analyze_stances
 from newsqa.tasks.summarize import summarize
@@ -224,6 +227,7 @@ class BatchRun(Generic[R]):
         self._job = _job(task, question, topic)
         self._lock = threading.Lock()
         self._started = False
+        self._file: OutputFile | None = None
 
     def _key(self, doc: Document) -> str:
         return job_key(doc, self.task, question=self.question, topic=self.topic)
@@ -239,9 +243,9 @@ class BatchRun(Generic[R]):
         else:
             line["result"] = item.outcome.to_dict()
         line["usage"] = item.usage.model_dump()
-        with self._lock, self.out.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
-            fh.flush()
+        with self._lock:
+            assert self._file is not None
+            self._file.append(json.dumps(line, ensure_ascii=False))
             self.report.usage += item.usage
             if item.ok:
                 self.report.done += 1
@@ -253,12 +257,15 @@ class BatchRun(Generic[R]):
         return item
 
     def _work(self, doc: Document) -> BatchItem[R]:
-        try:
-            outcome: R | Exception = cast(
-                R, _run_one(doc, self.task, self.client, self.question, self.topic)
-            )
-        except (NewsQAError, ValueError) as e:
-            outcome = e
+        with self.client.metered() as meter:
+            try:
+                outcome: R | Exception = cast(
+                    R, _run_one(doc, self.task, self.client, self.question, self.topic)
+                )
+            except (NewsQAError, ValueError) as e:
+                outcome = e
+        if isinstance(outcome, LLMError):
+            outcome.usage = meter.usage  # every call of the document, not only the last
         return self._record(BatchItem(doc.id, outcome), self._key(doc))
 
     def _entries(self) -> Iterator[Document | BatchItem[R]]:
@@ -266,7 +273,7 @@ class BatchRun(Generic[R]):
         if self._started:
             raise RuntimeError("a batch run can be iterated only once")
         self._started = True
-        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self._file = OutputFile(self.out)
         skip = completed_keys(self.out)
         sources: dict[str, str | None] = {}
         for entry in self._docs:
@@ -282,17 +289,15 @@ class BatchRun(Generic[R]):
                 yield entry
 
     def _stop(self, pool: cf.ThreadPoolExecutor) -> None:
-        """Start nothing new; documents in flight finish (and write) in the background."""
+        """Start nothing new; documents in flight finish (and write) in the background,
+        then the output is released."""
         pool.shutdown(wait=False, cancel_futures=True)
-        if self._close_client:
-            threading.Thread(target=self._close_after, args=(pool,), daemon=True).start()
-
-    def _close_after(self, pool: cf.ThreadPoolExecutor) -> None:
-        pool.shutdown(wait=True)
-        self.client.close()
+        threading.Thread(target=self._finish, args=(pool,), daemon=True).start()
 
     def _finish(self, pool: cf.ThreadPoolExecutor) -> None:
         pool.shutdown()
+        if self._file is not None:
+            self._file.close()
         if self._close_client:
             self.client.close()
 
@@ -317,8 +322,8 @@ class BatchRun(Generic[R]):
                 running.add(pool.submit(self._work, entry))
             for future in cf.as_completed(running):
                 yield future.result()
-        except KeyboardInterrupt:  # Ctrl-C: documents in flight still write their lines
-            self._finish(pool)  # a second Ctrl-C abandons them
+        except (KeyboardInterrupt, ValueError):  # Ctrl-C, a repeated id: documents in
+            self._finish(pool)  # flight write their lines first (a second Ctrl-C abandons them)
             raise
         except BaseException:  # break, a failing callback: every finished line is on disk
             self._stop(pool)

@@ -9,7 +9,7 @@ SQLite FTS5 index as corpus mode, in memory.
 from __future__ import annotations
 
 from newsqa.retrieval.sqlite_index import SQLiteIndex
-from newsqa.tasks.grounding import Passage
+from newsqa.tasks.grounding import DOC_TOKENS, Passage
 
 __all__ = ["focus"]
 
@@ -21,7 +21,7 @@ def focus(passage: Passage, query: str, max_tokens: int) -> Passage:
     Falls back to the passage's first sentences when no window shares a word with
     ``query``.
     """
-    if passage.tokens() <= max_tokens:
+    if passage.fits(max_tokens):
         return passage
     index = SQLiteIndex(":memory:")
     try:
@@ -30,13 +30,22 @@ def focus(passage: Passage, query: str, max_tokens: int) -> Passage:
     finally:
         index.close()
     number = {(u.doc.id, u.sentence.id): u.number for u in passage.units}
+    cost = dict(zip((u.number for u in passage.units), passage.costs(), strict=True))
+    doc_of = {u.number: u.doc.id for u in passage.units}
     chosen: set[int] = set()
+    shown_docs: set[str] = set()
+    total = 0  # tokens of passage.subset(chosen), kept as hits are added (no recount)
     for hit in hits:
         new = {number[(hit.doc_id, s)] for s in hit.sentence_ids if (hit.doc_id, s) in number}
-        if not new - chosen:
+        new -= chosen
+        if not new:
             continue
-        if passage.subset(chosen | new).tokens() <= max_tokens:
+        docs = {doc_of[n] for n in new} - shown_docs
+        more = sum(cost[n] for n in new) + DOC_TOKENS * len(docs)
+        if total + more <= max_tokens:
             chosen |= new
+            shown_docs |= docs
+            total += more
     if not chosen:
         return passage.windows(max_tokens)[0]
     return passage.subset(chosen)

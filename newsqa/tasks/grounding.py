@@ -23,6 +23,8 @@ from newsqa.types import Citation, Document, Evidence, Sentence
 __all__ = ["Passage", "SentenceIds", "Unit", "about", "restrict_ids", "supported_by"]
 
 _MARK = "x-sentence-ids"
+DOC_TOKENS = 16
+"""Approximate prompt tokens of one document's delimiters and attributes."""
 
 
 def _check_ids(value: list[int], info: ValidationInfo) -> list[int]:
@@ -180,20 +182,20 @@ class Passage:
 
     def tokens(self) -> int:
         """Approximate prompt tokens of the rendered passage."""
-        return sum(self.costs()) + 16 * len(self.docs)
+        return sum(self.costs()) + DOC_TOKENS * len(self.docs)
 
     def fits(self, max_tokens: int) -> bool:
         """Is :meth:`tokens` within ``max_tokens``? Exact, and free for short passages:
         a token holds at least one UTF-8 byte, so byte counts bound token counts and
         the tokenizer (0.3 s to load, then CPU per call) runs only when they exceed it."""
-        overhead = 16 * len(self.docs)
+        overhead = DOC_TOKENS * len(self.docs)
         if sum(len(u.sentence.text.encode()) + 4 for u in self.units) + overhead <= max_tokens:
             return True
         return self.tokens() <= max_tokens
 
     def windows(self, max_tokens: int) -> list[Passage]:
         """Split into passages of whole sentences, each within ``max_tokens``."""
-        budget = max(1, max_tokens - 16 * len(self.docs))
+        budget = max(1, max_tokens - DOC_TOKENS * len(self.docs))
         return [Passage(self.units[r.start : r.stop]) for r in pack(self.costs(), budget)]
 
     def render(self) -> str:

@@ -29,7 +29,7 @@ from newsqa.documents.actors import ActorMention, find_actors_in, gazetteer
 from newsqa.documents.attribution import alias_pattern, attributed_ids
 from newsqa.documents.lexical import stems
 from newsqa.llm.client import LLMClient
-from newsqa.llm.structured import generate
+from newsqa.llm.structured import Structured, generate
 from newsqa.prompts import messages
 from newsqa.tasks.grounding import Passage, SentenceIds, Unit, restrict_ids
 from newsqa.types import Document, Evidence, Sentence, Stance, StanceLabel, StanceReport, Usage
@@ -48,8 +48,8 @@ __all__ = [
 
 DEFAULT_TOPIC = "peace talks to end the war in Ukraine"
 MAX_TOKENS = 160
-MAX_CANDIDATES = 6
-READ_TOKENS = 1200
+MAX_CANDIDATES = 4
+READ_TOKENS = 900
 """The whole text is shown to stance calls when it fits this many tokens."""
 
 # The model writes the position before it picks a label: a 1.5B model under a
@@ -61,7 +61,7 @@ class StanceDraft(BaseModel):
     """One actor's stance as the model writes it: evidence, position, then label."""
 
     sentences: SentenceIds(0, 3)  # type: ignore[valid-type]
-    says: str = Field(max_length=200, description="What the actor says or does, one sentence.")
+    says: str = Field(max_length=150, description="What the actor says or does, one sentence.")
     label: DraftLabel
 
 
@@ -194,6 +194,78 @@ def _canonical(name: str) -> str:
     return bare
 
 
+@dataclass
+class _Cast:
+    """The actors of one analysis: where each is named and where it speaks or acts."""
+
+    passage: Passage
+    topic: str
+    found: dict[str, ActorMention]
+    own: dict[str, list[int]]
+
+    @classmethod
+    def of(cls, passage: Passage, topic: str, extra: Mapping[str, Sequence[str]] | None) -> _Cast:
+        found = {m.name: m for m in find_actors_in(_numbered(passage), extra=extra)}
+        own = {name: own_sentences(passage, m) for name, m in found.items()}
+        return cls(passage, topic, found, own)
+
+    def speaking(self) -> list[str]:
+        """Actors with sentences of their own, most mentioned first."""
+        return [name for name, ids in self.own.items() if ids]
+
+    def candidates(self, name: str) -> list[int]:
+        """The sentences to show for actor ``name`` (see :func:`actor_sentences`)."""
+        others = frozenset(n for other, ids in self.own.items() if other != name for n in ids)
+        return actor_sentences(
+            self.passage, self.found[name], self.topic, own=self.own[name], others=others
+        )
+
+    def add(self, names: Sequence[str]) -> list[str]:
+        """Locate actors the model named; returns those the text names, canonical."""
+        named = [_canonical(n) for n in names]
+        missing = {n: (n,) for n in named if n not in self.found}
+        if missing:
+            for m in find_actors_in(_numbered(self.passage), extra=missing):
+                if m.name in missing:
+                    self.found[m.name], self.own[m.name] = m, own_sentences(self.passage, m)
+        return [n for n in dict.fromkeys(named) if n in self.found]
+
+    def ranked(self, named: Sequence[str]) -> list[str]:
+        """Actors to ask about, best first: the ones the model named, then those whose
+        own sentences touch the topic most, then the most mentioned. An actor neither
+        named by the model nor speaking in the text is left out."""
+        wanted = _topic_stems(self.topic)
+        text = {u.number: u.sentence.text for u in self.passage.units}
+
+        def rank(name: str) -> tuple[bool, int, int]:
+            topical = sum(1 for n in self.own[name] if stems(text[n]) & wanted)
+            return (name not in named, -topical, -len(self.found[name].sentence_ids))
+
+        return sorted(dict.fromkeys([*named, *self.speaking()]), key=rank)
+
+
+def _ask_actor(
+    client: LLMClient, reading: Passage, topic: str, actor: ActorMention, ids: list[int]
+) -> Structured[StanceDraft]:
+    """One small grounded call: the shared reading, then ``actor`` and its sentences;
+    cited numbers restricted to ``ids``."""
+    return generate(
+        client,
+        messages(
+            "stance",
+            documents=reading.render(),
+            topic=topic,
+            actor=actor.name,
+            aliases=", ".join(actor.aliases[:6]),
+            candidates=reading.lines(ids),
+        ),
+        StanceDraft,
+        max_tokens=MAX_TOKENS,
+        context={"sentence_ids": frozenset(ids)},
+        schema_hook=restrict_ids(ids),
+    )
+
+
 def stance_drafts(
     passage: Passage,
     topic: str = DEFAULT_TOPIC,
@@ -202,7 +274,9 @@ def stance_drafts(
     max_actors: int = 5,
     actors: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[list[ActorStance], Usage]:
-    """The stance pipeline over ``passage`` (one or several documents).
+    """The stance pipeline over ``passage`` (one or several documents): the model
+    names actors over the shared reading, then one call per actor, at most
+    ``max_actors``; actors whose reply cites no sentence are left out.
 
     Raises:
         ValueError: an empty topic or ``max_actors`` below 1.
@@ -213,71 +287,28 @@ def stance_drafts(
         raise ValueError("the topic is empty")
     if max_actors < 1:
         raise ValueError("max_actors must be at least 1")
-    usage = Usage()
     if not passage.units:
-        return [], usage
-    numbered = _numbered(passage)
-    found = {m.name: m for m in find_actors_in(numbered, extra=actors)}
-    own = {name: own_sentences(passage, m) for name, m in found.items()}
-    speaking = {name for name, ids in own.items() if ids}
-
-    def sentences_of(name: str) -> list[int]:
-        others = frozenset(n for other in speaking - {name} for n in own.get(other, []))
-        return actor_sentences(passage, found[name], topic, own=own[name], others=others)
-
-    candidates = {name: sentences_of(name) for name in found if name in speaking}
-    reading = _reading(passage, candidates)
+        return [], Usage()
+    cast = _Cast.of(passage, topic, actors)
+    reading = _reading(passage, {name: cast.candidates(name) for name in cast.speaking()})
     names, usage = _ask_names(client, reading, topic)
-    named = [_canonical(n) for n in names]
-    missing = {n: (n,) for n in named if n not in found}
-    if missing:
-        for m in find_actors_in(numbered, extra=missing):
-            if m.name in missing:
-                found[m.name], own[m.name] = m, own_sentences(passage, m)
-    for name in named:  # the model read a position: show its sentences even if unattributed
-        if name in found and name not in candidates:
-            candidates[name] = sentences_of(name)
-    wanted = _topic_stems(topic)
-    text = {u.number: u.sentence.text for u in passage.units}
-
-    def rank(name: str) -> tuple[bool, int, int]:
-        topical = sum(1 for n in candidates[name] if stems(text[n]) & wanted)
-        return (name not in named, -topical, -len(found[name].sentence_ids))
-
-    order = sorted((n for n in candidates if n in found), key=rank)
     out: list[ActorStance] = []
-    for name in order[:max_actors]:  # an actor the model named may lack own sentences
-        ids = [n for n in candidates[name] if n in reading.numbers]
+    for name in cast.ranked(cast.add(names))[:max_actors]:
+        ids = [n for n in cast.candidates(name) if n in reading.numbers]
         if not ids:
             continue
-        actor = found[name]
-        result = generate(
-            client,
-            messages(
-                "stance",
-                documents=reading.render(),
-                topic=topic,
-                actor=name,
-                aliases=", ".join(actor.aliases[:6]),
-                candidates=reading.lines(ids),
-            ),
-            StanceDraft,
-            max_tokens=MAX_TOKENS,
-            context={"sentence_ids": frozenset(ids)},
-            schema_hook=restrict_ids(ids),
-        )
+        result = _ask_actor(client, reading, topic, cast.found[name], ids)
         usage += result.usage
         draft = result.value
-        if not draft.sentences:
-            continue
-        out.append(
-            ActorStance(
-                actor=name,
-                label=checked_label(draft.label, draft.says),
-                position=draft.says.strip(),
-                units=reading.units_of(draft.sentences),
+        if draft.sentences:
+            out.append(
+                ActorStance(
+                    actor=name,
+                    label=checked_label(draft.label, draft.says),
+                    position=draft.says.strip(),
+                    units=reading.units_of(draft.sentences),
+                )
             )
-        )
     return out, usage
 
 

@@ -1,7 +1,8 @@
 """A scripted OpenAI-compatible server on 127.0.0.1 for fault-injection tests.
 
 Each request takes the next :class:`Reply` of the script: a status with a body, a
-delay (to cause client timeouts), or a dropped connection. When the script runs
+delay (to cause client timeouts), a response trickled byte by byte, or a dropped
+connection. When the script runs
 out it answers 500, and it accepts at most ``max_requests`` requests, so a bug that
 loops cannot hammer it forever. It stops when the ``with`` block ends.
 """
@@ -59,6 +60,8 @@ class Reply:
     delay: float = 0.0
     drop: bool = False
     raw: bytes | None = None
+    trickle: float = 0.0
+    """Seconds between the bytes of the response (headers and body)."""
 
     @classmethod
     def json(cls, obj: Any, **kwargs: Any) -> Reply:
@@ -168,6 +171,9 @@ class FakeOpenAI:
                     self.close_connection = True
                     return
                 data = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
+                if reply.trickle:
+                    self._trickle(reply, data)
+                    return
                 try:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", "application/json")
@@ -178,6 +184,20 @@ class FakeOpenAI:
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+
+            def _trickle(self, reply: Reply, data: bytes) -> None:
+                head = (
+                    f"HTTP/1.1 {reply.status} X\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(data)}\r\n\r\n"
+                ).encode()
+                self.close_connection = True
+                for i in range(len(head) + len(data)):
+                    try:
+                        self.wfile.write((head + data)[i : i + 1])
+                        self.wfile.flush()
+                    except OSError:
+                        return  # the client gave up
+                    time.sleep(reply.trickle)
 
         self._httpd = _Server(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True

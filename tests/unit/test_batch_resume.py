@@ -95,3 +95,5 @@ def test_two_documents_with_one_id_are_refused_before_any_call(tmp_path: Path) -
             run_batch(
                 iter([a, b]), "ask", tmp_path / "o.jsonl", client=fake_client(server), question="Q"
             )
+        assert len(server.requests) == 1  # the first ran and was written before the error
+    assert '"id": "news"' in (tmp_path / "o.jsonl").read_text()

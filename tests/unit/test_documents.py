@@ -156,7 +156,7 @@ def test_chunk_arguments_are_checked(seed: Document) -> None:
 
 
 def test_oversized_sentence_gets_its_own_chunk() -> None:
-    doc = document_from_text("Short one. " + "word " * 300 + "ends here. Tail.")
+    doc = document_from_text("Short one. " + "word " * 150 + "ends here. Tail.")
     chunks = chunk_document(doc, max_tokens=50)
     big = [c for c in chunks if c.tokens > 50]
     assert len(big) == 1 and len(big[0].sentence_ids) == 1

@@ -162,4 +162,5 @@ def test_endpoint_failure_after_a_bad_reply_keeps_the_attempt() -> None:
     with FakeOpenAI(script) as server, pytest.raises(ProviderError) as info:
         generate(fake_client(server), MESSAGES, Out, max_tokens=50, context=CONTEXT)
     assert [a.raw for a in info.value.attempts] == [bad]
-    assert info.value.usage is not None and info.value.usage.calls == 1
+    # both requests were served: the refused one counts too (issue 18)
+    assert info.value.usage is not None and info.value.usage.calls == 2
