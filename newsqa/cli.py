@@ -210,8 +210,7 @@ def _status(args: argparse.Namespace, message: str) -> None:
 
 def _usage_line(usage: Usage, client: LLMClient) -> str:
     line = (
-        f"{usage.calls} model calls, {usage.prompt_tokens} tokens in, "
-        f"{usage.completion_tokens} out"
+        f"{usage.calls} model calls, {usage.prompt_tokens} tokens in, {usage.completion_tokens} out"
     )
     prices = client.settings.prices
     if prices:
@@ -421,7 +420,19 @@ def _corpus_stances(args: argparse.Namespace) -> str:
             until=args.until,
             max_actors=args.max_actors,
         )
+        _report_undated(args, corpus)
     return _dump(args, report.to_dict()) if args.json else format_corpus_stances(report)
+
+
+def _report_undated(args: argparse.Namespace, corpus: Corpus) -> None:
+    """Say how many documents a date bound left out for having no date."""
+    if args.since or args.until:
+        undated = corpus.undated()
+        if undated:
+            print(
+                f"newsqa: {undated} undated document(s) left out by --since/--until",
+                file=sys.stderr,
+            )
 
 
 class _Failed(Exception):
@@ -498,10 +509,11 @@ def _index(args: argparse.Namespace) -> str:
 
         stats = corpus.add(docs, prune=args.prune, on_done=advance)
         size = len(corpus)
+    undated = sum(1 for d in docs if d.date is None)
     return (
         f"{args.db}: {stats.added} added, {stats.replaced} replaced, "
-        f"{stats.unchanged} unchanged, {stats.pruned} pruned, {failures} skipped; "
-        f"{size} documents"
+        f"{stats.unchanged} unchanged, {stats.pruned} pruned, {failures} skipped, "
+        f"{undated} undated; {size} documents"
     )
 
 
@@ -519,6 +531,7 @@ def _ask_corpus(args: argparse.Namespace) -> str:
             until=args.until,
             choices=args.choices,
         )
+        _report_undated(args, corpus)
         if args.json:
             return _dump(args, answer.to_dict())
         lines = [format_answer(answer)]
