@@ -80,7 +80,6 @@ class BatchReport:
     usage: Usage = field(default_factory=Usage)
     errors: dict[str, str] = field(default_factory=dict)
 
-
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``--json`` of ``newsqa batch``)."""
         return {

@@ -18,6 +18,5 @@ def done_ids(
     return {
         doc.id
         for doc in iter_inputs(inputs)
-        if isinstance(doc, Document)
-        and job_key(doc, task, question=question, topic=topic) in keys
+        if isinstance(doc, Document) and job_key(doc, task, question=question, topic=topic) in keys
     }
