@@ -345,9 +345,12 @@ def test_timeline_prints_dated_points_with_evidence_and_changes(
 ) -> None:
     from tests.support.fake_openai import FakeOpenAI, Reply
 
+    names = Reply.json({"actors": ["Ukraine"]})
     script = [
-        Reply.json({"sentences": [1], "label": "supports", "position": "Welcomes talks."}),
-        Reply.json({"sentences": [1], "label": "opposes", "position": "Rejects talks."}),
+        names,
+        Reply.json({"sentences": [1], "says": "Welcomes talks.", "label": "supports"}),
+        names,
+        Reply.json({"sentences": [1], "says": "Rejects talks.", "label": "opposes"}),
     ]
     with FakeOpenAI(script * 2) as server:
         args = [
@@ -509,23 +512,30 @@ def test_corpus_stances_output_dates_every_evidence_line(
             "-q",
             "--no-cache",
         ]
-        empty = Reply.json({"sentences": [], "label": "unclear", "position": "-"})
-        server.script = [empty] * 3
+        names = Reply.json({"actors": []})
+        empty = Reply.json({"sentences": [], "says": "-", "label": "unclear"})
+        server.script = [names, *[empty] * 3]
         assert main([*common, "--until", "2024-11-08", "--max-actors", "3"]) == 0
         assert "No actor takes a position" in capsys.readouterr().out
         prompts = [r["messages"][-1]["content"] for r in server.requests]
+        assert len(prompts) == 4
         assert all('date="2024-11-08"' in p and "injection" not in p for p in prompts)
-        firsts = [int(p.split("\n[", 1)[1].split("]", 1)[0]) for p in prompts]
-        server.script = [
-            Reply.json({"sentences": [n], "label": "supports", "position": "Backs talks."})
-            for n in firsts
-        ]
+        # each actor's own sentences are listed last, best first
+        firsts = [int(p.rsplit("first:\n[", 1)[1].split("]", 1)[0]) for p in prompts[1:]]
+
+        def cite_firsts() -> list[Reply]:
+            return [
+                names,
+                *(
+                    Reply.json({"sentences": [n], "says": "Backs talks.", "label": "supports"})
+                    for n in firsts
+                ),
+            ]
+
+        server.script = cite_firsts()
         assert main([*common, "--until", "2024-11-08", "--max-actors", "3", "--json"]) == 0
         out = json.loads(capsys.readouterr().out)
-        server.script = [
-            Reply.json({"sentences": [n], "label": "supports", "position": "Backs talks."})
-            for n in firsts
-        ]
+        server.script = cite_firsts()
         assert main([*common, "--until", "2024-11-08", "--max-actors", "3"]) == 0
         human = capsys.readouterr().out
     assert out["until"] == "2024-11-08" and len(out["stances"]) == 3

@@ -93,6 +93,19 @@ def score(
     return out
 
 
+def _unchecked(items: list[data.CountryStanceItem], client: LLMClient) -> dict[str, Any]:
+    """The same run (replies from the cache) with the model's own labels, unchecked."""
+    from unittest import mock
+
+    from newsqa.tasks import stances
+
+    with mock.patch.object(stances, "checked_label", lambda label, _: label):
+        preds = [_ours(item, client)[0] for item in items]
+    fig = score(items, preds)
+    fig.pop("_per_country")
+    return {k: fig[k] for k in ("label", "label_not_supports", "spurious_definite")}
+
+
 def run(
     items: list[data.CountryStanceItem], client: LLMClient, timer_cls: Any
 ) -> tuple[dict[str, Any], list[Any]]:
@@ -114,6 +127,7 @@ def run(
         "n": sum(len(i.actors) for i in items),
         "newsqa": {**a_fig, **ours.figures(len(items))},
         "baseline": {**b_fig, **base.figures(len(items))},
+        "ablation_model_label_unchecked": _unchecked(items, client),
         "paired_label": {
             "only_newsqa": only_a,
             "only_baseline": only_b,

@@ -55,11 +55,8 @@ def test_json_schema_is_translated_for_llama_cpp() -> None:
     result = generate(_client(llama), [{"role": "user", "content": "?"}], Verdict, max_tokens=20)
     assert result.value.label == "yes"
     call = llama.calls[0]
-    if "grammar" in call:  # llama.cpp installed: the schema became a compact grammar
-        assert 'label-kv ::= "\\"label\\"" space ":"' in call["grammar"]._grammar
-    else:
-        assert call["response_format"]["type"] == "json_object"
-        assert call["response_format"]["schema"]["properties"]["label"] == {"type": "string"}
+    assert call["response_format"]["type"] == "json_object"
+    assert call["response_format"]["schema"]["properties"]["label"] == {"type": "string"}
     assert call["max_tokens"] == 20 and call["temperature"] == 0.0
     assert result.usage.prompt_tokens == 12
 
@@ -155,36 +152,3 @@ def test_recorded_request_bodies_are_plain_json() -> None:
     body = json.loads(sent[0])
     assert body["model"] == "qwen2.5-coder-1.5b-instruct"
     assert body["response_format"]["type"] == "json_schema"
-
-
-def test_json_schema_output_is_a_compact_grammar_in_field_order() -> None:
-    pytest.importorskip("llama_cpp")
-    from newsqa.llm.local import compact_grammar, llama_arguments
-
-    schema = {
-        "type": "object",
-        "properties": {
-            "sentences": {"type": "array", "items": {"type": "integer", "enum": [3, 7]}},
-            "says": {"type": "string"},
-            "label": {"enum": ["conditional", "supports"]},
-        },
-        "required": ["sentences", "says", "label"],
-        "additionalProperties": False,
-    }
-    body = {
-        "messages": [{"role": "user", "content": "hi"}],
-        "max_tokens": 20,
-        "temperature": 0.0,
-        "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}},
-    }
-    kwargs = llama_arguments(body)
-    assert "response_format" not in kwargs and kwargs["max_tokens"] == 20
-    gbnf = compact_grammar(json.dumps(schema))
-    assert gbnf is not None and 'space ::= ""' in gbnf
-    root = next(line for line in gbnf.splitlines() if line.startswith("root ::="))
-    assert root.index("sentences-kv") < root.index("says-kv") < root.index("label-kv")
-    assert '"3" | "7"' in gbnf.replace("sentences-item ::= ", "")
-    # JSON mode without a schema and plain text pass through unchanged
-    plain = llama_arguments({**body, "response_format": {"type": "json_object"}})
-    assert plain["response_format"] == {"type": "json_object"} and "grammar" not in plain
-    assert llama_arguments({**body, "response_format": None})["response_format"] is None

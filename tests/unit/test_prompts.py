@@ -8,8 +8,7 @@ from newsqa.prompts import load_template, messages, prompts_dir, render
 TASKS = {
     "summarize": {"documents"},
     "summarize_reduce": {"points"},
-    "stance": {"documents", "topic", "actor", "aliases"},
-    "corpus_stance": {"documents", "topic", "actor", "aliases"},
+    "stance": {"documents", "topic", "actor", "aliases", "candidates"},
     "ask": {"documents", "question"},
     "actors": {"documents", "topic"},
 }
@@ -25,9 +24,17 @@ def test_every_task_template_declares_what_the_code_passes(task: str, variables:
 
 def test_documents_come_first_so_tasks_share_a_prefix() -> None:
     for task, variables in TASKS.items():
-        if "documents" in variables and "stance" not in task:  # stances show chosen sentences
+        if "documents" in variables:
             text = render(f"{task}.user", **{v: "X" for v in variables})
             assert text.startswith("X"), task
+    # the naming call and every stance call share the text and the topic line
+    naming = render("actors.user", documents="D", topic="T")
+    stance = render("stance.user", documents="D", topic="T", actor="A", aliases="a", candidates="")
+    assert naming.startswith("D\n\nTopic: T\n\nTask: ") and stance.startswith("D\n\nTopic: T\n\n")
+    # the actor comes last: everything before it is shared by the calls of one analysis
+    assert stance.rstrip().endswith(
+        "A (named in the text as: a)\nIts sentences, most relevant first:"
+    )
 
 
 def test_missing_or_extra_values_are_errors() -> None:
