@@ -135,7 +135,7 @@ def test_other_400s_are_not_taken_for_format_rejections() -> None:
     reply = Reply(status=400, body={"error": {"message": "context length exceeded"}})
     with FakeOpenAI([reply]) as server:
         client = fake_client(server)
-        with pytest.raises(Exception, match="context length"):
+        with pytest.raises(ProviderError, match="context length"):
             generate(client, MESSAGES, Out, max_tokens=50, context=CONTEXT)
     assert client.structured_mode == "json_schema"
 
