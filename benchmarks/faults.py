@@ -3,7 +3,7 @@
 A loopback OpenAI-compatible server runs in its own process on 127.0.0.1 (bounded: at
 most 30 requests per document, stopped at the end). Each request fails with HTTP
 429/500/502/503/504 with probability 0.20 and has its connection dropped with
-probability 0.05; the others answer after 10-40 ms with what the prompt's first
+probability 0.05; the others answer after 50-150 ms with what the prompt's first
 sentence says (``revision R for item I``), so every result names the document version
 it was made from.
 
@@ -50,6 +50,7 @@ _SENTENCE = re.compile(r"\[(\d+)\] Kyiv named revision (\d+) for item (\d+)\.")
 def _serve(seed: int, limit: int, ready: Any, stop: Any, counts: Any) -> None:
     """The server process: answers until ``stop`` is set, counting what it did."""
     rng = random.Random(seed)
+    sys.stderr = open(os.devnull, "w")  # noqa: SIM115  # the dropped connections' tracebacks
 
     def respond(request: dict[str, Any]) -> Reply:
         draw = rng.random()
@@ -66,7 +67,7 @@ def _serve(seed: int, limit: int, ready: Any, stop: Any, counts: Any) -> None:
         assert match is not None, "the prompt lost its first sentence"
         number, revision, item = match.groups()
         answer = {"sentences": [int(number)], "answer": f"revision {revision} for item {item}"}
-        return Reply.json(answer, delay=rng.uniform(0.01, 0.04))
+        return Reply.json(answer, delay=rng.uniform(0.05, 0.15))
 
     with FakeOpenAI([], responder=respond, max_requests=limit) as server:
         ready.send(server.base_url)
@@ -155,7 +156,7 @@ def main() -> None:
             if kill == args.kills // 2:
                 _write_docs(folder, range(0, args.docs, args.docs // edited), revision=2)
             run = _batch(folder, out, base_url, cache)
-            time.sleep(rng.uniform(0.8, 3.0))  # the CLI starts in about 0.6 s
+            time.sleep(rng.uniform(1.0, 4.0))  # the CLI starts in about 0.6 s; a pass takes 6
             if run.poll() is None:
                 run.send_signal(signal.SIGKILL)
             else:
