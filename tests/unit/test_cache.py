@@ -89,3 +89,12 @@ def test_a_stored_reply_survives_a_killed_process_without_fsync_per_reply(
         assert cache._db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     finally:
         cache.close()
+
+
+def test_the_cache_makes_its_folders_and_keeps_its_path(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "responses.sqlite"
+    cache = ResponseCache(path)
+    cache.put("k", "text", "stop", 3, 4)
+    assert cache.path == path and path.is_file()
+    assert cache.get("k") == ("text", "stop", 3, 4) and len(cache) == 1
+    cache.close()
