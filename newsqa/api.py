@@ -390,8 +390,9 @@ def abatch(
     document's result (:class:`Summary`, :class:`StanceReport` or :class:`Answer`) or
     the exception it failed with, in completion order, after its JSONL line is on disk.
     At most ``concurrency`` documents run at once. Resume is that of :func:`batch`:
-    documents with a result in ``out`` for the same task (and question or topic) are
-    skipped, failed ones run again. ``run.report`` holds the counts and usage.
+    documents with a result in ``out`` for the same task, question or topic and
+    document content (:func:`~newsqa.tasks.batch.job_key`) are skipped, failed ones run
+    again. ``run.report`` holds the counts and usage.
 
     Args:
         docs: documents (or :class:`DocumentError` entries), or a path that
@@ -407,7 +408,8 @@ def abatch(
         on_done: called with ``(id, ok)`` after each document (progress bars).
 
     Raises:
-        ValueError: ``ask`` without a question, or ``concurrency`` below 1.
+        ValueError: ``ask`` without a question, ``concurrency`` below 1, or two
+            documents with one id (see :class:`~newsqa.tasks.batch.BatchRun`).
 
     Example:
         >>> async for doc_id, outcome in newsqa.abatch("articles/", "summarize",
@@ -448,10 +450,11 @@ def batch(
 ) -> _batch.BatchReport:
     """Run ``task`` over ``docs``, appending one JSONL line per document to ``out``.
 
-    Each line is written as soon as its document finishes (``{"id", "task", "result",
-    "usage"}`` or ``{"id", "task", "error", "error_type", "usage"}``), so an interrupted
-    run loses no finished work; re-running with the same ``out`` skips documents that
-    already have a result and retries failed ones. A failing document never stops the
+    Each line is written as soon as its document finishes (``{"id", "task", "key",
+    "result", "usage"}`` or ``{"id", "task", "key", "error", "error_type", "usage"}``),
+    so an interrupted run loses no finished work; re-running with the same ``out`` skips
+    documents that already have a result for the same job and content, and retries
+    failed ones. A failing document never stops the
     batch. Arguments as for :func:`abatch`.
 
     Returns:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import itertools
 import json
 import shutil
 import sqlite3
@@ -117,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="default: %(default)s")
     p.add_argument("--max-actors", type=_positive, default=5, help="default: %(default)s")
     p = sub.add_parser("batch", parents=[common], help="run a task over many documents")
-    p.add_argument("input", help=many)
+    p.add_argument("inputs", nargs="+", help=many)
     p.add_argument("-o", "--output", required=True, help="JSONL file to append results to")
     p.add_argument("--task", choices=["summarize", "stances", "ask"], required=True)
     p.add_argument("-Q", "--question", help="the question, for --task ask")
@@ -211,8 +210,7 @@ def _status(args: argparse.Namespace, message: str) -> None:
 
 def _usage_line(usage: Usage, client: LLMClient) -> str:
     line = (
-        f"{usage.calls} model calls, {usage.prompt_tokens} tokens in, "
-        f"{usage.completion_tokens} out"
+        f"{usage.calls} model calls, {usage.prompt_tokens} tokens in, {usage.completion_tokens} out"
     )
     prices = client.settings.prices
     if prices:
@@ -422,29 +420,46 @@ def _corpus_stances(args: argparse.Namespace) -> str:
             until=args.until,
             max_actors=args.max_actors,
         )
+        _report_undated(args, corpus)
     return _dump(args, report.to_dict()) if args.json else format_corpus_stances(report)
+
+
+def _report_undated(args: argparse.Namespace, corpus: Corpus) -> None:
+    """Say how many documents a date bound left out for having no date."""
+    if args.since or args.until:
+        undated = corpus.undated()
+        if undated:
+            print(
+                f"newsqa: {undated} undated document(s) left out by --since/--until",
+                file=sys.stderr,
+            )
+
+
+class _Failed(Exception):
+    """A command that printed its output but must exit 1 (some documents failed)."""
+
+    def __init__(self, output: str, message: str) -> None:
+        super().__init__(message)
+        self.output = output
 
 
 def _batch(args: argparse.Namespace) -> str:
     if args.task == "ask" and not args.question:
         raise ValueError("--task ask needs --question")
-    inputs = newsqa.iter_inputs([args.input])
-    first = next(inputs, None)  # surfaces a missing or empty input before any work
+    # Every input is read first, so a missing path or two documents with one id are
+    # refused before any model call.
+    inputs = list(newsqa.iter_inputs(args.inputs))
     client = _client(args)
-    _status(args, f"{args.task} over {args.input} with {client.endpoint}…")
+    _status(args, f"{args.task} over {' '.join(args.inputs)} with {client.endpoint}…")
     with tqdm(
-        total=newsqa.count_inputs([args.input]),
-        unit="doc",
-        disable=args.quiet,
-        file=sys.stderr,
-        desc=f"{args.task}",
+        total=len(inputs), unit="doc", disable=args.quiet, file=sys.stderr, desc=f"{args.task}"
     ) as bar:
 
         def advance(_id: str, _ok: bool) -> None:
             bar.update(1)
 
         report = newsqa.batch(
-            itertools.chain([first] if first is not None else [], inputs),
+            inputs,
             args.task,
             args.output,
             client=client,
@@ -454,10 +469,18 @@ def _batch(args: argparse.Namespace) -> str:
             on_done=advance,
         )
         bar.update(report.skipped)
-    return (
-        f"{args.output}: {report.done} done, {report.failed} failed, "
-        f"{report.skipped} already done; {_usage_line(report.usage, client)}"
-    )
+    args.spent = report.usage
+    if args.json:
+        output = _dump(args, {"output": args.output, **report.to_dict()})
+    else:
+        output = (
+            f"{args.output}: {report.done} done, {report.failed} failed, "
+            f"{report.skipped} already done; {_usage_line(report.usage, client)}"
+        )
+    if report.failed:
+        total = report.done + report.failed
+        raise _Failed(output, f"{report.failed} of {total} documents failed (see {args.output})")
+    return output
 
 
 def _index(args: argparse.Namespace) -> str:
@@ -486,10 +509,11 @@ def _index(args: argparse.Namespace) -> str:
 
         stats = corpus.add(docs, prune=args.prune, on_done=advance)
         size = len(corpus)
+    undated = sum(1 for d in docs if d.date is None)
     return (
         f"{args.db}: {stats.added} added, {stats.replaced} replaced, "
-        f"{stats.unchanged} unchanged, {stats.pruned} pruned, {failures} skipped; "
-        f"{size} documents"
+        f"{stats.unchanged} unchanged, {stats.pruned} pruned, {failures} skipped, "
+        f"{undated} undated; {size} documents"
     )
 
 
@@ -507,6 +531,7 @@ def _ask_corpus(args: argparse.Namespace) -> str:
             until=args.until,
             choices=args.choices,
         )
+        _report_undated(args, corpus)
         if args.json:
             return _dump(args, answer.to_dict())
         lines = [format_answer(answer)]
@@ -622,6 +647,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except (LLMError, NewsQAError) as e:
         print(newsqa.printable(f"newsqa: {str(e).splitlines()[0]}"), file=sys.stderr)
+        return EXIT_FAILURE
+    except _Failed as e:
+        print(e.output)
+        print(f"newsqa: {e}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("newsqa: interrupted", file=sys.stderr)

@@ -4,6 +4,12 @@ Templates use ``$name`` placeholders (:class:`string.Template`). Rendering fails
 with :class:`~newsqa.errors.PromptError` when a placeholder has no value or a
 value is given that the template does not use, so a renamed variable cannot
 silently produce a broken prompt.
+
+Text that comes from outside reaches a prompt only through :func:`one_line`:
+documents in ``<document>`` blocks (:mod:`newsqa.tasks.grounding`), and the user's
+own strings (question, options, claim, topic, target, actor) through
+:func:`user_text`, each delimited and capped, so an instruction planted in them
+stays data (spotlighting, Hines et al. 2024).
 """
 
 from __future__ import annotations
@@ -15,7 +21,18 @@ from pathlib import Path
 
 from newsqa.errors import PromptError
 
-__all__ = ["load_template", "messages", "prompts_dir", "render"]
+__all__ = [
+    "USER_TEXT_CHARS",
+    "load_template",
+    "messages",
+    "one_line",
+    "prompts_dir",
+    "render",
+    "user_text",
+]
+
+USER_TEXT_CHARS = 1000
+"""Longest user string (question, claim, topic, target, actor...) a prompt takes."""
 
 
 def prompts_dir() -> Path:
@@ -66,3 +83,28 @@ def messages(task: str, **values: str) -> list[dict[str, str]]:
         {"role": "system", "content": render("system")},
         {"role": "user", "content": render(f"{task}.user", **values)},
     ]
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line, with nothing that could open or close a tag (``<`` and
+    ``>`` become ``‹`` and ``›``)."""
+    return " ".join(text.split()).replace("<", "‹").replace(">", "›")
+
+
+def user_text(name: str, value: str) -> str:
+    """A user string as prompts show it: :func:`one_line`, inside ``<name>`` tags.
+
+    Args:
+        name: what it is (``question``, ``claim``, ``topic``, ``target``...), the tag.
+        value: the user's text.
+
+    Raises:
+        ValueError: over :data:`USER_TEXT_CHARS` characters.
+    """
+    text = one_line(value)
+    if len(text) > USER_TEXT_CHARS:
+        raise ValueError(
+            f"the {name} is {len(text):,} characters long, over the "
+            f"{USER_TEXT_CHARS:,}-character limit"
+        )
+    return f"<{name}>{text}</{name}>"

@@ -8,6 +8,7 @@ from newsqa.documents.load import (
     iter_inputs,
     load_document,
     load_documents,
+    parse_date,
 )
 from newsqa.documents.sentences import split_sentences
 
@@ -20,5 +21,6 @@ __all__ = [
     "iter_inputs",
     "load_document",
     "load_documents",
+    "parse_date",
     "split_sentences",
 ]

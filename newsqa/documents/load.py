@@ -7,6 +7,7 @@ data, invalid UTF-8 and oversized files raise :class:`~newsqa.errors.DocumentErr
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import json
 import os
 import re
@@ -14,6 +15,8 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
+
+import dateutil.parser
 
 from newsqa.documents.sentences import split_sentences
 from newsqa.errors import DocumentError
@@ -28,6 +31,7 @@ __all__ = [
     "iter_inputs",
     "load_document",
     "load_documents",
+    "parse_date",
 ]
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
@@ -38,17 +42,41 @@ _DATE_PREFIX = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})[ \t]*\n?[ \t]*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
-def _parse_date(value: Any, source: str) -> dt.date | None:
-    if value in (None, ""):
+_FILL_A = dt.datetime(1901, 1, 1)
+_FILL_B = dt.datetime(2002, 2, 2)
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """A publication date from a ``date``, ISO 8601 (``2024-11-08``, with or without a
+    time), RFC 2822 (``Fri, 08 Nov 2024 10:00:00 +0000``) or a written date
+    (``November 8, 2024``, ``8 Nov 2024``, ``11/08/2024`` month first); ``None`` when
+    empty or not a full date (``Nov 2024``, ``yesterday``). A time's own calendar day
+    is kept (no conversion to UTC)."""
+    if value is None or isinstance(value, bool):
         return None
+    if isinstance(value, dt.datetime):
+        return value.date()
     if isinstance(value, dt.date):
         return value
+    text = str(value).strip()
+    if not text:
+        return None
     try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError as e:
-        raise DocumentError(
-            f"{source}: invalid date {value!r}", reason="format", source=source
-        ) from e
+        return dt.datetime.fromisoformat(text).date()
+    except ValueError:
+        pass
+    try:
+        return email.utils.parsedate_to_datetime(text).date()
+    except (TypeError, ValueError, IndexError):
+        pass
+    try:
+        # Parsed twice with different fillers: a field missing from the text (the day
+        # of "Nov 2024") takes each filler's value, so the two disagree.
+        first = dateutil.parser.parse(text, default=_FILL_A)
+        second = dateutil.parser.parse(text, default=_FILL_B)
+    except (ValueError, OverflowError):
+        return None
+    return first.date() if first.date() == second.date() else None
 
 
 def _check_text(text: str, source: str) -> None:
@@ -75,8 +103,10 @@ def document_from_text(
     Args:
         text: the article text.
         id: identifier used in citations.
-        date: publication date; when absent and ``parse_date_prefix`` is set, a
-            leading ``date YYYY-MM-DD`` marker (the seed format) is parsed and removed.
+        date: publication date, as a date or any format :func:`parse_date` reads (one
+            it cannot read leaves the document undated: a document is never refused
+            over its date); when absent and ``parse_date_prefix`` is set, a leading
+            ``date YYYY-MM-DD`` marker (the seed format) is parsed and removed.
         title: headline, when known.
         source: where the text came from.
         parse_date_prefix: recognise the ``date YYYY-MM-DD`` prefix.
@@ -86,12 +116,12 @@ def document_from_text(
     """
     label = source or id
     _check_text(text, label)
-    parsed_date = _parse_date(date, label)
+    parsed_date = parse_date(date)
     if parse_date_prefix:
         match = _DATE_PREFIX.match(text)
         if match:
             if parsed_date is None:
-                parsed_date = _parse_date(match.group(1), label)
+                parsed_date = parse_date(match.group(1))
             text = text[match.end() :]
     text = text.strip()
     _check_text(text, label)
@@ -158,7 +188,7 @@ def _record_document(raw: bytes, where: str, max_bytes: int) -> Iterator[Documen
         raise DocumentError(
             f"{where}: a record needs 'id' and 'text'", reason="format", source=where
         )
-    for key in ("text", "title", "source", "date"):
+    for key in ("text", "title", "source"):  # a date of any type is read or left out
         value = record.get(key)
         if value is not None and not isinstance(value, str):
             raise DocumentError(f"{where}: '{key}' must be a string", reason="format", source=where)
@@ -171,9 +201,7 @@ def _record_document(raw: bytes, where: str, max_bytes: int) -> Iterator[Documen
     )
 
 
-def _stdin_documents(
-    stream: IO[bytes], max_bytes: int
-) -> Iterator[Document | DocumentError]:
+def _stdin_documents(stream: IO[bytes], max_bytes: int) -> Iterator[Document | DocumentError]:
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise DocumentError(

@@ -39,7 +39,8 @@ from newsqa.types import Usage
 __all__ = ["Completion", "LLMClient", "Message", "Meter"]
 
 Message = dict[str, str]
-_TRANSIENT_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+_TRANSIENT_STATUS = frozenset({408, 409, 429})
+"""Retried besides every 5xx (as the openai SDK does); other 4xx are the caller's to fix."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,9 @@ def _is_transient(exc: BaseException) -> bool:
         return False  # a missing model or library does not come back by waiting
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
-    return isinstance(exc, openai.APIStatusError) and exc.status_code in _TRANSIENT_STATUS
+    if not isinstance(exc, openai.APIStatusError):
+        return False
+    return exc.status_code in _TRANSIENT_STATUS or exc.status_code >= 500
 
 
 def _retry_after(exc: BaseException) -> float | None:

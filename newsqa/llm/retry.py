@@ -9,14 +9,14 @@ are not retried here (see :mod:`newsqa.llm.structured`).
 from __future__ import annotations
 
 import email.utils
+import random
 import time
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
-from tenacity.wait import wait_random_exponential
 
-__all__ = ["DeadlinePassed", "TooLongRetryAfter", "parse_retry_after", "retrying"]
+__all__ = ["DeadlinePassed", "TooLongRetryAfter", "backoff", "parse_retry_after", "retrying"]
 
 T = TypeVar("T")
 
@@ -61,6 +61,12 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     return max(0.0, parsed.timestamp() - time.time())
 
 
+def backoff(attempt: int, *, initial: float, cap: float, rng: random.Random) -> float:
+    """Seconds to wait after failed try number ``attempt`` (1-based): full jitter,
+    uniform in ``[0, min(cap, initial * 2 ** (attempt - 1))]``."""
+    return rng.uniform(0.0, min(cap, initial * 2 ** (attempt - 1)))
+
+
 def retrying(
     *,
     max_retries: int,
@@ -71,6 +77,7 @@ def retrying(
     cap: float = 8.0,
     sleep: Callable[[float], None] = time.sleep,
     deadline: float | None = None,
+    rng: random.Random | None = None,
 ) -> Retrying:
     """Build a tenacity ``Retrying`` for one request.
 
@@ -84,8 +91,9 @@ def retrying(
         sleep: injectable for tests.
         deadline: ``time.monotonic()`` after which no try starts; a wait that would
             end later raises :class:`DeadlinePassed` at once.
+        rng: the jitter's random generator (tests seed one).
     """
-    backoff = wait_random_exponential(multiplier=initial, max=cap)
+    jitter = rng or random.Random()
 
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -96,7 +104,7 @@ def retrying(
                 raise TooLongRetryAfter(hinted, exc)
             seconds = hinted
         else:
-            seconds = float(backoff(state))
+            seconds = backoff(state.attempt_number, initial=initial, cap=cap, rng=jitter)
         if deadline is not None and time.monotonic() + seconds >= deadline:
             assert exc is not None
             raise DeadlinePassed(exc)

@@ -161,6 +161,7 @@ def generate(
         except LLMError as e:
             if isinstance(e, ProviderError) and _is_format_rejection(e) and mode != MODES[-1]:
                 client.structured_mode = MODES[MODES.index(mode) + 1]
+                usage = usage + (e.usage or Usage())  # the rejected request was sent too
                 continue
             e.attempts, e.usage = attempts, usage + (e.usage or Usage())  # earlier tries too
             raise

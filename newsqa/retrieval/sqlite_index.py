@@ -177,6 +177,13 @@ class SQLiteIndex:
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
 
+    def undated(self) -> int:
+        """How many stored documents have no date (a ``since``/``until`` bound leaves
+        them out of a search)."""
+        return int(
+            self._db.execute("SELECT COUNT(*) FROM documents WHERE date IS NULL").fetchone()[0]
+        )
+
     def ids(self) -> set[str]:
         """Ids of every stored document."""
         return {r[0] for r in self._db.execute("SELECT id FROM documents")}
@@ -277,7 +284,8 @@ class SQLiteIndex:
         since: dt.date | None = None,
         until: dt.date | None = None,
     ) -> list[Hit]:
-        """The ``k`` best passages by BM25 among documents dated within the bounds."""
+        """The ``k`` best passages by BM25 among documents dated within the bounds
+        (with a bound, undated documents are left out: count them with :meth:`undated`)."""
         if k < 1:
             return []
         match = self._match(query)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, create_model
 from newsqa.documents.lexical import words
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import generate
-from newsqa.prompts import messages
+from newsqa.prompts import messages, user_text
 from newsqa.tasks._limits import check_windows
 from newsqa.tasks.focus import focus
 from newsqa.tasks.grounding import Passage, SentenceIds, about, restrict_ids, supported_by
@@ -65,7 +65,7 @@ def _choice_model(n: int) -> type[ChoiceDraft]:
 def _ask_passage(client: LLMClient, passage: Passage, question: str) -> tuple[AnswerDraft, Usage]:
     result = generate(
         client,
-        messages("ask", documents=passage.render(), question=question),
+        messages("ask", documents=passage.render(), question=user_text("question", question)),
         AnswerDraft,
         max_tokens=MAX_TOKENS,
         context=passage.context(),
@@ -78,11 +78,16 @@ def _ask_choice(
     client: LLMClient, passage: Passage, question: str, choices: Sequence[str]
 ) -> tuple[int | None, list[int], Usage]:
     options = "\n".join(
-        f"{string.ascii_uppercase[i]}. {' '.join(c.split())}" for i, c in enumerate(choices)
+        f"{string.ascii_uppercase[i]}. {user_text('option', c)}" for i, c in enumerate(choices)
     )
     result = generate(
         client,
-        messages("ask_choice", documents=passage.render(), question=question, options=options),
+        messages(
+            "ask_choice",
+            documents=passage.render(),
+            question=user_text("question", question),
+            options=options,
+        ),
         _choice_model(len(choices)),
         max_tokens=MAX_TOKENS,
         context=passage.context(),

@@ -2,10 +2,11 @@
 
 Each finished document is appended to the output file at once, so an interrupted
 run loses no finished work. Re-running with the same output skips the documents
-that already have a result and retries those that failed; a line torn by a crash or
-a full disk is set aside first (:mod:`newsqa.tasks._output`). One run at a time
-holds an output file. Failures are recorded per document (``error``, with the
-usage of every call it made) and never stop the batch.
+that already have a result for the same job (task, its question or topic, and the
+document's content: an edited article runs again) and retries those that failed; a
+line torn by a crash or a full disk is set aside first (:mod:`newsqa.tasks._output`).
+One run at a time holds an output file. Failures are recorded per document
+(``error``, with the usage of every call it made) and never stop the batch.
 
 :class:`BatchRun` is the one implementation: iterate it (``for`` or ``async for``) to
 get each document as it finishes; :func:`run_batch` just drains it.
@@ -15,9 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
+import hashlib
 import json
 import threading
-from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Literal, NamedTuple, TypeVar, cast
@@ -30,7 +32,15 @@ from newsqa.tasks.stances import DEFAULT_TOPIC, analyze_stances
 from newsqa.tasks.summarize import summarize
 from newsqa.types import Answer, Document, StanceReport, Summary, Usage
 
-__all__ = ["BatchItem", "BatchReport", "BatchRun", "Task", "completed_ids", "run_batch"]
+__all__ = [
+    "BatchItem",
+    "BatchReport",
+    "BatchRun",
+    "Task",
+    "completed_keys",
+    "job_key",
+    "run_batch",
+]
 
 Task = Literal["summarize", "stances", "ask"]
 Result = Summary | StanceReport | Answer
@@ -70,6 +80,16 @@ class BatchReport:
     usage: Usage = field(default_factory=Usage)
     errors: dict[str, str] = field(default_factory=dict)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``--json`` of ``newsqa batch``)."""
+        return {
+            "done": self.done,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "usage": self.usage.model_dump(),
+            "errors": dict(self.errors),
+        }
+
 
 def _job(task: str, question: str | None, topic: str) -> dict[str, str]:
     """What identifies a job besides the document: the task and its question or topic."""
@@ -80,28 +100,55 @@ def _job(task: str, question: str | None, topic: str) -> dict[str, str]:
     return {"task": task}
 
 
-def completed_ids(
-    out: Path, task: str, *, question: str | None = None, topic: str = DEFAULT_TOPIC
-) -> set[str]:
-    """Ids that already have a result for this job (task, and its question or topic)
-    in ``out``; a later error line for the same id does not undo an earlier result."""
+def job_key(
+    doc: Document, task: str, *, question: str | None = None, topic: str = DEFAULT_TOPIC
+) -> str:
+    """Resume key of one document's job: SHA-256 of the job (task and its question or
+    topic) and of everything of the document the prompt shows (id, text, title, date),
+    so an edited document or another question never reuses an old result."""
+    payload = {
+        **_job(task, question, topic),
+        "id": doc.id,
+        "text": doc.text,
+        "title": doc.title,
+        "date": doc.date.isoformat() if doc.date else None,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def completed_keys(out: Path) -> set[str]:
+    """:func:`job_key` of every line of ``out`` that holds a result; a later error
+    line for the same key does not undo an earlier result."""
     done: set[str] = set()
     if not out.exists():
         return done
-    job = _job(task, question, topic)
     with out.open(encoding="utf-8", errors="replace") as fh:
         for line in fh:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line cut short by a crash: that document runs again
-            if (
-                isinstance(record, dict)
-                and "result" in record
-                and all(record.get(k) == v for k, v in job.items())
-            ):
-                done.add(str(record.get("id")))
+            if isinstance(record, dict) and "result" in record and "key" in record:
+                done.add(str(record["key"]))
     return done
+
+
+def _check_distinct(docs: Iterable[Document | DocumentError]) -> None:
+    """Refuse two documents with one id (their results could not be told apart)."""
+    sources: dict[str, str | None] = {}
+    for doc in docs:
+        if isinstance(doc, Document):
+            if doc.id in sources:
+                raise _duplicate(doc, sources[doc.id])
+            sources[doc.id] = doc.source
+
+
+def _duplicate(doc: Document, first: str | None) -> ValueError:
+    where = f" ({first or '?'} and {doc.source or '?'})"
+    return ValueError(
+        f"two documents share the id {doc.id!r}{where}; ids must be distinct "
+        "(rename a file or give the records their own ids)"
+    )
 
 
 def _run_one(
@@ -124,7 +171,9 @@ class BatchRun(Generic[R]):
     already have a result in ``out`` are skipped (counted in ``report.skipped``).
     At most ``concurrency`` documents run at once, in worker threads. Stopping the
     iteration early (``break``, Ctrl-C, cancellation) starts no new document; those in
-    flight still write their lines. A run can be iterated once.
+    flight still write their lines (after Ctrl-C, before the interrupt propagates). A
+    document's result is reused only for the same job and content (:func:`job_key`).
+    A run can be iterated once.
 
     Args:
         docs: documents, or the :class:`DocumentError` of inputs that failed to load
@@ -144,7 +193,9 @@ class BatchRun(Generic[R]):
         report: counts, usage and errors so far; final once the iteration ends.
 
     Raises:
-        ValueError: ``ask`` without a question, or ``concurrency`` below 1.
+        ValueError: ``ask`` without a question, ``concurrency`` below 1, or two
+            documents with one id (at once for a sequence of documents, otherwise
+            when the second one is reached).
     """
 
     def __init__(
@@ -167,6 +218,8 @@ class BatchRun(Generic[R]):
         self.task, self.out, self.client = task, out, client
         self.question, self.topic, self.concurrency = question, topic, concurrency
         self.report = BatchReport()
+        if isinstance(docs, Sequence):
+            _check_distinct(docs)  # refused before any work when all are at hand
         self._docs = docs
         self._on_done = on_done
         self._close_client = close_client
@@ -175,9 +228,14 @@ class BatchRun(Generic[R]):
         self._started = False
         self._file: OutputFile | None = None
 
-    def _record(self, item: BatchItem[R]) -> BatchItem[R]:
+    def _key(self, doc: Document) -> str:
+        return job_key(doc, self.task, question=self.question, topic=self.topic)
+
+    def _record(self, item: BatchItem[R], key: str | None = None) -> BatchItem[R]:
         """Append the item's line (flushed), count it, report progress."""
         line: dict[str, Any] = {"id": item.id, **self._job}
+        if key:
+            line["key"] = key
         if isinstance(item.outcome, Exception):
             line["error"] = str(item.outcome)
             line["error_type"] = type(item.outcome).__name__
@@ -207,7 +265,7 @@ class BatchRun(Generic[R]):
                 outcome = e
         if isinstance(outcome, LLMError):
             outcome.usage = meter.usage  # every call of the document, not only the last
-        return self._record(BatchItem(doc.id, outcome))
+        return self._record(BatchItem(doc.id, outcome), self._key(doc))
 
     def _entries(self) -> Iterator[Document | BatchItem[R]]:
         """Documents still to run, and the recorded items of inputs that did not load."""
@@ -215,11 +273,16 @@ class BatchRun(Generic[R]):
             raise RuntimeError("a batch run can be iterated only once")
         self._started = True
         self._file = OutputFile(self.out)
-        skip = completed_ids(self.out, self.task, question=self.question, topic=self.topic)
+        skip = completed_keys(self.out)
+        sources: dict[str, str | None] = {}
         for entry in self._docs:
             if isinstance(entry, DocumentError):
                 yield self._record(BatchItem(entry.source or "?", entry))
-            elif entry.id in skip:
+                continue
+            if entry.id in sources:
+                raise _duplicate(entry, sources[entry.id])
+            sources[entry.id] = entry.source
+            if self._key(entry) in skip:
                 self.report.skipped += 1
             else:
                 yield entry
@@ -258,7 +321,10 @@ class BatchRun(Generic[R]):
                 running.add(pool.submit(self._work, entry))
             for future in cf.as_completed(running):
                 yield future.result()
-        except BaseException:  # break, Ctrl-C, a failing callback: every finished line is on disk
+        except (KeyboardInterrupt, ValueError):  # Ctrl-C, a repeated id: documents in
+            self._finish(pool)  # flight write their lines first (a second Ctrl-C abandons them)
+            raise
+        except BaseException:  # break, a failing callback: every finished line is on disk
             self._stop(pool)
             raise
         self._finish(pool)

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import generate
-from newsqa.prompts import messages
+from newsqa.prompts import messages, user_text
 from newsqa.tasks.focus import focus
 from newsqa.tasks.grounding import Passage, SentenceIds, restrict_ids
 from newsqa.types import ClaimCheck, ClaimLabel, Document
@@ -49,7 +49,7 @@ def check_claim(doc: Document, claim: str, *, client: LLMClient) -> ClaimCheck:
     shown = focus(passage, claim, min(FOCUS_TOKENS, client.settings.context_tokens))
     result = generate(
         client,
-        messages("claim", documents=shown.render(), claim=" ".join(claim.split())),
+        messages("claim", documents=shown.render(), claim=user_text("claim", claim)),
         ClaimDraft,
         max_tokens=MAX_TOKENS,
         context=shown.context(),

@@ -17,7 +17,7 @@ from pydantic import AfterValidator, Field, ValidationInfo
 
 from newsqa.documents.chunking import count_tokens, pack
 from newsqa.documents.lexical import content_tokens
-from newsqa.prompts import render
+from newsqa.prompts import one_line, render
 from newsqa.types import Citation, Document, Evidence, Sentence
 
 __all__ = ["Passage", "SentenceIds", "Unit", "about", "restrict_ids", "supported_by"]
@@ -125,11 +125,6 @@ class Unit:
     sentence: Sentence
 
 
-def _clean(text: str) -> str:
-    """One line, and nothing that could close the document delimiter."""
-    return " ".join(text.split()).replace("<", "‹").replace(">", "›")
-
-
 @dataclass(frozen=True)
 class Passage:
     """Numbered sentences of one or more documents, ready for a prompt."""
@@ -206,9 +201,9 @@ class Passage:
             if doc.date:
                 attrs += f' date="{doc.date.isoformat()}"'
             if doc.title:
-                attrs += f' title="{html.escape(_clean(doc.title))}"'
+                attrs += f' title="{html.escape(one_line(doc.title))}"'
             lines = "\n".join(
-                f"[{u.number}] {_clean(u.sentence.text)}" for u in self.units if u.doc is doc
+                f"[{u.number}] {one_line(u.sentence.text)}" for u in self.units if u.doc is doc
             )
             blocks.append(
                 render("document", id=html.escape(doc.id), attributes=attrs, sentences=lines)
@@ -217,7 +212,7 @@ class Passage:
 
     def lines(self, numbers: Iterable[int]) -> str:
         """Numbered lines for ``numbers``, in the order given (cleaned as in :meth:`render`)."""
-        return "\n".join(f"[{n}] {_clean(self._by_number[n].sentence.text)}" for n in numbers)
+        return "\n".join(f"[{n}] {one_line(self._by_number[n].sentence.text)}" for n in numbers)
 
     def context(self) -> dict[str, Any]:
         """Validation context: the numbers that exist."""

@@ -30,7 +30,7 @@ from newsqa.documents.attribution import alias_pattern, attributed_ids
 from newsqa.documents.lexical import stems
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import Structured, generate
-from newsqa.prompts import messages
+from newsqa.prompts import messages, user_text
 from newsqa.tasks.grounding import Passage, SentenceIds, Unit, restrict_ids
 from newsqa.types import Document, Sentence, Stance, StanceLabel, StanceReport, Usage
 
@@ -195,7 +195,7 @@ def _reading(passage: Passage, candidates: Mapping[str, list[int]]) -> Passage:
 def _ask_names(client: LLMClient, reading: Passage, topic: str) -> tuple[list[str], Usage]:
     result = generate(
         client,
-        messages("actors", documents=reading.render(), topic=topic),
+        messages("actors", documents=reading.render(), topic=user_text("topic", topic)),
         ActorsDraft,
         max_tokens=80,
     )
@@ -279,9 +279,9 @@ def _ask_actor(
         messages(
             "stance",
             documents=reading.render(),
-            topic=topic,
-            actor=actor.name,
-            aliases=", ".join(actor.aliases[:6]),
+            topic=user_text("topic", topic),
+            actor=user_text("actor", actor.name),
+            aliases=user_text("aliases", ", ".join(actor.aliases[:6])),
             candidates=reading.lines(ids),
         ),
         StanceDraft,

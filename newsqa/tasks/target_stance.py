@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, create_model
 from newsqa.documents.actors import gazetteer
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import generate
-from newsqa.prompts import messages
+from newsqa.prompts import messages, user_text
 from newsqa.tasks.focus import focus
 from newsqa.tasks.grounding import Passage, SentenceIds, restrict_ids
 from newsqa.types import Document, TargetLabel, TargetStance, Usage
@@ -93,7 +93,11 @@ def stances_toward(
     shown = focus(passage, " ".join(words), min(FOCUS_TOKENS, client.settings.context_tokens))
     result = generate(
         client,
-        messages("target_stance", documents=shown.render(), targets=" and ".join(names)),
+        messages(
+            "target_stance",
+            documents=shown.render(),
+            targets=" and ".join(user_text("target", n) for n in names),
+        ),
         _draft_model(names),
         max_tokens=MAX_TOKENS * len(names),
         context=shown.context(),

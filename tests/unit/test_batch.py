@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from newsqa.documents import iter_inputs
-from newsqa.tasks.batch import completed_ids, run_batch
+from newsqa.documents import iter_inputs, load_document
+from newsqa.tasks.batch import completed_keys, job_key, run_batch
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply
+from tests.unit.batch_support import done_ids
 
 GOOD = {"sentences": [1], "answer": "Kyiv"}
 QUESTION = "Which city said no?"
@@ -67,18 +68,23 @@ def test_rerun_skips_done_and_retries_failed(tmp_path: Path) -> None:
         )
         assert len(server.requests) == 1  # only b is asked again
     assert (second.done, second.skipped) == (1, 2)
-    assert completed_ids(out, "ask", question=QUESTION) == {"a", "b", "d"}
-    assert completed_ids(out, "ask", question="Another question?") == set()
-    assert completed_ids(out, "summarize") == set()
+    assert done_ids(out, folder, "ask", question=QUESTION) == {"a", "b", "d"}
+    assert done_ids(out, folder, "ask", question="Another question?") == set()
+    assert done_ids(out, folder, "summarize") == set()
 
 
 def test_a_line_cut_short_by_a_crash_is_redone(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
+    folder = _folder(tmp_path)
+    a, b = (load_document(folder / f"{n}.txt") for n in "ab")
+    key_a, key_b = (job_key(d, "ask", question="Q") for d in (a, b))
     out.write_bytes(
-        b'{"id": "a", "task": "ask", "question": "Q", "result": {}}\n'
-        b'{"id": "b", "task": "ask", "question": "\xe2\x80'
+        f'{{"id": "a", "key": "{key_a}", "result": {{}}}}\n'.encode()
+        + f'{{"id": "b", "key": "{key_b}", "result": "'.encode()
+        + b"\xe2\x80"
     )  # cut mid-character
-    assert completed_ids(out, "ask", question="Q") == {"a"}
+    assert completed_keys(out) == {key_a}
+    assert done_ids(out, folder, "ask", question="Q") == {"a"}
 
 
 def test_concurrency_runs_every_document_once(tmp_path: Path) -> None:

@@ -15,10 +15,12 @@ import pytest
 
 import newsqa
 from newsqa import Answer, BatchItem, DocumentError, LLMClient, OutputValidationError
+from newsqa.documents import load_document
 from newsqa.llm.client import Completion, Message
-from newsqa.tasks.batch import completed_ids
+from newsqa.tasks.batch import job_key
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply
+from tests.unit.batch_support import done_ids
 
 GOOD = {"sentences": [1], "answer": "Kyiv"}
 QUESTION = "Which city said no?"
@@ -100,9 +102,8 @@ def test_abatch_resumes_like_run_batch_and_yields_failures(tmp_path: Path) -> No
     folder = _folder(tmp_path, {"a": "Kyiv said no.", "b": "Kyiv said no twice."})
     (folder / "c.txt").write_bytes(b"\x00\x01binary")
     out = tmp_path / "out.jsonl"
-    out.write_text(
-        json.dumps({"id": "a", "task": "ask", "question": QUESTION, "result": {}}) + "\n"
-    )
+    key = job_key(load_document(folder / "a.txt"), "ask", question=QUESTION)
+    out.write_text(json.dumps({"id": "a", "key": key, "result": {}}) + "\n")
     with FakeOpenAI([Reply.text("garbage")] * 3) as server:
         run = newsqa.abatch(
             folder, "ask", out, client=fake_client(server, max_reasks=2), question=QUESTION
@@ -114,12 +115,12 @@ def test_abatch_resumes_like_run_batch_and_yields_failures(tmp_path: Path) -> No
     assert isinstance(failed, OutputValidationError) and items["b"].usage.calls == 3
     assert isinstance(items[str(folder / "c.txt")].outcome, DocumentError)
     assert (run.report.done, run.report.failed, run.report.skipped) == (0, 2, 1)
-    assert completed_ids(out, "ask", question=QUESTION) == {"a"}
+    assert done_ids(out, folder, "ask", question=QUESTION) == {"a"}
     with FakeOpenAI([Reply.json(GOOD)]) as server:
         again = newsqa.batch(folder, "ask", out, client=fake_client(server), question=QUESTION)
         assert len(server.requests) == 1  # only b runs again
     assert (again.done, again.failed, again.skipped) == (1, 1, 1)
-    assert completed_ids(out, "ask", question=QUESTION) == {"a", "b"}
+    assert done_ids(out, folder, "ask", question=QUESTION) == {"a", "b"}
 
 
 def test_breaking_out_starts_no_new_document_and_keeps_finished_lines(tmp_path: Path) -> None:

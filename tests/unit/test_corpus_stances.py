@@ -136,7 +136,7 @@ def test_one_call_per_actor_over_dated_sentences_of_several_articles(corpus: Cor
         client = fake_client(server)
         corpus.stances(TOPIC, client=client, until=until, max_actors=2)
         first = [_user(r) for r in server.requests]
-        russia = _candidates(next(p for p in first if "Actor: Russia" in p))
+        russia = _candidates(next(p for p in first if "Actor: <actor>Russia</actor>" in p))
         shown = _shown(first[0])
         server.requests.clear()
         by_doc = {n: doc for doc, ns in shown.items() for n in ns}
@@ -144,7 +144,7 @@ def test_one_call_per_actor_over_dated_sentences_of_several_articles(corpus: Cor
         server.script = [
             NAMES,
             *(
-                _stance(pick, "conditional") if "Actor: Russia" in p else _stance([])
+                _stance(pick, "conditional") if "Actor: <actor>Russia</actor>" in p else _stance([])
                 for p in first[1:]
             ),
         ]
@@ -152,7 +152,10 @@ def test_one_call_per_actor_over_dated_sentences_of_several_articles(corpus: Cor
         prompts = [_user(r) for r in server.requests][1:]
     assert len(prompts) == 2
     actors = [line for p in prompts for line in p.splitlines() if line.startswith("Actor:")]
-    assert sorted(a.split(" (")[0] for a in actors) == ["Actor: Russia", "Actor: Ukraine"]
+    assert sorted(a.split(" (")[0] for a in actors) == [
+        "Actor: <actor>Russia</actor>",
+        "Actor: <actor>Ukraine</actor>",
+    ]
     for prompt in prompts:  # articles oldest first, each with its date
         assert 0 < prompt.index('date="2024-01-10"') < prompt.index('date="2024-03-05"')
         assert "Geneva" not in prompt  # dated after --until
@@ -194,7 +197,7 @@ def test_json_contract_and_timeline(corpus: Corpus) -> None:
             return [firsts[d] for d in ("undated", "mar", "jan")]
 
         server.script = [NAMES] + [
-            _stance(one_each(p), "opposes") if "Actor: Ukraine" in p else _stance([])
+            _stance(one_each(p), "opposes") if "Actor: <actor>Ukraine</actor>" in p else _stance([])
             for p in prompts[1:]
         ]
         report = corpus.stances(TOPIC, client=client, max_actors=2)

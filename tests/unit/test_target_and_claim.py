@@ -22,7 +22,7 @@ def test_stance_toward_maps_evidence_and_shows_gazetteer_names(seed: Document) -
     with FakeOpenAI(script) as server:
         result = stance_toward(seed, "Russia", client=fake_client(server))
         prompt = _user(server.requests[0])
-    assert "toward Russia?" in prompt
+    assert "toward <target>Russia</target>?" in prompt
     assert result.label == "supports" and result.evidence[0].sentence_id == 8
     ev = result.evidence[0]
     assert seed.text[ev.start : ev.end] == ev.text
@@ -48,7 +48,7 @@ def test_stances_toward_judges_all_targets_in_one_call_each_with_evidence() -> N
         russia, ukraine = stances_toward(doc, ["Russia", "Ukraine"], client=fake_client(server))
         assert len(server.requests) == 2  # both targets in one call, re-asked once
         prompt = _user(server.requests[0])
-    assert "toward Russia and Ukraine?" in prompt
+    assert "toward <target>Russia</target> and <target>Ukraine</target>?" in prompt
     assert russia.label == "opposes" and russia.evidence[0].text == "Russia is wrong."
     assert ukraine.label == "supports" and ukraine.evidence[0].text == "Ukraine will win."
 
@@ -81,7 +81,7 @@ def test_check_claim_keeps_grounded_verdicts_and_demotes_ungrounded(seed: Docume
         first = check_claim(seed, claim, client=fake_client(server))
         second = check_claim(seed, claim, client=fake_client(server))
         prompt = _user(server.requests[0])
-    assert f"Claim: {claim}" in prompt
+    assert f"Claim: <claim>{claim}</claim>" in prompt
     assert first.label == "agrees" and "64.1 billion" in first.evidence[0].text
     assert second.label == "discusses" and second.evidence == []
 

@@ -73,8 +73,11 @@ def test_stances_call_only_actors_that_speak_and_share_one_prefix() -> None:
     # one call naming actors, then one per actor that speaks or acts: Poland is only
     # mentioned, so it gets no call and no stance
     assert len(prompts) == 3 and "Task: list the countries" in prompts[0]
-    assert "Actor: Russia" in prompts[1] and "Actor: Ukraine" in prompts[2]
-    assert not any("Actor: Poland" in p for p in prompts)
+    assert (
+        "Actor: <actor>Russia</actor>" in prompts[1]
+        and "Actor: <actor>Ukraine</actor>" in prompts[2]
+    )
+    assert not any("Actor: <actor>Poland</actor>" in p for p in prompts)
     assert [(s.actor, s.label) for s in report.stances] == [
         ("Russia", "conditional"),
         ("Ukraine", "opposes"),
@@ -157,7 +160,7 @@ def test_stances_merge_model_named_actors_with_the_gazetteer() -> None:
         report = analyze_stances(doc, "the ceasefire", client=fake_client(server))
         prompts = [_user(r) for r in server.requests]
     # the model's actor comes first; an actor it names that the text never names is dropped
-    assert "Actor: Acme Union" in prompts[1]
+    assert "Actor: <actor>Acme Union</actor>" in prompts[1]
     assert not any("Nobody Here" in p for p in prompts[1:])
     assert [(s.actor, s.label) for s in report.stances] == [("Acme Union", "supports")]
 
@@ -166,7 +169,7 @@ def test_ask_answers_with_citations(seed: Document) -> None:
     reply = {"sentences": [14], "answer": "Over 64.1 billion dollars"}
     with FakeOpenAI([Reply.json(reply)]) as server:
         answer = ask(seed, "How much aid?", client=fake_client(server))
-        assert "Question: How much aid?" in _user(server.requests[0])
+        assert "Question: <question>How much aid?</question>" in _user(server.requests[0])
     assert answer.answerable and answer.answer == "Over 64.1 billion dollars"
     cite = answer.citations[0]
     assert cite.doc == seed.id and seed.text[cite.start : cite.end] == cite.text
@@ -274,7 +277,10 @@ def test_multiple_choice_maps_the_letter_and_grounds_the_choice(seed: Document) 
         answer = ask(seed, "How much aid?", client=fake_client(server), choices=choices)
         request = server.requests[0]
         prompt = _user(request)
-    assert "A. $12 billion\nB. $64.1 billion\nC. $100 billion" in prompt
+    assert (
+        "A. <option>$12 billion</option>\nB. <option>$64.1 billion</option>\n"
+        "C. <option>$100 billion</option>" in prompt
+    )
     schema = json.dumps(request.get("response_format") or request)
     assert '"enum": ["A", "B", "C"]' in schema  # only real letters can be decoded
     assert answer.choice == 1 and answer.answer == "$64.1 billion" and answer.answerable

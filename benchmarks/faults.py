@@ -1,0 +1,188 @@
+"""Fault benchmark: a resumable batch under a hostile endpoint and repeated SIGKILLs.
+
+A loopback OpenAI-compatible server runs in its own process on 127.0.0.1 (bounded: at
+most 30 requests per document, stopped at the end). Each request fails with HTTP
+429/500/502/503/504 with probability 0.20 and has its connection dropped with
+probability 0.05; the others answer after 10-40 ms with what the prompt's first
+sentence says (``revision R for item I``), so every result names the document version
+it was made from.
+
+``newsqa batch`` (the CLI, with its response cache) runs over 200 documents and is
+SIGKILLed at a random moment 10 times, each time resumed on the same output; after the
+fifth kill 20 documents are edited (revision 2). A final run completes the batch.
+Then, per document, against its final content:
+
+- lost: no result line made from the final content;
+- duplicated: more than one result line made from the final content;
+- stale: the document's last result line (what a reader taking the last line per id
+  sees) was made from an older content;
+- requests: HTTP requests the server received, and of those answered with 200.
+
+Usage: python benchmarks/faults.py [--docs 200] [--kills 10] [--seed 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.fake_openai import FakeOpenAI, Reply  # noqa: E402
+
+ERROR_STATUSES = (429, 500, 502, 503, 504)
+QUESTION = "Which revision and item did Kyiv name?"
+_SENTENCE = re.compile(r"\[(\d+)\] Kyiv named revision (\d+) for item (\d+)\.")
+
+
+def _serve(seed: int, limit: int, ready: Any, stop: Any, counts: Any) -> None:
+    """The server process: answers until ``stop`` is set, counting what it did."""
+    rng = random.Random(seed)
+
+    def respond(request: dict[str, Any]) -> Reply:
+        draw = rng.random()
+        if draw < 0.20:
+            counts[1] += 1
+            status = rng.choice(ERROR_STATUSES)
+            headers = {"retry-after-ms": "20"} if status == 429 else {}
+            return Reply(status=status, body={"error": {"message": "injected"}}, headers=headers)
+        if draw < 0.25:
+            counts[2] += 1
+            return Reply(drop=True)
+        counts[0] += 1
+        match = _SENTENCE.search(request["messages"][-1]["content"])
+        assert match is not None, "the prompt lost its first sentence"
+        number, revision, item = match.groups()
+        answer = {"sentences": [int(number)], "answer": f"revision {revision} for item {item}"}
+        return Reply.json(answer, delay=rng.uniform(0.01, 0.04))
+
+    with FakeOpenAI([], responder=respond, max_requests=limit) as server:
+        ready.send(server.base_url)
+        stop.wait()
+
+
+def _write_docs(folder: Path, items: range, revision: int) -> None:
+    for i in items:
+        (folder / f"doc{i:03d}.txt").write_text(
+            f"Kyiv named revision {revision} for item {i}. Moscow said nothing new. "
+            f"Talks on item {i} go on.",
+            encoding="utf-8",
+        )
+
+
+def _batch(folder: Path, out: Path, base_url: str, cache: Path) -> subprocess.Popen[bytes]:
+    args = [
+        sys.executable,
+        "-m",
+        "newsqa.cli",
+        "batch",
+        str(folder),
+        "-o",
+        str(out),
+        "--task",
+        "ask",
+        "-Q",
+        QUESTION,
+        "--base-url",
+        base_url,
+        "--model",
+        "fake",
+        "--concurrency",
+        "4",
+        "-q",
+    ]
+    env = {**os.environ, "NEWSQA_CACHE_DIR": str(cache), "OPENAI_API_KEY": "sk-bench"}
+    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+
+
+def _tally(folder: Path, out: Path, n: int) -> dict[str, int]:
+    revisions = {
+        f"doc{i:03d}": (folder / f"doc{i:03d}.txt").read_text().split()[3] for i in range(n)
+    }
+    made: dict[str, list[str]] = {doc: [] for doc in revisions}
+    torn = 0
+    for line in out.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            torn += 1
+            continue
+        if "result" in record:
+            made[record["id"]].append(record["result"]["answer"].split()[1])
+    return {
+        "lost": sum(1 for d, r in made.items() if revisions[d] not in r),
+        "duplicated": sum(1 for d, r in made.items() if r.count(revisions[d]) > 1),
+        "stale": sum(1 for d, r in made.items() if r and r[-1] != revisions[d]),
+        "torn lines": torn,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, default=200)
+    parser.add_argument("--kills", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=15)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    counts = mp.Array("i", 3)  # answered, 429/5xx, dropped
+    receive, send = mp.Pipe(duplex=False)
+    stop = mp.Event()
+    server = mp.Process(
+        target=_serve, args=(args.seed, 30 * args.docs, send, stop, counts), daemon=True
+    )
+    server.start()
+    base_url = receive.recv()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, out, cache = Path(tmp) / "in", Path(tmp) / "out.jsonl", Path(tmp) / "cache"
+        folder.mkdir()
+        _write_docs(folder, range(args.docs), revision=1)
+        edited = 20
+        finished_early = 0
+        for kill in range(args.kills):
+            if kill == args.kills // 2:
+                _write_docs(folder, range(0, args.docs, args.docs // edited), revision=2)
+            run = _batch(folder, out, base_url, cache)
+            time.sleep(rng.uniform(0.8, 3.0))  # the CLI starts in about 0.6 s
+            if run.poll() is None:
+                run.send_signal(signal.SIGKILL)
+            else:
+                finished_early += 1
+            run.wait()
+        final_runs = 0
+        while final_runs < 3:
+            final_runs += 1
+            if _batch(folder, out, base_url, cache).wait() == 0:
+                break
+        figures = _tally(folder, out, args.docs)
+    stop.set()
+    server.join(timeout=10)
+    answered, failed, dropped = counts[:]
+    requests = answered + failed + dropped
+    print(
+        f"{args.docs} documents ({edited} edited after kill {args.kills // 2}), "
+        f"{args.kills} SIGKILLs ({finished_early} runs had finished before theirs), "
+        f"{final_runs} final run(s), {time.monotonic() - started:.0f} s"
+    )
+    print(", ".join(f"{k}: {v}" for k, v in figures.items()))
+    print(
+        f"requests: {requests} ({requests / args.docs:.2f} per document; "
+        f"{requests / (args.docs + edited):.2f} per document version): {answered} answered, "
+        f"{failed} 429/5xx, {dropped} dropped"
+    )
+
+
+if __name__ == "__main__":
+    main()
