@@ -44,6 +44,7 @@ __all__ = [
     "checked_label",
     "own_sentences",
     "stance_drafts",
+    "whole_clauses",
 ]
 
 DEFAULT_TOPIC = "peace talks to end the war in Ukraine"
@@ -106,6 +107,16 @@ def checked_label(label: StanceLabel, position: str, *, on_topic: bool = True) -
     if label == "supports" and _CONDITION.search(position):
         return "conditional"
     return label
+
+
+def whole_clauses(text: str) -> str:
+    """``text`` without a clause cut off by the length cap: a position that stops
+    mid-sentence ends at its last comma or semicolon instead, with a full stop."""
+    text = " ".join(text.split())
+    if not text or text[-1] in '.!?"”’)':
+        return text
+    cut = max(text.rfind(", "), text.rfind("; "))
+    return text[:cut] + "." if cut >= len(text) * 0.4 else text + "…"
 
 
 def _on_topic(topic: str, cited: Sequence[str]) -> bool:
@@ -332,7 +343,7 @@ def stance_drafts(
                 ActorStance(
                     actor=name,
                     label=checked_label(draft.label, draft.says, on_topic=on_topic),
-                    position=draft.says.strip(),
+                    position=whole_clauses(draft.says),
                     units=units,
                 )
             )

@@ -147,6 +147,23 @@ def test_a_definite_label_needs_evidence_on_the_topic() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("says", "expected"),
+    [
+        ("Russia is ready to talk.", "Russia is ready to talk."),
+        (
+            "Ukraine backs talks for a just peace, while Kyiv opposes ceding territory and is",
+            "Ukraine backs talks for a just peace.",
+        ),
+        ("Russia says  it is ready", "Russia says it is ready…"),
+    ],
+)
+def test_a_position_cut_by_the_length_cap_ends_at_a_whole_clause(says: str, expected: str) -> None:
+    from newsqa.tasks.stances import whole_clauses
+
+    assert whole_clauses(says) == expected
+
+
 def test_stances_merge_model_named_actors_with_the_gazetteer() -> None:
     doc = document_from_text(
         "The Acme Union backed the ceasefire. Russia bombed the port. Others stayed quiet."
