@@ -32,7 +32,7 @@ from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import Structured, generate
 from newsqa.prompts import messages, user_text
 from newsqa.tasks.grounding import Passage, SentenceIds, Unit, restrict_ids
-from newsqa.types import Document, Evidence, Sentence, Stance, StanceLabel, StanceReport, Usage
+from newsqa.types import Document, Sentence, Stance, StanceLabel, StanceReport, Usage
 
 __all__ = [
     "DEFAULT_TOPIC",
@@ -44,12 +44,14 @@ __all__ = [
     "checked_label",
     "own_sentences",
     "stance_drafts",
+    "whole_clauses",
 ]
 
 DEFAULT_TOPIC = "peace talks to end the war in Ukraine"
 MAX_TOKENS = 160
 MAX_CANDIDATES = 4
 READ_TOKENS = 900
+MIN_MENTION_SHARE = 0.1
 """The whole text is shown to stance calls when it fits this many tokens."""
 
 # The model writes the position before it picks a label: a 1.5B model under a
@@ -84,24 +86,50 @@ class ActorStance:
 
 _CONDITION = re.compile(
     r"\b(?:only if|only when|on condition|conditions?|demand\w*|insist\w*|unless|as long as|"
-    r"provided|red lines?|refus\w*|reject\w*|but|however|firmly opposes)\b",
+    r"provided that|red lines?|refus\w* to)\b",
     re.IGNORECASE,
 )
+DEFINITE = frozenset({"supports", "opposes", "conditional"})
+TALK_WORDS = stems(
+    "talks negotiations negotiate peace ceasefire truce diplomacy diplomatic dialogue deal "
+    "agreement settlement summit meeting mediation accord"
+)
+"""Words of talks and diplomacy: evidence on such a topic uses them even where the
+topic's own words differ ("a negotiated ceasefire" for "peace talks")."""
 
 
-def checked_label(label: StanceLabel, position: str) -> StanceLabel:
-    """The model's label, unless its own position contradicts it: support that the
-    position ties to a condition, demand or refusal is ``conditional``."""
+def checked_label(label: StanceLabel, position: str, *, on_topic: bool = True) -> StanceLabel:
+    """The model's label, unless its own words contradict it: a definite label whose
+    cited sentences never touch the topic (``on_topic`` false) is ``unclear``, and
+    support whose position states a condition, demand or refusal is ``conditional``."""
+    if label in DEFINITE and not on_topic:
+        return "unclear"
     if label == "supports" and _CONDITION.search(position):
         return "conditional"
     return label
+
+
+def whole_clauses(text: str) -> str:
+    """``text`` without a clause cut off by the length cap: a position that stops
+    mid-sentence ends at its last comma or semicolon instead, with a full stop."""
+    text = " ".join(text.split())
+    if not text or text[-1] in '.!?"”’)':
+        return text
+    cut = max(text.rfind(", "), text.rfind("; "))
+    return text[:cut] + "." if cut >= len(text) * 0.4 else text + "…"
+
+
+def _on_topic(topic: str, cited: Sequence[str]) -> bool:
+    """Does a cited sentence share a word with the topic or the talk words?"""
+    wanted = _topic_stems(topic) | TALK_WORDS
+    return any(stems(text) & wanted for text in cited)
 
 
 def _topic_stems(topic: str) -> set[str]:
     """Stems of the topic's words that are not actor names ("Ukraine" names an actor
     in nearly every sentence of such news; "talks" is the topic)."""
     names = {a for aliases in gazetteer().values() for a in aliases}
-    return stems(" ".join(w for w in re.findall(r"[\w'-]+", topic) if w not in names))
+    return stems(" ".join(w for w in re.findall(r"[\w']+", topic) if w not in names))
 
 
 def own_sentences(passage: Passage, actor: ActorMention) -> list[int]:
@@ -232,16 +260,24 @@ class _Cast:
 
     def ranked(self, named: Sequence[str]) -> list[str]:
         """Actors to ask about, best first: the ones the model named, then those whose
-        own sentences touch the topic most, then the most mentioned. An actor neither
-        named by the model nor speaking in the text is left out."""
+        own sentences touch the topic most, then the most mentioned. Only actors that
+        speak or act in the text are asked about, and one the model did not name only
+        when it is named at least :data:`MIN_MENTION_SHARE` as often as the most named
+        actor (a country quoted once in passing takes no position)."""
         wanted = _topic_stems(self.topic)
         text = {u.number: u.sentence.text for u in self.passage.units}
+        most = max((len(m.sentence_ids) for m in self.found.values()), default=0)
 
         def rank(name: str) -> tuple[bool, int, int]:
             topical = sum(1 for n in self.own[name] if stems(text[n]) & wanted)
             return (name not in named, -topical, -len(self.found[name].sentence_ids))
 
-        return sorted(dict.fromkeys([*named, *self.speaking()]), key=rank)
+        kept = [
+            name
+            for name in self.speaking()
+            if name in named or len(self.found[name].sentence_ids) >= MIN_MENTION_SHARE * most
+        ]
+        return sorted(kept, key=rank)
 
 
 def _ask_actor(
@@ -301,12 +337,14 @@ def stance_drafts(
         usage += result.usage
         draft = result.value
         if draft.sentences:
+            units = reading.units_of(draft.sentences)
+            on_topic = _on_topic(topic, [u.sentence.text for u in units])
             out.append(
                 ActorStance(
                     actor=name,
-                    label=checked_label(draft.label, draft.says),
-                    position=draft.says.strip(),
-                    units=reading.units_of(draft.sentences),
+                    label=checked_label(draft.label, draft.says, on_topic=on_topic),
+                    position=whole_clauses(draft.says),
+                    units=units,
                 )
             )
     return out, usage
@@ -338,23 +376,16 @@ def analyze_stances(
         OutputValidationError: the model never produced a valid stance.
         LLMError: the endpoint failed.
     """
+    passage = Passage.of([doc])
     drafts, usage = stance_drafts(
-        Passage.of([doc]), topic, client=client, max_actors=max_actors, actors=actors
+        passage, topic, client=client, max_actors=max_actors, actors=actors
     )
     stances = [
         Stance(
             actor=d.actor,
             label=d.label,
             position=d.position,
-            evidence=[
-                Evidence(
-                    text=u.sentence.text,
-                    start=u.sentence.start,
-                    end=u.sentence.end,
-                    sentence_id=u.sentence.id,
-                )
-                for u in d.units
-            ],
+            evidence=passage.evidence(u.number for u in d.units),
         )
         for d in drafts
     ]

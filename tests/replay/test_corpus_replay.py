@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from newsqa import Corpus, LLMClient, load_document
+from newsqa.tasks.stances import READ_TOKENS
 from newsqa.types import Document
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -30,8 +31,8 @@ def test_corpus_answers_from_retrieved_passages(
     for c in answer.citations:
         assert c.doc == seed.id
         assert seed.text[c.start : c.end] == c.text
-    # one small prompt: only the retrieved passages, not whole documents
-    assert 0 < answer.usage.prompt_tokens < 700
+    # one small prompt: only the retrieved passages (the seed alone is ≈ 600 tokens)
+    assert 0 < answer.usage.prompt_tokens < 800
 
 
 @pytest.mark.vcr
@@ -61,6 +62,7 @@ def test_corpus_stances_cite_dated_sentences_of_the_articles(
             cited.add(ev.doc)
         assert dates == sorted(dates)
     assert seed.id in cited
-    # one small call per actor (plus any re-asks), never whole articles
-    assert len(report.stances) <= report.usage.calls <= 5 * 3
-    assert report.usage.prompt_tokens < 800 * report.usage.calls
+    # one call naming actors, one small call per actor (plus any re-asks); each shows
+    # the retrieved sentences (at most READ_TOKENS) and its task, never whole articles
+    assert len(report.stances) < report.usage.calls <= 1 + 5 * 3
+    assert report.usage.prompt_tokens < (READ_TOKENS + 400) * report.usage.calls

@@ -55,9 +55,19 @@ def test_stances_seed_finds_the_three_countries(seed: Document, replay_client: L
         assert stance.label in {"supports", "opposes", "conditional", "neutral", "unclear"}
         assert stance.position.strip()
         assert_verbatim(seed, stance.evidence)
-    russia = next(s for s in report.stances if s.actor == "Russia")
-    assert russia.label in {"supports", "conditional"}  # Moscow is ready for dialogue
-    assert report.usage.calls == 3
+    by_actor = {s.actor: s for s in report.stances}
+    assert by_actor["Russia"].label in {"supports", "conditional"}  # ready for dialogue
+    # the United States' own words: Trump's "within 24 hours" claim, his idea that a
+    # deal might require Ukraine to cede territory (not Zelensky's message about it)
+    us = {e.sentence_id for e in by_actor["United States"].evidence}
+    assert us & {7, 13} and not us & {11, 12}
+    # Ukraine's own sentences: Zelensky's message, Kyiv's refusal to cede territory
+    assert {e.sentence_id for e in by_actor["Ukraine"].evidence} <= {11, 12, 13}
+    for stance in report.stances:  # a position about the actor, not the label definitions
+        assert "sets no conditions" not in stance.position
+        assert "ready for it and works against it" not in stance.position
+    # one call naming the actors, then one per actor
+    assert report.usage.calls == 1 + len(report.stances)
 
 
 @pytest.mark.vcr

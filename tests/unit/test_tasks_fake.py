@@ -54,7 +54,7 @@ def _stance(numbers: list[int], label: str = "supports", says: str = "A position
 
 TALKS = document_from_text(
     "Russia said it was ready for peace talks if Kyiv dropped its NATO bid. "
-    "Ukraine rejected the offer and demanded a withdrawal. "
+    "Ukraine rejected the offer of talks and demanded a withdrawal. "
     "Refugees crossed into Poland. "
     "The talks were set for Monday.",
     id="talks",
@@ -96,7 +96,7 @@ def test_stances_call_only_actors_that_speak_and_share_one_prefix() -> None:
 
 def test_an_actor_may_only_cite_its_own_sentences() -> None:
     script = [
-        _names(),
+        _names("Russia"),
         _stance([3]),  # Poland's sentence is not Russia's: re-asked
         _stance([1], "supports", "Russia is ready to talk."),
         _stance([], "unclear", "Nothing."),  # Ukraine: nothing cited -> no stance
@@ -114,16 +114,54 @@ def test_an_actor_may_only_cite_its_own_sentences() -> None:
     ("label", "says", "expected"),
     [
         ("supports", "Ukraine wants a just peace but refuses to cede territory.", "conditional"),
+        ("supports", "Kyiv demands a withdrawal before any talks.", "conditional"),
         ("supports", "Russia is ready to talk only if sanctions are lifted.", "conditional"),
         ("supports", "Russia says it is ready to negotiate.", "supports"),
         ("opposes", "Ukraine rejects the offer.", "opposes"),
         ("unclear", "Nothing shows it, but maybe.", "unclear"),
+        ("supports", "Ukraine wants peace but will not talk now.", "supports"),
     ],
 )
 def test_a_label_must_agree_with_the_position(label: str, says: str, expected: str) -> None:
     from newsqa.tasks.stances import checked_label
 
     assert checked_label(label, says) == expected  # type: ignore[arg-type]
+    off_topic = checked_label(label, says, on_topic=False)  # type: ignore[arg-type]
+    assert off_topic == ("unclear" if label != "neutral" else "neutral")
+
+
+def test_a_definite_label_needs_evidence_on_the_topic() -> None:
+    doc = document_from_text(
+        "Russia said its grain exports rose. Ukraine said it was ready for peace talks."
+    )
+    script = [
+        _names("Russia", "Ukraine"),
+        _stance([2], "supports", "Ukraine is ready for talks."),  # on topic: asked first
+        _stance([1], "supports", "Russia exports grain."),  # nothing on the talks
+    ]
+    with FakeOpenAI(script) as server:
+        report = analyze_stances(doc, "peace talks", client=fake_client(server))
+    assert [(s.actor, s.label) for s in report.stances] == [
+        ("Ukraine", "supports"),
+        ("Russia", "unclear"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("says", "expected"),
+    [
+        ("Russia is ready to talk.", "Russia is ready to talk."),
+        (
+            "Ukraine backs talks for a just peace, while Kyiv opposes ceding territory and is",
+            "Ukraine backs talks for a just peace.",
+        ),
+        ("Russia says  it is ready", "Russia says it is ready…"),
+    ],
+)
+def test_a_position_cut_by_the_length_cap_ends_at_a_whole_clause(says: str, expected: str) -> None:
+    from newsqa.tasks.stances import whole_clauses
+
+    assert whole_clauses(says) == expected
 
 
 def test_stances_merge_model_named_actors_with_the_gazetteer() -> None:
