@@ -191,3 +191,15 @@ def test_a_wait_of_exactly_the_cap_is_honoured_and_a_longer_one_is_a_429_error()
     with FakeOpenAI([longer]) as server, pytest.raises(RateLimitError) as info:
         _client(server, [], max_retry_wait=30.0).chat(MESSAGES, max_tokens=5)
     assert info.value.status_code == 429
+
+
+def test_a_batch_run_defaults_to_one_document_at_a_time(tmp_path: Path) -> None:
+    docs = [document_from_text(f"Kyiv said no {i} times.", id=f"{i}") for i in range(3)]
+    with FakeOpenAI([Reply.json(GOOD, delay=0.1)] * 3) as server:
+        client = fake_client(server)
+        gauge = Gauge(client)
+        run = newsqa.BatchRun[Answer](
+            docs, "ask", tmp_path / "o.jsonl", client=client, question=QUESTION
+        )
+        assert run.concurrency == 1 and run.run().done == 3
+    assert gauge.peak == 1
