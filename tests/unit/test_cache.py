@@ -98,3 +98,35 @@ def test_the_cache_makes_its_folders_and_keeps_its_path(tmp_path: Path) -> None:
     assert cache.path == path and path.is_file()
     assert cache.get("k") == ("text", "stop", 3, 4) and len(cache) == 1
     cache.close()
+
+
+def test_a_reply_of_one_model_file_is_never_served_for_another(tmp_path: Path) -> None:
+    import httpx2
+
+    from newsqa import LLMClient, Settings
+
+    calls: list[int] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        calls.append(1)
+        return httpx2.Response(200, json=completion("hi"))
+
+    first, second = tmp_path / "a.gguf", tmp_path / "b.gguf"
+    first.write_bytes(b"a" * 10)
+    second.write_bytes(b"b" * 10)
+
+    def ask(model: Path) -> None:
+        http = httpx2.Client(transport=httpx2.MockTransport(answer))
+        with LLMClient(Settings(model_path=model), http_client=http) as client:
+            client.cache = ResponseCache(tmp_path / "c.sqlite")
+            assert client.settings.embedded
+            client.chat(MESSAGES, max_tokens=5)
+
+    ask(first)
+    ask(first)  # the same file: served from the cache
+    assert len(calls) == 1
+    ask(second)  # another file, same size
+    assert len(calls) == 2
+    first.write_bytes(b"c" * 11)  # the file replaced
+    ask(first)
+    assert len(calls) == 3
