@@ -391,3 +391,52 @@ def test_usage_cost_estimate() -> None:
 
     usage = Usage(calls=2, prompt_tokens=1_000_000, completion_tokens=500_000)
     assert usage.cost(0.15, 0.60) == pytest.approx(0.45)
+
+
+@pytest.mark.parametrize(
+    ("says", "expected"),
+    [
+        (
+            "Kyiv backs talks, wants aid, and then some more words and",
+            "Kyiv backs talks, wants aid.",
+        ),
+        (
+            "Kyiv backs talks; wants aid; and then some more words and",
+            "Kyiv backs talks; wants aid.",
+        ),
+        ("abcd, fghi", "abcd."),  # the cut sits exactly at 40% of the text: kept
+        ("abc, efghij", "abc, efghij…"),  # under 40%: too little would be left
+    ],
+)
+def test_whole_clauses_cut_at_the_last_clause(says: str, expected: str) -> None:
+    from newsqa.tasks.stances import whole_clauses
+
+    assert whole_clauses(says) == expected
+
+
+def test_on_topic_uses_the_topic_words_as_well_as_talk_words() -> None:
+    from newsqa.tasks.stances import _on_topic
+
+    assert _on_topic("grain exports", ["Russia said its grain exports rose."])
+    assert _on_topic("grain exports", ["Russia said it wants a ceasefire."])  # a talk word
+    assert not _on_topic("grain exports", ["Russia said its army advanced."])
+
+
+def test_actors_the_model_names_by_another_name_come_first_and_calls_are_capped() -> None:
+    doc = document_from_text(
+        "Ukraine said it backs peace talks. Ukraine said talks must start. "
+        "Russia said nothing new. Poland said it backs the talks. France said it backs "
+        "the talks. Germany said it backs the talks. Italy said it backs the talks. "
+        "Spain said it backs the talks."
+    )
+    script = [_names("The Kremlin.")] + [_stance([], "unclear", "-")] * 5
+    with FakeOpenAI(script) as server:
+        analyze_stances(doc, "peace talks", client=fake_client(server))
+        prompts = [_user(r) for r in server.requests]
+        bodies = server.requests
+    # "The Kremlin." is Russia: the actor the model named is asked about first
+    assert "Actor: <actor>Russia</actor>" in prompts[1]
+    assert "(named in the text as: <aliases>Russia</aliases>)" in prompts[1]
+    # at most 5 actors by default (7 speak here), each call capped in output tokens
+    assert len(prompts) == 1 + 5
+    assert all(b["max_tokens"] == 160 for b in bodies[1:])
