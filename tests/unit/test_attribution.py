@@ -94,3 +94,25 @@ def test_countries_beyond_the_curated_list_are_found() -> None:
     assert names["Mexico"] == (1,)
     assert names["Egypt"] == (2,)
     assert names["Russia"] == (3,)
+
+
+def test_possessives_count_only_before_a_position_word() -> None:
+    assert attributed("Officials noted Moscow’s readiness for dialogue.", RUSSIA)  # curly
+    assert attributed("Officials noted Moscow's readiness for dialogue.", RUSSIA)
+    assert not attributed("Moscow's army advanced on the city.", RUSSIA)
+    assert continues_quote("  He added that talks were over.")  # leading space
+
+
+def test_actor_sentences_rank_topic_first_and_keep_the_sentence_after() -> None:
+    from newsqa.documents.actors import find_actors_in
+    from newsqa.tasks.grounding import Passage
+    from newsqa.tasks.stances import actor_sentences
+
+    doc = document_from_text(
+        "Kyiv said it was cold. Kyiv said peace talks must start. The weather turned."
+    )
+    passage = Passage.of([doc])
+    (ukraine,) = find_actors_in(doc.sentences)
+    # its own sentences, the one on the topic first; then the sentence after its last
+    # one (a quote often goes on there), even at the end of the text
+    assert actor_sentences(passage, ukraine, "peace talks") == [2, 1, 3]
