@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -125,11 +126,13 @@ def _on_topic(topic: str, cited: Sequence[str]) -> bool:
     return any(stems(text) & wanted for text in cited)
 
 
-def _topic_stems(topic: str) -> set[str]:
+@lru_cache(maxsize=32)
+def _topic_stems(topic: str) -> frozenset[str]:
     """Stems of the topic's words that are not actor names ("Ukraine" names an actor
-    in nearly every sentence of such news; "talks" is the topic)."""
+    in nearly every sentence of such news; "talks" is the topic). Cached: one analysis
+    asks for them once per actor."""
     names = {a for aliases in gazetteer().values() for a in aliases}
-    return stems(" ".join(w for w in re.findall(r"[\w']+", topic) if w not in names))
+    return frozenset(stems(" ".join(w for w in re.findall(r"[\w']+", topic) if w not in names)))
 
 
 def own_sentences(passage: Passage, actor: ActorMention) -> list[int]:
