@@ -12,6 +12,7 @@ import json
 import pytest
 
 from newsqa import DocumentError, analyze_stances, ask, document_from_text, summarize
+from newsqa.tasks.grounding import Passage
 from newsqa.types import Document
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply
@@ -440,3 +441,50 @@ def test_actors_the_model_names_by_another_name_come_first_and_calls_are_capped(
     # at most 5 actors by default (7 speak here), each call capped in output tokens
     assert len(prompts) == 1 + 5
     assert all(b["max_tokens"] == 160 for b in bodies[1:])
+
+
+def test_a_long_text_is_read_as_the_actors_sentences_shared_by_every_call() -> None:
+    from newsqa.tasks.stances import READ_TOKENS
+
+    filler = " ".join(f"The harvest in district {i} was weighed and stored." for i in range(150))
+    doc = document_from_text(
+        "Leaders met in Geneva. "
+        + filler
+        + " Russia said it was ready for peace talks. Ukraine said talks must wait."
+    )
+    assert not Passage.of([doc]).fits(READ_TOKENS)
+    script = [_names(), _stance([], "unclear", "-"), _stance([], "unclear", "-")]
+    with FakeOpenAI(script) as server:
+        analyze_stances(doc, "peace talks", client=fake_client(server))
+        prompts = [_user(r) for r in server.requests]
+    assert len(prompts) == 3
+    shown = prompts[0][: prompts[0].index("Task:")]
+    # the first sentence and both actors' sentences, not the harvest reports
+    assert "[1] Leaders met in Geneva." in shown
+    assert "ready for peace talks" in shown and "talks must wait" in shown
+    assert "district 7 " not in shown
+    assert all(p.startswith(shown) for p in prompts)
+
+
+def test_an_actor_quoted_once_in_passing_is_asked_about_only_if_the_model_names_it() -> None:
+    busy = " ".join(f"Russia said talks were item {i}." for i in range(1, 21))
+    doc = document_from_text(busy + " Malta said it backs the talks.")
+    for named, calls in (([], 2), (["Malta"], 3)):
+        script = [_names(*named), *[_stance([], "unclear", "-")] * (calls - 1)]
+        with FakeOpenAI(script) as server:
+            analyze_stances(doc, "peace talks", client=fake_client(server))
+            prompts = [_user(r) for r in server.requests]
+        assert len(prompts) == calls
+        assert any("<actor>Malta</actor>" in p for p in prompts) == bool(named)
+        # the actor the model names is asked about first
+        assert ("<actor>Malta</actor>" in prompts[1]) == bool(named)
+
+
+def test_bad_stance_arguments_are_refused_before_any_call() -> None:
+    with FakeOpenAI([]) as server:
+        client = fake_client(server)
+        with pytest.raises(ValueError, match="^the topic is empty$"):
+            analyze_stances(TALKS, "  ", client=client)
+        with pytest.raises(ValueError, match="^max_actors must be at least 1$"):
+            analyze_stances(TALKS, "peace talks", client=client, max_actors=0)
+        assert server.requests == []
