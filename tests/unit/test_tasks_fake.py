@@ -483,8 +483,8 @@ def test_an_actor_quoted_once_in_passing_is_asked_about_only_if_the_model_names_
 def test_bad_stance_arguments_are_refused_before_any_call() -> None:
     with FakeOpenAI([]) as server:
         client = fake_client(server)
-        with pytest.raises(ValueError, match="^the topic is empty$"):
+        with pytest.raises(ValueError, match=r"^the topic is empty$"):
             analyze_stances(TALKS, "  ", client=client)
-        with pytest.raises(ValueError, match="^max_actors must be at least 1$"):
+        with pytest.raises(ValueError, match=r"^max_actors must be at least 1$"):
             analyze_stances(TALKS, "peace talks", client=client, max_actors=0)
         assert server.requests == []
