@@ -14,12 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from newsqa.documents import lexical
 from newsqa.errors import DocumentError
 from newsqa.retrieval.base import Hit
 from newsqa.types import Document, Sentence
@@ -28,7 +28,6 @@ __all__ = ["IndexStats", "SQLiteIndex"]
 
 WINDOW = 3
 STRIDE = 2
-_WORD = re.compile(r"\w+", re.UNICODE)
 _STOP = frozenset(
     """a an the of in on at to for from by with and or not is are was were be been it its this
     that what which who whom whose when where why how does did do has have had will would can
@@ -77,9 +76,9 @@ def _hash(doc: Document) -> str:
 
 def query_words(text: str) -> list[str]:
     """The searchable words of free text: lower-cased content words, first 32 distinct."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+    words = [w for w in lexical.words(text) if w not in _STOP]
     if not words:
-        words = _WORD.findall(text.lower())
+        words = lexical.words(text)
     return list(dict.fromkeys(words))[:32]
 
 
