@@ -19,7 +19,6 @@ import datetime as dt
 import json
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,9 @@ from tqdm import tqdm
 import newsqa
 from benchmarks.quality import baseline, country_stances, data
 from benchmarks.quality.metrics import FNC_LABELS, RUW_LABELS, macro_f1, share
-from newsqa import LLMClient, NewsQAError, Settings, Usage
+from benchmarks.quality.report import Timer, table
+from benchmarks.quality.report import with_usage as _task
+from newsqa import LLMClient, Settings, Usage
 from newsqa.documents import split_sentences
 from newsqa.llm.cache import ResponseCache
 from newsqa.tasks.grounding import supported_by
@@ -38,38 +39,6 @@ RESULTS = Path(__file__).resolve().parents[1] / "results"
 SIZES = {"realtimeqa": 8, "ruw": 30, "fnc1": 9, "frank": 5}
 QA_BUDGET = 1000
 FNC_BUDGET = 900
-
-
-class Timer:
-    """Wall seconds and usage of one system over a dataset."""
-
-    def __init__(self) -> None:
-        self.seconds: list[float] = []
-        self.usage = Usage()
-        self.errors = 0
-
-    def run(self, fn: Callable[..., tuple[Any, Usage]], *args: Any, **kwargs: Any) -> Any:
-        """Call ``fn(*args, **kwargs)``, which returns (value, usage); None on failure."""
-        t = time.perf_counter()
-        try:
-            value, usage = fn(*args, **kwargs)
-        except NewsQAError as e:
-            print(f"  error: {e}", file=sys.stderr)
-            self.errors += 1
-            return None
-        if usage.calls:
-            self.seconds.append(time.perf_counter() - t)
-        self.usage += usage
-        return value
-
-    def figures(self, n: int) -> dict[str, Any]:
-        return {
-            "s_per_item": round(statistics.mean(self.seconds), 1) if self.seconds else None,
-            "timed_items": len(self.seconds),
-            "calls": self.usage.calls,
-            "prompt_tokens_per_item": round(self.usage.prompt_tokens / n) if n else None,
-            "errors": self.errors,
-        }
 
 
 def realtimeqa(items: list[data.QAItem], qa_client: LLMClient) -> tuple[dict[str, Any], list[Any]]:
@@ -230,49 +199,9 @@ def frank(items: list[data.SummaryItem], client: LLMClient) -> tuple[dict[str, A
     }, rows
 
 
-def _task(fn: Callable[..., Any]) -> Callable[..., tuple[Any, Usage]]:
-    """A newsqa task function that also returns the result's usage."""
-
-    def run(*args: Any, **kwargs: Any) -> tuple[Any, Usage]:
-        result = fn(*args, **kwargs)
-        return result, result.usage
-
-    return run
-
-
 def _triple(fn: Callable[..., tuple[Any, Any, Usage]], *args: Any) -> tuple[Any, Usage]:
     first, second, usage = fn(*args)
     return (first, second), usage
-
-
-def table(results: dict[str, Any]) -> str:
-    lines = ["| dataset (n) | metric | newsqa | baseline |", "|---|---|---|---|"]
-    for name, res in results.items():
-        if not isinstance(res, dict) or "newsqa" not in res:
-            continue
-        for metric, value in res["newsqa"].items():
-            if metric in ("timed_items", "errors", "calls", "timing_from_earlier_run"):
-                continue
-            other = res["baseline"].get(metric)
-            lines.append(f"| {name} ({res['n']}) | {metric} | {_fmt(value)} | {_fmt(other)} |")
-    return "\n".join(lines)
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, dict) and "share" in value:
-        ci = value["ci95"]
-        return f"{value['k']}/{value['n']} = {_fmt(value['share'])}" + (
-            f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""
-        )
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {v}" for k, v in value.items())
-    return (
-        "—"
-        if value is None
-        else f"{value:.3f}"
-        if isinstance(value, float) and value < 1.5
-        else str(value)
-    )
 
 
 _TIMING = ("s_per_item", "timed_items", "calls", "prompt_tokens_per_item")
