@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 import newsqa
 from benchmarks.quality import baseline, data
-from benchmarks.quality.metrics import mcnemar_p, wilson
+from benchmarks.quality.metrics import mcnemar_p, proportion
 from newsqa import LLMClient, Usage
 from newsqa.documents.actors import gazetteer
 
@@ -85,8 +85,7 @@ def score(
         )
     out: dict[str, Any] = {}
     for key, values in [*flags.items(), ("evidence_hit", hits)]:
-        k, n = sum(values), len(values)
-        out[key] = {"k": k, "n": n, "share": round(k / n, 3) if n else None, "ci95": wilson(k, n)}
+        out[key] = proportion(values)
     out["spurious_definite"] = spurious
     out["confusion"] = {f"{g}->{p}": c for (g, p), c in sorted(confusion.items())}
     out["_per_country"] = per_country

@@ -1,9 +1,11 @@
-"""Metrics: macro-F1, accuracy and the label mappings (pure functions)."""
+"""Metrics: macro-F1, shares with Wilson intervals, McNemar and the label mappings
+(pure functions)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 # newsqa's labels → the datasets' labels (documented in the README).
 RUW_LABELS = {"supports": "FAVOR", "opposes": "AGAINST", "neutral": "NONE"}
@@ -49,3 +51,20 @@ def mcnemar_p(only_a: int, only_b: int) -> float:
     k = min(only_a, only_b)
     tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
     return float(min(1.0, 2 * tail))
+
+
+def proportion(flags: Sequence[bool]) -> dict[str, Any]:
+    """``{"k", "n", "share", "ci95"}`` of the true flags (share rounded to 3 places,
+    ``None`` with the interval when ``flags`` is empty)."""
+    k, n = sum(1 for f in flags if f), len(flags)
+    return {"k": k, "n": n, "share": round(k / n, 3) if n else None, "ci95": wilson(k, n)}
+
+
+def paired(a: Sequence[bool], b: Sequence[bool]) -> dict[str, Any]:
+    """Paired comparison of two systems' per-item hits on the same items: the discordant
+    counts (right only by ``a``, only by ``b``) and the exact McNemar p-value."""
+    if len(a) != len(b):
+        raise ValueError(f"paired flags of unequal length: {len(a)} and {len(b)}")
+    only_a = sum(1 for x, y in zip(a, b, strict=True) if x and not y)
+    only_b = sum(1 for x, y in zip(a, b, strict=True) if y and not x)
+    return {"only_a": only_a, "only_b": only_b, "mcnemar_p": round(mcnemar_p(only_a, only_b), 4)}
