@@ -19,10 +19,10 @@ SEED = 20261126
 
 
 def _jsonl(name: str) -> list[dict[str, Any]]:
-    path = DEV / name
-    opener = gzip.open if name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as fh:  # type: ignore[operator]
-        return [json.loads(line) for line in fh if line.strip()]
+    raw = (DEV / name).read_bytes()
+    if name.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    return [json.loads(line) for line in raw.decode("utf-8").split("\n") if line.strip()]
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -52,6 +52,32 @@ def realtimeqa(n: int) -> list[QAItem]:
     """``n`` questions, each with its retrieved articles published on or before the
     question date (undated articles are left out); questions left with no article
     are skipped before sampling."""
+    items = _realtimeqa_items()
+    return random.Random(SEED).sample(items, min(n, len(items)))
+
+
+def realtimeqa_one_article(n: int) -> list[QAItem]:
+    """``n`` questions with one document each: the first of its articles that contains
+    the gold answer string. Questions with no such article, or with two choices of
+    the same text, are skipped before sampling (same seed as :func:`realtimeqa`)."""
+    items = [
+        QAItem(
+            id=item.id,
+            question=item.question,
+            date=item.date,
+            choices=item.choices,
+            gold=item.gold,
+            docs=[doc],
+            gold_docs={doc.id},
+        )
+        for item in _realtimeqa_items()
+        if len(set(item.choices)) == len(item.choices)
+        for doc in [d for d in item.docs if d.id in item.gold_docs][:1]
+    ]
+    return random.Random(SEED).sample(items, min(n, len(items)))
+
+
+def _realtimeqa_items() -> list[QAItem]:
     items = []
     for row in _jsonl("realtimeqa_2024_articles.jsonl.gz"):
         qdate = _date(row["question_date"])
@@ -87,7 +113,7 @@ def realtimeqa(n: int) -> list[QAItem]:
                     gold_docs=gold_docs,
                 )
             )
-    return random.Random(SEED).sample(items, min(n, len(items)))
+    return items
 
 
 @dataclass
