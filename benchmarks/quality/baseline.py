@@ -3,16 +3,23 @@ no per-target decomposition, no grounding checks; the reply is parsed leniently.
 
 from __future__ import annotations
 
+import json
 import re
 import string
 from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from newsqa.documents import count_tokens
 from newsqa.llm.client import LLMClient
+from newsqa.llm.structured import strict_schema
 from newsqa.types import Document, Usage
 
+M = TypeVar("M", bound=BaseModel)
+
 PROMPTS = Path(__file__).resolve().parent / "prompts"
-MAX_TOKENS = {"qa": 8, "ruw": 16, "fnc": 4, "summary": 160, "stances": 240}
+MAX_TOKENS = {"qa": 8, "ruw": 16, "fnc": 4, "summary": 160, "stances": 240, "extract": 96}
 
 
 def _prompt(name: str, **values: str) -> str:
@@ -21,7 +28,8 @@ def _prompt(name: str, **values: str) -> str:
 
 def lead(doc: Document, max_tokens: int) -> str:
     """The document's first sentences within ``max_tokens`` (at least one)."""
-    kept, spent = [], 0
+    kept: list[str] = []
+    spent = 0
     for s in doc.sentences:
         spent += count_tokens(s.text) + 1
         if kept and spent > max_tokens:
@@ -97,3 +105,60 @@ def stances(
         for m in _STANCE_LINE.finditer(reply)
     ]
     return rows, usage
+
+
+def json_object(text: str) -> dict[str, Any] | None:
+    """The JSON object in a reply: the whole reply, else the span from its first ``{``
+    to its last ``}`` (prose or a code fence around it); ``None`` when neither is one."""
+    candidates = [text]
+    if "{" in text and "}" in text:
+        candidates.append(text[text.index("{") : text.rindex("}") + 1])
+    for candidate in candidates:
+        try:
+            value = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def lenient_instance(text: str, model: type[M]) -> tuple[M | None, list[str]]:
+    """``model`` filled from the reply, leniently: top-level fields that fail validation
+    fall back to their default (the names are returned); ``None`` when the reply holds
+    no JSON object or the rest still does not validate."""
+    data = json_object(text)
+    if data is None:
+        return None, []
+    data = {k: v for k, v in data.items() if k in model.model_fields}
+    dropped: list[str] = []
+    while True:
+        try:
+            return model.model_validate(data), dropped
+        except ValidationError as e:
+            bad = {str(err["loc"][0]) for err in e.errors() if err["loc"]} & set(data)
+            if not bad:
+                return None, dropped
+            dropped += sorted(bad)
+            data = {k: v for k, v in data.items() if k not in bad}
+
+
+def extract(
+    client: LLMClient, article: Document, model: type[M], budget: int
+) -> tuple[tuple[M | None, list[str], str], Usage]:
+    """((instance or None, dropped fields, raw reply), usage) of one prompt: the
+    article's lead, "Fill this JSON schema", the schema; strict json_schema output."""
+    schema = strict_schema(model)
+    prompt = _prompt(
+        "extract", article=lead(article, budget), schema=json.dumps(schema, ensure_ascii=False)
+    )
+    reply = client.chat(
+        [{"role": "user", "content": prompt}],
+        max_tokens=MAX_TOKENS["extract"],
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": model.__name__, "schema": schema, "strict": True},
+        },
+    )
+    value, dropped = lenient_instance(reply.text, model)
+    return (value, dropped, reply.text), reply.usage
