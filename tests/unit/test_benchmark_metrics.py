@@ -1,12 +1,25 @@
-"""The quality benchmark's metric and label mappings (benchmarks/quality/metrics.py)."""
+"""The benchmarks' pure helpers: metrics and label mappings (benchmarks/quality/metrics.py),
+the baseline's lenient reply parser and the extraction benchmark's schema."""
 
 from __future__ import annotations
 
-from typing import get_args
+from typing import Literal, get_args
 
 import pytest
+from pydantic import BaseModel, ValidationError
 
-from benchmarks.quality.metrics import FNC_LABELS, RUW_LABELS, macro_f1, share
+from benchmarks.extract_fields import answer_model, holds
+from benchmarks.quality.baseline import lenient_instance
+from benchmarks.quality.metrics import (
+    FNC_LABELS,
+    RUW_LABELS,
+    macro_f1,
+    paired,
+    proportion,
+    share,
+    wilson,
+)
+from newsqa.llm.structured import strict_schema
 from newsqa.types import ClaimLabel, TargetLabel
 
 
@@ -27,3 +40,76 @@ def test_macro_f1_matches_a_hand_computed_case() -> None:
 
 def test_share_of_empty_is_none() -> None:
     assert share([]) is None and share([True, False]) == 0.5
+
+
+def test_proportion_carries_n_and_a_wilson_interval() -> None:
+    assert proportion([True, True, False, False]) == {
+        "k": 2,
+        "n": 4,
+        "share": 0.5,
+        "ci95": wilson(2, 4),
+    }
+    assert proportion([]) == {"k": 0, "n": 0, "share": None, "ci95": None}
+
+
+def test_paired_counts_only_the_discordant_items() -> None:
+    a = [True, True, True, False, False]
+    b = [True, False, False, True, False]
+    assert paired(a, b) == {"only_a": 2, "only_b": 1, "mcnemar_p": 1.0}
+    assert paired([True] * 8, [False] * 8)["mcnemar_p"] == round(2 / 2**8, 4)
+    with pytest.raises(ValueError, match="unequal"):
+        paired([True], [])
+
+
+class _Meeting(BaseModel):
+    place: str | None = None
+    year: int | None = None
+    answer: Literal["Boeing", "Amazon"] | None = None
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        '{"place": "Oslo", "year": 2024, "answer": "Boeing"}',
+        '```json\n{"place": "Oslo", "year": 2024, "answer": "Boeing"}\n```',
+        'Here it is: {"place": "Oslo", "year": 2024, "answer": "Boeing"} Hope that helps.',
+    ],
+)
+def test_lenient_instance_finds_the_object_in_the_reply(reply: str) -> None:
+    value, dropped = lenient_instance(reply, _Meeting)
+    assert value == _Meeting(place="Oslo", year=2024, answer="Boeing") and dropped == []
+
+
+@pytest.mark.parametrize("reply", ["", "Boeing", '{"answer": "Boeing"', '["Boeing"]', "null"])
+def test_lenient_instance_without_a_json_object_is_none(reply: str) -> None:
+    assert lenient_instance(reply, _Meeting) == (None, [])
+
+
+def test_lenient_instance_drops_only_the_fields_that_fail() -> None:
+    reply = '{"place": "Oslo", "year": "next year", "answer": "Walmart", "extra": 1}'
+    value, dropped = lenient_instance(reply, _Meeting)
+    assert value == _Meeting(place="Oslo") and dropped == ["answer", "year"]
+
+
+def test_lenient_instance_is_none_when_a_required_field_is_missing() -> None:
+    class Required(BaseModel):
+        name: str
+
+    assert lenient_instance('{"name": 3}', Required) == (None, ["name"])
+    assert lenient_instance("{}", Required) == (None, [])
+
+
+def test_answer_model_accepts_exactly_the_choices_or_none() -> None:
+    model = answer_model("Which company?", ["Boeing", "Home Depot"])
+    assert model().answer is None  # type: ignore[attr-defined]
+    assert model(answer="Home Depot").answer == "Home Depot"  # type: ignore[attr-defined]
+    with pytest.raises(ValidationError):
+        model(answer="home depot")
+    field = strict_schema(model)["properties"]["answer"]
+    assert field["description"] == "Which company?"
+    assert {"enum": ["Boeing", "Home Depot"], "type": "string"} in field["anyOf"]
+
+
+def test_holds_is_case_insensitive_substring() -> None:
+    assert holds(["Workers at BOEING ended the strike."], "Boeing")
+    assert not holds(["Workers ended the strike."], "Boeing") and not holds([], "Boeing")
