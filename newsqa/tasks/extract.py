@@ -182,11 +182,17 @@ def _shape(
     kind = _scalar(inner)
     if kind is None:
         raise SchemaError(
-            f"{where}: type {getattr(inner, '__name__', None) or inner!r} is not supported; "
+            f"{where}: type {_type_name(inner)} is not supported; "
             "use str, int, float, bool, date, datetime, an Enum or Literal, a nested model, "
             "a list of one of these, or X | None"
         )
     return Leaf(kind, inner, description)
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
 
 
 def _group(
