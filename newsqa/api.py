@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar, Unpack, overload
 
+from pydantic import BaseModel
+
 from newsqa.config import Settings, SettingsOverrides
 from newsqa.documents import as_document, iter_inputs
 from newsqa.errors import DocumentError
@@ -22,6 +24,7 @@ from newsqa.llm.local import prepare_embedded
 from newsqa.tasks import ask as _ask
 from newsqa.tasks import batch as _batch
 from newsqa.tasks import claims as _claims
+from newsqa.tasks import extract as _extract
 from newsqa.tasks import stances as _stances
 from newsqa.tasks import summarize as _summarize
 from newsqa.tasks import target_stance as _target_stance
@@ -30,6 +33,7 @@ from newsqa.types import (
     Answer,
     ClaimCheck,
     Document,
+    Extraction,
     StanceReport,
     StanceTimeline,
     Summary,
@@ -43,6 +47,7 @@ __all__ = [
     "aask",
     "abatch",
     "acheck_claim",
+    "aextract",
     "analyze_stances",
     "ask",
     "astance_toward",
@@ -50,6 +55,7 @@ __all__ = [
     "batch",
     "check_claim",
     "connect",
+    "extract",
     "stance_timeline",
     "stance_toward",
     "stances_toward",
@@ -252,6 +258,35 @@ def check_claim(doc: DocumentLike, claim: str, *, client: LLMClient | None = Non
         return _claims.check_claim(document, claim, client=llm)
 
 
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def extract(
+    doc: DocumentLike,
+    schema: type[_M],
+    *,
+    client: LLMClient | None = None,
+    instructions: str | None = None,
+) -> Extraction[_M]:
+    """Fill ``schema``, your own Pydantic model, from ``doc``.
+
+    ``.value`` is a validated ``schema`` instance (your validators run too); each
+    value it holds is tied, in ``.evidence``, to the verbatim sentences that state
+    it, by field path (``"casualties"``, ``"meetings[2].place"``). A field the text
+    does not state keeps its default (``None``) and has no evidence. Nested models,
+    lists, optionals, enums/``Literal``, dates and numbers work; ``instructions``
+    adds guidance for the model.
+
+    Raises:
+        SchemaError: ``schema`` cannot be extracted (recursive, unsupported type,
+            too many fields or choices), before any request.
+    """
+    _extract.shape_of(schema)  # checked before a document is read or a client made
+    document = as_document(doc)
+    with _using(client) as llm:
+        return _extract.extract(document, schema, client=llm, instructions=instructions)
+
+
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
@@ -294,6 +329,17 @@ async def aask(
         ...     *(aask(doc, q, client=client) for q in questions))  # doctest: +SKIP
     """
     return await _in_thread(ask, docs, question, client=client, choices=choices, read=read)
+
+
+async def aextract(
+    doc: DocumentLike,
+    schema: type[_M],
+    *,
+    client: LLMClient | None = None,
+    instructions: str | None = None,
+) -> Extraction[_M]:
+    """:func:`extract` for ``await`` (runs in a worker thread)."""
+    return await _in_thread(extract, doc, schema, client=client, instructions=instructions)
 
 
 async def acheck_claim(

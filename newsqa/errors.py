@@ -6,6 +6,7 @@ Hierarchy::
     ├── DocumentError            bad input text: empty, binary, not UTF-8, too large
     ├── PromptError              a prompt template is missing or a variable is unset
     ├── ConfigError              no usable backend (e.g. embedded extra not installed)
+    ├── SchemaError              a model given to extract() cannot be extracted
     └── LLMError                 the model endpoint failed
         ├── ProviderError        HTTP error answered by the endpoint (status code kept)
         │   └── RateLimitError   429 after all retries
@@ -36,6 +37,7 @@ __all__ = [
     "PromptError",
     "ProviderError",
     "RateLimitError",
+    "SchemaError",
 ]
 
 
@@ -64,6 +66,12 @@ class PromptError(NewsQAError):
 
 class ConfigError(NewsQAError):
     """No usable LLM backend could be configured."""
+
+
+class SchemaError(NewsQAError, ValueError):
+    """A Pydantic model given to :func:`newsqa.extract` cannot be extracted
+    (recursive, an unsupported type, too many fields or choices); raised before any
+    request."""
 
 
 class LLMError(NewsQAError):

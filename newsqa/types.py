@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from html import escape
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +24,7 @@ __all__ = [
     "CorpusStanceReport",
     "Document",
     "Evidence",
+    "Extraction",
     "KeyPoint",
     "Sentence",
     "Stance",
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 _R = TypeVar("_R", bound="_Result")
+_M = TypeVar("_M", bound=BaseModel)
 
 StanceLabel = Literal["supports", "opposes", "conditional", "neutral", "unclear"]
 TargetLabel = Literal["supports", "opposes", "neutral"]
@@ -139,8 +141,11 @@ class _Result(BaseModel):
 
     def _repr_html_(self) -> str:
         """HTML in Jupyter, from the renderer registered for this type (else the repr)."""
-        render = _HTML_RENDERERS.get(type(self))
-        return render(self) if render is not None else f"<pre>{escape(repr(self))}</pre>"
+        for cls in type(self).__mro__:  # a parametrized generic (Extraction[X]) is a subclass
+            render = _HTML_RENDERERS.get(cls)
+            if render is not None:
+                return render(self)
+        return f"<pre>{escape(repr(self))}</pre>"
 
     def to_json(self, **kwargs: Any) -> str:
         """Serialise to the stable JSON contract."""
@@ -228,6 +233,54 @@ class Answer(_Result):
     choice: int | None = Field(
         None, description="0-based index of the chosen option (multiple-choice questions)."
     )
+
+
+class Extraction(_Result, Generic[_M]):
+    """The caller's own model filled from a document, each value tied to the verbatim
+    sentences that state it (``newsqa.extract``)."""
+
+    doc: str = Field(description="Id of the document read.")
+    value: _M = Field(
+        description="The caller's model; fields the text does not state keep their default (None)."
+    )
+    evidence: dict[str, list[Evidence]] = Field(
+        default_factory=dict,
+        description='Field path ("casualties", "meetings[2].place") -> the sentences that '
+        "state its value; fields without a stated value have no entry.",
+    )
+
+    def records(self) -> list[dict[str, Any]]:
+        """One row per leaf field (for ``pandas.DataFrame``): ``doc``, ``field`` (its
+        path), ``value``, ``sentence_ids`` and ``evidence`` (the cited sentences'
+        text, joined by a space)."""
+        rows = []
+        for path, value in _leaf_values(self.value.model_dump(mode="json")):
+            cited = self.evidence.get(path, [])
+            rows.append(
+                {
+                    "doc": self.doc,
+                    "field": path,
+                    "value": value,
+                    "sentence_ids": [e.sentence_id for e in cited],
+                    "evidence": " ".join(e.text for e in cited),
+                }
+            )
+        return rows
+
+
+def _leaf_values(data: Any, path: str = "") -> list[tuple[str, Any]]:
+    """(path, value) of every leaf of plain JSON data, in field order."""
+    if isinstance(data, dict):
+        return [
+            pair
+            for key, child in data.items()
+            for pair in _leaf_values(child, f"{path}.{key}" if path else str(key))
+        ]
+    if isinstance(data, list):
+        return [
+            pair for i, child in enumerate(data) for pair in _leaf_values(child, f"{path}[{i}]")
+        ]
+    return [(path, data)]
 
 
 class TargetStance(_Result):

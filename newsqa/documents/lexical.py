@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["STOPWORDS", "TOKEN", "WORD", "content_tokens", "stem", "stems", "words"]
+__all__ = [
+    "STOPWORDS",
+    "TOKEN",
+    "WORD",
+    "content_tokens",
+    "numbers",
+    "stem",
+    "stems",
+    "words",
+]
 
 WORD = re.compile(r"\w+")
 """A word: a run of letters, digits or underscores."""
@@ -44,3 +53,58 @@ def stem(word: str) -> str:
 def stems(text: str) -> set[str]:
     """Stems of the content words of ``text``."""
     return {stem(w) for w in words(text) if w not in STOPWORDS}
+
+
+_UNITS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty"
+).split()
+_NUMBER_WORDS = (
+    {w: float(i) for i, w in enumerate(_UNITS)}
+    | {
+        w: float(10 * i)
+        for i, w in enumerate("thirty forty fifty sixty seventy eighty ninety".split(), start=3)
+    }
+    | {"dozen": 12.0, "hundred": 100.0}
+)
+_SCALES = {
+    "hundred": 1e2,
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "mn": 1e6,
+    "m": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+}
+_NUMBER = re.compile(
+    r"(?<![\w.])(\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|\d+(?:\.\d+)?(?!\d)|(?:"
+    + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+    + r")\b)(?:\s*(%|percent\b|per cent\b))?(?:[\s-]*("
+    + "|".join(sorted(_SCALES, key=len, reverse=True))
+    + r")(?!\w))?",
+    re.IGNORECASE,
+)
+
+
+def numbers(text: str) -> set[float]:
+    """Every value a number in ``text`` may stand for: "64.1 billion" gives 64.1 and
+    64.1e9, "12%" gives 12 and 0.12, "1,200" gives 1200, "three" gives 3.
+
+    Generous on purpose (a check that a value is *stated* must not miss a way of
+    writing it): "100m" gives both 100 and 1e8.
+    """
+    found: set[float] = set()
+    for match in _NUMBER.finditer(text):
+        digits, percent, scale = match.groups()
+        key = digits.lower()
+        value = _NUMBER_WORDS[key] if key in _NUMBER_WORDS else float(digits.replace(",", ""))
+        found.add(value)
+        if percent:
+            found.add(value / 100)
+        if scale:
+            found.add(value * _SCALES[scale.lower()])
+    return found

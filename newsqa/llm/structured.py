@@ -24,7 +24,7 @@ from newsqa.errors import Attempt, LLMError, OutputValidationError, ProviderErro
 from newsqa.llm.client import LLMClient, Message
 from newsqa.types import Usage
 
-__all__ = ["MODES", "Structured", "generate", "strict_schema"]
+__all__ = ["MODES", "Structured", "generate", "parse_reply", "strict_schema"]
 
 M = TypeVar("M", bound=BaseModel)
 MODES = ("json_schema", "json_object", "prompt")
@@ -97,7 +97,13 @@ def _format_errors(error: ValidationError | ValueError) -> str:
     return f"- {error}"
 
 
-def _parse(text: str, output_type: type[M], context: dict[str, Any] | None) -> M:
+def parse_reply(text: str, output_type: type[M], context: dict[str, Any] | None) -> M:
+    """Validate a raw reply (JSON, maybe in a Markdown fence) as ``output_type``.
+
+    Raises:
+        ValueError: not JSON.
+        ValidationError: JSON that does not validate.
+    """
     fenced = _FENCE.match(text)
     payload = fenced.group(1) if fenced else text
     try:
@@ -167,7 +173,7 @@ def generate(
             raise
         usage = usage + completion.usage
         try:
-            value = _parse(completion.text, output_type, context)
+            value = parse_reply(completion.text, output_type, context)
         except (ValidationError, ValueError) as e:
             detail = _format_errors(e)
             if completion.finish_reason == "length":

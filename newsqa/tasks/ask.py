@@ -11,11 +11,10 @@ from pydantic import BaseModel, Field, create_model
 
 from newsqa.documents.lexical import words
 from newsqa.llm.client import LLMClient
-from newsqa.llm.structured import generate
-from newsqa.prompts import messages, user_text
+from newsqa.prompts import user_text
 from newsqa.tasks._limits import check_windows
 from newsqa.tasks.focus import focus
-from newsqa.tasks.grounding import Passage, SentenceIds, about, restrict_ids, supported_by
+from newsqa.tasks.grounding import Passage, SentenceIds, about, grounded_call, supported_by
 from newsqa.types import Answer, Document, Usage
 
 __all__ = ["FOCUS_TOKENS", "MAX_CHOICES", "Reading", "answer_from", "ask"]
@@ -63,13 +62,13 @@ def _choice_model(n: int) -> type[ChoiceDraft]:
 
 
 def _ask_passage(client: LLMClient, passage: Passage, question: str) -> tuple[AnswerDraft, Usage]:
-    result = generate(
+    result = grounded_call(
         client,
-        messages("ask", documents=passage.render(), question=user_text("question", question)),
+        "ask",
+        passage,
         AnswerDraft,
         max_tokens=MAX_TOKENS,
-        context=passage.context(),
-        schema_hook=restrict_ids(passage.numbers),
+        question=user_text("question", question),
     )
     return result.value, result.usage
 
@@ -80,18 +79,14 @@ def _ask_choice(
     options = "\n".join(
         f"{string.ascii_uppercase[i]}. {user_text('option', c)}" for i, c in enumerate(choices)
     )
-    result = generate(
+    result = grounded_call(
         client,
-        messages(
-            "ask_choice",
-            documents=passage.render(),
-            question=user_text("question", question),
-            options=options,
-        ),
+        "ask_choice",
+        passage,
         _choice_model(len(choices)),
         max_tokens=MAX_TOKENS,
-        context=passage.context(),
-        schema_hook=restrict_ids(passage.numbers),
+        question=user_text("question", question),
+        options=options,
     )
     draft = result.value
     index = None if draft.choice is None else string.ascii_uppercase.index(draft.choice)

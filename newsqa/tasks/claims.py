@@ -9,10 +9,9 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from newsqa.llm.client import LLMClient
-from newsqa.llm.structured import generate
-from newsqa.prompts import messages, user_text
+from newsqa.prompts import user_text
 from newsqa.tasks.focus import focus
-from newsqa.tasks.grounding import Passage, SentenceIds, restrict_ids
+from newsqa.tasks.grounding import Passage, SentenceIds, grounded_call
 from newsqa.types import ClaimCheck, ClaimLabel, Document
 
 __all__ = ["FOCUS_TOKENS", "check_claim"]
@@ -47,13 +46,8 @@ def check_claim(doc: Document, claim: str, *, client: LLMClient) -> ClaimCheck:
     if not passage.units:
         return ClaimCheck(claim=claim, label="unrelated", evidence=[])
     shown = focus(passage, claim, min(FOCUS_TOKENS, client.settings.context_tokens))
-    result = generate(
-        client,
-        messages("claim", documents=shown.render(), claim=user_text("claim", claim)),
-        ClaimDraft,
-        max_tokens=MAX_TOKENS,
-        context=shown.context(),
-        schema_hook=restrict_ids(shown.numbers),
+    result = grounded_call(
+        client, "claim", shown, ClaimDraft, max_tokens=MAX_TOKENS, claim=user_text("claim", claim)
     )
     draft = result.value
     label = draft.label

@@ -9,18 +9,30 @@ sentences of them) that a prompt shows. Ids outside the passage fail validation
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, Field, ValidationInfo
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo
 
 from newsqa.documents.chunking import count_tokens, pack
 from newsqa.documents.lexical import content_tokens
-from newsqa.prompts import one_line, render
+from newsqa.llm.client import LLMClient
+from newsqa.llm.structured import Structured, generate
+from newsqa.prompts import messages, one_line, render
 from newsqa.types import Citation, Document, Evidence, Sentence
 
-__all__ = ["Passage", "SentenceIds", "Unit", "about", "restrict_ids", "supported_by"]
+__all__ = [
+    "Passage",
+    "SentenceIds",
+    "Unit",
+    "about",
+    "grounded_call",
+    "restrict_ids",
+    "supported_by",
+]
+
+M = TypeVar("M", bound=BaseModel)
 
 _MARK = "x-sentence-ids"
 DOC_TOKENS = 16
@@ -242,3 +254,35 @@ class Passage:
             Citation(doc=u.doc.id, text=u.sentence.text, start=u.sentence.start, end=u.sentence.end)
             for u in units
         ]
+
+
+def grounded_call(
+    client: LLMClient,
+    task: str,
+    passage: Passage,
+    output_type: type[M],
+    *,
+    max_tokens: int,
+    ids: Iterable[int] | None = None,
+    context: Mapping[str, Any] | None = None,
+    max_reasks: int | None = None,
+    **values: str,
+) -> Structured[M]:
+    """The one grounded model call every task makes.
+
+    The prompt is task ``task`` with ``passage`` rendered as its ``documents``
+    (plus ``values``); sentence numbers in the reply may only be ``ids`` (default:
+    every number shown), in the schema sent (constrained decoding) and in
+    validation (re-asked otherwise). ``context`` adds entries for the output
+    type's own validators.
+    """
+    allowed = passage.numbers if ids is None else frozenset(ids)
+    return generate(
+        client,
+        messages(task, documents=passage.render(), **values),
+        output_type,
+        max_tokens=max_tokens,
+        context={"sentence_ids": allowed, **(context or {})},
+        schema_hook=restrict_ids(allowed),
+        max_reasks=max_reasks,
+    )

@@ -32,7 +32,7 @@ from newsqa.documents.lexical import stems
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import Structured, generate
 from newsqa.prompts import messages, user_text
-from newsqa.tasks.grounding import Passage, SentenceIds, Unit, restrict_ids
+from newsqa.tasks.grounding import Passage, SentenceIds, Unit, grounded_call
 from newsqa.types import Document, Sentence, Stance, StanceLabel, StanceReport, Usage
 
 __all__ = [
@@ -288,20 +288,17 @@ def _ask_actor(
 ) -> Structured[StanceDraft]:
     """One small grounded call: the shared reading, then ``actor`` and its sentences;
     cited numbers restricted to ``ids``."""
-    return generate(
+    return grounded_call(
         client,
-        messages(
-            "stance",
-            documents=reading.render(),
-            topic=user_text("topic", topic),
-            actor=user_text("actor", actor.name),
-            aliases=user_text("aliases", ", ".join(actor.aliases[:6])),
-            candidates=reading.lines(ids),
-        ),
+        "stance",
+        reading,
         StanceDraft,
         max_tokens=MAX_TOKENS,
-        context={"sentence_ids": frozenset(ids)},
-        schema_hook=restrict_ids(ids),
+        ids=ids,
+        topic=user_text("topic", topic),
+        actor=user_text("actor", actor.name),
+        aliases=user_text("aliases", ", ".join(actor.aliases[:6])),
+        candidates=reading.lines(ids),
     )
 
 

@@ -10,7 +10,7 @@ from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import generate
 from newsqa.prompts import messages
 from newsqa.tasks._limits import check_windows
-from newsqa.tasks.grounding import Passage, SentenceIds, restrict_ids
+from newsqa.tasks.grounding import Passage, SentenceIds, grounded_call, restrict_ids
 from newsqa.types import Document, KeyPoint, Summary, Usage
 
 __all__ = ["complete_sentences", "summarize"]
@@ -56,14 +56,7 @@ def complete_sentences(text: str) -> str:
 
 
 def _summarize_passage(client: LLMClient, passage: Passage) -> tuple[SummaryDraft, Usage]:
-    result = generate(
-        client,
-        messages("summarize", documents=passage.render()),
-        SummaryDraft,
-        max_tokens=MAX_TOKENS,
-        context=passage.context(),
-        schema_hook=restrict_ids(passage.numbers),
-    )
+    result = grounded_call(client, "summarize", passage, SummaryDraft, max_tokens=MAX_TOKENS)
     return result.value, result.usage
 
 

@@ -19,10 +19,9 @@ from pydantic import BaseModel, Field, create_model
 
 from newsqa.documents.actors import gazetteer
 from newsqa.llm.client import LLMClient
-from newsqa.llm.structured import generate
-from newsqa.prompts import messages, user_text
+from newsqa.prompts import user_text
 from newsqa.tasks.focus import focus
-from newsqa.tasks.grounding import Passage, SentenceIds, restrict_ids
+from newsqa.tasks.grounding import Passage, SentenceIds, grounded_call
 from newsqa.types import Document, TargetLabel, TargetStance, Usage
 
 __all__ = ["FOCUS_TOKENS", "MAX_TARGETS", "stance_toward", "stances_toward"]
@@ -91,17 +90,13 @@ def stances_toward(
         return [TargetStance(target=t, label="neutral", evidence=[]) for t in names]
     words = [w for t in names for w in (t, *(aliases or {}).get(t, ()), *gazetteer().get(t, ()))]
     shown = focus(passage, " ".join(words), min(FOCUS_TOKENS, client.settings.context_tokens))
-    result = generate(
+    result = grounded_call(
         client,
-        messages(
-            "target_stance",
-            documents=shown.render(),
-            targets=" and ".join(user_text("target", n) for n in names),
-        ),
+        "target_stance",
+        shown,
         _draft_model(names),
         max_tokens=MAX_TOKENS * len(names),
-        context=shown.context(),
-        schema_hook=restrict_ids(shown.numbers),
+        targets=" and ".join(user_text("target", n) for n in names),
     )
     out = []
     for i, name in enumerate(names):

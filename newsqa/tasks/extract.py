@@ -1,0 +1,532 @@
+"""Grounded extraction into the caller's own Pydantic model.
+
+The caller's model is read into a *shape* (groups, lists and leaf fields) and
+turned into a draft schema in which every leaf becomes
+``{"sentences": [numbers], "value": ...}``: the model cites the sentences that
+state a value before it writes the value, and the numbers it may cite are only
+those shown (constrained decoding and validation). Each value is then checked
+against its own cited sentences: numbers must be written there, text must share
+most of its words with them, a date needs its year, month or day named. A value
+that fails is re-asked with the error; if it still fails it becomes ``None``
+with no evidence. Nothing is invented. The caller's own validators run on the
+final object.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import re
+import types
+import typing
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union
+
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+
+from newsqa.documents.lexical import content_tokens, numbers, stems, words
+from newsqa.errors import OutputValidationError, SchemaError
+from newsqa.llm.client import LLMClient
+from newsqa.llm.structured import parse_reply, strict_schema
+from newsqa.prompts import USER_TEXT_CHARS, one_line, user_text
+from newsqa.tasks.focus import focus
+from newsqa.tasks.grounding import Passage, SentenceIds, grounded_call, supported_by
+from newsqa.types import Document, Evidence, Extraction
+
+__all__ = [
+    "MAX_CHOICES",
+    "MAX_DEPTH",
+    "MAX_FIELDS",
+    "MAX_ITEMS",
+    "extract",
+    "fields_guide",
+    "shape_of",
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_FIELDS = 30
+"""Leaf fields a model may have (a list's item fields count once)."""
+MAX_CHOICES = 50
+"""Values an enum or ``Literal`` field may have."""
+MAX_DEPTH = 4
+"""Nesting of models and lists."""
+MAX_ITEMS = 8
+"""Items the model may write into one list field."""
+MAX_TEXT = 300
+"""Characters of one text value."""
+MAX_OUTPUT_TOKENS = 2000
+"""Output cap of one extraction call, whatever the model's size."""
+_CHECK = "extract"
+
+Kind = Literal["text", "integer", "number", "boolean", "date", "datetime", "choice"]
+_KIND_NAMES: dict[str, str] = {
+    "text": "text",
+    "integer": "whole number",
+    "number": "number",
+    "boolean": "true or false",
+    "date": "date YYYY-MM-DD",
+    "datetime": "date and time",
+}
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A field with one value: what kind of value, its type, the caller's description."""
+
+    kind: Kind
+    annotation: Any
+    description: str
+
+
+@dataclass(frozen=True)
+class Group:
+    """A Pydantic model: its fields' shapes and whether each may be left out."""
+
+    model: type[BaseModel]
+    fields: dict[str, Shape]
+    optional: frozenset[str]
+    """Fields with a default or that accept ``None``."""
+
+
+@dataclass(frozen=True)
+class Many:
+    """A list of leaves or of models."""
+
+    item: Shape
+
+
+Shape = Leaf | Group | Many
+
+
+def _without_none(annotation: Any) -> tuple[Any, bool]:
+    """``X`` from ``X | None`` (and whether ``None`` was allowed); ``Annotated`` unwrapped."""
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(members) == 1:
+            inner, _ = _without_none(members[0])
+            return inner, True
+    return annotation, False
+
+
+def _choices(annotation: Any, where: str) -> list[Any] | None:
+    if typing.get_origin(annotation) is Literal:
+        values = list(typing.get_args(annotation))
+    elif isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        values = [m.value for m in annotation]
+    else:
+        return None
+    if not values or len(values) > MAX_CHOICES:
+        raise SchemaError(
+            f"{where}: {len(values)} choices; an enum or Literal field may have 1 to {MAX_CHOICES}"
+        )
+    if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
+        raise SchemaError(f"{where}: enum and Literal values must be strings or integers")
+    if any(isinstance(v, str) and len(v) > USER_TEXT_CHARS for v in values):
+        raise SchemaError(f"{where}: a choice is over {USER_TEXT_CHARS:,} characters long")
+    return values
+
+
+def _scalar(annotation: Any) -> Kind | None:
+    if annotation is bool:
+        return "boolean"
+    if annotation is int:
+        return "integer"
+    if annotation in (float, Decimal):
+        return "number"
+    if annotation is str:
+        return "text"
+    if annotation is dt.datetime:
+        return "datetime"
+    if annotation is dt.date:
+        return "date"
+    return None
+
+
+def _shape(
+    annotation: Any, description: str, where: str, seen: tuple[type[BaseModel], ...], depth: int
+) -> Shape:
+    inner, _ = _without_none(annotation)
+    if depth > MAX_DEPTH:
+        raise SchemaError(f"{where}: nested more than {MAX_DEPTH} levels deep")
+    if isinstance(inner, type) and issubclass(inner, BaseModel):
+        if inner in seen:
+            raise SchemaError(
+                f"{where}: {inner.__name__} contains itself; recursive models cannot be extracted"
+            )
+        return _group(inner, where, (*seen, inner), depth + 1)
+    if typing.get_origin(inner) in (list, Sequence):
+        args = typing.get_args(inner)
+        item = args[0] if args else Any
+        shape = _shape(item, description, f"{where}[]", seen, depth + 1)
+        if isinstance(shape, Many):
+            raise SchemaError(f"{where}: lists of lists are not supported")
+        return Many(shape)
+    if _choices(inner, where) is not None:
+        return Leaf("choice", inner, description)
+    kind = _scalar(inner)
+    if kind is None:
+        raise SchemaError(
+            f"{where}: type {_type_name(inner)} is not supported; "
+            "use str, int, float, bool, date, datetime, an Enum or Literal, a nested model, "
+            "a list of one of these, or X | None"
+        )
+    return Leaf(kind, inner, description)
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def _group(
+    model: type[BaseModel], where: str, seen: tuple[type[BaseModel], ...], depth: int
+) -> Group:
+    fields: dict[str, Shape] = {}
+    optional = set()
+    for name, info in model.model_fields.items():
+        path = f"{where}.{name}" if where else name
+        fields[name] = _shape(info.annotation, _description(name, info), path, seen, depth)
+        if not info.is_required() or _without_none(info.annotation)[1]:
+            optional.add(name)
+    if not fields:
+        raise SchemaError(f"{where or model.__name__}: a model needs at least one field")
+    return Group(model, fields, frozenset(optional))
+
+
+def _description(name: str, info: FieldInfo) -> str:
+    text = one_line(info.description or info.title or name.replace("_", " "))
+    return text[:USER_TEXT_CHARS]
+
+
+def _leaves(shape: Shape, path: str = "") -> Iterator[tuple[str, Leaf]]:
+    if isinstance(shape, Leaf):
+        yield path, shape
+    elif isinstance(shape, Many):
+        yield from _leaves(shape.item, f"{path}[]")
+    else:
+        for name, child in shape.fields.items():
+            yield from _leaves(child, f"{path}.{name}" if path else name)
+
+
+@lru_cache(maxsize=64)
+def shape_of(model: type[BaseModel]) -> Group:
+    """The shape of ``model`` as extraction sees it.
+
+    Raises:
+        SchemaError: recursive, an unsupported type, too deep, too many fields or
+            choices; the message names the field.
+    """
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise SchemaError(f"extract needs a Pydantic model class, not {model!r}")
+    group = _group(model, "", (model,), 1)
+    count = sum(1 for _ in _leaves(group))
+    if count > MAX_FIELDS:
+        raise SchemaError(
+            f"{model.__name__} has {count} fields; extraction takes at most {MAX_FIELDS} "
+            "(split it into several models)"
+        )
+    return group
+
+
+def fields_guide(shape: Group) -> str:
+    """One line per leaf field for the prompt: path, kind of value, description."""
+    lines = []
+    for path, leaf in _leaves(shape):
+        if leaf.kind == "choice":
+            values = _choices(leaf.annotation, path) or []
+            kind = "one of: " + " | ".join(json.dumps(v, ensure_ascii=False) for v in values)
+        else:
+            kind = _KIND_NAMES[leaf.kind]
+        lines.append(f"- {path} ({kind}): {leaf.description}")
+    return "\n".join(lines)
+
+
+# --- the draft the model fills -------------------------------------------------
+
+
+class _Cited(BaseModel):
+    """A leaf as the model writes it: the sentences, then the value (or null)."""
+
+    sentences: SentenceIds(0, 3)  # type: ignore[valid-type]
+
+
+class _Draft(BaseModel):
+    """The root of a draft; settles itself against its cited sentences when validated
+    with an extraction context (see :class:`_Settle`)."""
+
+    shape: ClassVar[Group]
+    _settled: tuple[BaseModel, dict[str, list[Evidence]]] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _settle(self, info: ValidationInfo) -> _Draft:
+        settle = (info.context or {}).get(_CHECK)
+        if isinstance(settle, _Settle):
+            self._settled = settle(self)
+        return self
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", text)[:60]
+
+
+def _draft_type(shape: Shape, name: str) -> Any:
+    if isinstance(shape, Leaf):
+        value: Any = shape.annotation
+        if shape.kind == "text":
+            value = Annotated[str, Field(max_length=MAX_TEXT)]
+        return create_model(
+            _safe_name(f"Cited_{name}"),
+            __base__=_Cited,
+            value=(value | None, Field(description=shape.description)),
+        )
+    if isinstance(shape, Many):
+        return Annotated[list[_draft_type(shape.item, name)], Field(max_length=MAX_ITEMS)]  # type: ignore[misc]
+    fields: dict[str, Any] = {
+        field: (_draft_type(child, f"{name}_{field}"), ...) for field, child in shape.fields.items()
+    }
+    return create_model(_safe_name(f"Draft_{name}"), **fields)
+
+
+@lru_cache(maxsize=64)
+def draft_model(model: type[BaseModel]) -> type[_Draft]:
+    """The draft schema for ``model``: every leaf as ``{"sentences", "value"}``."""
+    shape = shape_of(model)
+    fields: dict[str, Any] = {
+        field: (_draft_type(child, f"{model.__name__}_{field}"), ...)
+        for field, child in shape.fields.items()
+    }
+    draft: type[_Draft] = create_model(
+        _safe_name(f"Draft_{model.__name__}"), __base__=_Draft, **fields
+    )
+    draft.shape = shape
+    return draft
+
+
+def output_tokens(shape: Shape) -> int:
+    """Enough output tokens for a filled draft of ``shape`` (a cap against loops)."""
+    if isinstance(shape, Leaf):
+        return 90 if shape.kind == "text" else 30
+    if isinstance(shape, Many):
+        return 4 * output_tokens(shape.item) + 4
+    return sum(output_tokens(child) + 6 for child in shape.fields.values()) + 4
+
+
+# --- settling a draft against its sentences -------------------------------------
+
+_MONTHS = [m.lower() for m in "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()]
+_RELATIVE = frozenset(
+    "today yesterday tomorrow tonight monday tuesday wednesday thursday friday saturday "
+    "sunday week weekend month year ago earlier later".split()
+)
+
+
+def _date_stated(value: dt.date, text: str) -> bool:
+    said = set(words(text))
+    return (
+        str(value.year) in said
+        or any(w[:3] == _MONTHS[value.month - 1] for w in said)
+        or bool(said & _RELATIVE)
+    )
+
+
+def _number_stated(value: float, text: str) -> bool:
+    return any(abs(n - value) <= 1e-6 * max(1.0, abs(value)) for n in numbers(text))
+
+
+def unstated(leaf: Leaf, value: Any, texts: Sequence[str]) -> str | None:
+    """Why ``value`` is not stated by ``texts`` (the cited sentences), or ``None``."""
+    if not texts:
+        return "no sentence is cited for it"
+    joined = " ".join(texts)
+    if leaf.kind == "text" and not supported_by(str(value), texts):
+        return "its words are not in the cited sentences"
+    if leaf.kind in ("integer", "number") and not _number_stated(float(value), joined):
+        return "that number is not written in the cited sentences"
+    if leaf.kind in ("date", "datetime") and not _date_stated(value, joined):
+        return "the cited sentences name no part of that date"
+    if leaf.kind == "choice" and not supported_by(str(value), texts, min_share=0.0):
+        return "a number in it is not in the cited sentences"
+    return None
+
+
+@dataclass
+class _Settle:
+    """Turns a validated draft into the caller's object and evidence.
+
+    ``strict``: a value its sentences do not state is an error (the model is
+    re-asked); otherwise it is dropped to ``None``.
+    """
+
+    passage: Passage
+    strict: bool
+
+    def __call__(self, draft: _Draft) -> tuple[BaseModel, dict[str, list[Evidence]]]:
+        problems: list[str] = []
+        evidence: dict[str, list[Evidence]] = {}
+        data = self._group(draft.shape, draft, "", problems, evidence)
+        if problems and self.strict:
+            raise ValueError(
+                "values not stated in their cited sentences:\n"
+                + "\n".join(problems)
+                + "\ncite the sentences that state each value, or give null"
+            )
+        model = draft.shape.model
+        try:
+            value = model.model_validate(data, by_name=True)
+        except ValidationError as e:
+            lines = [
+                f"{'.'.join(str(p) for p in item['loc']) or model.__name__}: {item['msg']}"
+                for item in e.errors(include_url=False)[:8]
+            ]
+            raise ValueError(f"the values do not fit {model.__name__}:\n" + "\n".join(lines)) from e
+        return value, evidence
+
+    def _group(
+        self,
+        shape: Group,
+        draft: BaseModel,
+        path: str,
+        problems: list[str],
+        evidence: dict[str, list[Evidence]],
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for name, child in shape.fields.items():
+            where = f"{path}.{name}" if path else name
+            value = self._any(child, getattr(draft, name), where, problems, evidence)
+            if value is None or value == {}:
+                if name in shape.optional:
+                    continue  # the caller's default (or None) stands
+                value = None
+            data[name] = value
+        return data
+
+    def _any(
+        self,
+        shape: Shape,
+        draft: Any,
+        path: str,
+        problems: list[str],
+        evidence: dict[str, list[Evidence]],
+    ) -> Any:
+        if isinstance(shape, Group):
+            return self._group(shape, draft, path, problems, evidence)
+        if isinstance(shape, Many):
+            items: list[Any] = []
+            for item in draft:
+                where = f"{path}[{len(items)}]"
+                value = self._any(shape.item, item, where, problems, evidence)
+                if value is not None and value != {}:
+                    items.append(value)
+            return items
+        value, cited = draft.value, list(draft.sentences)
+        if value is None:
+            return None
+        problem = unstated(shape, value, [e.text for e in self.passage.evidence(cited)])
+        if problem is not None:
+            stating = self._stating(shape, value, cited)
+            if stating is None:
+                problems.append(f"- {path} = {json.dumps(value, default=str)}: {problem}")
+                return None
+            cited = [stating]
+        evidence[path] = self.passage.evidence(cited)
+        return value
+
+    def _stating(self, leaf: Leaf, value: Any, cited: list[int]) -> int | None:
+        """The shown sentence that states ``value`` on its own (every content word of a
+        text value), sharing most words with the field's description and nearest the
+        sentences the model cited; ``None`` if no sentence states it."""
+        if leaf.kind == "text" and not content_tokens(str(value)):
+            return None
+        about = stems(leaf.description)
+        near = cited[0] if cited else 0
+        found = [
+            (-len(stems(u.sentence.text) & about), abs(u.number - near), u.number)
+            for u in self.passage.units
+            if unstated(leaf, value, [u.sentence.text]) is None
+            and (leaf.kind != "text" or supported_by(str(value), [u.sentence.text], min_share=1.0))
+        ]
+        return min(found)[2] if found else None
+
+
+def _settled(draft: _Draft) -> tuple[BaseModel, dict[str, list[Evidence]]]:
+    if draft._settled is None:  # validated without an extraction context
+        raise RuntimeError("draft was not settled")
+    return draft._settled
+
+
+def extract(
+    doc: Document,
+    schema: type[M],
+    *,
+    client: LLMClient,
+    instructions: str | None = None,
+) -> Extraction[M]:
+    """Fill ``schema`` (the caller's Pydantic model) from ``doc``, each value tied to
+    the verbatim sentences that state it.
+
+    Documents over ``client.settings.context_tokens`` are read in one call over the
+    sentences that best match the fields' names and descriptions (focused reading).
+
+    Raises:
+        SchemaError: ``schema`` cannot be extracted (before any request).
+        ValueError: ``instructions`` over the length limit.
+        OutputValidationError: no reply fitted ``schema`` (its own validators
+            included), even with unstated values dropped.
+        LLMError: the endpoint failed.
+    """
+    draft = draft_model(schema)
+    shape = draft.shape
+    strict_schema(draft)  # fails here, before any request, on a type JSON Schema lacks
+    guide = fields_guide(shape)
+    note = f"Instructions: {user_text('instructions', instructions)}\n" if instructions else ""
+    passage = Passage.of([doc])
+    shown = focus(passage, f"{instructions or ''} {guide}", client.settings.context_tokens)
+    try:
+        result = grounded_call(
+            client,
+            "extract",
+            shown,
+            draft,
+            max_tokens=min(MAX_OUTPUT_TOKENS, output_tokens(shape)),
+            context={_CHECK: _Settle(shown, strict=True)},
+            instructions=note,
+            fields=guide,
+        )
+        value, evidence = _settled(result.value)
+        usage = result.usage
+    except OutputValidationError as e:
+        value, evidence = _lenient(e, draft, shown)
+        usage = e.usage
+    return Extraction[schema](  # type: ignore[valid-type]
+        doc=doc.id, value=value, evidence=evidence, usage=usage
+    )
+
+
+def _lenient(
+    error: OutputValidationError, draft: type[_Draft], shown: Passage
+) -> tuple[Any, dict[str, list[Evidence]]]:
+    """The latest try that fits once its unstated values are dropped, else ``error``."""
+    context = {"sentence_ids": shown.numbers, _CHECK: _Settle(shown, strict=False)}
+    for attempt in reversed(error.attempts):
+        try:
+            return _settled(parse_reply(attempt.raw, draft, context))
+        except (ValidationError, ValueError):
+            continue
+    raise error
