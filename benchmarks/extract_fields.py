@@ -14,8 +14,9 @@ same items with the same model, client and response cache, and read at most
 ``--budget`` tokens of the article each.
 
 Figures (each share with n and a 95% Wilson interval): accuracy, abstention, wrong
-answers; for newsqa also whether its evidence is verbatim, holds the gold answer and
-backs each answer; a paired McNemar test on accuracy; seconds and tokens per item.
+answers; for newsqa also whether its evidence is verbatim, holds the gold answer (as
+one string, or word by word) and backs each answer; a paired McNemar test on accuracy;
+seconds and tokens per item.
 Writes benchmarks/results/extract_fields.json and extract_fields.jsonl (per-item
 predictions) and prints a Markdown table. Seconds are averaged over the items that
 made at least one model call; a system answered wholly from the cache keeps the
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -63,6 +65,13 @@ def answer_model(question: str, choices: list[str]) -> type[BaseModel]:
 def holds(sentences: list[str], text: str) -> bool:
     """True when one of ``sentences`` contains ``text`` (case-insensitive)."""
     return any(text.lower() in s.lower() for s in sentences)
+
+
+def holds_words(sentences: list[str], text: str) -> bool:
+    """True when every word of ``text`` is a word of ``sentences`` (case-insensitive,
+    any order: "Cleveland Cavaliers" in "CLEVELAND — The Cavaliers matched ...")."""
+    wanted = set(re.findall(r"\w+", text.lower()))
+    return bool(wanted) and wanted <= set(re.findall(r"\w+", " ".join(sentences).lower()))
 
 
 def _ours(
@@ -107,12 +116,14 @@ def score(rows: list[dict[str, Any]], system: str, timer: Timer | None) -> dict[
         fig["answers_with_evidence"] = proportion(
             [bool(c) for c, a in zip(cited, answered, strict=True) if a]
         )
-        fig["evidence_holds_gold_when_right"] = proportion(
-            [
-                holds([e["text"] for e in c], r["gold"])
-                for c, r, ok in zip(cited, rows, right, strict=True)
-                if ok and c
-            ]
+        right_cited = [
+            ([e["text"] for e in c], r["gold"])
+            for c, r, ok in zip(cited, rows, right, strict=True)
+            if ok and c
+        ]
+        fig["evidence_holds_gold_when_right"] = proportion([holds(*x) for x in right_cited])
+        fig["evidence_has_gold_words_when_right"] = proportion(
+            [holds_words(*x) for x in right_cited]
         )
     else:
         fig["invalid_replies"] = proportion([bool(p.get("invalid")) for p in preds if p])

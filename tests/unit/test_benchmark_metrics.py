@@ -8,7 +8,7 @@ from typing import Literal, get_args
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from benchmarks.extract_fields import answer_model, holds
+from benchmarks.extract_fields import answer_model, holds, holds_words
 from benchmarks.quality.baseline import lenient_instance
 from benchmarks.quality.metrics import (
     FNC_LABELS,
@@ -113,3 +113,11 @@ def test_answer_model_accepts_exactly_the_choices_or_none() -> None:
 def test_holds_is_case_insensitive_substring() -> None:
     assert holds(["Workers at BOEING ended the strike."], "Boeing")
     assert not holds(["Workers ended the strike."], "Boeing") and not holds([], "Boeing")
+
+
+def test_holds_words_needs_every_word_of_the_answer_in_any_order() -> None:
+    cited = ["CLEVELAND — The Cavaliers matched their best start.", "They beat Milwaukee."]
+    assert holds_words(cited, "Cleveland Cavaliers") and not holds(cited, "Cleveland Cavaliers")
+    assert not holds_words(cited, "Milwaukee Bucks")  # "Bucks" is not there
+    assert not holds_words(["Cavaliersville won."], "Cavaliers")  # whole words only
+    assert not holds_words(cited, "") and not holds_words([], "Cavaliers")
