@@ -214,7 +214,7 @@ _LAYERS = [
     ("newsqa.prompts", "newsqa.retrieval"),
     ("newsqa.llm",),
     ("newsqa.tasks",),
-    ("newsqa.api", "newsqa.corpus"),
+    ("newsqa.api", "newsqa.corpus", "newsqa.schema_models"),
     ("newsqa.cli", "newsqa.notebook"),
 ]
 
