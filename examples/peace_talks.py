@@ -23,9 +23,7 @@ class PeaceTalksFacts(BaseModel):
         None, description="U.S. military aid committed to Ukraine, in billions of dollars"
     )
     aid_since_year: int | None = Field(None, description="Year since which that aid was committed")
-    speakers: list[str] | None = Field(
-        None, description="Names of the people quoted in the article"
-    )
+    speakers: list[str] | None = Field(None, description="Names of the people quoted")
     claimed_deadline: str | None = Field(
         None, description="How quickly Trump claimed he could resolve the Ukraine conflict"
     )
