@@ -208,6 +208,49 @@ def test_mypy_catches_a_misspelt_setting_and_knows_batch_outcomes(
     assert len(errors) == 1, errors  # only the misspelt keyword
 
 
+_EXTRACT_PROBE = """
+from pydantic import BaseModel
+
+import newsqa
+
+
+class Facts(BaseModel):
+    casualties: int | None = None
+
+
+for doc_id, outcome in newsqa.abatch("articles/", "extract", "o.jsonl", schema=Facts):
+    if not isinstance(outcome, Exception):
+        reveal_type(outcome)
+        print(outcome.value.casualties)
+        print(outcome.value.casulaties)
+"""
+
+
+def test_mypy_knows_extract_batch_outcomes_are_of_the_callers_model(tmp_path: Path) -> None:
+    source = tmp_path / "probe.py"
+    source.write_text(_EXTRACT_PROBE)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-error-summary",
+            "--cache-dir",
+            str(ROOT / ".mypy_cache"),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    lines = [line for line in result.stdout.splitlines() if "probe.py" in line]
+    assert any('Revealed type is "newsqa.types.Extraction[probe.Facts]"' in line for line in lines)
+    errors = [line for line in lines if ": error:" in line]
+    assert len(errors) == 1 and '"casulaties"' in errors[0], errors  # the misspelt field
+
+
 _LAYERS = [
     ("newsqa.errors", "newsqa.types", "newsqa.config", "newsqa.safe_text"),
     ("newsqa.documents",),
