@@ -331,19 +331,24 @@ def output_tokens(shape: Shape) -> int:
 # --- settling a draft against its sentences -------------------------------------
 
 _MONTHS = [m.lower() for m in "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()]
-_RELATIVE = frozenset(
-    "today yesterday tomorrow tonight monday tuesday wednesday thursday friday saturday "
-    "sunday week weekend month year ago earlier later".split()
-)
+_YEAR = re.compile(r"\b(1[89]\d\d|2\d\d\d)\b")
 
 
 def _date_stated(value: dt.date, text: str) -> bool:
-    said = set(words(text))
-    return (
-        str(value.year) in said
-        or any(w[:3] == _MONTHS[value.month - 1] for w in said)
-        or bool(said & _RELATIVE)
-    )
+    """Are the day and month of ``value`` written in ``text`` (a month name and the day
+    number, or the date in digits), with no other year named? A year alone, or "on
+    Monday", does not state a date."""
+    years = {int(y) for y in _YEAR.findall(text)}
+    if years and value.year not in years:
+        return False
+    day, month = value.day, value.month
+    if re.search(
+        rf"\b{value.year}-0?{month}-0?{day}\b|\b0?{month}/0?{day}/|\b0?{day}[./]0?{month}[./]",
+        text,
+    ):
+        return True
+    named = any(w[:3] == _MONTHS[month - 1] for w in words(text))
+    return named and re.search(rf"\b0?{day}(?:st|nd|rd|th)?\b", text) is not None
 
 
 def _number_stated(value: float, text: str) -> bool:
@@ -360,7 +365,7 @@ def unstated(leaf: Leaf, value: Any, texts: Sequence[str]) -> str | None:
     if leaf.kind in ("integer", "number") and not _number_stated(float(value), joined):
         return "that number is not written in the cited sentences"
     if leaf.kind in ("date", "datetime") and not _date_stated(value, joined):
-        return "the cited sentences name no part of that date"
+        return "the cited sentences do not write that day and month"
     if leaf.kind == "choice" and not supported_by(str(value), texts, min_share=0.0):
         return "a number in it is not in the cited sentences"
     return None
@@ -445,7 +450,9 @@ class _Settle:
                 problems.append(f"- {path} = {json.dumps(value, default=str)}: {problem}")
                 return None
             cited = [stating]
-        evidence[path] = self.passage.evidence(cited)
+        spans = self.passage.evidence(cited)
+        alone = [e for e in spans if unstated(shape, value, [e.text]) is None]
+        evidence[path] = alone or spans  # the sentences that state it, if any does alone
         return value
 
     def _stating(self, leaf: Leaf, value: Any, cited: list[int]) -> int | None:

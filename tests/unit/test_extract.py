@@ -370,3 +370,39 @@ def test_numbers_read_every_way_a_value_is_written(text: str, value: float, stat
 def test_the_schema_is_checked_before_the_document_is_read_or_a_client_made() -> None:
     with pytest.raises(SchemaError, match="tags"):
         newsqa.extract("/nonexistent/article.txt", WithDict)
+
+
+def test_evidence_keeps_the_cited_sentences_that_state_the_value(doc: Document) -> None:
+    reply = {"place": cited("Geneva", 4, 1), "day": cited("2024-03-12", 1)}
+    with FakeOpenAI([Reply.json(reply)]) as server:
+        result = newsqa.extract(doc, Meeting, client=fake_client(server))
+    assert [e.sentence_id for e in result.evidence["place"]] == [1]
+
+
+def test_a_value_stated_only_across_its_sentences_keeps_them_all() -> None:
+    two = document_from_text("Aid reached Kyiv. It came from Berlin.", id="two")
+    with FakeOpenAI([Reply.json({"place": cited("Kyiv Berlin", 1, 2), "day": cited(None)})]) as s:
+        result = newsqa.extract(two, Meeting, client=fake_client(s))
+    assert [e.sentence_id for e in result.evidence["place"]] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "stated"),
+    [
+        ("They met on 12 March 2024.", dt.date(2024, 3, 12), True),
+        ("They met on March 12.", dt.date(2024, 3, 12), True),
+        ("They met on Nov. 7th in Sochi.", dt.date(2024, 11, 7), True),
+        ("Filed 2024-03-12 in Geneva.", dt.date(2024, 3, 12), True),
+        ("Filed 3/12/2024 in Geneva.", dt.date(2024, 3, 12), True),
+        ("The war began in 2022.", dt.date(2022, 4, 1), False),  # a year alone
+        ("They met on Monday.", dt.date(2024, 3, 11), False),
+        ("They met on 12 March 2023.", dt.date(2024, 3, 12), False),  # another year
+        ("They met on 13 March 2024.", dt.date(2024, 3, 12), False),
+        ("They met on 12 April 2024.", dt.date(2024, 3, 12), False),
+    ],
+)
+def test_a_date_is_stated_only_with_its_day_and_month(
+    text: str, day: dt.date, stated: bool
+) -> None:
+    leaf = ex.Leaf("date", dt.date, "when")
+    assert (ex.unstated(leaf, day, [text]) is None) is stated
