@@ -98,8 +98,8 @@ class Group:
 
     model: type[BaseModel]
     fields: dict[str, Shape]
-    optional: frozenset[str]
-    """Fields with a default or that accept ``None``."""
+    defaulted: frozenset[str]
+    """Fields with a default: left out when the text does not state them."""
 
 
 @dataclass(frozen=True)
@@ -199,15 +199,13 @@ def _group(
     model: type[BaseModel], where: str, seen: tuple[type[BaseModel], ...], depth: int
 ) -> Group:
     fields: dict[str, Shape] = {}
-    optional = set()
     for name, info in model.model_fields.items():
         path = f"{where}.{name}" if where else name
         fields[name] = _shape(info.annotation, _description(name, info), path, seen, depth)
-        if not info.is_required() or _without_none(info.annotation)[1]:
-            optional.add(name)
     if not fields:
         raise SchemaError(f"{where or model.__name__}: a model needs at least one field")
-    return Group(model, fields, frozenset(optional))
+    defaulted = frozenset(n for n, info in model.model_fields.items() if not info.is_required())
+    return Group(model, fields, defaulted)
 
 
 def _description(name: str, info: FieldInfo) -> str:
@@ -415,10 +413,11 @@ class _Settle:
         for name, child in shape.fields.items():
             where = f"{path}.{name}" if path else name
             value = self._any(child, getattr(draft, name), where, problems, evidence)
-            if value is None or value == {}:
-                if name in shape.optional:
-                    continue  # the caller's default (or None) stands
-                value = None
+            if value is None or value == {} or value == []:
+                if name in shape.defaulted:
+                    continue  # the caller's default stands
+                if value != []:
+                    value = None  # valid if the field accepts None, else the caller's error
             data[name] = value
         return data
 

@@ -406,3 +406,35 @@ def test_a_date_is_stated_only_with_its_day_and_month(
 ) -> None:
     leaf = ex.Leaf("date", dt.date, "when")
     assert (ex.unstated(leaf, day, [text]) is None) is stated
+
+
+class Defaults(BaseModel):
+    nullable_required: int | None
+    with_default: str = "unknown"
+    meeting: Meeting | None = None
+    meetings: list[Meeting] | None = None
+
+
+def test_unstated_fields_keep_the_callers_default_or_none(doc: Document) -> None:
+    empty = {"place": cited(None), "day": cited(None)}
+    reply = {
+        "nullable_required": cited(None),
+        "with_default": cited(None),
+        "meeting": empty,
+        "meetings": [empty],
+    }
+    with FakeOpenAI([Reply.json(reply)]) as server:
+        result = newsqa.extract(doc, Defaults, client=fake_client(server))
+        assert len(server.requests) == 1
+    assert result.value == Defaults(nullable_required=None)
+    assert result.evidence == {}
+
+
+class RequiredList(BaseModel):
+    names: list[str]
+
+
+def test_a_required_list_with_nothing_stated_is_empty(doc: Document) -> None:
+    with FakeOpenAI([Reply.json({"names": [cited(None)]})]) as server:
+        result = newsqa.extract(doc, RequiredList, client=fake_client(server))
+    assert result.value.names == [] and result.evidence == {}
