@@ -211,7 +211,7 @@ def test_inputs_and_cost_are_documented() -> None:
 
 
 def test_the_embedded_commands_stay_and_ci_runs_the_test_command() -> None:
-    flags = '-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON'
+    flags = "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
     venv = f'python3 -m venv .venv && CMAKE_ARGS="{flags}" .venv/bin/pip install -e '
     run = venv + "'.[local]' && .venv/bin/newsqa report seeds/000_c21f091162a05fc4.txt"
     test = (

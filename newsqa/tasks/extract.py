@@ -98,8 +98,8 @@ class Group:
 
     model: type[BaseModel]
     fields: dict[str, Shape]
-    optional: frozenset[str]
-    """Fields with a default or that accept ``None``."""
+    defaulted: frozenset[str]
+    """Fields with a default: left out when the text does not state them."""
 
 
 @dataclass(frozen=True)
@@ -182,26 +182,30 @@ def _shape(
     kind = _scalar(inner)
     if kind is None:
         raise SchemaError(
-            f"{where}: type {getattr(inner, '__name__', None) or inner!r} is not supported; "
+            f"{where}: type {_type_name(inner)} is not supported; "
             "use str, int, float, bool, date, datetime, an Enum or Literal, a nested model, "
             "a list of one of these, or X | None"
         )
     return Leaf(kind, inner, description)
 
 
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
 def _group(
     model: type[BaseModel], where: str, seen: tuple[type[BaseModel], ...], depth: int
 ) -> Group:
     fields: dict[str, Shape] = {}
-    optional = set()
     for name, info in model.model_fields.items():
         path = f"{where}.{name}" if where else name
         fields[name] = _shape(info.annotation, _description(name, info), path, seen, depth)
-        if not info.is_required() or _without_none(info.annotation)[1]:
-            optional.add(name)
     if not fields:
         raise SchemaError(f"{where or model.__name__}: a model needs at least one field")
-    return Group(model, fields, frozenset(optional))
+    defaulted = frozenset(n for n, info in model.model_fields.items() if not info.is_required())
+    return Group(model, fields, defaulted)
 
 
 def _description(name: str, info: FieldInfo) -> str:
@@ -325,19 +329,24 @@ def output_tokens(shape: Shape) -> int:
 # --- settling a draft against its sentences -------------------------------------
 
 _MONTHS = [m.lower() for m in "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()]
-_RELATIVE = frozenset(
-    "today yesterday tomorrow tonight monday tuesday wednesday thursday friday saturday "
-    "sunday week weekend month year ago earlier later".split()
-)
+_YEAR = re.compile(r"\b(1[89]\d\d|2\d\d\d)\b")
 
 
 def _date_stated(value: dt.date, text: str) -> bool:
-    said = set(words(text))
-    return (
-        str(value.year) in said
-        or any(w[:3] == _MONTHS[value.month - 1] for w in said)
-        or bool(said & _RELATIVE)
-    )
+    """Are the day and month of ``value`` written in ``text`` (a month name and the day
+    number, or the date in digits), with no other year named? A year alone, or "on
+    Monday", does not state a date."""
+    years = {int(y) for y in _YEAR.findall(text)}
+    if years and value.year not in years:
+        return False
+    day, month = value.day, value.month
+    if re.search(
+        rf"\b{value.year}-0?{month}-0?{day}\b|\b0?{month}/0?{day}/|\b0?{day}[./]0?{month}[./]",
+        text,
+    ):
+        return True
+    named = any(w[:3] == _MONTHS[month - 1] for w in words(text))
+    return named and re.search(rf"\b0?{day}(?:st|nd|rd|th)?\b", text) is not None
 
 
 def _number_stated(value: float, text: str) -> bool:
@@ -354,7 +363,7 @@ def unstated(leaf: Leaf, value: Any, texts: Sequence[str]) -> str | None:
     if leaf.kind in ("integer", "number") and not _number_stated(float(value), joined):
         return "that number is not written in the cited sentences"
     if leaf.kind in ("date", "datetime") and not _date_stated(value, joined):
-        return "the cited sentences name no part of that date"
+        return "the cited sentences do not write that day and month"
     if leaf.kind == "choice" and not supported_by(str(value), texts, min_share=0.0):
         return "a number in it is not in the cited sentences"
     return None
@@ -404,10 +413,11 @@ class _Settle:
         for name, child in shape.fields.items():
             where = f"{path}.{name}" if path else name
             value = self._any(child, getattr(draft, name), where, problems, evidence)
-            if value is None or value == {}:
-                if name in shape.optional:
-                    continue  # the caller's default (or None) stands
-                value = None
+            if value is None or value == {} or value == []:
+                if name in shape.defaulted:
+                    continue  # the caller's default stands
+                if value != []:
+                    value = None  # valid if the field accepts None, else the caller's error
             data[name] = value
         return data
 
@@ -439,7 +449,9 @@ class _Settle:
                 problems.append(f"- {path} = {json.dumps(value, default=str)}: {problem}")
                 return None
             cited = [stating]
-        evidence[path] = self.passage.evidence(cited)
+        spans = self.passage.evidence(cited)
+        alone = [e for e in spans if unstated(shape, value, [e.text]) is None]
+        evidence[path] = alone or spans  # the sentences that state it, if any does alone
         return value
 
     def _stating(self, leaf: Leaf, value: Any, cited: list[int]) -> int | None:

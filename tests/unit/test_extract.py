@@ -1,0 +1,440 @@
+"""extract() against a scripted loopback model: the draft schema sent, how values are
+tied to sentences (checked, re-cited, re-asked, dropped), the caller's own model and
+validators, and the schemas refused before any request."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+from typing import Any, Literal
+
+import pytest
+from pydantic import BaseModel, Field, field_validator
+
+import newsqa
+from newsqa import Extraction, OutputValidationError, SchemaError, document_from_text
+from newsqa.documents.lexical import numbers
+from newsqa.tasks import extract as ex
+from newsqa.types import Document
+from tests.conftest import fake_client
+from tests.support.fake_openai import FakeOpenAI, Reply
+
+TEXT = (
+    "The summit took place in Geneva on 12 March 2024. "
+    "Ukraine received $12bn in military aid. "
+    "Officials said three delegations attended. "
+    "The talks ended without a deal."
+)
+
+
+@pytest.fixture
+def doc() -> Document:
+    return document_from_text(TEXT, id="summit")
+
+
+class Meeting(BaseModel):
+    place: str | None = None
+    day: dt.date | None = None
+
+
+class Outcome(enum.Enum):
+    DEAL = "deal"
+    NO_DEAL = "no deal"
+
+
+class Facts(BaseModel):
+    aid_usd: float | None = Field(None, description="Military aid in dollars")
+    delegations: int | None = None
+    outcome: Outcome | None = None
+    meetings: list[Meeting] = []
+    countries: list[str] = []
+
+
+def cited(value: Any, *sentences: int) -> dict[str, Any]:
+    return {"sentences": list(sentences), "value": value}
+
+
+FULL = {
+    "aid_usd": cited(12e9, 2),
+    "delegations": cited(3, 3),
+    "outcome": cited("no deal", 4),
+    "meetings": [{"place": cited("Geneva", 1), "day": cited("2024-03-12", 1)}],
+    "countries": [cited("Ukraine", 2)],
+}
+
+
+def _user(request: dict[str, Any], index: int = -1) -> str:
+    return str(request["messages"][index]["content"])
+
+
+def test_values_land_in_the_callers_model_with_verbatim_evidence_by_path(doc: Document) -> None:
+    with FakeOpenAI([Reply.json(FULL)]) as server:
+        result = newsqa.extract(doc, Facts, client=fake_client(server))
+        assert len(server.requests) == 1
+    assert isinstance(result, Extraction) and isinstance(result.value, Facts)
+    assert result.value == Facts(
+        aid_usd=12e9,
+        delegations=3,
+        outcome=Outcome.NO_DEAL,
+        meetings=[Meeting(place="Geneva", day=dt.date(2024, 3, 12))],
+        countries=["Ukraine"],
+    )
+    assert {path: [e.sentence_id for e in ev] for path, ev in result.evidence.items()} == {
+        "aid_usd": [2],
+        "delegations": [3],
+        "outcome": [4],
+        "meetings[0].place": [1],
+        "meetings[0].day": [1],
+        "countries[0]": [2],
+    }
+    for spans in result.evidence.values():
+        for e in spans:
+            assert doc.text[e.start : e.end] == e.text
+    assert result.doc == "summit" and result.usage.calls == 1
+
+
+def test_the_schema_sent_pairs_every_leaf_with_sentence_numbers_shown(doc: Document) -> None:
+    with FakeOpenAI([Reply.json(FULL)]) as server:
+        newsqa.extract(doc, Facts, client=fake_client(server), instructions="Amounts in USD")
+        request = server.requests[0]
+    schema = request["response_format"]["json_schema"]["schema"]
+    aid = schema["properties"]["aid_usd"]
+    assert list(aid["properties"]) == ["sentences", "value"]  # ids before the value
+    assert aid["properties"]["sentences"]["items"]["enum"] == [1, 2, 3, 4]
+    assert {"type": "null"} in aid["properties"]["value"]["anyOf"]
+    place = schema["properties"]["meetings"]["items"]["properties"]["place"]
+    assert place["properties"]["sentences"]["items"]["enum"] == [1, 2, 3, 4]
+    prompt = _user(request)
+    assert "- aid_usd (number): Military aid in dollars" in prompt
+    assert '- outcome (one of: "deal" | "no deal"): outcome' in prompt
+    assert "- meetings[].day (date YYYY-MM-DD): day" in prompt
+    assert "<instructions>Amounts in USD</instructions>" in prompt
+    assert "[2] Ukraine received $12bn in military aid." in prompt
+
+
+def test_a_value_its_sentence_does_not_state_is_reasked_with_the_field_named(
+    doc: Document,
+) -> None:
+    wrong = {**FULL, "delegations": cited(4, 3)}
+    with FakeOpenAI([Reply.json(wrong), Reply.json(FULL)]) as server:
+        result = newsqa.extract(doc, Facts, client=fake_client(server))
+        reask = _user(server.requests[1])
+    assert result.value.delegations == 3 and result.usage.calls == 2
+    assert "delegations = 4: that number is not written in the cited sentences" in reask
+
+
+def test_a_value_never_stated_becomes_none_without_evidence(doc: Document) -> None:
+    wrong = {**FULL, "aid_usd": cited(64.1e9, 2), "countries": [cited("Poland", 2)]}
+    with FakeOpenAI([Reply.json(wrong)] * 3) as server:
+        result = newsqa.extract(doc, Facts, client=fake_client(server, max_reasks=2))
+        assert len(server.requests) == 3
+    assert result.value.aid_usd is None and "aid_usd" not in result.evidence
+    assert result.value.countries == [] and "countries[0]" not in result.evidence
+    assert result.value.delegations == 3 and result.evidence["delegations"][0].sentence_id == 3
+    assert result.usage.calls == 3
+
+
+def test_a_value_cited_from_the_wrong_sentence_is_recited_to_the_one_stating_it(
+    doc: Document,
+) -> None:
+    misplaced = {**FULL, "meetings": [{"place": cited("Geneva", 4), "day": cited(None)}]}
+    with FakeOpenAI([Reply.json(misplaced)]) as server:
+        result = newsqa.extract(doc, Facts, client=fake_client(server))
+        assert len(server.requests) == 1
+    assert result.value.meetings == [Meeting(place="Geneva")]
+    assert [e.sentence_id for e in result.evidence["meetings[0].place"]] == [1]
+    assert "meetings[0].day" not in result.evidence
+
+
+def test_a_value_without_citation_is_not_accepted(doc: Document) -> None:
+    uncited = {**FULL, "delegations": cited(3)}
+    with FakeOpenAI([Reply.json(uncited), Reply.json(FULL)]) as server:
+        result = newsqa.extract(doc, Facts, client=fake_client(server))
+    # re-cited to the sentence that states "three" without a re-ask
+    assert result.value.delegations == 3
+    assert result.evidence["delegations"][0].sentence_id == 3
+    assert result.usage.calls == 1
+
+
+def test_list_items_that_are_dropped_do_not_leave_gaps_in_the_paths(doc: Document) -> None:
+    reply = {
+        **FULL,
+        "countries": [cited("Narnia", 2), cited(None), cited("Ukraine", 2)],
+    }
+    with FakeOpenAI([Reply.json(reply)] * 3) as server:
+        result = newsqa.extract(doc, Facts, client=fake_client(server, max_reasks=0))
+    assert result.value.countries == ["Ukraine"]
+    assert [e.sentence_id for e in result.evidence["countries[0]"]] == [2]
+    assert "countries[1]" not in result.evidence
+
+
+class Required(BaseModel):
+    place: str
+
+
+def test_a_required_field_the_text_does_not_state_is_an_error(doc: Document) -> None:
+    with FakeOpenAI([Reply.json({"place": cited(None)})] * 2) as server:
+        with pytest.raises(OutputValidationError) as caught:
+            newsqa.extract(doc, Required, client=fake_client(server, max_reasks=1))
+        assert len(server.requests) == 2
+    assert "place" in str(caught.value) and caught.value.usage.calls == 2
+
+
+class Checked(BaseModel):
+    delegations: int | None = None
+
+    @field_validator("delegations")
+    @classmethod
+    def small(cls, v: int | None) -> int | None:
+        if v is not None and v > 2:
+            raise ValueError("at most two delegations")
+        return v
+
+
+def test_the_callers_validators_run_and_their_errors_are_reasked(doc: Document) -> None:
+    with FakeOpenAI([Reply.json({"delegations": cited(3, 3)})] * 2) as server:
+        with pytest.raises(OutputValidationError):
+            newsqa.extract(doc, Checked, client=fake_client(server, max_reasks=1))
+        assert "at most two delegations" in _user(server.requests[1])
+
+
+class Speech(BaseModel):
+    said_on: dt.date | None = None
+    figure: Literal["$12bn", "$20bn"] | None = None
+
+
+@pytest.mark.parametrize(
+    ("reply", "kept"),
+    [
+        (
+            {"said_on": cited("2024-03-12", 1), "figure": cited("$12bn", 2)},
+            {"said_on": 1, "figure": 2},
+        ),
+        ({"said_on": cited("2024-03-12", 3), "figure": cited(None)}, {"said_on": 1}),  # re-cited
+        ({"said_on": cited(None), "figure": cited("$20bn", 2)}, {}),  # 20 is stated nowhere
+        ({"said_on": cited("2025-07-01", 1), "figure": cited(None)}, {}),  # year, month differ
+    ],
+)
+def test_dates_and_choices_are_checked_against_their_sentences(
+    doc: Document, reply: dict[str, Any], kept: dict[str, int]
+) -> None:
+    with FakeOpenAI([Reply.json(reply)]) as server:
+        result = newsqa.extract(doc, Speech, client=fake_client(server, max_reasks=0))
+    assert {k: v[0].sentence_id for k, v in result.evidence.items()} == kept
+    assert {k for k, v in result.value.model_dump().items() if v is not None} == set(kept)
+
+
+def test_long_documents_are_read_in_focus_on_the_fields(doc: Document) -> None:
+    filler = " ".join(f"Filler sentence number {i} says nothing of note." for i in range(400))
+    long_doc = document_from_text(filler + " " + TEXT, id="long")
+    with FakeOpenAI([Reply.json({"delegations": cited(None)})]) as server:
+        newsqa.extract(long_doc, Checked, client=fake_client(server, context_tokens=500))
+        prompt = _user(server.requests[0])
+    assert "three delegations attended" in prompt
+    assert prompt.count("Filler sentence") < 100
+
+
+class Node(BaseModel):
+    name: str
+    children: list[Node] = []
+
+
+class WithDict(BaseModel):
+    tags: dict[str, str]
+
+
+class WithUnion(BaseModel):
+    value: int | str
+
+
+class WithTuple(BaseModel):
+    pair: tuple[int, int]
+
+
+class WithNested(BaseModel):
+    grid: list[list[int]]
+
+
+class WithBoolChoices(BaseModel):
+    flag: Literal[True, False]
+
+
+class Empty(BaseModel):
+    pass
+
+
+class D4(BaseModel):
+    x: int
+
+
+class D3(BaseModel):
+    d: D4
+
+
+class D2(BaseModel):
+    d: list[D3]
+
+
+class D1(BaseModel):
+    d: D2
+
+
+HUGE = Literal[tuple(f"v{i}" for i in range(ex.MAX_CHOICES + 1))]  # type: ignore[valid-type]
+Many = type(
+    "Many",
+    (BaseModel,),
+    {"__annotations__": {f"f{i}": int | None for i in range(ex.MAX_FIELDS + 1)}}
+    | {f"f{i}": None for i in range(ex.MAX_FIELDS + 1)},
+)
+
+
+class WithHuge(BaseModel):
+    pick: HUGE  # type: ignore[valid-type]
+
+
+@pytest.mark.parametrize(
+    ("schema", "words"),
+    [
+        (Node, "children[]: Node contains itself"),
+        (WithDict, "tags: type dict[str, str] is not supported"),
+        (WithUnion, "value: type int | str"),
+        (WithTuple, "pair: type tuple[int, int]"),
+        (WithNested, "grid: lists of lists"),
+        (WithBoolChoices, "flag: enum and Literal values"),
+        (Empty, "at least one field"),
+        (WithHuge, f"pick: {ex.MAX_CHOICES + 1} choices"),
+        (Many, f"has {ex.MAX_FIELDS + 1} fields"),
+        (D1, "nested more than"),
+        (dict, "needs a Pydantic model class"),
+    ],
+)
+def test_schemas_that_cannot_be_extracted_fail_before_any_request(
+    doc: Document, schema: Any, words: str
+) -> None:
+    with FakeOpenAI([]) as server:
+        with pytest.raises(SchemaError) as caught:
+            newsqa.extract(doc, schema, client=fake_client(server))
+        assert server.requests == []
+    assert words in str(caught.value)
+
+
+def test_depth_up_to_the_limit_is_accepted() -> None:
+    assert set(ex.shape_of(D2).fields) == {"d"}
+
+
+def test_records_flatten_values_and_evidence_for_pandas(doc: Document) -> None:
+    with FakeOpenAI([Reply.json(FULL)]) as server:
+        result = newsqa.extract(doc, Facts, client=fake_client(server))
+    rows = {r["field"]: r for r in result.records()}
+    assert rows["meetings[0].place"] == {
+        "doc": "summit",
+        "field": "meetings[0].place",
+        "value": "Geneva",
+        "sentence_ids": [1],
+        "evidence": doc.sentences[0].text,
+    }
+    assert list(rows) == [
+        "aid_usd",
+        "delegations",
+        "outcome",
+        "meetings[0].place",
+        "meetings[0].day",
+        "countries[0]",
+    ]
+    data = json.loads(result.to_json())
+    assert data["value"]["outcome"] == "no deal" and data["doc"] == "summit"
+    assert data["evidence"]["aid_usd"][0]["sentence_id"] == 2 and "usage" not in data
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "stated"),
+    [
+        ("got 64.1 billion dollars", 64.1e9, True),
+        ("got 64.1 billion dollars", 64.1, True),
+        ("got $12bn", 12e9, True),
+        ("up 12% on 1,200 men", 0.12, True),
+        ("up 12% on 1,200 men", 1200, True),
+        ("three delegations", 3, True),
+        ("a 5.5-million-strong army", 5.5e6, True),
+        ("someone said", 1, False),
+        ("version 3.2.1", 2.1, False),
+        ("in 2024", 202, False),
+        ("64.1 billion", 64.2e9, False),
+    ],
+)
+def test_numbers_read_every_way_a_value_is_written(text: str, value: float, stated: bool) -> None:
+    assert any(abs(n - value) <= 1e-6 * max(1.0, value) for n in numbers(text)) is stated
+
+
+def test_the_schema_is_checked_before_the_document_is_read_or_a_client_made() -> None:
+    with pytest.raises(SchemaError, match="tags"):
+        newsqa.extract("/nonexistent/article.txt", WithDict)
+
+
+def test_evidence_keeps_the_cited_sentences_that_state_the_value(doc: Document) -> None:
+    reply = {"place": cited("Geneva", 4, 1), "day": cited("2024-03-12", 1)}
+    with FakeOpenAI([Reply.json(reply)]) as server:
+        result = newsqa.extract(doc, Meeting, client=fake_client(server))
+    assert [e.sentence_id for e in result.evidence["place"]] == [1]
+
+
+def test_a_value_stated_only_across_its_sentences_keeps_them_all() -> None:
+    two = document_from_text("Aid reached Kyiv. It came from Berlin.", id="two")
+    with FakeOpenAI([Reply.json({"place": cited("Kyiv Berlin", 1, 2), "day": cited(None)})]) as s:
+        result = newsqa.extract(two, Meeting, client=fake_client(s))
+    assert [e.sentence_id for e in result.evidence["place"]] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "stated"),
+    [
+        ("They met on 12 March 2024.", dt.date(2024, 3, 12), True),
+        ("They met on March 12.", dt.date(2024, 3, 12), True),
+        ("They met on Nov. 7th in Sochi.", dt.date(2024, 11, 7), True),
+        ("Filed 2024-03-12 in Geneva.", dt.date(2024, 3, 12), True),
+        ("Filed 3/12/2024 in Geneva.", dt.date(2024, 3, 12), True),
+        ("The war began in 2022.", dt.date(2022, 4, 1), False),  # a year alone
+        ("They met on Monday.", dt.date(2024, 3, 11), False),
+        ("They met on 12 March 2023.", dt.date(2024, 3, 12), False),  # another year
+        ("They met on 13 March 2024.", dt.date(2024, 3, 12), False),
+        ("They met on 12 April 2024.", dt.date(2024, 3, 12), False),
+    ],
+)
+def test_a_date_is_stated_only_with_its_day_and_month(
+    text: str, day: dt.date, stated: bool
+) -> None:
+    leaf = ex.Leaf("date", dt.date, "when")
+    assert (ex.unstated(leaf, day, [text]) is None) is stated
+
+
+class Defaults(BaseModel):
+    nullable_required: int | None
+    with_default: str = "unknown"
+    meeting: Meeting | None = None
+    meetings: list[Meeting] | None = None
+
+
+def test_unstated_fields_keep_the_callers_default_or_none(doc: Document) -> None:
+    empty = {"place": cited(None), "day": cited(None)}
+    reply = {
+        "nullable_required": cited(None),
+        "with_default": cited(None),
+        "meeting": empty,
+        "meetings": [empty],
+    }
+    with FakeOpenAI([Reply.json(reply)]) as server:
+        result = newsqa.extract(doc, Defaults, client=fake_client(server))
+        assert len(server.requests) == 1
+    assert result.value == Defaults(nullable_required=None)
+    assert result.evidence == {}
+
+
+class RequiredList(BaseModel):
+    names: list[str]
+
+
+def test_a_required_list_with_nothing_stated_is_empty(doc: Document) -> None:
+    with FakeOpenAI([Reply.json({"names": [cited(None)]})]) as server:
+        result = newsqa.extract(doc, RequiredList, client=fake_client(server))
+    assert result.value.names == [] and result.evidence == {}
