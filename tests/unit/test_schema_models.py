@@ -99,8 +99,12 @@ HOSTILE: list[tuple[str, dict[str, Any], str]] = [
         'counts: an object without "properties"',
     ),
     ("free-form object", _object(extra={"type": "object"}), "extra: an object without"),
-    ("url", _object(link={"type": "string", "format": "uri"}), "link: type 'AnyUrl'"),
-    ("time", _object(at={"type": "string", "format": "time"}), "at: type 'time'"),
+    (
+        "url",
+        _object(link={"type": "string", "format": "uri"}),
+        "link: type AnyUrl is not supported",
+    ),
+    ("time", _object(at={"type": "string", "format": "time"}), "at: type time is not supported"),
     ("union", _object(x={"anyOf": [{"type": "string"}, {"type": "integer"}]}), "x: type"),
     ("unknown type", _object(x={"type": "banana"}), "x: unknown type 'banana'"),
     ("no type", _object(x={"description": "?"}), 'x: no "type"'),
@@ -232,7 +236,7 @@ def test_import_model_takes_module_and_attribute(models_module: str) -> None:
         ("{m}:helper", "helper is a function, not a Pydantic model class"),
         ("{m}:NUMBER", "NUMBER is a int, not a Pydantic model class"),
         ("json:JSONDecoder", "JSONDecoder is a class, not a Pydantic model class"),
-        ("{m}:Loose", "Loose: counts: type 'dict' is not supported"),
+        ("{m}:Loose", "Loose: counts: type dict.* is not supported"),
     ],
 )
 def test_import_model_errors_are_schema_errors(models_module: str, spec: str, message: str) -> None:
