@@ -30,6 +30,7 @@ from pydantic import (
     BaseModel,
     Field,
     PrivateAttr,
+    RootModel,
     ValidationError,
     ValidationInfo,
     create_model,
@@ -233,6 +234,10 @@ def shape_of(model: type[BaseModel]) -> Group:
     """
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         raise SchemaError(f"extract needs a Pydantic model class, not {model!r}")
+    if issubclass(model, RootModel):
+        raise SchemaError(
+            f"{model.__name__} is a RootModel; wrap its value in a field of a BaseModel"
+        )
     group = _group(model, "", (model,), 1)
     count = sum(1 for _ in _leaves(group))
     if count > MAX_FIELDS:
@@ -398,6 +403,17 @@ class _Settle:
                 f"{'.'.join(str(p) for p in item['loc']) or model.__name__}: {item['msg']}"
                 for item in e.errors(include_url=False)[:8]
             ]
+            missing = [
+                ".".join(str(p) for p in item["loc"])
+                for item in e.errors(include_url=False)
+                if item["input"] is None or item["type"] == "missing"
+            ]
+            if missing:
+                lines.append(
+                    f"{', '.join(missing)}: no value the article states; cite the sentence "
+                    f"that states it, and if none does, {model.__name__} needs a default or "
+                    "`| None` there (never guess)"
+                )
             raise ValueError(f"the values do not fit {model.__name__}:\n" + "\n".join(lines)) from e
         return value, evidence
 

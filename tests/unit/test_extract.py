@@ -10,7 +10,7 @@ import json
 from typing import Any, Literal
 
 import pytest
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, RootModel, field_validator
 
 import newsqa
 from newsqa import Extraction, OutputValidationError, SchemaError, document_from_text
@@ -179,6 +179,7 @@ def test_a_required_field_the_text_does_not_state_is_an_error(doc: Document) -> 
             newsqa.extract(doc, Required, client=fake_client(server, max_reasks=1))
         assert len(server.requests) == 2
     assert "place" in str(caught.value) and caught.value.usage.calls == 2
+    assert "Required needs a default or `| None` there" in str(caught.value)
 
 
 class Checked(BaseModel):
@@ -307,6 +308,7 @@ class WithHuge(BaseModel):
         (Many, f"has {ex.MAX_FIELDS + 1} fields"),
         (D1, "nested more than"),
         (dict, "needs a Pydantic model class"),
+        (RootModel[list[str]], "is a RootModel"),
     ],
 )
 def test_schemas_that_cannot_be_extracted_fail_before_any_request(
