@@ -184,7 +184,7 @@ def test_planted_instructions_in_user_strings_are_treated_as_data(
 
 
 class PeaceTalksFacts(BaseModel):
-    """The README's extraction example."""
+    """Facts like the README example's, plus a field the seed does not state."""
 
     military_aid_billion_usd: float | None = Field(
         None, description="US military aid committed to Ukraine since 2022, in billions of dollars"
