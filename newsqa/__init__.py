@@ -47,6 +47,7 @@ from newsqa.documents import (
     iter_inputs,
     load_document,
     load_documents,
+    parse_date,
     split_sentences,
 )
 from newsqa.documents.actors import ActorMention, find_actors
@@ -161,6 +162,7 @@ __all__ = [
     "load_document",
     "load_documents",
     "model_from_json_schema",
+    "parse_date",
     "printable",
     "split_sentences",
     "stance_timeline",

@@ -64,10 +64,12 @@ def _positive(value: str) -> int:
 
 
 def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from e
+    day = newsqa.parse_date(value)
+    if day is None:
+        raise argparse.ArgumentTypeError(
+            f"not a full date (2024-11-08, 'November 8, 2024', RFC 2822): {value!r}"
+        )
+    return day
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -107,8 +109,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="default: %(default)s")
     p.add_argument("--max-actors", type=_positive, default=5, help="default: %(default)s")
     p.add_argument("--db", help="stances across this corpus (built by `newsqa index`)")
-    p.add_argument("--since", type=_date, help="only articles dated on/after YYYY-MM-DD")
-    p.add_argument("--until", type=_date, help="only articles dated on/before YYYY-MM-DD")
+    p.add_argument(
+        "--since",
+        type=_date,
+        help="only articles dated on/after this day (YYYY-MM-DD or written out)",
+    )
+    p.add_argument(
+        "--until",
+        type=_date,
+        help="only articles dated on/before this day (YYYY-MM-DD or written out)",
+    )
     p.add_argument("--k", type=_positive, help="passages to retrieve with --db (default 12)")
     p = sub.add_parser("report", parents=[common], help="summary and stances in one run")
     p.add_argument("path", help=one)
@@ -149,8 +159,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help=many)
     p.add_argument("-Q", "--question", required=True, help="the question")
     p.add_argument("--db", help="answer from this corpus (built by `newsqa index`)")
-    p.add_argument("--since", type=_date, help="only articles dated on/after YYYY-MM-DD")
-    p.add_argument("--until", type=_date, help="only articles dated on/before YYYY-MM-DD")
+    p.add_argument(
+        "--since",
+        type=_date,
+        help="only articles dated on/after this day (YYYY-MM-DD or written out)",
+    )
+    p.add_argument(
+        "--until",
+        type=_date,
+        help="only articles dated on/before this day (YYYY-MM-DD or written out)",
+    )
     p.add_argument("--k", type=_positive, default=6, help="passages to retrieve (default 6)")
     p.add_argument(
         "--choice",
