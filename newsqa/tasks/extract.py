@@ -38,7 +38,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
-from newsqa.documents.lexical import content_tokens, numbers, stems, words
+from newsqa.documents.lexical import WORD, content_tokens, numbers, stem, stems, words
 from newsqa.errors import OutputValidationError, SchemaError
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import parse_reply, strict_schema
@@ -354,6 +354,12 @@ def _date_stated(value: dt.date, text: str) -> bool:
     return named and re.search(rf"\b0?{day}(?:st|nd|rd|th)?\b", text) is not None
 
 
+def _names_stated(value: str, text: str) -> bool:
+    """Is every capitalised word of ``value`` (a name) in ``text``, by stem?"""
+    said = stems(text)
+    return all(stem(w.lower()) in said for w in WORD.findall(value) if w[:1].isupper())
+
+
 def _number_stated(value: float, text: str) -> bool:
     return any(abs(n - value) <= 1e-6 * max(1.0, abs(value)) for n in numbers(text))
 
@@ -363,8 +369,11 @@ def unstated(leaf: Leaf, value: Any, texts: Sequence[str]) -> str | None:
     if not texts:
         return "no sentence is cited for it"
     joined = " ".join(texts)
-    if leaf.kind == "text" and not supported_by(str(value), texts):
-        return "its words are not in the cited sentences"
+    if leaf.kind == "text":
+        if not content_tokens(str(value)):
+            return "it has no word to find in the cited sentences"
+        if not supported_by(str(value), texts) or not _names_stated(str(value), joined):
+            return "its words are not in the cited sentences"
     if leaf.kind in ("integer", "number") and not _number_stated(float(value), joined):
         return "that number is not written in the cited sentences"
     if leaf.kind in ("date", "datetime") and not _date_stated(value, joined):
@@ -474,8 +483,6 @@ class _Settle:
         """The shown sentence that states ``value`` on its own (every content word of a
         text value), sharing most words with the field's description and nearest the
         sentences the model cited; ``None`` if no sentence states it."""
-        if leaf.kind == "text" and not content_tokens(str(value)):
-            return None
         about = stems(leaf.description)
         near = cited[0] if cited else 0
         found = [

@@ -28,6 +28,14 @@ TEXT = (
 )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_shapes() -> None:
+    """Shapes and drafts are cached per model class: start each test without them, so
+    a test sees what the code builds now (and a mutation run sees its mutants)."""
+    ex.shape_of.cache_clear()
+    ex.draft_model.cache_clear()
+
+
 @pytest.fixture
 def doc() -> Document:
     return document_from_text(TEXT, id="summit")
@@ -440,3 +448,92 @@ def test_a_required_list_with_nothing_stated_is_empty(doc: Document) -> None:
     with FakeOpenAI([Reply.json({"names": [cited(None)]})]) as server:
         result = newsqa.extract(doc, RequiredList, client=fake_client(server))
     assert result.value.names == [] and result.evidence == {}
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "texts", "why"),
+    [
+        ("text", "Geneva", [], "no sentence is cited for it"),
+        (
+            "text",
+            "Lausanne talks",
+            ["Talks in Geneva."],
+            "its words are not in the cited sentences",
+        ),
+        ("text", "Geneva talks", ["Talks in Geneva."], None),
+        ("text", "the", ["The talks."], "it has no word to find in the cited sentences"),
+        ("text", "Putin spoke", ["He spoke in Sochi."], "its words are not in the cited sentences"),
+        ("text", "Ukrainian officials", ["Ukraine's officials said so."], None),
+        ("number", 64.1e9, ["It got 64.1 billion dollars."], None),
+        (
+            "number",
+            64.2e9,
+            ["It got 64.1 billion dollars."],
+            "that number is not written in the cited sentences",
+        ),
+        ("integer", 3, ["Three delegations came."], None),
+        ("integer", 1200, ["It took", "1,200 men."], None),  # sentences are read together
+        ("date", dt.date(2024, 3, 12), ["On 12 March."], None),
+        (
+            "datetime",
+            dt.datetime(2024, 3, 12, 9),
+            ["In 2024."],
+            "the cited sentences do not write that day and month",
+        ),
+        ("datetime", dt.datetime(2024, 3, 12, 9), ["At 9am on 12 March 2024."], None),
+        ("choice", "$20bn", ["It got $12bn."], "a number in it is not in the cited sentences"),
+        ("choice", "no deal", ["Talks failed."], None),  # a label needs no shared word
+        ("boolean", True, ["Talks failed."], None),
+    ],
+)
+def test_unstated_says_why_a_value_is_not_stated(
+    kind: ex.Kind, value: Any, texts: list[str], why: str | None
+) -> None:
+    assert ex.unstated(ex.Leaf(kind, object, "d"), value, texts) == why
+
+
+class Aliased(BaseModel):
+    place_name: str | None = Field(None, alias="placeName")
+
+
+def test_models_with_aliases_are_filled_by_field_name(doc: Document) -> None:
+    with FakeOpenAI([Reply.json({"place_name": cited("Geneva", 1)})]) as server:
+        result = newsqa.extract(doc, Aliased, client=fake_client(server))
+        schema = server.requests[0]["response_format"]["json_schema"]["schema"]
+    assert result.value.place_name == "Geneva" and "place_name" in result.evidence
+    assert list(schema["properties"]) == ["place_name"]
+
+
+class Place(BaseModel):
+    venue: str | None = Field(None, description="the hotel of the summit")
+
+
+def test_recitation_prefers_the_sentence_about_the_field_then_the_nearest() -> None:
+    text = (
+        "Geneva is calm. The hotel in Geneva hosted the summit. Rain fell. "
+        "Geneva welcomed them. Geneva slept."
+    )
+    doc = document_from_text(text, id="g")
+    with FakeOpenAI([Reply.json({"venue": cited("Geneva", 3)})]) as server:
+        about = newsqa.extract(doc, Place, client=fake_client(server))
+    assert [e.sentence_id for e in about.evidence["venue"]] == [2]  # shares "hotel", "summit"
+
+    class Town(BaseModel):
+        town: str | None = None
+
+    with FakeOpenAI([Reply.json({"town": cited("Geneva", 5)})] * 2) as server:
+        near = newsqa.extract(doc, Town, client=fake_client(server, max_reasks=0))
+    assert [e.sentence_id for e in near.evidence["town"]] == [5]  # already states it
+
+    with FakeOpenAI([Reply.json({"town": cited("Geneva", 3)})]) as server:
+        nearest = newsqa.extract(doc, Town, client=fake_client(server, max_reasks=0))
+    assert [e.sentence_id for e in nearest.evidence["town"]] in ([2], [4])
+    with FakeOpenAI([Reply.json({"town": cited("Geneva", 4)})]) as server:
+        moved = newsqa.extract(doc, Town, client=fake_client(server, max_reasks=0))
+    assert [e.sentence_id for e in moved.evidence["town"]] == [4]
+
+
+def test_a_text_value_without_content_words_is_never_recited(doc: Document) -> None:
+    with FakeOpenAI([Reply.json({"place": cited("the", 2), "day": cited(None)})]) as server:
+        result = newsqa.extract(doc, Meeting, client=fake_client(server, max_reasks=0))
+    assert result.value.place is None and result.evidence == {}
