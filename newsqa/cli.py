@@ -72,6 +72,12 @@ def _date(value: str) -> dt.date:
     return day
 
 
+def _add_period(p: argparse.ArgumentParser) -> None:
+    """``--since``/``--until``: a corpus command's dates (any full date a document takes)."""
+    p.add_argument("--since", type=_date, help="only articles dated on/after this day")
+    p.add_argument("--until", type=_date, help="only articles dated on/before this day")
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print the JSON contract")
@@ -109,16 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="default: %(default)s")
     p.add_argument("--max-actors", type=_positive, default=5, help="default: %(default)s")
     p.add_argument("--db", help="stances across this corpus (built by `newsqa index`)")
-    p.add_argument(
-        "--since",
-        type=_date,
-        help="only articles dated on/after this day (YYYY-MM-DD or written out)",
-    )
-    p.add_argument(
-        "--until",
-        type=_date,
-        help="only articles dated on/before this day (YYYY-MM-DD or written out)",
-    )
+    _add_period(p)
     p.add_argument("--k", type=_positive, help="passages to retrieve with --db (default 12)")
     p = sub.add_parser("report", parents=[common], help="summary and stances in one run")
     p.add_argument("path", help=one)
@@ -159,16 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help=many)
     p.add_argument("-Q", "--question", required=True, help="the question")
     p.add_argument("--db", help="answer from this corpus (built by `newsqa index`)")
-    p.add_argument(
-        "--since",
-        type=_date,
-        help="only articles dated on/after this day (YYYY-MM-DD or written out)",
-    )
-    p.add_argument(
-        "--until",
-        type=_date,
-        help="only articles dated on/before this day (YYYY-MM-DD or written out)",
-    )
+    _add_period(p)
     p.add_argument("--k", type=_positive, default=6, help="passages to retrieve (default 6)")
     p.add_argument(
         "--choice",
