@@ -47,6 +47,7 @@ from newsqa.documents import (
     iter_inputs,
     load_document,
     load_documents,
+    parse_date,
     split_sentences,
 )
 from newsqa.documents.actors import ActorMention, find_actors
@@ -67,6 +68,7 @@ from newsqa.llm.cache import ResponseCache
 from newsqa.llm.client import LLMClient
 from newsqa.retrieval import Hit, Retriever
 from newsqa.safe_text import printable
+from newsqa.schema_models import import_model, model_from_json_schema
 from newsqa.tasks.batch import BatchItem, BatchReport, BatchRun
 from newsqa.types import (
     Answer,
@@ -155,9 +157,12 @@ __all__ = [
     "document_from_text",
     "extract",
     "find_actors",
+    "import_model",
     "iter_inputs",
     "load_document",
     "load_documents",
+    "model_from_json_schema",
+    "parse_date",
     "printable",
     "split_sentences",
     "stance_timeline",

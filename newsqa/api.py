@@ -408,12 +408,28 @@ def abatch(
 @overload
 def abatch(
     docs: _Inputs,
+    task: Literal["extract"],
+    out: str | os.PathLike[str],
+    *,
+    client: LLMClient | None = None,
+    schema: type[_M],
+    instructions: str | None = None,
+    concurrency: int = 1,
+    on_done: Callable[[str, bool], None] | None = None,
+) -> _batch.BatchRun[Extraction[_M]]: ...
+
+
+@overload
+def abatch(
+    docs: _Inputs,
     task: _batch.Task,
     out: str | os.PathLike[str],
     *,
     client: LLMClient | None = None,
     question: str | None = None,
     topic: str = DEFAULT_TOPIC,
+    schema: type[BaseModel] | None = None,
+    instructions: str | None = None,
     concurrency: int = 1,
     on_done: Callable[[str, bool], None] | None = None,
 ) -> _batch.BatchRun[_batch.Result]: ...
@@ -427,41 +443,52 @@ def abatch(
     client: LLMClient | None = None,
     question: str | None = None,
     topic: str = DEFAULT_TOPIC,
+    schema: type[BaseModel] | None = None,
+    instructions: str | None = None,
     concurrency: int = 1,
     on_done: Callable[[str, bool], None] | None = None,
 ) -> _batch.BatchRun[Any]:
     """Run ``task`` over ``docs`` and iterate the documents as they finish.
 
     ``async for doc_id, outcome in abatch(...)`` (or a plain ``for``) gets each
-    document's result (:class:`Summary`, :class:`StanceReport` or :class:`Answer`) or
-    the exception it failed with, in completion order, after its JSONL line is on disk.
-    At most ``concurrency`` documents run at once. Resume is that of :func:`batch`:
-    documents with a result in ``out`` for the same task, question or topic and
-    document content (:func:`~newsqa.tasks.batch.job_key`) are skipped, failed ones run
-    again. ``run.report`` holds the counts and usage.
+    document's result (:class:`Summary`, :class:`StanceReport`, :class:`Answer` or
+    :class:`Extraction`) or the exception it failed with, in completion order, after
+    its JSONL line is on disk. At most ``concurrency`` documents run at once. Resume is
+    that of :func:`batch`: documents with a result in ``out`` for the same task,
+    question, topic or schema and instructions, and document content
+    (:func:`~newsqa.tasks.batch.job_key`) are skipped, failed ones run again.
+    ``run.report`` holds the counts and usage.
 
     Args:
         docs: documents (or :class:`DocumentError` entries), or a path that
             :func:`~newsqa.documents.iter_inputs` walks lazily: a folder, a ``.jsonl``
             file of records, a text file, or ``-`` (standard input).
-        task: ``"summarize"``, ``"stances"`` or ``"ask"``.
+        task: ``"summarize"``, ``"stances"``, ``"ask"`` or ``"extract"``.
         out: the JSONL file to append to.
         client: default :func:`connect`, closed when the run is over.
         question: required for ``ask``.
         topic: for ``stances``.
+        schema: required for ``extract``: your Pydantic model (see :func:`extract`);
+            its whole JSON Schema is part of the resume key, so changing the model
+            runs every document again.
+        instructions: for ``extract``: extra guidance for the model (part of the key).
         concurrency: documents in flight at once (more than 1 pays off with remote
             endpoints; the embedded model serves one request at a time).
         on_done: called with ``(id, ok)`` after each document (progress bars).
 
     Raises:
-        ValueError: ``ask`` without a question, ``concurrency`` below 1, or two
-            documents with one id (see :class:`~newsqa.tasks.batch.BatchRun`).
+        ValueError: ``ask`` without a question, ``extract`` without a schema,
+            ``concurrency`` below 1, or two documents with one id (see
+            :class:`~newsqa.tasks.batch.BatchRun`).
+        SchemaError: ``schema`` cannot be extracted; raised before any document is
+            read or a client made.
 
     Example:
         >>> async for doc_id, outcome in newsqa.abatch("articles/", "summarize",
         ...                                            "out.jsonl"):  # doctest: +SKIP
         ...     print(doc_id, outcome if isinstance(outcome, Exception) else outcome.headline)
     """
+    _batch.check_job(task, question=question, schema=schema)  # before any input or client
     items = iter_inputs(docs) if isinstance(docs, str | os.PathLike) else docs
     owned = client is None
     llm = client or connect()
@@ -473,6 +500,8 @@ def abatch(
             client=llm,
             question=question,
             topic=topic,
+            schema=schema,
+            instructions=instructions,
             concurrency=concurrency,
             on_done=on_done,
             close_client=owned,
@@ -491,6 +520,8 @@ def batch(
     client: LLMClient | None = None,
     question: str | None = None,
     topic: str = DEFAULT_TOPIC,
+    schema: type[BaseModel] | None = None,
+    instructions: str | None = None,
     concurrency: int = 1,
     on_done: Callable[[str, bool], None] | None = None,
 ) -> _batch.BatchReport:
@@ -501,7 +532,9 @@ def batch(
     so an interrupted run loses no finished work; re-running with the same ``out`` skips
     documents that already have a result for the same job and content, and retries
     failed ones. A failing document never stops the
-    batch. Arguments as for :func:`abatch`.
+    batch. Arguments as for :func:`abatch`; ``"extract"`` takes ``schema=`` (and
+    ``instructions=``) and writes each :class:`Extraction` as ``{"doc", "value",
+    "evidence"}``.
 
     Returns:
         The :class:`~newsqa.tasks.batch.BatchReport`: done, failed, skipped, usage, errors.
@@ -517,6 +550,8 @@ def batch(
         client=client,
         question=question,
         topic=topic,
+        schema=schema,
+        instructions=instructions,
         concurrency=concurrency,
         on_done=on_done,
     ).run()

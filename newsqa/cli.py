@@ -11,13 +11,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import shutil
 import sqlite3
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from tqdm import tqdm
 
 import newsqa
@@ -30,6 +33,7 @@ from newsqa import (
     Document,
     DocumentError,
     Evidence,
+    Extraction,
     LLMClient,
     LLMError,
     NewsQAError,
@@ -60,10 +64,18 @@ def _positive(value: str) -> int:
 
 
 def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from e
+    day = newsqa.parse_date(value)
+    if day is None:
+        raise argparse.ArgumentTypeError(
+            f"not a full date (2024-11-08, 'November 8, 2024', RFC 2822): {value!r}"
+        )
+    return day
+
+
+def _add_period(p: argparse.ArgumentParser) -> None:
+    """``--since``/``--until``: a corpus command's dates (any full date a document takes)."""
+    p.add_argument("--since", type=_date, help="only articles dated on/after this day")
+    p.add_argument("--until", type=_date, help="only articles dated on/before this day")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -88,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     one = "text file, .jsonl of one record, or - for stdin"
     many = "text files, folders, .jsonl files, or - for stdin"
+    schema = "a JSON Schema file (schema.json) or a Pydantic model (package.module:Model)"
 
     parser = argparse.ArgumentParser(
         prog="newsqa",
@@ -102,8 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="default: %(default)s")
     p.add_argument("--max-actors", type=_positive, default=5, help="default: %(default)s")
     p.add_argument("--db", help="stances across this corpus (built by `newsqa index`)")
-    p.add_argument("--since", type=_date, help="only articles dated on/after YYYY-MM-DD")
-    p.add_argument("--until", type=_date, help="only articles dated on/before YYYY-MM-DD")
+    _add_period(p)
     p.add_argument("--k", type=_positive, help="passages to retrieve with --db (default 12)")
     p = sub.add_parser("report", parents=[common], help="summary and stances in one run")
     p.add_argument("path", help=one)
@@ -118,15 +130,23 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("batch", parents=[common], help="run a task over many documents")
     p.add_argument("inputs", nargs="+", help=many)
     p.add_argument("-o", "--output", required=True, help="JSONL file to append results to")
-    p.add_argument("--task", choices=["summarize", "stances", "ask"], required=True)
+    p.add_argument("--task", choices=["summarize", "stances", "ask", "extract"], required=True)
     p.add_argument("-Q", "--question", help="the question, for --task ask")
     p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="for --task stances")
+    p.add_argument("--schema", help=f"for --task extract: {schema}")
+    p.add_argument("--instructions", help="for --task extract: extra guidance for the model")
     p.add_argument(
         "--concurrency",
         type=_positive,
         default=1,
         help="documents in flight at once (remote endpoints; default 1)",
     )
+    p = sub.add_parser(
+        "extract", parents=[common], help="fill your own schema, each value with its sentences"
+    )
+    p.add_argument("paths", nargs="+", help=many)
+    p.add_argument("--schema", required=True, help=schema)
+    p.add_argument("--instructions", help="extra guidance for the model")
     p = sub.add_parser("index", help="add files, folders or .jsonl records to a corpus")
     p.add_argument("paths", nargs="+", help=many)
     p.add_argument("--db", required=True, help="the corpus (SQLite file)")
@@ -136,8 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help=many)
     p.add_argument("-Q", "--question", required=True, help="the question")
     p.add_argument("--db", help="answer from this corpus (built by `newsqa index`)")
-    p.add_argument("--since", type=_date, help="only articles dated on/after YYYY-MM-DD")
-    p.add_argument("--until", type=_date, help="only articles dated on/before YYYY-MM-DD")
+    _add_period(p)
     p.add_argument("--k", type=_positive, default=6, help="passages to retrieve (default 6)")
     p.add_argument(
         "--choice",
@@ -337,6 +356,27 @@ def format_target_stances(results: Sequence[TargetStance]) -> str:
     return "\n".join(lines)
 
 
+def _leaf(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def format_extraction(result: Extraction[Any]) -> str:
+    """Human-readable extraction: one line per field path with its value, the cited
+    sentences (id, text, offsets) under it; a field without evidence is "not stated"."""
+    lines = [f"{type(result.value).__name__} from {result.doc}"]
+    for row in result.records():
+        path, value = row["field"], row["value"]
+        cited = result.evidence.get(path, [])
+        if cited:
+            lines.append(_wrap(f"{path}: {_leaf(value)}", "  "))
+            lines.extend(_wrap(_quote(ev), "      ") for ev in cited)
+        elif value is None or value == []:
+            lines.append(f"  {path}: not stated")
+        else:
+            lines.append(_wrap(f"{path}: {_leaf(value)} (default; not stated)", "  "))
+    return "\n".join(lines)
+
+
 def format_timeline(result: StanceTimeline) -> str:
     """Human-readable timeline: per actor, its dated points with evidence; a point whose
     label differs from the actor's previous one is marked CHANGED."""
@@ -435,6 +475,64 @@ def _report_undated(args: argparse.Namespace, corpus: Corpus) -> None:
             )
 
 
+def _schema(spec: str) -> type[BaseModel]:
+    """The model ``--schema`` names: a JSON Schema file, or ``package.module:Model``
+    (imported with the working directory on the path, as ``python -m`` would)."""
+    if Path(spec).exists() or ":" not in spec or spec.lower().endswith(".json"):
+        return newsqa.model_from_json_schema(spec)
+    here = os.getcwd()
+    added = here not in sys.path
+    if added:
+        sys.path.insert(0, here)
+    try:
+        return newsqa.import_model(spec)
+    finally:
+        if added and here in sys.path:
+            sys.path.remove(here)
+
+
+def _extract(args: argparse.Namespace) -> str:
+    model = _schema(args.schema)  # a bad schema is refused before any input is read
+    docs = newsqa.load_documents(args.paths)
+    results: list[Extraction[Any]] = []
+    failed: list[str] = []
+    with tqdm(
+        total=len(docs), unit="doc", disable=args.quiet or len(docs) < 2, file=sys.stderr
+    ) as bar:
+
+        def each(documents: list[Document], *, client: LLMClient) -> None:
+            for doc in documents:
+                try:
+                    results.append(
+                        newsqa.extract(doc, model, client=client, instructions=args.instructions)
+                    )
+                except OutputValidationError as e:  # that document only; the others go on
+                    failed.append(doc.id)
+                    print(
+                        newsqa.printable(
+                            f"newsqa: {doc.id}: the model's output never validated "
+                            f"({len(e.attempts)} tries)"
+                        ),
+                        file=sys.stderr,
+                    )
+                bar.update(1)
+
+        _run_task(args, f"extracting {model.__name__} from {len(docs)} document(s)", each, docs)
+    if args.json:
+        lines = []
+        for result in results:
+            data = result.to_dict()
+            if args.usage:
+                data["usage"] = result.usage.model_dump()
+            lines.append(json.dumps(data, ensure_ascii=False))
+        output = "\n".join(lines)
+    else:
+        output = "\n\n".join(format_extraction(r) for r in results)
+    if failed:
+        raise _Failed(output, f"{len(failed)} of {len(docs)} documents failed: {', '.join(failed)}")
+    return output
+
+
 class _Failed(Exception):
     """A command that printed its output but must exit 1 (some documents failed)."""
 
@@ -446,6 +544,11 @@ class _Failed(Exception):
 def _batch(args: argparse.Namespace) -> str:
     if args.task == "ask" and not args.question:
         raise ValueError("--task ask needs --question")
+    if args.task == "extract" and not args.schema:
+        raise ValueError("--task extract needs --schema")
+    if args.task != "extract" and (args.schema or args.instructions):
+        raise ValueError("--schema and --instructions are for --task extract")
+    model = _schema(args.schema) if args.schema else None  # refused before any input
     # Every input is read first, so a missing path or two documents with one id are
     # refused before any model call.
     inputs = list(newsqa.iter_inputs(args.inputs))
@@ -465,6 +568,8 @@ def _batch(args: argparse.Namespace) -> str:
             client=client,
             question=args.question,
             topic=args.topic,
+            schema=model,
+            instructions=args.instructions,
             concurrency=args.concurrency,
             on_done=advance,
         )
@@ -563,6 +668,8 @@ def _run(args: argparse.Namespace) -> str:
         return _dump(args, report.to_dict()) if args.json else format_stances(report)
     if args.command == "batch":
         return _batch(args)
+    if args.command == "extract":
+        return _extract(args)
     if args.command == "timeline":
         return _timeline(args)
     if args.command == "report":
@@ -649,7 +756,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(newsqa.printable(f"newsqa: {str(e).splitlines()[0]}"), file=sys.stderr)
         return EXIT_FAILURE
     except _Failed as e:
-        print(e.output)
+        if e.output:
+            print(e.output if getattr(args, "json", False) else newsqa.printable(e.output))
         print(f"newsqa: {e}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:

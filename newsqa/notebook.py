@@ -2,14 +2,17 @@
 
 Every result type renders itself in a notebook once this module is imported (the
 ``newsqa`` package does so): a summary with its key points, stance tables with
-evidence, an answer with its citations, a claim check, a target stance, a timeline
-and corpus stances with each evidence line dated. The data models in
+evidence, an answer with its citations, a claim check, a target stance, a timeline,
+corpus stances with each evidence line dated, and an extraction as a table of field
+paths, values and the sentences that state them. The data models in
 :mod:`newsqa.types` hold no screen code; they look up what is registered here.
 """
 
 from __future__ import annotations
 
+import json
 from html import escape
+from typing import Any
 
 from newsqa.types import (
     Answer,
@@ -17,6 +20,7 @@ from newsqa.types import (
     CorpusEvidence,
     CorpusStanceReport,
     Evidence,
+    Extraction,
     StanceReport,
     StanceTimeline,
     Summary,
@@ -28,6 +32,7 @@ __all__ = [
     "answer_html",
     "claim_html",
     "corpus_stances_html",
+    "extraction_html",
     "stances_html",
     "summary_html",
     "target_stance_html",
@@ -163,3 +168,37 @@ def corpus_stances_html(report: CorpusStanceReport) -> str:
     ]
     table = _table(["Actor", "Label", "Position and evidence"], rows)
     return f"<div><b>Topic:</b> {escape(report.topic)}{period}{table}</div>"
+
+
+def _value(value: Any) -> str:
+    """A leaf value as text: strings as they are, the rest as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _cited(items: list[Evidence]) -> str:
+    return "".join(
+        f'<div style="margin:2px 0"><code>[{ev.sentence_id}] {ev.start}-{ev.end}</code> '
+        f"<mark>{escape(ev.text)}</mark></div>"
+        for ev in items
+    )
+
+
+@register_html(Extraction)
+def extraction_html(result: Extraction[Any]) -> str:
+    """The filled model as a table: field path, value, the cited sentences (id,
+    offsets, highlighted text). A field without evidence is "not stated" (its default,
+    if it has one other than empty, is shown next to it)."""
+    rows = []
+    for row in result.records():
+        path, value = row["field"], row["value"]
+        cited = result.evidence.get(path, [])
+        if cited:
+            shown = escape(_value(value))
+        elif value is None or value == []:
+            shown = "<i>not stated</i>"
+        else:
+            shown = f"{escape(_value(value))} <i>(default; not stated)</i>"
+        rows.append([f"<code>{escape(path)}</code>", shown, _cited(cited)])
+    table = _table(["Field", "Value", "Cited sentences"], rows)
+    name = type(result.value).__name__
+    return f"<div><b>{escape(name)}</b> from <code>{escape(result.doc)}</code>{table}</div>"

@@ -252,7 +252,7 @@ class Extraction(_Result, Generic[_M]):
     def records(self) -> list[dict[str, Any]]:
         """One row per leaf field (for ``pandas.DataFrame``): ``doc``, ``field`` (its
         path), ``value``, ``sentence_ids`` and ``evidence`` (the cited sentences'
-        text, joined by a space)."""
+        text, joined by a space). An empty list is one row with the value ``[]``."""
         rows = []
         for path, value in _leaf_values(self.value.model_dump(mode="json")):
             cited = self.evidence.get(path, [])
@@ -276,7 +276,7 @@ def _leaf_values(data: Any, path: str = "") -> list[tuple[str, Any]]:
             for key, child in data.items()
             for pair in _leaf_values(child, f"{path}.{key}" if path else str(key))
         ]
-    if isinstance(data, list):
+    if isinstance(data, list) and data:
         return [
             pair for i, child in enumerate(data) for pair in _leaf_values(child, f"{path}[{i}]")
         ]

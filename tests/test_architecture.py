@@ -179,10 +179,8 @@ for item in answers:
 """
 
 
-@pytest.mark.parametrize("probe", [_TYPING_PROBE])
-def test_mypy_catches_a_misspelt_setting_and_knows_batch_outcomes(
-    probe: str, tmp_path: Path
-) -> None:
+def _mypy_lines(probe: str, tmp_path: Path) -> list[str]:
+    """mypy --strict's lines about ``probe`` (written to probe.py)."""
     source = tmp_path / "probe.py"
     source.write_text(probe)
     result = subprocess.run(
@@ -201,11 +199,43 @@ def test_mypy_catches_a_misspelt_setting_and_knows_batch_outcomes(
         cwd=ROOT,
         check=False,
     )
-    lines = [line for line in result.stdout.splitlines() if "probe.py" in line]
+    return [line for line in result.stdout.splitlines() if "probe.py" in line]
+
+
+@pytest.mark.parametrize("probe", [_TYPING_PROBE])
+def test_mypy_catches_a_misspelt_setting_and_knows_batch_outcomes(
+    probe: str, tmp_path: Path
+) -> None:
+    lines = _mypy_lines(probe, tmp_path)
     assert any('Unexpected keyword argument "modle"' in line for line in lines), lines
     assert any('Revealed type is "newsqa.types.Summary"' in line for line in lines), lines
     errors = [line for line in lines if ": error:" in line]
     assert len(errors) == 1, errors  # only the misspelt keyword
+
+
+_EXTRACT_PROBE = """
+from pydantic import BaseModel
+
+import newsqa
+
+
+class Facts(BaseModel):
+    casualties: int | None = None
+
+
+for doc_id, outcome in newsqa.abatch("articles/", "extract", "o.jsonl", schema=Facts):
+    if not isinstance(outcome, Exception):
+        reveal_type(outcome)
+        print(outcome.value.casualties)
+        print(outcome.value.casulaties)
+"""
+
+
+def test_mypy_knows_extract_batch_outcomes_are_of_the_callers_model(tmp_path: Path) -> None:
+    lines = _mypy_lines(_EXTRACT_PROBE, tmp_path)
+    assert any('Revealed type is "newsqa.types.Extraction[probe.Facts]"' in line for line in lines)
+    errors = [line for line in lines if ": error:" in line]
+    assert len(errors) == 1 and '"casulaties"' in errors[0], errors  # the misspelt field
 
 
 _LAYERS = [
@@ -214,7 +244,7 @@ _LAYERS = [
     ("newsqa.prompts", "newsqa.retrieval"),
     ("newsqa.llm",),
     ("newsqa.tasks",),
-    ("newsqa.api", "newsqa.corpus"),
+    ("newsqa.api", "newsqa.corpus", "newsqa.schema_models"),
     ("newsqa.cli", "newsqa.notebook"),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from newsqa import load_document
-from newsqa.cli import main
+from newsqa.cli import _parser, main
 from tests.conftest import SEED
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -297,7 +298,9 @@ def test_ask_db_cites_article_metadata(
             "must be at least 1",
         ),
         (["summarize", "x.txt", "--context-tokens", "abc"], "not a whole number"),
-        (["ask", "-Q", "x", "--db", "x.sqlite", "--since", "2024-13-01"], "not a date"),
+        (["ask", "-Q", "x", "--db", "x.sqlite", "--since", "2024-13-01"], "not a full date"),
+        (["ask", "-Q", "x", "--db", "x.sqlite", "--until", "Nov 2024"], "not a full date"),
+        (["stances", "--db", "x.sqlite", "--since", "yesterday"], "not a full date"),
     ],
 )
 def test_bad_numbers_and_dates_are_usage_errors(
@@ -545,3 +548,11 @@ def test_corpus_stances_output_dates_every_evidence_line(
             assert text[ev["start"] : ev["end"]] == ev["text"]
     assert human.startswith("Topic: peace talks to end the war in Ukraine (… to 2024-11-08)")
     assert human.count(f"2024-11-08 {SEED.stem} [") == 3
+
+
+@pytest.mark.parametrize(
+    "written", ["2024-11-08", "November 8, 2024", "8 Nov 2024", "Fri, 08 Nov 2024 10:00:00 +0000"]
+)
+def test_since_and_until_take_the_date_formats_documents_take(written: str) -> None:
+    args = _parser().parse_args(["ask", "-Q", "x", "--db", "x.sqlite", "--until", written])
+    assert args.until == datetime.date(2024, 11, 8)

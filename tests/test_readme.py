@@ -4,6 +4,7 @@ contract lists every field, and it keeps the embedded model's commands that CI r
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -147,6 +148,9 @@ def test_python_snippets_run_against_an_endpoint(
             exec(compile(block, f"README python block {number}", "exec"), {"__name__": "readme"})
         assert server.requests and all(r["model"] == "fake" for r in server.requests)
     assert (tmp_path / "summaries.jsonl").is_file() and (tmp_path / "news.sqlite").is_file()
+    facts = [json.loads(line) for line in (tmp_path / "facts.jsonl").read_text().splitlines()]
+    assert [line["task"] for line in facts] == ["extract"] * 2
+    assert all("result" in line for line in facts), facts
 
 
 def test_names_used_in_the_readme_exist() -> None:
@@ -178,6 +182,7 @@ def _fields(model: type[BaseModel]) -> set[str]:
         types.CorpusStanceReport,
         types.CorpusStance,
         types.CorpusEvidence,
+        types.Extraction,
         types.Usage,
     ],
 )
@@ -189,7 +194,7 @@ def test_the_json_contract_lists_every_field(model: type[BaseModel]) -> None:
 
 def test_the_json_contract_covers_every_command() -> None:
     contract = _section("JSON contract")
-    for command in ("summarize", "stances", "report", "ask", "check", "stance-toward"):
+    for command in ("summarize", "stances", "report", "ask", "check", "stance-toward", "extract"):
         assert f"- `{command}`" in contract, command
     for label in ("agrees", "disagrees", "discusses", "unrelated", "conditional", "unclear"):
         assert label in contract

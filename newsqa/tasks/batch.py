@@ -2,8 +2,9 @@
 
 Each finished document is appended to the output file at once, so an interrupted
 run loses no finished work. Re-running with the same output skips the documents
-that already have a result for the same job (task, its question or topic, and the
-document's content: an edited article runs again) and retries those that failed; a
+that already have a result for the same job (task, its question, topic or schema and
+instructions, and the document's content: an edited article runs again) and retries
+those that failed; a
 line torn by a crash or a full disk is set aside first (:mod:`newsqa.tasks._output`).
 One run at a time holds an output file. Failures are recorded per document
 (``error``, with the usage of every call it made) and never stop the batch.
@@ -21,29 +22,35 @@ import json
 import threading
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Generic, Literal, NamedTuple, TypeVar, cast
+
+from pydantic import BaseModel
 
 from newsqa.errors import DocumentError, LLMError, NewsQAError
 from newsqa.llm.client import LLMClient
 from newsqa.tasks._output import OutputFile
 from newsqa.tasks.ask import ask
+from newsqa.tasks.extract import extract, shape_of
 from newsqa.tasks.stances import DEFAULT_TOPIC, analyze_stances
 from newsqa.tasks.summarize import summarize
-from newsqa.types import Answer, Document, StanceReport, Summary, Usage
+from newsqa.types import Answer, Document, Extraction, StanceReport, Summary, Usage
 
 __all__ = [
     "BatchItem",
     "BatchReport",
     "BatchRun",
     "Task",
+    "check_job",
     "completed_keys",
     "job_key",
     "run_batch",
+    "schema_text",
 ]
 
-Task = Literal["summarize", "stances", "ask"]
-Result = Summary | StanceReport | Answer
+Task = Literal["summarize", "stances", "ask", "extract"]
+Result = Summary | StanceReport | Answer | Extraction[Any]
 R = TypeVar("R", bound=Result)
 """The result type of a batch's task (``BatchRun[Summary]`` for ``summarize``)."""
 
@@ -91,23 +98,54 @@ class BatchReport:
         }
 
 
-def _job(task: str, question: str | None, topic: str) -> dict[str, str]:
-    """What identifies a job besides the document: the task and its question or topic."""
+def _job(
+    task: str,
+    question: str | None,
+    topic: str,
+    schema: type[BaseModel] | None = None,
+    instructions: str | None = None,
+) -> dict[str, str | None]:
+    """What identifies a job besides the document, as each JSONL line shows it: the
+    task and its question, topic, or schema (by name) and instructions."""
     if task == "ask":
         return {"task": task, "question": question or ""}
     if task == "stances":
         return {"task": task, "topic": topic}
+    if task == "extract":
+        name = schema.__name__ if schema is not None else None
+        return {"task": task, "schema": name, "instructions": instructions or None}
     return {"task": task}
 
 
+@lru_cache(maxsize=64)
+def schema_text(schema: type[BaseModel]) -> str:
+    """The JSON Schema of ``schema``, keys sorted: what the resume key of an extract
+    job holds (field names, types, descriptions, choices, defaults, the title)."""
+    return json.dumps(schema.model_json_schema(), sort_keys=True, ensure_ascii=False)
+
+
 def job_key(
-    doc: Document, task: str, *, question: str | None = None, topic: str = DEFAULT_TOPIC
+    doc: Document,
+    task: str,
+    *,
+    question: str | None = None,
+    topic: str = DEFAULT_TOPIC,
+    schema: type[BaseModel] | None = None,
+    instructions: str | None = None,
 ) -> str:
-    """Resume key of one document's job: SHA-256 of the job (task and its question or
-    topic) and of everything of the document the prompt shows (id, text, title, date),
-    so an edited document or another question never reuses an old result."""
+    """Resume key of one document's job: SHA-256 of the job (task and its question,
+    topic, or schema and instructions) and of everything of the document the prompt
+    shows (id, text, title, date), so an edited document, another question or a
+    changed model never reuses an old result.
+
+    For ``extract`` the schema counts by its whole JSON Schema (:func:`schema_text`):
+    a field added, retyped or described differently runs every document again (a
+    changed validator, which the JSON Schema does not show, does not)."""
+    job = _job(task, question, topic, schema, instructions)
+    if task == "extract":
+        job["schema"] = schema_text(schema) if schema is not None else None
     payload = {
-        **_job(task, question, topic),
+        **job,
         "id": doc.id,
         "text": doc.text,
         "title": doc.title,
@@ -151,16 +189,61 @@ def _duplicate(doc: Document, first: str | None) -> ValueError:
     )
 
 
-def _run_one(
-    doc: Document, task: Task, client: LLMClient, question: str | None, topic: str
-) -> Result:
-    if task == "summarize":
-        return summarize(doc, client=client)
-    if task == "stances":
-        return analyze_stances(doc, topic, client=client)
-    if not question:
-        raise ValueError("the ask task needs a question")
-    return ask([doc], question, client=client)
+def check_job(
+    task: Task, *, question: str | None = None, schema: type[BaseModel] | None = None
+) -> None:
+    """Refuse a job that cannot run, before any document is read.
+
+    Raises:
+        ValueError: ``ask`` without a question, ``extract`` without a schema.
+        SchemaError: a schema that cannot be extracted (the message names the field).
+    """
+    _Job(task, question, schema=schema).check()
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A task and what it needs besides the document."""
+
+    task: Task
+    question: str | None = None
+    topic: str = DEFAULT_TOPIC
+    schema: type[BaseModel] | None = None
+    instructions: str | None = None
+
+    def check(self) -> None:
+        """See :func:`check_job`."""
+        if self.task == "ask" and not (self.question and self.question.strip()):
+            raise ValueError("the ask task needs a question")
+        if self.task == "extract":
+            if self.schema is None:
+                raise ValueError("the extract task needs a schema (a Pydantic model class)")
+            shape_of(self.schema)
+
+    def key(self, doc: Document) -> str:
+        return job_key(
+            doc,
+            self.task,
+            question=self.question,
+            topic=self.topic,
+            schema=self.schema,
+            instructions=self.instructions,
+        )
+
+    def line(self) -> dict[str, str | None]:
+        return _job(self.task, self.question, self.topic, self.schema, self.instructions)
+
+    def run(self, doc: Document, client: LLMClient) -> Result:
+        if self.task == "summarize":
+            return summarize(doc, client=client)
+        if self.task == "stances":
+            return analyze_stances(doc, self.topic, client=client)
+        if self.task == "extract":
+            assert self.schema is not None  # check() refused it
+            return extract(doc, self.schema, client=client, instructions=self.instructions)
+        if not self.question:
+            raise ValueError("the ask task needs a question")
+        return ask([doc], self.question, client=client)
 
 
 class BatchRun(Generic[R]):
@@ -178,13 +261,15 @@ class BatchRun(Generic[R]):
     Args:
         docs: documents, or the :class:`DocumentError` of inputs that failed to load
             (recorded as failures, so a bad file never stops the batch).
-        task: ``summarize``, ``stances`` or ``ask``.
+        task: ``summarize``, ``stances``, ``ask`` or ``extract``.
         out: JSONL output; lines are ``{"id", "task", "result"}`` or
             ``{"id", "task", "error", "error_type"}``, with ``usage`` (and the
-            ``question`` or ``topic`` of the job).
+            ``question``, ``topic``, or ``schema`` name and ``instructions`` of the job).
         client: the LLM client (thread-safe; the embedded model serves one at a time).
         question: required for ``ask``.
         topic: for ``stances``.
+        schema: the Pydantic model to fill, required for ``extract``.
+        instructions: extra guidance for ``extract``.
         concurrency: documents in flight at once.
         on_done: called with ``(id, ok)`` after each document (progress bars).
         close_client: close ``client`` once the run and its requests are over.
@@ -193,9 +278,10 @@ class BatchRun(Generic[R]):
         report: counts, usage and errors so far; final once the iteration ends.
 
     Raises:
-        ValueError: ``ask`` without a question, ``concurrency`` below 1, or two
-            documents with one id (at once for a sequence of documents, otherwise
-            when the second one is reached).
+        ValueError: ``ask`` without a question, ``extract`` without a schema,
+            ``concurrency`` below 1, or two documents with one id (at once for a
+            sequence of documents, otherwise when the second one is reached).
+        SchemaError: a schema that cannot be extracted (before any document is read).
     """
 
     def __init__(
@@ -207,29 +293,33 @@ class BatchRun(Generic[R]):
         client: LLMClient,
         question: str | None = None,
         topic: str = DEFAULT_TOPIC,
+        schema: type[BaseModel] | None = None,
+        instructions: str | None = None,
         concurrency: int = 1,
         on_done: Callable[[str, bool], None] | None = None,
         close_client: bool = False,
     ) -> None:
-        if task == "ask" and not (question and question.strip()):
-            raise ValueError("the ask task needs a question")
+        job = _Job(task, question, topic, schema, instructions)
+        job.check()
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.task, self.out, self.client = task, out, client
         self.question, self.topic, self.concurrency = question, topic, concurrency
+        self.schema, self.instructions = schema, instructions
         self.report = BatchReport()
         if isinstance(docs, Sequence):
             _check_distinct(docs)  # refused before any work when all are at hand
         self._docs = docs
         self._on_done = on_done
         self._close_client = close_client
-        self._job = _job(task, question, topic)
+        self._spec = job
+        self._job = job.line()
         self._lock = threading.Lock()
         self._started = False
         self._file: OutputFile | None = None
 
     def _key(self, doc: Document) -> str:
-        return job_key(doc, self.task, question=self.question, topic=self.topic)
+        return self._spec.key(doc)
 
     def _record(self, item: BatchItem[R], key: str | None = None) -> BatchItem[R]:
         """Append the item's line (flushed), count it, report progress."""
@@ -258,9 +348,7 @@ class BatchRun(Generic[R]):
     def _work(self, doc: Document) -> BatchItem[R]:
         with self.client.metered() as meter:
             try:
-                outcome: R | Exception = cast(
-                    R, _run_one(doc, self.task, self.client, self.question, self.topic)
-                )
+                outcome: R | Exception = cast(R, self._spec.run(doc, self.client))
             except (NewsQAError, ValueError) as e:
                 outcome = e
         if isinstance(outcome, LLMError):
@@ -363,6 +451,8 @@ def run_batch(
     client: LLMClient,
     question: str | None = None,
     topic: str = DEFAULT_TOPIC,
+    schema: type[BaseModel] | None = None,
+    instructions: str | None = None,
     concurrency: int = 1,
     on_done: Callable[[str, bool], None] | None = None,
 ) -> BatchReport:
@@ -375,6 +465,8 @@ def run_batch(
         client=client,
         question=question,
         topic=topic,
+        schema=schema,
+        instructions=instructions,
         concurrency=concurrency,
         on_done=on_done,
     ).run()

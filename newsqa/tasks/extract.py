@@ -30,6 +30,7 @@ from pydantic import (
     BaseModel,
     Field,
     PrivateAttr,
+    RootModel,
     ValidationError,
     ValidationInfo,
     create_model,
@@ -37,7 +38,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
-from newsqa.documents.lexical import content_tokens, numbers, stems, words
+from newsqa.documents.lexical import WORD, content_tokens, numbers, stem, stems, words
 from newsqa.errors import OutputValidationError, SchemaError
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import parse_reply, strict_schema
@@ -98,8 +99,8 @@ class Group:
 
     model: type[BaseModel]
     fields: dict[str, Shape]
-    optional: frozenset[str]
-    """Fields with a default or that accept ``None``."""
+    defaulted: frozenset[str]
+    """Fields with a default: left out when the text does not state them."""
 
 
 @dataclass(frozen=True)
@@ -199,15 +200,13 @@ def _group(
     model: type[BaseModel], where: str, seen: tuple[type[BaseModel], ...], depth: int
 ) -> Group:
     fields: dict[str, Shape] = {}
-    optional = set()
     for name, info in model.model_fields.items():
         path = f"{where}.{name}" if where else name
         fields[name] = _shape(info.annotation, _description(name, info), path, seen, depth)
-        if not info.is_required() or _without_none(info.annotation)[1]:
-            optional.add(name)
     if not fields:
         raise SchemaError(f"{where or model.__name__}: a model needs at least one field")
-    return Group(model, fields, frozenset(optional))
+    defaulted = frozenset(n for n, info in model.model_fields.items() if not info.is_required())
+    return Group(model, fields, defaulted)
 
 
 def _description(name: str, info: FieldInfo) -> str:
@@ -235,6 +234,10 @@ def shape_of(model: type[BaseModel]) -> Group:
     """
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         raise SchemaError(f"extract needs a Pydantic model class, not {model!r}")
+    if issubclass(model, RootModel):
+        raise SchemaError(
+            f"{model.__name__} is a RootModel; wrap its value in a field of a BaseModel"
+        )
     group = _group(model, "", (model,), 1)
     count = sum(1 for _ in _leaves(group))
     if count > MAX_FIELDS:
@@ -331,19 +334,30 @@ def output_tokens(shape: Shape) -> int:
 # --- settling a draft against its sentences -------------------------------------
 
 _MONTHS = [m.lower() for m in "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()]
-_RELATIVE = frozenset(
-    "today yesterday tomorrow tonight monday tuesday wednesday thursday friday saturday "
-    "sunday week weekend month year ago earlier later".split()
-)
+_YEAR = re.compile(r"\b(1[89]\d\d|2\d\d\d)\b")
 
 
 def _date_stated(value: dt.date, text: str) -> bool:
-    said = set(words(text))
-    return (
-        str(value.year) in said
-        or any(w[:3] == _MONTHS[value.month - 1] for w in said)
-        or bool(said & _RELATIVE)
-    )
+    """Are the day and month of ``value`` written in ``text`` (a month name and the day
+    number, or the date in digits), with no other year named? A year alone, or "on
+    Monday", does not state a date."""
+    years = {int(y) for y in _YEAR.findall(text)}
+    if years and value.year not in years:
+        return False
+    day, month = value.day, value.month
+    if re.search(
+        rf"\b{value.year}-0?{month}-0?{day}\b|\b0?{month}/0?{day}/|\b0?{day}[./]0?{month}[./]",
+        text,
+    ):
+        return True
+    named = any(w[:3] == _MONTHS[month - 1] for w in words(text))
+    return named and re.search(rf"\b0?{day}(?:st|nd|rd|th)?\b", text) is not None
+
+
+def _names_stated(value: str, text: str) -> bool:
+    """Is every capitalised word of ``value`` (a name) in ``text``, by stem?"""
+    said = stems(text)
+    return all(stem(w.lower()) in said for w in WORD.findall(value) if w[:1].isupper())
 
 
 def _number_stated(value: float, text: str) -> bool:
@@ -355,12 +369,15 @@ def unstated(leaf: Leaf, value: Any, texts: Sequence[str]) -> str | None:
     if not texts:
         return "no sentence is cited for it"
     joined = " ".join(texts)
-    if leaf.kind == "text" and not supported_by(str(value), texts):
-        return "its words are not in the cited sentences"
+    if leaf.kind == "text":
+        if not content_tokens(str(value)):
+            return "it has no word to find in the cited sentences"
+        if not supported_by(str(value), texts) or not _names_stated(str(value), joined):
+            return "its words are not in the cited sentences"
     if leaf.kind in ("integer", "number") and not _number_stated(float(value), joined):
         return "that number is not written in the cited sentences"
     if leaf.kind in ("date", "datetime") and not _date_stated(value, joined):
-        return "the cited sentences name no part of that date"
+        return "the cited sentences do not write that day and month"
     if leaf.kind == "choice" and not supported_by(str(value), texts, min_share=0.0):
         return "a number in it is not in the cited sentences"
     return None
@@ -395,6 +412,17 @@ class _Settle:
                 f"{'.'.join(str(p) for p in item['loc']) or model.__name__}: {item['msg']}"
                 for item in e.errors(include_url=False)[:8]
             ]
+            missing = [
+                ".".join(str(p) for p in item["loc"])
+                for item in e.errors(include_url=False)
+                if item["input"] is None or item["type"] == "missing"
+            ]
+            if missing:
+                lines.append(
+                    f"{', '.join(missing)}: no value the article states; cite the sentence "
+                    f"that states it, and if none does, {model.__name__} needs a default or "
+                    "`| None` there (never guess)"
+                )
             raise ValueError(f"the values do not fit {model.__name__}:\n" + "\n".join(lines)) from e
         return value, evidence
 
@@ -410,10 +438,11 @@ class _Settle:
         for name, child in shape.fields.items():
             where = f"{path}.{name}" if path else name
             value = self._any(child, getattr(draft, name), where, problems, evidence)
-            if value is None or value == {}:
-                if name in shape.optional:
-                    continue  # the caller's default (or None) stands
-                value = None
+            if value is None or value == {} or value == []:
+                if name in shape.defaulted:
+                    continue  # the caller's default stands
+                if value != []:
+                    value = None  # valid if the field accepts None, else the caller's error
             data[name] = value
         return data
 
@@ -445,15 +474,15 @@ class _Settle:
                 problems.append(f"- {path} = {json.dumps(value, default=str)}: {problem}")
                 return None
             cited = [stating]
-        evidence[path] = self.passage.evidence(cited)
+        spans = self.passage.evidence(cited)
+        alone = [e for e in spans if unstated(shape, value, [e.text]) is None]
+        evidence[path] = alone or spans  # the sentences that state it, if any does alone
         return value
 
     def _stating(self, leaf: Leaf, value: Any, cited: list[int]) -> int | None:
         """The shown sentence that states ``value`` on its own (every content word of a
         text value), sharing most words with the field's description and nearest the
         sentences the model cited; ``None`` if no sentence states it."""
-        if leaf.kind == "text" and not content_tokens(str(value)):
-            return None
         about = stems(leaf.description)
         near = cited[0] if cited else 0
         found = [

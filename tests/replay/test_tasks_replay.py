@@ -9,11 +9,14 @@ found, the aid figure is answered and an unanswerable question abstains.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel, Field
 
-from newsqa import LLMClient, analyze_stances, ask, load_document, summarize
+from newsqa import LLMClient, analyze_stances, ask, extract, load_document, summarize
+from newsqa.tasks.extract import Leaf, unstated
 from newsqa.tasks.grounding import Passage
 from newsqa.types import Answer, Document, Evidence
 from tests.conftest import replay_settings, track
@@ -178,3 +181,56 @@ def test_planted_instructions_in_user_strings_are_treated_as_data(
     assert all("HACKED" not in s.position for s in report.stances)
     [toward] = stances_toward(seed, ["Russia" + PLANTED], client=replay_client)
     assert_verbatim(seed, toward.evidence)
+
+
+class PeaceTalksFacts(BaseModel):
+    """Facts like the README example's, plus a field the seed does not state."""
+
+    military_aid_billion_usd: float | None = Field(
+        None, description="US military aid committed to Ukraine since 2022, in billions of dollars"
+    )
+    speakers: list[str] = Field(default_factory=list, description="Names of the people quoted")
+    deadline_claimed: str | None = Field(
+        None, description="How quickly Trump claimed he could end the war"
+    )
+    ceasefire_signed_on: dt.date | None = Field(
+        None, description="Date a ceasefire agreement was signed"
+    )
+
+
+@pytest.mark.vcr
+def test_extract_fills_a_user_model_from_the_seed(seed: Document, replay_client: LLMClient) -> None:
+    facts = extract(seed, PeaceTalksFacts, client=replay_client)
+    assert facts.value.military_aid_billion_usd == 64.1
+    assert [e.sentence_id for e in facts.evidence["military_aid_billion_usd"]] == [14]
+    assert facts.value.deadline_claimed and "24 hours" in facts.value.deadline_claimed
+    assert facts.value.ceasefire_signed_on is None  # the article states no ceasefire
+    assert "ceasefire_signed_on" not in facts.evidence
+    for spans in facts.evidence.values():
+        assert_verbatim(seed, spans)
+    assert facts.usage.calls >= 1
+
+
+class Quote(BaseModel):
+    speaker: str | None = Field(None, description="Who is quoted")
+    place: str | None = Field(None, description="Where the words were said")
+
+
+class Quotes(BaseModel):
+    quotes: list[Quote] = Field(default_factory=list, description="Direct quotations")
+
+
+@pytest.mark.vcr
+def test_extract_a_list_of_nested_models_each_value_stated_by_its_evidence(
+    seed: Document, replay_client: LLMClient
+) -> None:
+    result = extract(seed, Quotes, client=replay_client)
+    assert result.value.quotes, "no quotation extracted"
+    text = Leaf("text", str, "")  # every leaf of Quotes is text
+    for row in result.records():
+        if row["value"] is None:
+            assert row["field"] not in result.evidence
+            continue
+        spans = result.evidence[row["field"]]
+        assert_verbatim(seed, spans)
+        assert unstated(text, row["value"], [e.text for e in spans]) is None

@@ -76,7 +76,8 @@ class Reply:
 
 def schema_instance(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
     """The smallest JSON value that satisfies ``schema`` (first enum value, required
-    properties only, ``minItems`` items), as a model under a grammar could answer."""
+    properties only, ``minItems`` items, a fixed date for ``"format": "date"`` and
+    ``"date-time"``), as a model under a grammar could answer."""
     root = root or schema
     if "$ref" in schema:
         name = schema["$ref"].rsplit("/", 1)[-1]
@@ -104,6 +105,10 @@ def schema_instance(schema: dict[str, Any], root: dict[str, Any] | None = None) 
         return schema.get("minimum", 0.0)
     if kind == "boolean":
         return True
+    if schema.get("format") == "date":
+        return "2024-11-08"
+    if schema.get("format") == "date-time":
+        return "2024-11-08T10:00:00"
     return "x" * max(1, schema.get("minLength", 1))
 
 

@@ -154,7 +154,9 @@ def test_batch_closes_the_client_it_made(tmp_path: Path, monkeypatch: pytest.Mon
 
         monkeypatch.setattr(newsqa.api, "connect", connect)
         report = newsqa.batch(str(folder), "ask", str(tmp_path / "o.jsonl"), question=QUESTION)
-        with pytest.raises(ValueError, match="question"):
+        with pytest.raises(ValueError, match="concurrency"):  # refused once the client is made
+            newsqa.abatch(folder, "ask", tmp_path / "o.jsonl", question=QUESTION, concurrency=0)
+        with pytest.raises(ValueError, match="question"):  # refused before a client is made
             newsqa.abatch(folder, "ask", tmp_path / "o.jsonl")
     assert report.done == 1 and len(made) == 2
     assert made[0]._sdk.is_closed() and made[1]._sdk.is_closed()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
+from pydantic import BaseModel, Field, create_model
 
 from newsqa.documents import document_from_text, load_document
 from newsqa.tasks.batch import job_key, run_batch
@@ -97,3 +100,102 @@ def test_two_documents_with_one_id_are_refused_before_any_call(tmp_path: Path) -
             )
         assert len(server.requests) == 1  # the first ran and was written before the error
     assert '"id": "news"' in (tmp_path / "o.jsonl").read_text()
+
+
+# --- extract: the schema and instructions are part of the job -----------------------
+
+
+def _facts(**fields: Any) -> type[BaseModel]:
+    """A model named ``Facts`` (as each variant is: a key made of the name alone would
+    not tell them apart), declared anew each time as another process would."""
+    base: dict[str, Any] = {
+        "casualties": (int | None, Field(None, description="people killed")),
+        "side": (Literal["Kyiv", "Moscow"] | None, None),
+    }
+    return create_model("Facts", **{**base, **fields})
+
+
+Facts = _facts()
+
+
+def _extract_key(schema: type[BaseModel] = Facts, instructions: str | None = None) -> str:
+    return job_key(_doc(), "extract", schema=schema, instructions=instructions)
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        lambda: _extract_key(_facts(place=(str | None, None))),
+        lambda: _extract_key(
+            _facts(casualties=(float | None, Field(None, description="people killed")))
+        ),
+        lambda: _extract_key(_facts(casualties=(int | None, Field(None, description="wounded")))),
+        lambda: _extract_key(_facts(side=(Literal["Kyiv", "Moscow", "Minsk"] | None, None))),
+        lambda: _extract_key(instructions="Count only civilians."),
+        lambda: job_key(_doc(text="Kyiv said yes to the plan."), "extract", schema=Facts),
+        lambda: job_key(_doc(), "summarize"),
+    ],
+    ids=["field added", "retyped", "description", "choices", "instructions", "text", "task"],
+)
+def test_the_extract_key_holds_the_whole_schema_and_the_instructions(
+    changed: Callable[[], str],
+) -> None:
+    assert changed() != _extract_key()
+
+
+def test_the_extract_key_is_that_of_the_schema_not_of_the_class_object() -> None:
+    assert _facts() is not Facts and _extract_key(_facts()) == _extract_key()
+    assert _extract_key(instructions="") == _extract_key(instructions=None)
+    assert _extract_key(instructions="a") == _extract_key(instructions="a")
+
+
+def test_other_tasks_keep_their_keys() -> None:
+    """Outputs written before ``extract`` existed still resume: the same keys."""
+    doc = _doc()
+    assert job_key(doc, "summarize", schema=Facts, instructions="x") == job_key(doc, "summarize")
+    assert job_key(doc, "summarize") == (
+        "a559ef44f5a1edf511e2ef5ca7711b26f51acb60597ee9d376725b1b4e8419a9"
+    )
+    assert job_key(doc, "stances", topic="the war") == (
+        "7650d3b5a14d5572c347653d4b09fa2f73ff7682eb254d0074b78a81ded79f1f"
+    )
+    assert job_key(doc, "ask", question="Who?") == (
+        "4e30406af1d1206b8f75980f14c364f805f66795030e15b74615bcf2e5fc2811"
+    )
+
+
+DRAFT = {"casualties": {"sentences": [1], "value": 3}, "side": {"sentences": [], "value": None}}
+
+
+def test_changing_the_model_or_instructions_reruns_the_documents(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    doc = document_from_text("Three people died in Kyiv.", id="news")
+    draft2 = {**DRAFT, "place": {"sentences": [1], "value": "Kyiv"}}
+    with_place = _facts(place=(str | None, None))
+    script = [Reply.json(DRAFT), Reply.json(draft2), Reply.json(DRAFT)]
+    with FakeOpenAI(script) as server:
+        client = fake_client(server)
+        reports = [
+            run_batch([doc], "extract", out, client=client, schema=Facts),
+            run_batch([doc], "extract", out, client=client, schema=_facts()),
+            run_batch([doc], "extract", out, client=client, schema=with_place),
+            run_batch(
+                [doc], "extract", out, client=client, schema=Facts, instructions="Civilians."
+            ),
+            run_batch(
+                [doc], "extract", out, client=client, schema=Facts, instructions="Civilians."
+            ),
+        ]
+        assert len(server.requests) == 3
+    assert [(r.done, r.skipped) for r in reports] == [(1, 0), (0, 1), (1, 0), (1, 0), (0, 1)]
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [line["result"]["value"] for line in lines] == [
+        {"casualties": 3, "side": None},
+        {"casualties": 3, "side": None, "place": "Kyiv"},
+        {"casualties": 3, "side": None},
+    ]
+    assert [(line["schema"], line["instructions"]) for line in lines] == [
+        ("Facts", None),
+        ("Facts", None),
+        ("Facts", "Civilians."),
+    ]

@@ -10,7 +10,7 @@ import json
 from typing import Any, Literal
 
 import pytest
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, RootModel, field_validator
 
 import newsqa
 from newsqa import Extraction, OutputValidationError, SchemaError, document_from_text
@@ -26,6 +26,14 @@ TEXT = (
     "Officials said three delegations attended. "
     "The talks ended without a deal."
 )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shapes() -> None:
+    """Shapes and drafts are cached per model class: start each test without them, so
+    a test sees what the code builds now (and a mutation run sees its mutants)."""
+    ex.shape_of.cache_clear()
+    ex.draft_model.cache_clear()
 
 
 @pytest.fixture
@@ -179,6 +187,7 @@ def test_a_required_field_the_text_does_not_state_is_an_error(doc: Document) -> 
             newsqa.extract(doc, Required, client=fake_client(server, max_reasks=1))
         assert len(server.requests) == 2
     assert "place" in str(caught.value) and caught.value.usage.calls == 2
+    assert "Required needs a default or `| None` there" in str(caught.value)
 
 
 class Checked(BaseModel):
@@ -307,6 +316,7 @@ class WithHuge(BaseModel):
         (Many, f"has {ex.MAX_FIELDS + 1} fields"),
         (D1, "nested more than"),
         (dict, "needs a Pydantic model class"),
+        (RootModel[list[str]], "is a RootModel"),
     ],
 )
 def test_schemas_that_cannot_be_extracted_fail_before_any_request(
@@ -370,3 +380,160 @@ def test_numbers_read_every_way_a_value_is_written(text: str, value: float, stat
 def test_the_schema_is_checked_before_the_document_is_read_or_a_client_made() -> None:
     with pytest.raises(SchemaError, match="tags"):
         newsqa.extract("/nonexistent/article.txt", WithDict)
+
+
+def test_evidence_keeps_the_cited_sentences_that_state_the_value(doc: Document) -> None:
+    reply = {"place": cited("Geneva", 4, 1), "day": cited("2024-03-12", 1)}
+    with FakeOpenAI([Reply.json(reply)]) as server:
+        result = newsqa.extract(doc, Meeting, client=fake_client(server))
+    assert [e.sentence_id for e in result.evidence["place"]] == [1]
+
+
+def test_a_value_stated_only_across_its_sentences_keeps_them_all() -> None:
+    two = document_from_text("Aid reached Kyiv. It came from Berlin.", id="two")
+    with FakeOpenAI([Reply.json({"place": cited("Kyiv Berlin", 1, 2), "day": cited(None)})]) as s:
+        result = newsqa.extract(two, Meeting, client=fake_client(s))
+    assert [e.sentence_id for e in result.evidence["place"]] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "stated"),
+    [
+        ("They met on 12 March 2024.", dt.date(2024, 3, 12), True),
+        ("They met on March 12.", dt.date(2024, 3, 12), True),
+        ("They met on Nov. 7th in Sochi.", dt.date(2024, 11, 7), True),
+        ("Filed 2024-03-12 in Geneva.", dt.date(2024, 3, 12), True),
+        ("Filed 3/12/2024 in Geneva.", dt.date(2024, 3, 12), True),
+        ("The war began in 2022.", dt.date(2022, 4, 1), False),  # a year alone
+        ("They met on Monday.", dt.date(2024, 3, 11), False),
+        ("They met on 12 March 2023.", dt.date(2024, 3, 12), False),  # another year
+        ("They met on 13 March 2024.", dt.date(2024, 3, 12), False),
+        ("They met on 12 April 2024.", dt.date(2024, 3, 12), False),
+    ],
+)
+def test_a_date_is_stated_only_with_its_day_and_month(
+    text: str, day: dt.date, stated: bool
+) -> None:
+    leaf = ex.Leaf("date", dt.date, "when")
+    assert (ex.unstated(leaf, day, [text]) is None) is stated
+
+
+class Defaults(BaseModel):
+    nullable_required: int | None
+    with_default: str = "unknown"
+    meeting: Meeting | None = None
+    meetings: list[Meeting] | None = None
+
+
+def test_unstated_fields_keep_the_callers_default_or_none(doc: Document) -> None:
+    empty = {"place": cited(None), "day": cited(None)}
+    reply = {
+        "nullable_required": cited(None),
+        "with_default": cited(None),
+        "meeting": empty,
+        "meetings": [empty],
+    }
+    with FakeOpenAI([Reply.json(reply)]) as server:
+        result = newsqa.extract(doc, Defaults, client=fake_client(server))
+        assert len(server.requests) == 1
+    assert result.value == Defaults(nullable_required=None)
+    assert result.evidence == {}
+
+
+class RequiredList(BaseModel):
+    names: list[str]
+
+
+def test_a_required_list_with_nothing_stated_is_empty(doc: Document) -> None:
+    with FakeOpenAI([Reply.json({"names": [cited(None)]})]) as server:
+        result = newsqa.extract(doc, RequiredList, client=fake_client(server))
+    assert result.value.names == [] and result.evidence == {}
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "texts", "why"),
+    [
+        ("text", "Geneva", [], "no sentence is cited for it"),
+        (
+            "text",
+            "Lausanne talks",
+            ["Talks in Geneva."],
+            "its words are not in the cited sentences",
+        ),
+        ("text", "Geneva talks", ["Talks in Geneva."], None),
+        ("text", "the", ["The talks."], "it has no word to find in the cited sentences"),
+        ("text", "Putin spoke", ["He spoke in Sochi."], "its words are not in the cited sentences"),
+        ("text", "Ukrainian officials", ["Ukraine's officials said so."], None),
+        ("number", 64.1e9, ["It got 64.1 billion dollars."], None),
+        (
+            "number",
+            64.2e9,
+            ["It got 64.1 billion dollars."],
+            "that number is not written in the cited sentences",
+        ),
+        ("integer", 3, ["Three delegations came."], None),
+        ("integer", 1200, ["It took", "1,200 men."], None),  # sentences are read together
+        ("date", dt.date(2024, 3, 12), ["On 12 March."], None),
+        (
+            "datetime",
+            dt.datetime(2024, 3, 12, 9),
+            ["In 2024."],
+            "the cited sentences do not write that day and month",
+        ),
+        ("datetime", dt.datetime(2024, 3, 12, 9), ["At 9am on 12 March 2024."], None),
+        ("choice", "$20bn", ["It got $12bn."], "a number in it is not in the cited sentences"),
+        ("choice", "no deal", ["Talks failed."], None),  # a label needs no shared word
+        ("boolean", True, ["Talks failed."], None),
+    ],
+)
+def test_unstated_says_why_a_value_is_not_stated(
+    kind: ex.Kind, value: Any, texts: list[str], why: str | None
+) -> None:
+    assert ex.unstated(ex.Leaf(kind, object, "d"), value, texts) == why
+
+
+class Aliased(BaseModel):
+    place_name: str | None = Field(None, alias="placeName")
+
+
+def test_models_with_aliases_are_filled_by_field_name(doc: Document) -> None:
+    with FakeOpenAI([Reply.json({"place_name": cited("Geneva", 1)})]) as server:
+        result = newsqa.extract(doc, Aliased, client=fake_client(server))
+        schema = server.requests[0]["response_format"]["json_schema"]["schema"]
+    assert result.value.place_name == "Geneva" and "place_name" in result.evidence
+    assert list(schema["properties"]) == ["place_name"]
+
+
+class Place(BaseModel):
+    venue: str | None = Field(None, description="the hotel of the summit")
+
+
+def test_recitation_prefers_the_sentence_about_the_field_then_the_nearest() -> None:
+    text = (
+        "Geneva is calm. The hotel in Geneva hosted the summit. Rain fell. "
+        "Geneva welcomed them. Geneva slept."
+    )
+    doc = document_from_text(text, id="g")
+    with FakeOpenAI([Reply.json({"venue": cited("Geneva", 3)})]) as server:
+        about = newsqa.extract(doc, Place, client=fake_client(server))
+    assert [e.sentence_id for e in about.evidence["venue"]] == [2]  # shares "hotel", "summit"
+
+    class Town(BaseModel):
+        town: str | None = None
+
+    with FakeOpenAI([Reply.json({"town": cited("Geneva", 5)})] * 2) as server:
+        near = newsqa.extract(doc, Town, client=fake_client(server, max_reasks=0))
+    assert [e.sentence_id for e in near.evidence["town"]] == [5]  # already states it
+
+    with FakeOpenAI([Reply.json({"town": cited("Geneva", 3)})]) as server:
+        nearest = newsqa.extract(doc, Town, client=fake_client(server, max_reasks=0))
+    assert [e.sentence_id for e in nearest.evidence["town"]] in ([2], [4])
+    with FakeOpenAI([Reply.json({"town": cited("Geneva", 4)})]) as server:
+        moved = newsqa.extract(doc, Town, client=fake_client(server, max_reasks=0))
+    assert [e.sentence_id for e in moved.evidence["town"]] == [4]
+
+
+def test_a_text_value_without_content_words_is_never_recited(doc: Document) -> None:
+    with FakeOpenAI([Reply.json({"place": cited("the", 2), "day": cited(None)})]) as server:
+        result = newsqa.extract(doc, Meeting, client=fake_client(server, max_reasks=0))
+    assert result.value.place is None and result.evidence == {}

@@ -1,6 +1,17 @@
 from __future__ import annotations
 
-from newsqa.types import Answer, Citation, Evidence, KeyPoint, Stance, StanceReport, Summary
+from pydantic import BaseModel
+
+from newsqa.types import (
+    Answer,
+    Citation,
+    Evidence,
+    Extraction,
+    KeyPoint,
+    Stance,
+    StanceReport,
+    Summary,
+)
 
 EV = Evidence(text="Kyiv <b>said</b> no.", start=0, end=20, sentence_id=1)
 
@@ -93,3 +104,50 @@ def test_every_result_type_renders_escaped_html() -> None:
     assert "Russia &lt;x&gt;" in target and "opposes" in target
     assert "Ukraine &lt;u&gt;" in timeline and "CHANGED" in timeline and "2024-11-08" in timeline
     assert "d&lt;1&gt;" in corpus and "2024-11-08" in corpus
+
+
+class _Place(BaseModel):
+    city: str | None = None
+
+
+class _Talks(BaseModel):
+    speaker: str | None = None
+    casualties: int | None = None
+    rounds: int = 1
+    places: list[_Place] = []
+    aliases: list[str] = []
+
+
+def _extraction() -> Extraction[_Talks]:
+    hostile = Evidence(text="Kyiv <b>said</b> “no” & left.", start=40, end=68, sentence_id=3)
+    place = Evidence(text="They met in <Geneva>.", start=70, end=91, sentence_id=4)
+    return Extraction[_Talks](
+        doc="d<1>",
+        value=_Talks(speaker="Kyiv <b>", places=[_Place(city="<Geneva>")]),
+        evidence={"speaker": [hostile], "places[0].city": [place]},
+    )
+
+
+def test_extraction_renders_each_field_with_its_cited_sentence_escaped() -> None:
+    result = _extraction()
+    html = result._repr_html_()
+    assert html.startswith("<div>") and "Extraction[" not in html  # not the repr fallback
+    assert "<b>said</b>" not in html and "&lt;b&gt;said&lt;/b&gt;" in html
+    assert "Kyiv &lt;b&gt;" in html and "<Geneva>" not in html and "d&lt;1&gt;" in html
+    rows = html.split("<tr>")[2:]  # after the header row
+    assert len(rows) == 5
+    speaker, casualties, rounds, city, aliases = rows
+    assert "<code>speaker</code>" in speaker and "[3] 40-68" in speaker and "<mark>" in speaker
+    assert "<code>casualties</code>" in casualties and "not stated" in casualties
+    assert "<mark>" not in casualties
+    assert "1 <i>(default; not stated)</i>" in rounds
+    assert "<code>places[0].city</code>" in city and "[4] 70-91" in city
+    assert "&lt;Geneva&gt;" in city
+    assert "<code>aliases</code>" in aliases and "not stated" in aliases
+
+
+def test_extraction_records_keep_a_row_for_an_empty_list() -> None:
+    rows = {r["field"]: r for r in _extraction().records()}
+    assert list(rows) == ["speaker", "casualties", "rounds", "places[0].city", "aliases"]
+    assert rows["aliases"]["value"] == [] and rows["aliases"]["sentence_ids"] == []
+    assert rows["places[0].city"]["sentence_ids"] == [4]
