@@ -770,3 +770,33 @@ def test_the_last_resort_skips_garbage_and_rejects_unknown_sentence_numbers(
     bad_ids = [Reply.json({"place": cited("Geneva", 99), "day": cited(None)})] * 2
     with FakeOpenAI(bad_ids) as s, pytest.raises(OutputValidationError):
         newsqa.extract(doc, Meeting, client=fake_client(s, max_reasks=1))
+
+
+class TwoRequired(BaseModel):
+    first: int
+    second: int
+    where: list[DeepRule] = []
+
+
+def test_several_problems_are_listed_one_per_line(doc: Document) -> None:
+    reply = {
+        "first": cited(7, 1),
+        "second": cited(8, 1),
+        "where": [{"place": cited("Geneva", 1)}, {"place": cited("Geneva", 1)}],
+    }
+    none = {"first": cited(None), "second": cited(None), "where": reply["where"]}
+    with FakeOpenAI([Reply.json(reply), Reply.json(none), Reply.json(none)]) as server:
+        with pytest.raises(OutputValidationError):
+            newsqa.extract(doc, TwoRequired, client=fake_client(server, max_reasks=2))
+        first, second = _user(server.requests[1]), _user(server.requests[2])
+    assert (
+        "- first = 7: that number is not written in the cited sentences\n"
+        "- second = 8: that number is not written in the cited sentences\n"
+    ) in first
+    assert (
+        "the values do not fit TwoRequired:\nfirst: Input should be a valid integer\n"
+        "second: Input should be a valid integer\n"
+        "where.0.place: Value error, Geneva is not allowed\n"
+        "where.1.place: Value error, Geneva is not allowed\n"
+        "first, second: no value the article states"
+    ) in second
