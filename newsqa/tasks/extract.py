@@ -113,16 +113,15 @@ class Many:
 Shape = Leaf | Group | Many
 
 
-def _without_none(annotation: Any) -> tuple[Any, bool]:
-    """``X`` from ``X | None`` (and whether ``None`` was allowed); ``Annotated`` unwrapped."""
+def _without_none(annotation: Any) -> Any:
+    """``X`` from ``X | None``, ``Annotated`` unwrapped."""
     while typing.get_origin(annotation) is Annotated:
         annotation = typing.get_args(annotation)[0]
     if typing.get_origin(annotation) in (Union, types.UnionType):
         members = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(members) == 1:
-            inner, _ = _without_none(members[0])
-            return inner, True
-    return annotation, False
+            return _without_none(members[0])
+    return annotation
 
 
 def _choices(annotation: Any, where: str) -> list[Any] | None:
@@ -162,7 +161,7 @@ def _scalar(annotation: Any) -> Kind | None:
 def _shape(
     annotation: Any, description: str, where: str, seen: tuple[type[BaseModel], ...], depth: int
 ) -> Shape:
-    inner, _ = _without_none(annotation)
+    inner = _without_none(annotation)
     if depth > MAX_DEPTH:
         raise SchemaError(f"{where}: nested more than {MAX_DEPTH} levels deep")
     if isinstance(inner, type) and issubclass(inner, BaseModel):
@@ -415,7 +414,7 @@ class _Settle:
             missing = [
                 ".".join(str(p) for p in item["loc"])
                 for item in e.errors(include_url=False)
-                if item["input"] is None or item["type"] == "missing"
+                if item["input"] is None
             ]
             if missing:
                 lines.append(

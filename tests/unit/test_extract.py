@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
-from pydantic import BaseModel, Field, RootModel, field_validator
+from pydantic import BaseModel, Field, RootModel, field_validator, model_validator
 
 import newsqa
 from newsqa import Extraction, OutputValidationError, SchemaError, document_from_text
@@ -537,3 +537,266 @@ def test_a_text_value_without_content_words_is_never_recited(doc: Document) -> N
     with FakeOpenAI([Reply.json({"place": cited("the", 2), "day": cited(None)})]) as server:
         result = newsqa.extract(doc, Meeting, client=fake_client(server, max_reasks=0))
     assert result.value.place is None and result.evidence == {}
+
+
+# --- what a mutation run showed untested -----------------------------------------
+
+
+def test_the_output_budget_follows_the_shape_and_is_capped(doc: Document) -> None:
+    wide = type(
+        "Wide",
+        (BaseModel,),
+        {"__annotations__": {f"t{i}": str | None for i in range(20)}}
+        | {f"t{i}": None for i in range(20)},
+    )
+    many = type("ManyWide", (BaseModel,), {"__annotations__": {"rows": list[wide]}})  # type: ignore[valid-type]
+    budgets = {}
+    for model in (Meeting, Facts, many):
+        with FakeOpenAI([Reply.json({})]) as server:
+            with pytest.raises(OutputValidationError):
+                newsqa.extract(doc, model, client=fake_client(server, max_reasks=0))
+            budgets[model] = server.requests[0]["max_tokens"]
+    # a text leaf 90, another leaf 30, 6 per field and 4 per object, a list 4 items + 4
+    assert budgets[Meeting] == (90 + 6) + (30 + 6) + 4
+    assert budgets[Facts] == 3 * (30 + 6) + (4 * 136 + 4 + 6) + (4 * 90 + 4 + 6) + 4
+    assert budgets[many] == ex.MAX_OUTPUT_TOKENS
+
+
+def test_the_guide_names_every_kind_and_keeps_choices_as_written() -> None:
+    class Kinds(BaseModel):
+        signed: bool | None = None
+        at: dt.datetime | None = None
+        route: Literal["Kyiv–Moscow", "Рим"] | None = None
+        aid_since_year: int | None = None
+
+    assert ex.fields_guide(ex.shape_of(Kinds)) == (
+        "- signed (true or false): signed\n"
+        "- at (date and time): at\n"
+        '- route (one of: "Kyiv–Moscow" | "Рим"): route\n'
+        "- aid_since_year (whole number): aid since year"
+    )
+
+
+def test_annotated_and_optional_fields_are_read_through() -> None:
+    class Wrapped(BaseModel):
+        n: Annotated[int, Field(ge=0)] | None = None
+        names: list[Annotated[str, Field(min_length=1)]] = []
+
+    shape = ex.shape_of(Wrapped)
+    n, names = shape.fields["n"], shape.fields["names"]
+    assert isinstance(n, ex.Leaf) and n.kind == "integer" and n.annotation is int
+    assert isinstance(names, ex.Many) and isinstance(names.item, ex.Leaf)
+    assert names.item.kind == "text"
+
+
+class Inner(BaseModel):
+    tags: dict[str, str]
+
+
+class Outer(BaseModel):
+    inner: Inner | None = None
+
+
+class Hollow(BaseModel):
+    pass
+
+
+class HasHollow(BaseModel):
+    part: Hollow
+
+
+class BareList(BaseModel):
+    items: list  # type: ignore[type-arg]
+
+
+class AnyField(BaseModel):
+    x: Any
+
+
+LONG_CHOICE = "x" * 1001
+
+
+class AtLimit(BaseModel):
+    pick: Literal[tuple(f"v{i}" for i in range(ex.MAX_CHOICES))]  # type: ignore[valid-type]
+    name: Literal["y" * 1000]  # type: ignore[valid-type]
+
+
+class LongChoice(BaseModel):
+    pick: Literal[LONG_CHOICE]  # type: ignore[valid-type]
+
+
+@pytest.mark.parametrize(
+    ("schema", "message"),
+    [
+        (
+            Outer,
+            "inner.tags: type dict[str, str] is not supported; use str, int, float, bool, date, "
+            "datetime, an Enum or Literal, a nested model, a list of one of these, or X | None",
+        ),
+        (HasHollow, "part: a model needs at least one field"),
+        (Hollow, "Hollow: a model needs at least one field"),
+        (BareList, "items: type list is not supported"),
+        (AnyField, "x: type Any is not supported"),
+        (LongChoice, "pick: a choice is over 1,000 characters long"),
+    ],
+)
+def test_refusals_name_the_nested_field_and_say_what_works(schema: Any, message: str) -> None:
+    with pytest.raises(SchemaError) as caught:
+        ex.shape_of(schema)
+    assert str(caught.value).startswith(message)
+
+
+def test_choices_up_to_the_limits_are_accepted() -> None:
+    assert set(ex.shape_of(AtLimit).fields) == {"pick", "name"}
+
+
+def test_the_schema_name_sent_is_a_safe_identifier(doc: Document) -> None:
+    from pydantic import create_model
+
+    odd = create_model("Facts 2024 (v1)", place=(str | None, None))
+    with FakeOpenAI([Reply.json({"place": cited("Geneva", 1)})]) as server:
+        newsqa.extract(doc, odd, client=fake_client(server))
+        sent = server.requests[0]["response_format"]["json_schema"]
+    assert sent["name"] == "Draft_Facts_2024__v1_"
+    value = sent["schema"]["properties"]["place"]["properties"]["value"]
+    assert value["anyOf"][0]["maxLength"] == ex.MAX_TEXT and value["description"] == "place"
+    with FakeOpenAI([Reply.json(FULL)]) as server:
+        newsqa.extract(doc, Facts, client=fake_client(server))
+        props = server.requests[0]["response_format"]["json_schema"]["schema"]["properties"]
+    assert props["countries"]["maxItems"] == ex.MAX_ITEMS
+
+
+def test_unstated_values_inside_list_items_are_reasked_by_path(doc: Document) -> None:
+    wrong = {**FULL, "meetings": [{"place": cited("Lausanne", 1), "day": cited(None)}]}
+    with FakeOpenAI([Reply.json(wrong), Reply.json(FULL)]) as server:
+        result = newsqa.extract(doc, Facts, client=fake_client(server))
+        reask = _user(server.requests[1])
+    assert (
+        'values not stated in their cited sentences:\n- meetings[0].place = "Lausanne": its '
+        "words are not in the cited sentences\ncite the sentences that state each value, or "
+        "give null" in reask
+    )
+    assert result.value.meetings[0].place == "Geneva"
+
+
+class NestedCheck(BaseModel):
+    meetings: list[Meeting] = []
+
+    @model_validator(mode="after")
+    def one_meeting(self) -> NestedCheck:
+        if len(self.meetings) != 1:
+            raise ValueError("exactly one meeting")
+        return self
+
+
+class DeepRule(BaseModel):
+    place: str | None = None
+
+    @field_validator("place")
+    @classmethod
+    def not_geneva(cls, v: str | None) -> str | None:
+        if v == "Geneva":
+            raise ValueError("Geneva is not allowed")
+        return v
+
+
+class Deep(BaseModel):
+    meetings: list[DeepRule] = []
+    count: int
+
+
+def test_the_callers_errors_are_reasked_with_their_paths(doc: Document) -> None:
+    with FakeOpenAI([Reply.json({"meetings": []})] * 2) as server:
+        with pytest.raises(OutputValidationError):
+            newsqa.extract(doc, NestedCheck, client=fake_client(server, max_reasks=1))
+        assert (
+            "the values do not fit NestedCheck:\nNestedCheck: Value error, exactly one meeting"
+            in _user(server.requests[1])
+        )
+    reply = {"meetings": [{"place": cited("Geneva", 1)}], "count": cited(None)}
+    with FakeOpenAI([Reply.json(reply)] * 2) as server:
+        with pytest.raises(OutputValidationError):
+            newsqa.extract(doc, Deep, client=fake_client(server, max_reasks=1))
+        reask = _user(server.requests[1])
+    assert "meetings.0.place: Value error, Geneva is not allowed" in reask
+    assert "count: no value the article states; cite the sentence that states it" in reask
+    assert "Deep needs a default or `| None` there (never guess)" in reask
+
+
+def test_recitation_needs_every_word_of_a_text_value(doc: Document) -> None:
+    reply = {"place": cited("Geneva summit hotel", 4), "day": cited(None)}
+    with FakeOpenAI([Reply.json(reply)]) as server:
+        result = newsqa.extract(doc, Meeting, client=fake_client(server, max_reasks=0))
+    assert result.value.place is None  # sentence 1 has "Geneva" and "summit", no "hotel"
+
+
+def test_without_instructions_the_prompt_has_no_instruction_line(doc: Document) -> None:
+    with FakeOpenAI([Reply.json(FULL)]) as server:
+        newsqa.extract(doc, Facts, client=fake_client(server))
+        prompt = _user(server.requests[0])
+    assert "Instructions" not in prompt
+    assert "never from your own knowledge.\n\nFor every field" in prompt
+
+
+def test_instructions_steer_focused_reading() -> None:
+    filler = " ".join(f"Filler sentence number {i} says nothing of note." for i in range(300))
+    text = filler + " A ceasefire in Rafah began at dawn. " + filler
+    long_doc = document_from_text(text, id="long")
+
+    class Truce(BaseModel):
+        start: str | None = None
+
+    with FakeOpenAI([Reply.json({"start": cited(None)})]) as server:
+        newsqa.extract(
+            long_doc,
+            Truce,
+            client=fake_client(server, context_tokens=500),
+            instructions="the ceasefire in Rafah",
+        )
+        prompt = _user(server.requests[0])
+    assert "A ceasefire in Rafah began at dawn." in prompt
+
+
+def test_the_last_resort_skips_garbage_and_rejects_unknown_sentence_numbers(
+    doc: Document,
+) -> None:
+    unstated_then_garbage = [
+        Reply.json({"place": cited("Lausanne", 1), "day": cited(None)}),
+        Reply.text("not json"),
+    ]
+    with FakeOpenAI(unstated_then_garbage) as server:
+        result = newsqa.extract(doc, Meeting, client=fake_client(server, max_reasks=1))
+    assert result.value == Meeting() and result.usage.calls == 2
+    bad_ids = [Reply.json({"place": cited("Geneva", 99), "day": cited(None)})] * 2
+    with FakeOpenAI(bad_ids) as s, pytest.raises(OutputValidationError):
+        newsqa.extract(doc, Meeting, client=fake_client(s, max_reasks=1))
+
+
+class TwoRequired(BaseModel):
+    first: int
+    second: int
+    where: list[DeepRule] = []
+
+
+def test_several_problems_are_listed_one_per_line(doc: Document) -> None:
+    reply = {
+        "first": cited(7, 1),
+        "second": cited(8, 1),
+        "where": [{"place": cited("Geneva", 1)}, {"place": cited("Geneva", 1)}],
+    }
+    none = {"first": cited(None), "second": cited(None), "where": reply["where"]}
+    with FakeOpenAI([Reply.json(reply), Reply.json(none), Reply.json(none)]) as server:
+        with pytest.raises(OutputValidationError):
+            newsqa.extract(doc, TwoRequired, client=fake_client(server, max_reasks=2))
+        first, second = _user(server.requests[1]), _user(server.requests[2])
+    assert (
+        "- first = 7: that number is not written in the cited sentences\n"
+        "- second = 8: that number is not written in the cited sentences\n"
+    ) in first
+    assert (
+        "the values do not fit TwoRequired:\nfirst: Input should be a valid integer\n"
+        "second: Input should be a valid integer\n"
+        "where.0.place: Value error, Geneva is not allowed\n"
+        "where.1.place: Value error, Geneva is not allowed\n"
+        "first, second: no value the article states"
+    ) in second
