@@ -363,8 +363,14 @@ def _number_stated(value: float, text: str) -> bool:
     return any(abs(n - value) <= 1e-6 * max(1.0, abs(value)) for n in numbers(text))
 
 
-def unstated(leaf: Leaf, value: Any, texts: Sequence[str]) -> str | None:
-    """Why ``value`` is not stated by ``texts`` (the cited sentences), or ``None``."""
+def unstated(
+    leaf: Leaf, value: Any, texts: Sequence[str], *, named_choice: bool = False
+) -> str | None:
+    """Why ``value`` is not stated by ``texts`` (the cited sentences), or ``None``.
+
+    ``named_choice``: the option is a name the document writes ("Neil Gorsuch"), so
+    its capitalised words must be in the cited sentences too; a label ("supports",
+    "Yes") that the document does not write is checked for its numbers only."""
     if not texts:
         return "no sentence is cited for it"
     joined = " ".join(texts)
@@ -377,8 +383,11 @@ def unstated(leaf: Leaf, value: Any, texts: Sequence[str]) -> str | None:
         return "that number is not written in the cited sentences"
     if leaf.kind in ("date", "datetime") and not _date_stated(value, joined):
         return "the cited sentences do not write that day and month"
-    if leaf.kind == "choice" and not supported_by(str(value), texts, min_share=0.0):
-        return "a number in it is not in the cited sentences"
+    if leaf.kind == "choice":
+        if not supported_by(str(value), texts, min_share=0.0):
+            return "a number in it is not in the cited sentences"
+        if named_choice and not _names_stated(str(value), joined):
+            return "the cited sentences do not name it"
     return None
 
 
@@ -466,7 +475,9 @@ class _Settle:
         value, cited = draft.value, list(draft.sentences)
         if value is None:
             return None
-        problem = unstated(shape, value, [e.text for e in self.passage.evidence(cited)])
+        named = self._named(shape, value)
+        texts = [e.text for e in self.passage.evidence(cited)]
+        problem = unstated(shape, value, texts, named_choice=named)
         if problem is not None:
             stating = self._stating(shape, value, cited)
             if stating is None:
@@ -474,9 +485,17 @@ class _Settle:
                 return None
             cited = [stating]
         spans = self.passage.evidence(cited)
-        alone = [e for e in spans if unstated(shape, value, [e.text]) is None]
+        alone = [e for e in spans if unstated(shape, value, [e.text], named_choice=named) is None]
         evidence[path] = alone or spans  # the sentences that state it, if any does alone
         return value
+
+    def _named(self, leaf: Leaf, value: Any) -> bool:
+        """Is ``value`` an option whose capitalised words the shown text writes?"""
+        if leaf.kind != "choice" or not isinstance(value, str):
+            return False
+        if not any(w[:1].isupper() for w in WORD.findall(value)):
+            return False
+        return _names_stated(value, " ".join(u.sentence.text for u in self.passage.units))
 
     def _stating(self, leaf: Leaf, value: Any, cited: list[int]) -> int | None:
         """The shown sentence that states ``value`` on its own (every content word of a
@@ -484,10 +503,11 @@ class _Settle:
         sentences the model cited; ``None`` if no sentence states it."""
         about = stems(leaf.description)
         near = cited[0] if cited else 0
+        named = self._named(leaf, value)
         found = [
             (-len(stems(u.sentence.text) & about), abs(u.number - near), u.number)
             for u in self.passage.units
-            if unstated(leaf, value, [u.sentence.text]) is None
+            if unstated(leaf, value, [u.sentence.text], named_choice=named) is None
             and (leaf.kind != "text" or supported_by(str(value), [u.sentence.text], min_share=1.0))
         ]
         return min(found)[2] if found else None

@@ -800,3 +800,40 @@ def test_several_problems_are_listed_one_per_line(doc: Document) -> None:
         "where.1.place: Value error, Geneva is not allowed\n"
         "first, second: no value the article states"
     ) in second
+
+
+class Justice(BaseModel):
+    judge: Literal["Neil Gorsuch", "Clarence Thomas", "Yes"] | None = None
+
+
+JUSTICES = document_from_text(
+    "Clarence Thomas wrote the opinion. The court ruled on Monday. Neil Gorsuch dissented sharply.",
+    id="court",
+)
+
+
+@pytest.mark.parametrize(
+    ("reply", "value", "cited_ids"),
+    [
+        (cited("Neil Gorsuch", 1), "Neil Gorsuch", [3]),  # re-cited to the sentence naming him
+        (cited("Clarence Thomas", 1, 2), "Clarence Thomas", [1]),
+        (cited("Yes", 2), "Yes", [2]),  # a label the text does not write: numbers only
+    ],
+)
+def test_a_named_option_the_text_writes_is_cited_where_it_is_named(
+    reply: dict[str, Any], value: str, cited_ids: list[int]
+) -> None:
+    with FakeOpenAI([Reply.json({"judge": reply})]) as server:
+        result = newsqa.extract(JUSTICES, Justice, client=fake_client(server, max_reasks=0))
+        assert len(server.requests) == 1
+    assert result.value.judge == value
+    assert [e.sentence_id for e in result.evidence["judge"]] == cited_ids
+
+
+def test_unstated_checks_names_of_named_options_only() -> None:
+    leaf = ex.Leaf("choice", str, "judge")
+    texts = ["Clarence Thomas wrote it."]
+    assert ex.unstated(leaf, "Neil Gorsuch", texts) is None
+    assert ex.unstated(leaf, "Neil Gorsuch", texts, named_choice=True) == (
+        "the cited sentences do not name it"
+    )
