@@ -254,7 +254,7 @@ class Extraction(_Result, Generic[_M]):
         path), ``value``, ``sentence_ids`` and ``evidence`` (the cited sentences'
         text, joined by a space). An empty list is one row with the value ``[]``."""
         rows = []
-        for path, value in _leaf_values(self.value.model_dump(mode="json")):
+        for path, value in _leaf_values(self.value.model_dump(mode="json", by_alias=False)):
             cited = self.evidence.get(path, [])
             rows.append(
                 {

@@ -38,7 +38,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
-from newsqa.documents.lexical import WORD, content_tokens, numbers, stem, stems, words
+from newsqa.documents.lexical import WORD, content_tokens, numbers, stem, stems
 from newsqa.errors import OutputValidationError, SchemaError
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import parse_reply, strict_schema
@@ -69,6 +69,8 @@ MAX_ITEMS = 8
 """Items the model may write into one list field."""
 MAX_TEXT = 300
 """Characters of one text value."""
+TEXT_SHARE = 0.75
+"""Share of a text value's content words its cited sentences must hold (names: all)."""
 MAX_OUTPUT_TOKENS = 2000
 """Output cap of one extraction call, whatever the model's size."""
 _CHECK = "extract"
@@ -273,7 +275,8 @@ class _Draft(BaseModel):
     """The root of a draft; settles itself against its cited sentences when validated
     with an extraction context (see :class:`_Settle`)."""
 
-    shape: ClassVar[Group]
+    __shape__: ClassVar[Group]
+    """The caller's model as read (a dunder: no field of theirs can shadow it)."""
     _settled: tuple[BaseModel, dict[str, list[Evidence]]] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -317,7 +320,7 @@ def draft_model(model: type[BaseModel]) -> type[_Draft]:
     draft: type[_Draft] = create_model(
         _safe_name(f"Draft_{model.__name__}"), __base__=_Draft, **fields
     )
-    draft.shape = shape
+    draft.__shape__ = shape
     return draft
 
 
@@ -349,8 +352,16 @@ def _date_stated(value: dt.date, text: str) -> bool:
         text,
     ):
         return True
-    named = any(w[:3] == _MONTHS[month - 1] for w in words(text))
-    return named and re.search(rf"\b0?{day}(?:st|nd|rd|th)?\b", text) is not None
+    mon = _MONTHS[month - 1]
+    day_pattern = rf"0?{day}(?:st|nd|rd|th)?"
+    return (
+        re.search(
+            rf"\b{day_pattern}\s+(?:of\s+)?{mon}|\b{mon}[a-z]*\.?\s+{day_pattern}\b",
+            text,
+            re.IGNORECASE,
+        )
+        is not None
+    )
 
 
 def _names_stated(value: str, text: str) -> bool:
@@ -377,7 +388,9 @@ def unstated(
     if leaf.kind == "text":
         if not content_tokens(str(value)):
             return "it has no word to find in the cited sentences"
-        if not supported_by(str(value), texts) or not _names_stated(str(value), joined):
+        if not supported_by(str(value), texts, min_share=TEXT_SHARE) or not _names_stated(
+            str(value), joined
+        ):
             return "its words are not in the cited sentences"
     if leaf.kind in ("integer", "number") and not _number_stated(float(value), joined):
         return "that number is not written in the cited sentences"
@@ -405,14 +418,14 @@ class _Settle:
     def __call__(self, draft: _Draft) -> tuple[BaseModel, dict[str, list[Evidence]]]:
         problems: list[str] = []
         evidence: dict[str, list[Evidence]] = {}
-        data = self._group(draft.shape, draft, "", problems, evidence)
+        data = self._group(draft.__shape__, draft, "", problems, evidence)
         if problems and self.strict:
             raise ValueError(
                 "values not stated in their cited sentences:\n"
                 + "\n".join(problems)
                 + "\ncite the sentences that state each value, or give null"
             )
-        model = draft.shape.model
+        model = draft.__shape__.model
         try:
             value = model.model_validate(data, by_name=True)
         except ValidationError as e:
@@ -446,6 +459,13 @@ class _Settle:
         for name, child in shape.fields.items():
             where = f"{path}.{name}" if path else name
             value = self._any(child, getattr(draft, name), where, problems, evidence)
+            if isinstance(child, Group) and value and name in shape.defaulted:
+                try:
+                    child.model.model_validate(value, by_name=True)
+                except ValidationError:  # stated only in part: the default stands
+                    for key in [k for k in evidence if k.startswith((f"{where}.", f"{where}["))]:
+                        del evidence[key]
+                    continue
             if value is None or value == {} or value == []:
                 if name in shape.defaulted:
                     continue  # the caller's default stands
@@ -475,17 +495,18 @@ class _Settle:
         value, cited = draft.value, list(draft.sentences)
         if value is None:
             return None
-        named = self._named(shape, value)
+        said = value.value if isinstance(value, enum.Enum) else value  # as a text writes it
+        named = self._named(shape, said)
         texts = [e.text for e in self.passage.evidence(cited)]
-        problem = unstated(shape, value, texts, named_choice=named)
+        problem = unstated(shape, said, texts, named_choice=named)
         if problem is not None:
-            stating = self._stating(shape, value, cited)
+            stating = self._stating(shape, said, cited) if _checked(shape, said, named) else None
             if stating is None:
-                problems.append(f"- {path} = {json.dumps(value, default=str)}: {problem}")
+                problems.append(f"- {path} = {json.dumps(said, default=str)}: {problem}")
                 return None
             cited = [stating]
         spans = self.passage.evidence(cited)
-        alone = [e for e in spans if unstated(shape, value, [e.text], named_choice=named) is None]
+        alone = [e for e in spans if unstated(shape, said, [e.text], named_choice=named) is None]
         evidence[path] = alone or spans  # the sentences that state it, if any does alone
         return value
 
@@ -511,6 +532,16 @@ class _Settle:
             and (leaf.kind != "text" or supported_by(str(value), [u.sentence.text], min_share=1.0))
         ]
         return min(found)[2] if found else None
+
+
+def _checked(leaf: Leaf, value: Any, named: bool) -> bool:
+    """Does :func:`unstated` check what ``value`` says (so a sentence found to state it
+    may be cited for it)? Not for a boolean, nor for a label with no number or name."""
+    if leaf.kind == "boolean":
+        return False
+    if leaf.kind == "choice":
+        return named or any(c.isdigit() for c in str(value))
+    return True
 
 
 def _settled(draft: _Draft) -> tuple[BaseModel, dict[str, list[Evidence]]]:
@@ -540,7 +571,7 @@ def extract(
         LLMError: the endpoint failed.
     """
     draft = draft_model(schema)
-    shape = draft.shape
+    shape = draft.__shape__
     strict_schema(draft)  # fails here, before any request, on a type JSON Schema lacks
     guide = fields_guide(shape)
     note = f"Instructions: {user_text('instructions', instructions)}\n" if instructions else ""

@@ -10,7 +10,7 @@ import json
 from typing import Annotated, Any, Literal
 
 import pytest
-from pydantic import BaseModel, Field, RootModel, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 
 import newsqa
 from newsqa import Extraction, OutputValidationError, SchemaError, document_from_text
@@ -837,3 +837,106 @@ def test_unstated_checks_names_of_named_options_only() -> None:
     assert ex.unstated(leaf, "Neil Gorsuch", texts, named_choice=True) == (
         "the cited sentences do not name it"
     )
+
+
+# --- review findings -------------------------------------------------------------
+
+
+class Verdict(BaseModel):
+    deal: bool | None = Field(None, description="Did the talks end with a deal")
+    outcome: Literal["deal", "no deal"] | None = Field(None, description="how the talks ended")
+
+
+def test_a_value_nothing_can_check_is_never_given_a_sentence(doc: Document) -> None:
+    reply = {"deal": cited(True), "outcome": cited("deal")}
+    with FakeOpenAI([Reply.json(reply)]) as server:
+        result = newsqa.extract(doc, Verdict, client=fake_client(server, max_reasks=0))
+    assert result.value == Verdict() and result.evidence == {}
+    cited_reply = {"deal": cited(False, 4), "outcome": cited("no deal", 4)}
+    with FakeOpenAI([Reply.json(cited_reply)]) as server:
+        kept = newsqa.extract(doc, Verdict, client=fake_client(server, max_reasks=0))
+    assert kept.value == Verdict(deal=False, outcome="no deal")
+    assert set(kept.evidence) == {"deal", "outcome"}
+
+
+class Size(enum.Enum):
+    SMALL = "under 5 billion"
+    BIG = "over 50 billion"
+
+
+class Who(enum.Enum):
+    A = "Neil Gorsuch"
+    B = "Clarence Thomas"
+
+
+class Enums(BaseModel):
+    size: Size | None = None
+    who: Who | None = None
+
+
+def test_enum_members_are_checked_by_their_values() -> None:
+    reply = {"size": cited("over 50 billion", 1), "who": cited("Neil Gorsuch", 1)}
+    with FakeOpenAI([Reply.json(reply)]) as server:
+        result = newsqa.extract(JUSTICES, Enums, client=fake_client(server, max_reasks=0))
+    assert result.value.size is None  # 50 is written nowhere
+    assert result.value.who is Who.A
+    assert [e.sentence_id for e in result.evidence["who"]] == [3]
+
+
+class Shadowing(BaseModel):
+    shape: str | None = None
+    json_: str | None = Field(None, alias="json")
+
+
+def test_fields_named_like_the_drafts_internals_work(doc: Document) -> None:
+    with FakeOpenAI([Reply.json({"shape": cited("Geneva", 1), "json_": cited(None)})]) as s:
+        result = newsqa.extract(doc, Shadowing, client=fake_client(s))
+    assert result.value.shape == "Geneva"
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "stated"),
+    [
+        ("In March 2024, 3 delegations met.", dt.date(2024, 3, 3), False),  # 3 is not the day
+        ("On the 12th of March they met.", dt.date(2024, 3, 12), True),
+    ],
+)
+def test_the_day_must_stand_next_to_its_month(text: str, day: dt.date, stated: bool) -> None:
+    assert (ex.unstated(ex.Leaf("date", dt.date, "d"), day, [text]) is None) is stated
+
+
+def test_most_words_of_a_text_value_must_be_in_its_sentences(doc: Document) -> None:
+    leaf = ex.Leaf("text", str, "place")
+    assert ex.unstated(leaf, "in geneva, switzerland", [TEXT]) is not None
+    assert ex.unstated(leaf, "Geneva summit", [TEXT]) is None
+
+
+class AliasedOut(BaseModel):
+    model_config = ConfigDict(serialize_by_alias=True)
+    aid: float | None = Field(None, alias="aidUsd")
+
+
+def test_records_use_field_names_like_the_evidence(doc: Document) -> None:
+    with FakeOpenAI([Reply.json({"aid": cited(12e9, 2)})]) as server:
+        result = newsqa.extract(doc, AliasedOut, client=fake_client(server))
+    (row,) = result.records()
+    assert row["field"] == "aid" and row["sentence_ids"] == [2]
+
+
+class Where(BaseModel):
+    place: str
+    day: dt.date
+
+
+class MaybeWhere(BaseModel):
+    m: Where | None = None
+    n: int | None = None
+
+
+def test_an_optional_model_stated_only_in_part_keeps_its_default(doc: Document) -> None:
+    reply = {"m": {"place": cited("Geneva", 1), "day": cited(None)}, "n": cited(3, 3)}
+    with FakeOpenAI([Reply.json(reply)]) as server:
+        result = newsqa.extract(doc, MaybeWhere, client=fake_client(server, max_reasks=0))
+        assert len(server.requests) == 1
+    assert result.value == MaybeWhere(n=3)
+    assert set(result.evidence) == {"n"}
