@@ -940,3 +940,22 @@ def test_an_optional_model_stated_only_in_part_keeps_its_default(doc: Document) 
         assert len(server.requests) == 1
     assert result.value == MaybeWhere(n=3)
     assert set(result.evidence) == {"n"}
+
+
+def test_an_optional_model_stated_in_full_is_kept(doc: Document) -> None:
+    reply = {"m": {"place": cited("Geneva", 1), "day": cited("2024-03-12", 1)}, "n": cited(None)}
+    with FakeOpenAI([Reply.json(reply)]) as server:
+        result = newsqa.extract(doc, MaybeWhere, client=fake_client(server, max_reasks=0))
+    assert result.value == MaybeWhere(m=Where(place="Geneva", day=dt.date(2024, 3, 12)))
+    assert set(result.evidence) == {"m.place", "m.day"}
+
+
+class Count(BaseModel):
+    aid: Literal["$12bn", "$20bn"] | None = None
+
+
+def test_a_numeric_option_cited_from_the_wrong_sentence_is_recited(doc: Document) -> None:
+    with FakeOpenAI([Reply.json({"aid": cited("$12bn", 4)})]) as server:
+        result = newsqa.extract(doc, Count, client=fake_client(server, max_reasks=0))
+    assert result.value.aid == "$12bn"
+    assert [e.sentence_id for e in result.evidence["aid"]] == [2]
