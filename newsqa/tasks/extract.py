@@ -225,16 +225,20 @@ def _leaves(shape: Shape, path: str = "") -> Iterator[tuple[str, Leaf]]:
             yield from _leaves(child, f"{path}.{name}" if path else name)
 
 
-@lru_cache(maxsize=64)
-def shape_of(model: type[BaseModel]) -> Group:
-    """The shape of ``model`` as extraction sees it.
+def shape_of(model: Any) -> Group:
+    """The shape of ``model`` (a Pydantic model class) as extraction sees it.
 
     Raises:
-        SchemaError: recursive, an unsupported type, too deep, too many fields or
-            choices; the message names the field.
+        SchemaError: not a model class, a RootModel, recursive, an unsupported type,
+            too deep, too many fields or choices; the message names the field.
     """
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         raise SchemaError(f"extract needs a Pydantic model class, not {model!r}")
+    return _shape_of_class(model)
+
+
+@lru_cache(maxsize=64)
+def _shape_of_class(model: type[BaseModel]) -> Group:
     if issubclass(model, RootModel):
         raise SchemaError(
             f"{model.__name__} is a RootModel; wrap its value in a field of a BaseModel"

@@ -32,7 +32,7 @@ TEXT = (
 def _fresh_shapes() -> None:
     """Shapes and drafts are cached per model class: start each test without them, so
     a test sees what the code builds now (and a mutation run sees its mutants)."""
-    ex.shape_of.cache_clear()
+    ex._shape_of_class.cache_clear()
     ex.draft_model.cache_clear()
 
 
@@ -316,6 +316,7 @@ class WithHuge(BaseModel):
         (Many, f"has {ex.MAX_FIELDS + 1} fields"),
         (D1, "nested more than"),
         (dict, "needs a Pydantic model class"),
+        (Meeting(), "needs a Pydantic model class"),  # an instance (unhashable)
         (RootModel[list[str]], "is a RootModel"),
     ],
 )
