@@ -23,7 +23,7 @@ import typing
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union
 
 from pydantic import (
@@ -370,7 +370,10 @@ def _date_stated(value: dt.date, text: str) -> bool:
 
 def _names_stated(value: str, text: str) -> bool:
     """Is every capitalised word of ``value`` (a name) in ``text``, by stem?"""
-    said = stems(text)
+    return _names_in(value, stems(text))
+
+
+def _names_in(value: str, said: set[str]) -> bool:
     return all(stem(w.lower()) in said for w in WORD.findall(value) if w[:1].isupper())
 
 
@@ -433,14 +436,13 @@ class _Settle:
         try:
             value = model.model_validate(data, by_name=True)
         except ValidationError as e:
+            errors = e.errors(include_url=False)
             lines = [
                 f"{'.'.join(str(p) for p in item['loc']) or model.__name__}: {item['msg']}"
-                for item in e.errors(include_url=False)[:8]
+                for item in errors[:8]
             ]
             missing = [
-                ".".join(str(p) for p in item["loc"])
-                for item in e.errors(include_url=False)
-                if item["input"] is None
+                ".".join(str(p) for p in item["loc"]) for item in errors if item["input"] is None
             ]
             if missing:
                 lines.append(
@@ -520,7 +522,12 @@ class _Settle:
             return False
         if not any(w[:1].isupper() for w in WORD.findall(value)):
             return False
-        return _names_stated(value, " ".join(u.sentence.text for u in self.passage.units))
+        return _names_in(value, self._shown_stems)
+
+    @cached_property
+    def _shown_stems(self) -> set[str]:
+        """Stems of every sentence shown (computed once per reply, not per option)."""
+        return stems(" ".join(u.sentence.text for u in self.passage.units))
 
     def _stating(self, leaf: Leaf, value: Any, cited: list[int]) -> int | None:
         """The shown sentence that states ``value`` on its own (every content word of a
