@@ -19,7 +19,16 @@ from newsqa.types import Document, Usage
 M = TypeVar("M", bound=BaseModel)
 
 PROMPTS = Path(__file__).resolve().parent / "prompts"
-MAX_TOKENS = {"qa": 8, "ruw": 16, "fnc": 4, "summary": 160, "stances": 240, "extract": 96}
+MAX_TOKENS = {
+    "qa": 8,
+    "qa_json": 12,
+    "qa_open": 60,
+    "ruw": 16,
+    "fnc": 4,
+    "summary": 160,
+    "stances": 240,
+    "extract": 96,
+}
 
 
 def _prompt(name: str, **values: str) -> str:
@@ -162,3 +171,73 @@ def extract(
     )
     value, dropped = lenient_instance(reply.text, model)
     return (value, dropped, reply.text), reply.usage
+
+
+def stuffed(docs: list[Document], budget: int) -> str:
+    """The articles' leads, numbered, each an equal share of ``budget`` tokens."""
+    share = max(50, budget // len(docs))
+    return "\n\n".join(
+        f"Article {i} ({d.date}): {d.title or ''}\n{lead(d, share)}" for i, d in enumerate(docs, 1)
+    )
+
+
+def qa_letter(
+    client: LLMClient, docs: list[Document], question: str, choices: list[str], budget: int
+) -> tuple[int, Usage]:
+    """The strong raw baseline for multiple choice: the articles' leads stuffed up to
+    ``budget`` tokens in one prompt, the reply a letter constrained by the grammar
+    (it cannot abstain)."""
+    letters = list(string.ascii_uppercase[: len(choices)])
+    options = "\n".join(f"{letter}. {c}" for letter, c in zip(letters, choices, strict=True))
+    prompt = _prompt(
+        "qa_letter", articles=stuffed(docs, budget), question=question, options=options
+    )
+    schema = {
+        "type": "object",
+        "properties": {"choice": {"type": "string", "enum": letters}},
+        "required": ["choice"],
+        "additionalProperties": False,
+    }
+    reply = client.chat(
+        [{"role": "user", "content": prompt}],
+        max_tokens=MAX_TOKENS["qa_json"],
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": "Choice", "schema": schema, "strict": True},
+        },
+    )
+    data = json_object(reply.text) or {}
+    choice = data.get("choice")
+    return (letters.index(choice) if choice in letters else -1), reply.usage
+
+
+def qa_open(
+    client: LLMClient, docs: list[Document], question: str, budget: int
+) -> tuple[str | None, Usage]:
+    """The raw baseline for free-text questions: the same stuffed prompt (so it shares
+    the multiple-choice prompt's prefix), the reply ``{"answer": text or null}``."""
+    prompt = _prompt("qa_open", articles=stuffed(docs, budget), question=question)
+    schema = {
+        "type": "object",
+        "properties": {
+            "answer": {"anyOf": [{"type": "string", "maxLength": 200}, {"type": "null"}]}
+        },
+        "required": ["answer"],
+        "additionalProperties": False,
+    }
+    reply = client.chat(
+        [{"role": "user", "content": prompt}],
+        max_tokens=MAX_TOKENS["qa_open"],
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": "Answer", "schema": schema, "strict": True},
+        },
+    )
+    answer = (json_object(reply.text) or {}).get("answer")
+    if not isinstance(answer, str) or answer.strip().lower() in _NO_ANSWER:
+        return None, reply.usage
+    return answer.strip(), reply.usage
+
+
+_NO_ANSWER = {"", "null", "none", "n/a", "unknown"}
+"""Replies a raw model writes as a string when it means that the articles do not say."""
