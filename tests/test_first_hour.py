@@ -285,7 +285,8 @@ def test_connect_takes_only_known_settings() -> None:
 
 def test_async_task_functions(server: FakeOpenAI) -> None:
     answer = {"sentences": [1], "answer": "no"}
-    server.script = [Reply.json(SUMMARY), Reply.json(answer)]
+    # "No" shares only the name Kyiv with the question: the model is asked to confirm it
+    server.script = [Reply.json(SUMMARY), Reply.json(answer), Reply.json({"stated": True})]
     client = track(newsqa.connect(base_url=server.base_url, model="fake", cache=False))
 
     async def run() -> tuple[newsqa.Summary, newsqa.Answer]:

@@ -14,6 +14,7 @@ __all__ = [
     "TOKEN",
     "WORD",
     "content_tokens",
+    "names_in",
     "numbers",
     "stem",
     "stems",
@@ -53,6 +54,18 @@ def stem(word: str) -> str:
 def stems(text: str) -> set[str]:
     """Stems of the content words of ``text``."""
     return {stem(w) for w in words(text) if w not in STOPWORDS}
+
+
+def names_in(value: str, said: set[str]) -> bool:
+    """Is every capitalised word of ``value`` (a name: "Dmitry Ivanov") among the stems
+    ``said`` (see :func:`stems`)? A value that invents a name fails, however many of
+    its other words the sentences hold. A capitalised function word ("Over 64.1
+    billion") is not a name."""
+    return all(
+        stem(w.lower()) in said
+        for w in WORD.findall(value)
+        if w[:1].isupper() and w.lower() not in STOPWORDS
+    )
 
 
 _UNITS = (

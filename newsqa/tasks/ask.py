@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import string
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from newsqa.documents.lexical import words
+from newsqa.documents.lexical import content_tokens, stem
 from newsqa.llm.client import LLMClient
 from newsqa.prompts import user_text
 from newsqa.tasks._limits import check_windows
 from newsqa.tasks.focus import focus
-from newsqa.tasks.grounding import Passage, SentenceIds, about, grounded_call, supported_by
+from newsqa.tasks.grounding import Passage, SentenceIds, grounded_call, states, topic_share
 from newsqa.types import Answer, Document, Usage
 
 __all__ = ["FOCUS_TOKENS", "MAX_CHOICES", "Reading", "answer_from", "ask"]
@@ -93,59 +94,152 @@ def _ask_choice(
     return index, list(draft.sentences), result.usage
 
 
+QUESTION_SHARE = 0.5
+"""Share of the question's content words (by stem) that cited sentences must hold."""
+OPTION_SHARE = 0.75
+"""Share of an option's content words a sentence must hold to state it."""
+VERIFY_TOKENS = 12
+
+
+class Verdict(BaseModel):
+    """The model's second look at one answer: do the shown sentences say it?"""
+
+    stated: bool
+
+
+@dataclass(frozen=True)
+class Grounds:
+    """Sentence numbers that back an answer; ``sure=False`` when the words alone do not
+    decide it and the model is asked to confirm (:func:`_confirmed`)."""
+
+    numbers: list[int]
+    sure: bool = True
+    answer: int | None = None
+    """For multiple choice: the option these sentences state, when it is not the one
+    the model picked."""
+
+
+def _adds(answer: str, question: str) -> bool:
+    """Does ``answer`` say something the question does not: a content word (or number)
+    beyond the question's own? "Putin" does not answer "What did Putin say?"."""
+    tokens = content_tokens(answer)
+    if not tokens:
+        return True  # "Yes"
+    asked = {stem(t) for t in content_tokens(question)}
+    return any(stem(t) not in asked for t in tokens)
+
+
+def _texts(passage: Passage, numbers: Sequence[int]) -> list[str]:
+    return [c.text for c in passage.citations(numbers)]
+
+
+def _with_neighbours(passage: Passage, numbers: Sequence[int]) -> list[int]:
+    """``numbers`` and the sentences next to them in the passage (a pronoun's referent,
+    a quote's speaker)."""
+    near = {m for n in numbers for m in (n - 1, n, n + 1)}
+    return sorted(near & passage.numbers)
+
+
+def _best_stating(passage: Passage, value: str, question: str) -> list[int] | None:
+    """The one sentence of ``passage`` that states ``value`` and is most about the
+    question (at least :data:`QUESTION_SHARE`), as a citation, or ``None``."""
+    if not content_tokens(value):
+        return None  # "Yes" is stated by every sentence: nothing to re-cite by
+    best = max(
+        (
+            (topic_share(question, [u.sentence.text]), u.number)
+            for u in passage.units
+            if states(value, [u.sentence.text], min_share=OPTION_SHARE)
+        ),
+        default=(0.0, 0),
+    )
+    return [best[1]] if best[0] >= QUESTION_SHARE else None
+
+
 def _grounded_choice(
-    cited: list[int], choice: str, passage: Passage, question: str
-) -> list[int] | None:
-    """The sentence numbers that ground a chosen option, or ``None`` to abstain.
+    cited: list[int], index: int, choices: Sequence[str], passage: Passage, question: str
+) -> Grounds | None:
+    """What backs the chosen option ``choices[index]``, or ``None`` to abstain.
 
-    The model's citation counts when the cited sentences are about the question or
-    state the option; otherwise the sentence that states the option and shares most
-    words with the question is cited instead; when no sentence stating the option
-    shares a word with the question, the choice is dropped.
+    - The cited sentences state the option and are about the question: kept.
+    - They state another option instead (and are about the question): the model is
+      asked whether they say that other option (:class:`Grounds` ``answer``).
+    - They state no option but are about the question (an option the article words
+      differently): the model is asked to confirm the choice.
+    - Otherwise the one sentence that states the option and is most about the
+      question is cited instead; with none, the choice is dropped.
     """
-    if cited:
-        texts = [c.text for c in passage.citations(cited)]
-        if about(question, texts) or supported_by(choice, texts, min_share=0.75):
-            return cited
-    stating = [
-        (_overlap(question, u.sentence.text), u.number)
-        for u in passage.units
-        if supported_by(choice, [u.sentence.text], min_share=0.75)
+    option = choices[index]
+    texts = _texts(passage, cited)
+    on_topic = bool(cited) and topic_share(question, texts) >= QUESTION_SHARE
+    if on_topic and states(option, texts, min_share=OPTION_SHARE):
+        return Grounds(cited)
+    others = [
+        j
+        for j, c in enumerate(choices)
+        if j != index and texts and states(c, texts, min_share=OPTION_SHARE)
     ]
-    best = max(stating, default=(0, 0))
-    return [best[1]] if best[0] > 0 else None
+    if on_topic and len(others) == 1:
+        return Grounds(cited, sure=False, answer=others[0])
+    recited = _best_stating(passage, option, question)
+    if recited is not None:
+        return Grounds(recited)
+    if on_topic and not others:
+        return Grounds(cited, sure=False)
+    return None
 
 
-def _overlap(question: str, text: str) -> int:
-    """How many of the question's content words (by five-letter stem) ``text`` holds."""
-    asked = {w[:5] for w in words(question) if len(w) > 3} - _QUESTION_STEMS
-    return len(asked & {w[:5] for w in words(text)})
+def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> Grounds | None:
+    """What backs the draft's free-text answer, or ``None`` to abstain.
 
-
-_QUESTION_STEMS = frozenset({"which", "follo", "these", "where", "what", "about"})
-
-
-def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> list[int] | None:
-    """The sentence numbers that ground the draft's answer, or ``None`` to abstain.
-
-    An answer counts only if it is not null, its words (all numbers, most
-    content words) occur in the cited sentences, and those sentences hold most of the
-    question's content words. When the model's citation misses (a small model often
-    cites a neighbouring sentence), the single sentence of the passage that meets both
-    tests best is cited instead; if none does, the answer is dropped.
+    The answer must be given (not null) and say more than the question. Its numbers,
+    its names and most of its other words must be in the cited sentences, and those
+    must hold most of the question's content words — not only its names. When the
+    model's citation misses (a small model often cites a neighbouring sentence), the
+    one sentence that states the answer and is most about the question is cited
+    instead. When the cited sentences state the answer but hold the question's words
+    only together with their neighbours, or an answer without content words ("No")
+    shares only names with the question, the model is asked to confirm.
     """
     answer = (draft.answer or "").strip()
-    if not answer:
+    if not answer or not _adds(answer, question):
         return None
-    if draft.sentences:
-        cited = [c.text for c in passage.citations(draft.sentences)]
-        if supported_by(answer, cited) and about(question, cited):
-            return list(draft.sentences)
-    for unit in passage.units:
-        text = [unit.sentence.text]
-        if supported_by(answer, text, min_share=0.75) and about(question, text):
-            return [unit.number]
+    cited = list(draft.sentences)
+    texts = _texts(passage, cited)
+    stated = bool(cited) and states(answer, texts, min_share=0.5)
+    if stated and topic_share(question, texts) >= QUESTION_SHARE:
+        return Grounds(cited)
+    recited = _best_stating(passage, answer, question)
+    if recited is not None:
+        return Grounds(recited)
+    near = _texts(passage, _with_neighbours(passage, cited))
+    if stated and topic_share(question, near) >= QUESTION_SHARE:
+        return Grounds(cited, sure=False)
+    # "Did Kyiv agree?" - "No", citing "Kyiv rejected the proposal.": nothing but the
+    # name to match, and nothing in the answer to check.
+    if stated and not content_tokens(answer):
+        if topic_share(question, texts, names_suffice=True) >= QUESTION_SHARE:
+            return Grounds(cited, sure=False)
     return None
+
+
+def _confirmed(
+    client: LLMClient, passage: Passage, question: str, answer: str, cited: Sequence[int]
+) -> tuple[bool, Usage]:
+    """The model's yes/no on whether the ``cited`` sentences say that ``answer`` answers
+    ``question``: one short constrained call whose prompt starts like the answer's
+    (the documents first), so a local model reuses what it has already read."""
+    result = grounded_call(
+        client,
+        "verify",
+        passage,
+        Verdict,
+        max_tokens=VERIFY_TOKENS,
+        sentences=passage.lines(sorted(cited)),
+        question=user_text("question", question),
+        answer=user_text("answer", answer),
+    )
+    return result.value.stated, result.usage
 
 
 def ask(
@@ -221,7 +315,8 @@ def answer_from(
         for window in windows:
             draft, spent = _ask_passage(client, window, question)
             usage += spent
-            cited.update(_grounded(draft, window, question) or ())
+            found = _grounded(draft, window, question)
+            cited.update(found.numbers if found is not None else ())
         if not cited:
             return Answer(
                 question=question, answer=None, answerable=False, citations=[], usage=usage
@@ -229,14 +324,19 @@ def answer_from(
         passage = passage.subset(cited)
     draft, spent = _ask_passage(client, passage, question)
     usage += spent
+    answer = (draft.answer or "").strip()
     grounds = _grounded(draft, passage, question)
+    if grounds is not None and not grounds.sure:
+        stated, spent = _confirmed(client, passage, question, answer, grounds.numbers)
+        usage += spent
+        grounds = grounds if stated else None
     if grounds is None:
         return Answer(question=question, answer=None, answerable=False, citations=[], usage=usage)
     return Answer(
         question=question,
-        answer=(draft.answer or "").strip(),
+        answer=answer,
         answerable=True,
-        citations=passage.citations(grounds),
+        citations=passage.citations(grounds.numbers),
         usage=usage,
     )
 
@@ -245,14 +345,22 @@ def _answer_choice(
     passage: Passage, question: str, choices: Sequence[str], client: LLMClient
 ) -> Answer:
     index, cited, usage = _ask_choice(client, passage, question, choices)
-    grounds = None if index is None else _grounded_choice(cited, choices[index], passage, question)
-    if index is None or grounds is None:
+    if index is None:
+        return Answer(question=question, answer=None, answerable=False, citations=[], usage=usage)
+    grounds = _grounded_choice(cited, index, choices, passage, question)
+    if grounds is not None and not grounds.sure:
+        if grounds.answer is not None:
+            index = grounds.answer
+        stated, spent = _confirmed(client, passage, question, choices[index], grounds.numbers)
+        usage += spent
+        grounds = grounds if stated else None
+    if grounds is None:
         return Answer(question=question, answer=None, answerable=False, citations=[], usage=usage)
     return Answer(
         question=question,
         answer=choices[index],
         answerable=True,
         choice=index,
-        citations=passage.citations(grounds),
+        citations=passage.citations(grounds.numbers),
         usage=usage,
     )

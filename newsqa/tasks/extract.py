@@ -38,7 +38,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
-from newsqa.documents.lexical import WORD, content_tokens, numbers, stem, stems
+from newsqa.documents.lexical import WORD, content_tokens, names_in, numbers, stems
 from newsqa.errors import OutputValidationError, SchemaError
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import parse_reply, strict_schema
@@ -370,11 +370,7 @@ def _date_stated(value: dt.date, text: str) -> bool:
 
 def _names_stated(value: str, text: str) -> bool:
     """Is every capitalised word of ``value`` (a name) in ``text``, by stem?"""
-    return _names_in(value, stems(text))
-
-
-def _names_in(value: str, said: set[str]) -> bool:
-    return all(stem(w.lower()) in said for w in WORD.findall(value) if w[:1].isupper())
+    return names_in(value, stems(text))
 
 
 def _number_stated(value: float, text: str) -> bool:
@@ -522,7 +518,7 @@ class _Settle:
             return False
         if not any(w[:1].isupper() for w in WORD.findall(value)):
             return False
-        return _names_in(value, self._shown_stems)
+        return names_in(value, self._shown_stems)
 
     @cached_property
     def _shown_stems(self) -> set[str]:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo
 
 from newsqa.documents.chunking import count_tokens, pack
-from newsqa.documents.lexical import content_tokens
+from newsqa.documents.lexical import WORD, content_tokens, names_in, stem, stems
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import Structured, generate
 from newsqa.prompts import messages, one_line, render
@@ -26,10 +26,12 @@ __all__ = [
     "Passage",
     "SentenceIds",
     "Unit",
-    "about",
+    "asked",
     "grounded_call",
     "restrict_ids",
+    "states",
     "supported_by",
+    "topic_share",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -114,18 +116,39 @@ _QUESTION_WORDS = frozenset(
 )
 
 
-def about(question: str, sources: Iterable[str], *, min_share: float = 0.5) -> bool:
-    """Are ``sources`` about ``question``: do they hold at least ``min_share`` of its
-    content words (same five-letter stem rule as :func:`supported_by`)?
+def asked(question: str) -> tuple[set[str], set[str]]:
+    """The question's content stems (question words left out), and those of them that
+    are not names (a name: a capitalised word other than the first)."""
+    every = {stem(t) for t in content_tokens(question) if t not in _QUESTION_WORDS}
+    named = {stem(w.lower()) for w in WORD.findall(question)[1:] if w[:1].isupper()}
+    return every, every - named
+
+
+def topic_share(question: str, sources: Iterable[str], *, names_suffice: bool = False) -> float:
+    """How much ``sources`` are about ``question``: the share of its content stems they
+    hold (1.0 for a question without any), and 0.0 when those they hold are only
+    names ("What is the population of Sochi?" vs a sentence naming Sochi), unless
+    ``names_suffice``.
 
     A small model that cannot answer tends to cite a salient but unrelated sentence
     and copy it as the answer; this catches that.
     """
-    stems = {t[:5] for t in content_tokens(" ".join(sources))}
-    words = [t for t in content_tokens(question) if t not in _QUESTION_WORDS]
-    if not words:
-        return True
-    return sum(1 for w in words if w[:5] in stems) / len(words) >= min_share
+    every, plain = asked(question)
+    if not every:
+        return 1.0
+    said = stems(" ".join(sources))
+    if plain and not plain & said and not names_suffice:
+        return 0.0
+    return len(every & said) / len(every)
+
+
+def states(value: str, sources: Sequence[str], *, min_share: float = 0.5) -> bool:
+    """Do ``sources`` state ``value``: all its numbers and names (capitalised words),
+    and ``min_share`` of its other content words (:func:`supported_by`)? "Dmitry Ivanov"
+    is not stated by a sentence about Dmitry Peskov."""
+    return supported_by(value, sources, min_share=min_share) and names_in(
+        value, stems(" ".join(sources))
+    )
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from newsqa import document_from_text
-from newsqa.tasks.grounding import Passage, SentenceIds, about, supported_by
+from newsqa.tasks.grounding import Passage, SentenceIds, states, supported_by, topic_share
 from newsqa.types import Document
 
 SOCHI = (
@@ -72,10 +72,26 @@ def test_supported_by(answer: str, expected: bool) -> None:
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("Where did Putin speak on November 7?", True),
-        ("How many troops does NATO keep in Poland?", False),
-        ("Who?", True),
+        ("Where did Putin speak on November 7?", 0.75),  # putin, novem, 7 of putin, speak, novem, 7
+        ("How many troops does NATO keep in Poland?", 0.0),
+        ("Who?", 1.0),
+        ("What is the population of Sochi?", 0.0),  # only the name is shared
+        ("Where did Putin make his remarks?", 2 / 3),  # putin, remar of putin, make, remar
     ],
 )
-def test_about(question: str, expected: bool) -> None:
-    assert about(question, [SOCHI]) is expected
+def test_topic_share(question: str, expected: float) -> None:
+    assert topic_share(question, [SOCHI]) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Valdai International Discussion Club", True),
+        ("Dmitry Ivanov", False),  # an invented name beside a real one
+        ("Valdai forum in Moscow", False),  # a name the sentence does not write
+        ("the club", True),
+        ("November 8", False),
+    ],
+)
+def test_states_needs_every_number_and_name(value: str, expected: bool) -> None:
+    assert states(value, [SOCHI + " Dmitry Peskov spoke."]) is expected

@@ -11,6 +11,7 @@ TASKS = {
     "stance": {"documents", "topic", "actor", "aliases", "candidates"},
     "ask": {"documents", "question"},
     "actors": {"documents", "topic"},
+    "verify": {"documents", "sentences", "question", "answer"},
 }
 
 

@@ -1,0 +1,286 @@
+"""The abstention gate of ``ask``, table-driven, against adversarial replies of a
+scripted endpoint on the seed article (sentence numbers as the model sees them):
+
+[2] Putin remarked at the Valdai International Discussion Club in Sochi on November 7.
+[3] ... marking his first public statements since Trump's win ...
+[7] the Kremlin responded positively to Trump's claim ... "within 24 hours" ...
+[8] Kremlin spokesperson Dmitry Peskov acknowledged Trump's intent ...
+[14] Since the beginning of the conflict in 2022, the U.S. has committed over 64.1
+     billion dollars in military aid to Ukraine ...
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from newsqa import ask
+from newsqa.types import Answer, Document
+from tests.conftest import fake_client
+from tests.support.fake_openai import FakeOpenAI, Reply
+
+REMARKS = "Where did Putin make his first public remarks after Trump's win?"
+SPOKESPERSON = "Who is the Kremlin spokesperson?"
+AID = "How much military aid has the U.S. committed to Ukraine?"
+
+
+def _messages(request: dict[str, Any]) -> list[dict[str, str]]:
+    return list(request["messages"])
+
+
+def _run(
+    seed: Document, question: str, replies: list[dict[str, Any]], choices: list[str] | None = None
+) -> tuple[Answer, list[dict[str, Any]]]:
+    with FakeOpenAI([Reply.json(r) for r in replies]) as server:
+        answer = ask(seed, question, client=fake_client(server), choices=choices)
+        requests = list(server.requests)
+    assert len(requests) == len(replies), "every scripted reply is used, and no more"
+    return answer, requests
+
+
+# (question, the model's draft, the verification reply if one must be asked,
+#  the answer kept (None: abstain), the sentences it cites)
+FREE_TEXT = [
+    pytest.param(
+        SPOKESPERSON,
+        {"sentences": [8], "answer": "Dmitry Peskov"},
+        None,
+        "Dmitry Peskov",
+        [8],
+        id="stated-and-on-topic",
+    ),
+    pytest.param(
+        SPOKESPERSON,
+        {"sentences": [9], "answer": "Dmitry Peskov"},
+        None,
+        "Dmitry Peskov",
+        [8],
+        id="neighbouring-citation-is-re-cited",
+    ),
+    pytest.param(
+        SPOKESPERSON,
+        {"sentences": [8], "answer": "Dmitry Ivanov"},
+        None,
+        None,
+        [],
+        id="invented-name-beside-a-real-one",
+    ),
+    pytest.param(
+        SPOKESPERSON,
+        {"sentences": [8], "answer": "the Kremlin spokesperson"},
+        None,
+        None,
+        [],
+        id="answer-only-repeats-the-question",
+    ),
+    pytest.param(
+        AID,
+        {"sentences": [14], "answer": "64.1 billion dollars since 2023"},
+        None,
+        None,
+        [],
+        id="one-number-of-two-is-not-written",
+    ),
+    pytest.param(
+        AID,
+        {"sentences": [14], "answer": "$12 billion"},
+        None,
+        None,
+        [],
+        id="a-number-the-sentence-contradicts",
+    ),
+    pytest.param(
+        "What is the population of Sochi?",
+        {"sentences": [2], "answer": "Sochi on November 7"},
+        None,
+        None,
+        [],
+        id="copied-fragment-sharing-one-name",
+    ),
+    pytest.param(
+        "When did Putin announce new troops for the Kursk region?",
+        {"sentences": [2], "answer": "November 7"},
+        None,
+        None,
+        [],
+        id="stated-but-the-question-barely-present",
+    ),
+    pytest.param(
+        REMARKS,
+        {"sentences": [2], "answer": "Valdai International Discussion Club in Sochi"},
+        {"stated": True},
+        "Valdai International Discussion Club in Sochi",
+        [2],
+        id="question-words-in-the-next-sentence-confirmed",
+    ),
+    pytest.param(
+        REMARKS,
+        {"sentences": [2], "answer": "Valdai International Discussion Club in Sochi"},
+        {"stated": False},
+        None,
+        [],
+        id="question-words-in-the-next-sentence-denied",
+    ),
+    pytest.param(
+        "Where did Putin speak about the Kremlin spokesperson Peskov?",
+        {"sentences": [5], "answer": "the Valdai forum"},
+        None,
+        None,
+        [],
+        id="question-words-only-in-a-distant-sentence",
+    ),
+    pytest.param(
+        "Did the Kremlin welcome the victory of Trump?",
+        {"sentences": [7], "answer": "Yes"},
+        {"stated": True},
+        "Yes",
+        [7],
+        id="yes-no-answer-sharing-only-names-confirmed",
+    ),
+    pytest.param(
+        "Did the Kremlin welcome the victory of Trump?",
+        {"sentences": [7], "answer": "positively"},
+        None,
+        None,
+        [],
+        id="content-answer-sharing-only-names",
+    ),
+    pytest.param(
+        SPOKESPERSON,
+        {"sentences": [], "answer": None},
+        None,
+        None,
+        [],
+        id="null",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "draft", "verdict", "kept", "cites"), FREE_TEXT)
+def test_free_text_gate(
+    seed: Document,
+    question: str,
+    draft: dict[str, Any],
+    verdict: dict[str, Any] | None,
+    kept: str | None,
+    cites: list[int],
+) -> None:
+    answer, _ = _run(seed, question, [draft] + ([verdict] if verdict else []))
+    assert answer.answer == kept and answer.answerable is (kept is not None)
+    assert [c.text for c in answer.citations] == [seed.sentence(n).text for n in cites]
+
+
+AID_CHOICES = ["$12 billion", "$64.1 billion", "$100 billion"]
+REACTION = "How did the Kremlin react to Trump's claim that he could end the conflict?"
+REACTIONS = ["With approval", "With outrage"]
+
+# (question, choices, the model's draft, the verification reply if one must be asked,
+#  the option kept (None: abstain), the sentences it cites)
+CHOICE = [
+    pytest.param(AID, AID_CHOICES, {"sentences": [14], "choice": "B"}, None, 1, [14], id="stated"),
+    pytest.param(
+        AID,
+        AID_CHOICES,
+        {"sentences": [14], "choice": "A"},
+        {"stated": True},
+        1,
+        [14],
+        id="cited-sentence-states-another-option-confirmed",
+    ),
+    pytest.param(
+        AID,
+        AID_CHOICES,
+        {"sentences": [14], "choice": "A"},
+        {"stated": False},
+        None,
+        [],
+        id="cited-sentence-states-another-option-denied",
+    ),
+    pytest.param(
+        "What kind of aid has the U.S. committed to Ukraine?",
+        ["humanitarian aid", "military aid"],
+        {"sentences": [14], "choice": "A"},
+        {"stated": True},
+        1,
+        [14],
+        id="option-sharing-one-word-of-two-is-not-stated",
+    ),
+    pytest.param(
+        SPOKESPERSON,
+        ["Dmitry Peskov", "Joe Biden"],
+        {"sentences": [1], "choice": "A"},
+        None,
+        0,
+        [8],
+        id="off-topic-citation-re-cited",
+    ),
+    pytest.param(
+        "Who phoned Zelensky on Tuesday?",
+        ["Dmitry Peskov", "Joe Biden"],
+        {"sentences": [13], "choice": "B"},
+        None,
+        None,
+        [],
+        id="option-named-only-off-topic",
+    ),
+    pytest.param(
+        REACTION,
+        REACTIONS,
+        {"sentences": [7], "choice": "A"},
+        {"stated": True},
+        0,
+        [7],
+        id="option-worded-differently-confirmed",
+    ),
+    pytest.param(
+        REACTION,
+        REACTIONS,
+        {"sentences": [7], "choice": "B"},
+        {"stated": False},
+        None,
+        [],
+        id="option-worded-differently-denied",
+    ),
+    pytest.param(REACTION, REACTIONS, {"sentences": [], "choice": None}, None, None, [], id="null"),
+]
+
+
+@pytest.mark.parametrize(("question", "choices", "draft", "verdict", "kept", "cites"), CHOICE)
+def test_multiple_choice_gate(
+    seed: Document,
+    question: str,
+    choices: list[str],
+    draft: dict[str, Any],
+    verdict: dict[str, Any] | None,
+    kept: int | None,
+    cites: list[int],
+) -> None:
+    answer, _ = _run(seed, question, [draft] + ([verdict] if verdict else []), choices)
+    assert answer.choice == kept and answer.answerable is (kept is not None)
+    assert answer.answer == (None if kept is None else choices[kept])
+    assert [c.text for c in answer.citations] == [seed.sentence(n).text for n in cites]
+
+
+def test_the_check_shows_the_cited_sentences_after_the_same_documents(seed: Document) -> None:
+    draft = {"sentences": [14], "choice": "A"}
+    answer, requests = _run(seed, AID, [draft, {"stated": True}], AID_CHOICES)
+    first, check = (_messages(r) for r in requests)
+    assert first[0] == check[0]  # the same system prompt
+    documents = first[1]["content"].split("\n\nTask:")[0]
+    assert check[1]["content"].startswith(documents + "\n\nTask: check")  # shared prefix
+    tail = check[1]["content"][len(documents) :]
+    assert "[14] Since the beginning" in tail and "[13]" not in tail
+    assert "<question>How much military aid" in tail
+    assert "<answer>$64.1 billion</answer>" in tail  # the option the sentence states
+    schema = str(requests[1].get("response_format"))
+    assert "stated" in schema and "boolean" in schema
+    assert answer.usage.calls == 2
+
+
+def test_a_confirmed_answer_keeps_the_models_citation(seed: Document) -> None:
+    draft = {"sentences": [2], "answer": "Valdai International Discussion Club in Sochi"}
+    answer, requests = _run(seed, REMARKS, [draft, {"stated": True}])
+    tail = _messages(requests[1])[1]["content"].split("Task: check")[1]
+    assert "[2] “I would like" in tail and "[3]" not in tail
+    assert answer.usage.calls == 2 and answer.citations[0].text.startswith("“I would like")
