@@ -221,9 +221,10 @@ def usage_vs_served(n: int) -> None:
 
     text = "Ukraine asked for talks. Russia refused the plan. Kyiv wants aid {}."
     docs = [document_from_text(text.format(i), id=f"s{i}") for i in range(n)]
-    with tempfile.TemporaryDirectory() as tmp, FakeOpenAI(
-        [], responder=respond, max_requests=20 * n
-    ) as server:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        FakeOpenAI([], responder=respond, max_requests=20 * n) as server,
+    ):
         client = _client(server, max_retries=1)
         report = run_batch(docs, "stances", Path(tmp) / "o.jsonl", client=client, concurrency=4)
         served = len(server.requests)

@@ -217,9 +217,12 @@ def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> Grounds | 
         return Grounds(cited, sure=False)
     # "Did Kyiv agree?" - "No", citing "Kyiv rejected the proposal.": nothing but the
     # name to match, and nothing in the answer to check.
-    if stated and not content_tokens(answer):
-        if topic_share(question, texts, names_suffice=True) >= QUESTION_SHARE:
-            return Grounds(cited, sure=False)
+    if (
+        stated
+        and not content_tokens(answer)
+        and topic_share(question, texts, names_suffice=True) >= QUESTION_SHARE
+    ):
+        return Grounds(cited, sure=False)
     return None
 
 
