@@ -3,8 +3,12 @@ scripted endpoint on the seed article (sentence numbers as the model sees them):
 
 [2] Putin remarked at the Valdai International Discussion Club in Sochi on November 7.
 [3] ... marking his first public statements since Trump's win ...
+[4] Putin also commended Trump's conduct during the July 14 campaign rally ...
+[5] Putin described Trump's response as "courageous, like a real man," ...
 [7] the Kremlin responded positively to Trump's claim ... "within 24 hours" ...
 [8] Kremlin spokesperson Dmitry Peskov acknowledged Trump's intent ...
+[9] "If the new administration seeks peace ... it will be a step forward," Peskov remarked ...
+[10] ... Moscow has repeatedly rejected U.S. allegations ...
 [14] Since the beginning of the conflict in 2022, the U.S. has committed over 64.1
      billion dollars in military aid to Ukraine ...
 """
@@ -23,6 +27,8 @@ from tests.support.fake_openai import FakeOpenAI, Reply
 REMARKS = "Where did Putin make his first public remarks after Trump's win?"
 SPOKESPERSON = "Who is the Kremlin spokesperson?"
 AID = "How much military aid has the U.S. committed to Ukraine?"
+PEACE = "How does the Kremlin judge peace efforts?"  # kremlin and peace: [8]; peace: [9]
+SPEECH = "Who commended the courageous speech of Trump?"  # half its words in [4], and in [5]
 
 
 def _messages(request: dict[str, Any]) -> list[dict[str, str]]:
@@ -147,6 +153,46 @@ FREE_TEXT = [
         id="content-answer-sharing-only-names",
     ),
     pytest.param(
+        PEACE,
+        {"sentences": [9], "answer": "a step forward"},
+        {"stated": True},
+        "a step forward",
+        [9],
+        id="question-words-in-the-previous-sentence-confirmed",
+    ),
+    pytest.param(
+        PEACE,
+        {"sentences": [10], "answer": "rejected U.S. allegations"},
+        None,
+        None,
+        [],
+        id="question-words-two-sentences-back",
+    ),
+    pytest.param(
+        SPEECH,
+        {"sentences": [4], "answer": "Putin"},
+        None,
+        "Putin",
+        [4],
+        id="half-of-the-question-is-enough",
+    ),
+    pytest.param(
+        SPEECH,
+        {"sentences": [3], "answer": "Putin"},
+        None,
+        "Putin",
+        [5],
+        id="re-cited-sentence-holding-half-of-the-question",
+    ),
+    pytest.param(
+        AID,
+        {"sentences": [13], "answer": "military support"},
+        None,
+        None,
+        [],
+        id="half-stated-answer-is-not-re-cited",
+    ),
+    pytest.param(
         SPOKESPERSON,
         {"sentences": [], "answer": None},
         None,
@@ -168,6 +214,7 @@ def test_free_text_gate(
 ) -> None:
     answer, _ = _run(seed, question, [draft] + ([verdict] if verdict else []))
     assert answer.answer == kept and answer.answerable is (kept is not None)
+    assert answer.usage.calls == (2 if verdict else 1)  # counted when abstaining too
     assert [c.text for c in answer.citations] == [seed.sentence(n).text for n in cites]
 
 
@@ -242,6 +289,24 @@ CHOICE = [
         [],
         id="option-worded-differently-denied",
     ),
+    pytest.param(
+        SPEECH,
+        ["Putin", "Peskov"],
+        {"sentences": [4], "choice": "A"},
+        None,
+        0,
+        [4],
+        id="cited-sentence-holding-half-of-the-question",
+    ),
+    pytest.param(
+        REACTION,
+        ["With approval", "With cautious outrage"],
+        {"sentences": [7], "choice": "A"},
+        {"stated": True},
+        0,
+        [7],
+        id="another-option-half-stated-is-not-asked-about",
+    ),
     pytest.param(REACTION, REACTIONS, {"sentences": [], "choice": None}, None, None, [], id="null"),
 ]
 
@@ -258,6 +323,7 @@ def test_multiple_choice_gate(
 ) -> None:
     answer, _ = _run(seed, question, [draft] + ([verdict] if verdict else []), choices)
     assert answer.choice == kept and answer.answerable is (kept is not None)
+    assert answer.usage.calls == (2 if verdict else 1)  # counted when abstaining too
     assert answer.answer == (None if kept is None else choices[kept])
     assert [c.text for c in answer.citations] == [seed.sentence(n).text for n in cites]
 
@@ -275,6 +341,7 @@ def test_the_check_shows_the_cited_sentences_after_the_same_documents(seed: Docu
     assert "<answer>$64.1 billion</answer>" in tail  # the option the sentence states
     schema = str(requests[1].get("response_format"))
     assert "stated" in schema and "boolean" in schema
+    assert requests[1]["max_tokens"] < requests[0]["max_tokens"]  # a short check
     assert answer.usage.calls == 2
 
 

@@ -77,6 +77,7 @@ def test_supported_by(answer: str, expected: bool) -> None:
         ("Who?", 1.0),
         ("What is the population of Sochi?", 0.0),  # only the name is shared
         ("Where did Putin make his remarks?", 2 / 3),  # putin, remar of putin, make, remar
+        ("Does Putin own a dog?", 0.0),  # a name right after the question word is a name
     ],
 )
 def test_topic_share(question: str, expected: float) -> None:
@@ -95,3 +96,10 @@ def test_topic_share(question: str, expected: float) -> None:
 )
 def test_states_needs_every_number_and_name(value: str, expected: bool) -> None:
     assert states(value, [SOCHI + " Dmitry Peskov spoke."]) is expected
+
+
+def test_every_source_counts_to_its_first_and_last_word() -> None:
+    sources = ["Peskov spoke.", "Kremlin spokesperson Dmitry Peskov said so."]
+    assert topic_share("Who is the Kremlin spokesperson?", sources) == 1.0
+    assert states("Peskov spoke", ["He said so.", "Peskov spoke."])
+    assert supported_by("In 2022", ["The war goes on.", "2022 saw it start."])

@@ -12,8 +12,9 @@ import json
 import pytest
 
 from newsqa import DocumentError, analyze_stances, ask, document_from_text, summarize
+from newsqa.tasks.ask import MAX_CHOICES, answer_from
 from newsqa.tasks.grounding import Passage
-from newsqa.types import Document
+from newsqa.types import Answer, Document
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply
 
@@ -274,6 +275,7 @@ def test_long_ask_read_all_reads_windows_then_asks_the_cited_sentences(seed: Doc
         assert len(server.requests) == len(parts) + 1
     assert "[14]" in final_prompt and "[1]" not in final_prompt
     assert answer.answer == "$64.1 billion" and answer.citations[0].text.startswith("Since")
+    assert answer.usage.calls == len(parts) + 1  # every window's call is counted
 
 
 def test_long_ask_reads_only_the_best_matching_windows_in_one_call(seed: Document) -> None:
@@ -286,6 +288,50 @@ def test_long_ask_reads_only_the_best_matching_windows_in_one_call(seed: Documen
     assert "[14] Since the beginning" in prompt  # the aid sentence was picked
     assert "[1] " not in prompt  # the lead about congratulations was not
     assert answer.citations[0].text.startswith("Since")
+
+
+def test_answer_from_reads_focused_by_default(seed: Document) -> None:
+    # the corpus path calls answer_from directly, without ``read``
+    script = [Reply.json({"sentences": [14], "answer": "$64.1 billion"})]
+    with FakeOpenAI(script) as server:
+        client = fake_client(server, context_tokens=250)
+        question = "How much military aid has the United States given?"
+        answer = answer_from(Passage.of([seed]), question, client=client)
+        assert len(server.requests) == 1
+    assert answer.answerable and answer.citations[0].text.startswith("Since")
+
+
+def test_answer_from_no_sentences_abstains_without_a_call() -> None:
+    # a corpus search without hits gives an empty passage
+    with FakeOpenAI([]) as server:
+        answer = answer_from(Passage(()), "Who won?", client=fake_client(server))
+        assert server.requests == []
+    assert answer == Answer(question="Who won?", answer=None, answerable=False, citations=[])
+
+
+def _stalled(windows: int) -> Document:
+    """A document read in ``windows`` windows of a 250-token budget."""
+    doc = document_from_text("The talks stalled again today. " * (23 * windows - 1))
+    assert len(Passage.of([doc]).windows(250)) == windows
+    return doc
+
+
+def test_long_ask_read_all_makes_up_to_the_window_limit_of_calls() -> None:
+    # 39 windows and a final call: the limit of 40 (no window cites anything here)
+    with FakeOpenAI([Reply.json({"sentences": [], "answer": None})] * 39) as server:
+        client = fake_client(server, context_tokens=250)
+        answer = ask(_stalled(39), "Who won?", client=client, read="all")
+        assert len(server.requests) == 39
+    assert answer.question == "Who won?" and answer.answer is None and answer.citations == []
+    assert answer.answerable is False and answer.usage.calls == 39
+
+
+def test_long_ask_read_all_beyond_the_window_limit_is_refused_before_any_call() -> None:
+    with FakeOpenAI([]) as server:
+        client = fake_client(server, context_tokens=250)
+        with pytest.raises(DocumentError, match=r"^the documents is too long"):
+            ask(_stalled(40), "Who won?", client=client, read="all")
+        assert server.requests == []
 
 
 def test_multiple_choice_maps_the_letter_and_grounds_the_choice(seed: Document) -> None:
@@ -327,6 +373,21 @@ def test_bad_choices_are_refused_before_any_call(seed: Document, choices: list[s
     with FakeOpenAI([]) as server:
         with pytest.raises(ValueError, match="choices"):
             ask(seed, "Who?", client=fake_client(server), choices=choices)
+        assert server.requests == []
+
+
+def test_the_most_choices_are_accepted(seed: Document) -> None:
+    choices = [f"option {i}" for i in range(MAX_CHOICES)]
+    with FakeOpenAI([Reply.json({"sentences": [], "choice": None})]) as server:
+        answer = ask(seed, "Who?", client=fake_client(server), choices=choices)
+        assert len(server.requests) == 1
+    assert answer.choice is None and not answer.answerable
+
+
+def test_an_empty_question_is_refused_before_any_call(seed: Document) -> None:
+    with FakeOpenAI([]) as server:
+        with pytest.raises(ValueError, match=r"^the question is empty$"):
+            ask(seed, " ", client=fake_client(server))
         assert server.requests == []
 
 
