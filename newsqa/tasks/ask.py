@@ -15,7 +15,14 @@ from newsqa.llm.client import LLMClient
 from newsqa.prompts import user_text
 from newsqa.tasks._limits import check_windows
 from newsqa.tasks.focus import focus
-from newsqa.tasks.grounding import Passage, SentenceIds, grounded_call, states, topic_share
+from newsqa.tasks.grounding import (
+    Passage,
+    SentenceIds,
+    grounded_call,
+    states,
+    supported_by,
+    topic_share,
+)
 from newsqa.types import Answer, Document, Usage
 
 __all__ = ["FOCUS_TOKENS", "MAX_CHOICES", "Reading", "answer_from", "ask"]
@@ -96,6 +103,10 @@ def _ask_choice(
 
 QUESTION_SHARE = 0.5
 """Share of the question's content words (by stem) that cited sentences must hold."""
+LOOSE_SHARE = 0.25
+"""Sentences that state the answer but hold fewer of the question's words than
+:data:`QUESTION_SHARE` (at least this share) are confirmed by the model rather than
+kept or dropped."""
 OPTION_SHARE = 0.75
 """Share of an option's content words a sentence must hold to state it."""
 VERIFY_TOKENS = 12
@@ -140,20 +151,22 @@ def _with_neighbours(passage: Passage, numbers: Sequence[int]) -> list[int]:
     return sorted(near & passage.numbers)
 
 
-def _best_stating(passage: Passage, value: str, question: str) -> list[int] | None:
+def _best_stating(
+    passage: Passage, value: str, question: str, *, names_suffice: bool = False
+) -> tuple[float, list[int]]:
     """The one sentence of ``passage`` that states ``value`` and is most about the
-    question (at least :data:`QUESTION_SHARE`), as a citation, or ``None``."""
+    question, as (its :func:`topic_share`, [its number]); (0.0, []) when none does."""
     if not content_tokens(value):
-        return None  # "Yes" is stated by every sentence: nothing to re-cite by
-    best = max(
+        return 0.0, []  # "Yes" is stated by every sentence: nothing to re-cite by
+    share, number = max(
         (
-            (topic_share(question, [u.sentence.text]), u.number)
+            (topic_share(question, [u.sentence.text], names_suffice=names_suffice), u.number)
             for u in passage.units
             if states(value, [u.sentence.text], min_share=OPTION_SHARE)
         ),
         default=(0.0, 0),
     )
-    return [best[1]] if best[0] >= QUESTION_SHARE else None
+    return share, [number] if number else []
 
 
 def _grounded_choice(
@@ -162,29 +175,42 @@ def _grounded_choice(
     """What backs the chosen option ``choices[index]``, or ``None`` to abstain.
 
     - The cited sentences state the option and are about the question: kept.
-    - They state another option instead (and are about the question): the model is
-      asked whether they say that other option (:class:`Grounds` ``answer``).
-    - They state no option but are about the question (an option the article words
-      differently): the model is asked to confirm the choice.
+    - The option is not stated, but one cited sentence about the question states one
+      other option: the model is asked whether they say that option (a small model
+      often cites the right sentence and picks the wrong letter).
     - Otherwise the one sentence that states the option and is most about the
-      question is cited instead; with none, the choice is dropped.
+      question is cited instead.
+    - Failing that, the model is asked to confirm the choice when the cited sentences
+      (or else the sentence that states the option) state it and hold some of the
+      question's words (:data:`LOOSE_SHARE`, names included), or when the cited
+      sentences are about the question and state no option (an option the article
+      words differently); else the choice is dropped.
     """
     option = choices[index]
     texts = _texts(passage, cited)
+    stated = bool(cited) and states(option, texts, min_share=OPTION_SHARE)
     on_topic = bool(cited) and topic_share(question, texts) >= QUESTION_SHARE
-    if on_topic and states(option, texts, min_share=OPTION_SHARE):
+    if stated and on_topic:
         return Grounds(cited)
-    others = [
+    others = {
         j
         for j, c in enumerate(choices)
-        if j != index and texts and states(c, texts, min_share=OPTION_SHARE)
-    ]
-    if on_topic and len(others) == 1:
-        return Grounds(cited, sure=False, answer=others[0])
-    recited = _best_stating(passage, option, question)
-    if recited is not None:
+        for t in texts
+        if j != index
+        and states(c, [t], min_share=OPTION_SHARE)
+        and topic_share(question, [t]) >= QUESTION_SHARE
+    }
+    if not stated and len(others) == 1:
+        return Grounds(cited, sure=False, answer=others.pop())
+    share, recited = _best_stating(passage, option, question)
+    if share >= QUESTION_SHARE:
         return Grounds(recited)
-    if on_topic and not others:
+    if stated and topic_share(question, texts, names_suffice=True) >= LOOSE_SHARE:
+        return Grounds(cited, sure=False)
+    share, recited = _best_stating(passage, option, question, names_suffice=True)
+    if share >= LOOSE_SHARE:
+        return Grounds(recited, sure=False)
+    if on_topic and not any(states(c, texts, min_share=OPTION_SHARE) for c in choices):
         return Grounds(cited, sure=False)
     return None
 
@@ -197,9 +223,12 @@ def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> Grounds | 
     must hold most of the question's content words — not only its names. When the
     model's citation misses (a small model often cites a neighbouring sentence), the
     one sentence that states the answer and is most about the question is cited
-    instead. When the cited sentences state the answer but hold the question's words
-    only together with their neighbours, or an answer without content words ("No")
-    shares only names with the question, the model is asked to confirm.
+    instead. The model is asked to confirm when the cited sentences state the answer
+    but hold the question's words only together with their neighbours, when they are
+    about the question and state the answer but for a name written elsewhere in the
+    same article, when they (or else the sentence that states the answer) hold fewer
+    of the question's words (:data:`LOOSE_SHARE`, not only names), or when an answer
+    without content words ("No") shares only names with the question.
     """
     answer = (draft.answer or "").strip()
     if not answer or not _adds(answer, question):
@@ -207,14 +236,26 @@ def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> Grounds | 
     cited = list(draft.sentences)
     texts = _texts(passage, cited)
     stated = bool(cited) and states(answer, texts, min_share=0.5)
-    if stated and topic_share(question, texts) >= QUESTION_SHARE:
+    on_topic = bool(cited) and topic_share(question, texts) >= QUESTION_SHARE
+    if stated and on_topic:
         return Grounds(cited)
-    recited = _best_stating(passage, answer, question)
-    if recited is not None:
+    share, recited = _best_stating(passage, answer, question)
+    if share >= QUESTION_SHARE:
         return Grounds(recited)
     near = _texts(passage, _with_neighbours(passage, cited))
     if stated and topic_share(question, near) >= QUESTION_SHARE:
         return Grounds(cited, sure=False)
+    # "Drake University in Des Moines, Iowa" citing "... at Drake University ... in Des
+    # Moines.": the name comes from elsewhere in the same article.
+    whole = [u.doc.text for u in passage.units_of(cited)]
+    if on_topic and supported_by(answer, texts) and states(answer, whole):
+        return Grounds(cited, sure=False)
+    # Long questions: "Which state was drenched by unprecedented flooding this week?" and
+    # "Connecticut Gov. Ned Lamont declared a state of emergency ... the floods."
+    if stated and topic_share(question, texts) >= LOOSE_SHARE:
+        return Grounds(cited, sure=False)
+    if share >= LOOSE_SHARE:
+        return Grounds(recited, sure=False)
     # "Did Kyiv agree?" - "No", citing "Kyiv rejected the proposal.": nothing but the
     # name to match, and nothing in the answer to check.
     if (
