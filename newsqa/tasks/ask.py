@@ -291,16 +291,17 @@ def ask(
     """Answer ``question`` from ``docs`` only, citing verbatim sentences.
 
     With ``choices`` the model picks one option (``Answer.choice`` is its index and
-    ``Answer.answer`` its text), kept only when a cited sentence is about the question
-    or states the option.
+    ``Answer.answer`` its text), kept only when a shown sentence writes the option and
+    shares a word with the question (see :func:`_grounded_choice`).
 
-    The answer is kept only when the model gives one (not null), cites at least one
-    sentence, the answer's numbers and most of its words occur in the cited
-    sentences (:func:`~newsqa.tasks.grounding.supported_by`) and those sentences hold
-    most of the question's content words (:func:`~newsqa.tasks.grounding.about`);
-    otherwise the result
-    abstains (``answerable=False``): a small model readily answers from its own
-    knowledge and cites a loosely related sentence.
+    A free-text answer is kept only when the model gives one (not null) that says
+    more than the question, and the cited sentences state it
+    (:func:`~newsqa.tasks.grounding.states`: its numbers, its names, most of its
+    words) and hold most of the question's content words, not only its names
+    (:func:`~newsqa.tasks.grounding.topic_share`); otherwise the result abstains
+    (``answerable=False``): a small model readily answers from its own knowledge and
+    cites a loosely related sentence. When the words alone cannot decide, one short
+    constrained call asks the model to confirm (see :func:`_grounded`).
     Documents that do not fit ``context_tokens`` together are read ``"focused"``
     (default: only the sentence windows that best match the question and choices,
     ranked by BM25, in one call) or ``"all"`` (every window in turn; the sentences

@@ -86,6 +86,24 @@ def test_ask_answers_the_aid_figure_with_a_citation(
 
 @pytest.mark.vcr
 @pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("Where did Putin make his first public remarks after Trump's win?", {"Valdai"}),
+        ("Who is the Kremlin spokesperson?", {"Peskov"}),
+    ],
+)
+def test_ask_answers_seed_questions_with_verbatim_citations(
+    seed: Document, replay_client: LLMClient, question: str, words: set[str]
+) -> None:
+    answer = ask(seed, question, client=replay_client)
+    assert answer.answerable and answer.answer is not None
+    assert all(w in answer.answer for w in words)
+    assert any(all(w in c.text for w in words) for c in answer.citations)
+    assert_citations_verbatim([seed], answer)
+
+
+@pytest.mark.vcr
+@pytest.mark.parametrize(
     "question",
     ["What is the population of Sochi?", "How many troops does NATO keep in Poland?"],
 )
