@@ -181,34 +181,44 @@ def stuffed(docs: list[Document], budget: int) -> str:
     )
 
 
+def _json_reply(
+    client: LLMClient, prompt: str, name: str, properties: dict[str, Any], task: str
+) -> tuple[dict[str, Any], Usage]:
+    """One user prompt whose reply is an object of ``properties`` (strict json_schema,
+    so the embedded model's grammar constrains it), parsed leniently."""
+    schema = {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+    reply = client.chat(
+        [{"role": "user", "content": prompt}],
+        max_tokens=MAX_TOKENS[task],
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": name, "schema": schema, "strict": True},
+        },
+    )
+    return json_object(reply.text) or {}, reply.usage
+
+
 def qa_letter(
     client: LLMClient, docs: list[Document], question: str, choices: list[str], budget: int
 ) -> tuple[int, Usage]:
     """The strong raw baseline for multiple choice: the articles' leads stuffed up to
     ``budget`` tokens in one prompt, the reply a letter constrained by the grammar
-    (it cannot abstain)."""
+    (it cannot abstain); -1 when the reply holds none."""
     letters = list(string.ascii_uppercase[: len(choices)])
     options = "\n".join(f"{letter}. {c}" for letter, c in zip(letters, choices, strict=True))
     prompt = _prompt(
         "qa_letter", articles=stuffed(docs, budget), question=question, options=options
     )
-    schema = {
-        "type": "object",
-        "properties": {"choice": {"type": "string", "enum": letters}},
-        "required": ["choice"],
-        "additionalProperties": False,
-    }
-    reply = client.chat(
-        [{"role": "user", "content": prompt}],
-        max_tokens=MAX_TOKENS["qa_json"],
-        response_format={
-            "type": "json_schema",
-            "json_schema": {"name": "Choice", "schema": schema, "strict": True},
-        },
+    data, usage = _json_reply(
+        client, prompt, "Choice", {"choice": {"type": "string", "enum": letters}}, "qa_json"
     )
-    data = json_object(reply.text) or {}
     choice = data.get("choice")
-    return (letters.index(choice) if choice in letters else -1), reply.usage
+    return (letters.index(choice) if choice in letters else -1), usage
 
 
 def qa_open(
@@ -217,26 +227,12 @@ def qa_open(
     """The raw baseline for free-text questions: the same stuffed prompt (so it shares
     the multiple-choice prompt's prefix), the reply ``{"answer": text or null}``."""
     prompt = _prompt("qa_open", articles=stuffed(docs, budget), question=question)
-    schema = {
-        "type": "object",
-        "properties": {
-            "answer": {"anyOf": [{"type": "string", "maxLength": 200}, {"type": "null"}]}
-        },
-        "required": ["answer"],
-        "additionalProperties": False,
-    }
-    reply = client.chat(
-        [{"role": "user", "content": prompt}],
-        max_tokens=MAX_TOKENS["qa_open"],
-        response_format={
-            "type": "json_schema",
-            "json_schema": {"name": "Answer", "schema": schema, "strict": True},
-        },
-    )
-    answer = (json_object(reply.text) or {}).get("answer")
+    text = {"anyOf": [{"type": "string", "maxLength": 200}, {"type": "null"}]}
+    data, usage = _json_reply(client, prompt, "Answer", {"answer": text}, "qa_open")
+    answer = data.get("answer")
     if not isinstance(answer, str) or answer.strip().lower() in _NO_ANSWER:
-        return None, reply.usage
-    return answer.strip(), reply.usage
+        return None, usage
+    return answer.strip(), usage
 
 
 _NO_ANSWER = {"", "null", "none", "n/a", "unknown"}
