@@ -122,14 +122,6 @@ FREE_TEXT = [
     ),
     pytest.param(
         REMARKS,
-        {"sentences": [3], "answer": "Valdai International Discussion Club in Sochi"},
-        {"stated": True},
-        "Valdai International Discussion Club in Sochi",
-        [2],
-        id="cited-the-neighbour-of-the-stating-sentence-confirmed",
-    ),
-    pytest.param(
-        REMARKS,
         {"sentences": [2], "answer": "Valdai International Discussion Club in Sochi"},
         {"stated": False},
         None,
