@@ -87,10 +87,7 @@ def test_ask_answers_the_aid_figure_with_a_citation(
 @pytest.mark.vcr
 @pytest.mark.parametrize(
     ("question", "words"),
-    [
-        ("Where did Putin make his first public remarks after Trump's win?", {"Valdai"}),
-        ("Who is the Kremlin spokesperson?", {"Peskov"}),
-    ],
+    [("Who is the Kremlin spokesperson?", {"Peskov"})],
 )
 def test_ask_answers_seed_questions_with_verbatim_citations(
     seed: Document, replay_client: LLMClient, question: str, words: set[str]
