@@ -44,7 +44,7 @@ from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import parse_reply, strict_schema
 from newsqa.prompts import USER_TEXT_CHARS, one_line, user_text
 from newsqa.tasks.focus import focus
-from newsqa.tasks.grounding import Passage, SentenceIds, grounded_call, supported_by
+from newsqa.tasks.grounding import Passage, SentenceIds, grounded_call, states, supported_by
 from newsqa.types import Document, Evidence, Extraction
 
 __all__ = [
@@ -391,9 +391,7 @@ def unstated(
     if leaf.kind == "text":
         if not content_tokens(str(value)):
             return "it has no word to find in the cited sentences"
-        if not supported_by(str(value), texts, min_share=TEXT_SHARE) or not _names_stated(
-            str(value), joined
-        ):
+        if not states(str(value), texts, min_share=TEXT_SHARE):
             return "its words are not in the cited sentences"
     if leaf.kind in ("integer", "number") and not _number_stated(float(value), joined):
         return "that number is not written in the cited sentences"
