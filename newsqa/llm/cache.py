@@ -15,6 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from newsqa.errors import ConfigError
+from newsqa.sqlite_files import connect, use_wal
+
 __all__ = ["ResponseCache", "cache_key"]
 
 _SCHEMA = """
@@ -27,6 +30,7 @@ CREATE TABLE IF NOT EXISTS responses (
     created REAL NOT NULL
 )
 """
+_COLUMNS = ["key", "text", "finish_reason", "prompt_tokens", "completion_tokens", "created"]
 
 
 def cache_key(base_url: str, request: dict[str, Any]) -> str:
@@ -40,20 +44,37 @@ class ResponseCache:
 
     Args:
         path: the database file (created with its folder).
+
+    Raises:
+        ConfigError: ``path`` is another kind of file, or stays locked by another
+            process for :data:`newsqa.sqlite_files.BUSY_SECONDS`.
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: str | Path) -> None:
+        self.path = path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # No fsync per stored reply (3.8 ms each, under the lock every thread needs):
-        # with WAL this stays consistent and survives a crashed process; a power loss
-        # can only forget the last replies, which are then asked again.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
-        self._db.execute(_SCHEMA)
+        self._db = connect(path)
+        try:
+            self._check()  # before anything is written: never change another kind of file
+            use_wal(self._db)
+            # No fsync per stored reply (3.8 ms each, under the lock every thread needs):
+            # with WAL this stays consistent and survives a crashed process; a power loss
+            # can only forget the last replies, which are then asked again.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(_SCHEMA)
+        except sqlite3.DatabaseError as e:
+            self._db.close()
+            raise ConfigError(f"{path}: not a usable response cache ({e})") from e
+
+    def _check(self) -> None:
+        """Raise unless the file is empty or holds exactly the ``responses`` table."""
+        tables = {
+            r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        columns = [r[1] for r in self._db.execute("PRAGMA table_info(responses)")]
+        if tables - {"responses"} or (tables and columns != _COLUMNS):
+            raise sqlite3.DatabaseError("it holds other tables; choose another file")
 
     def get(self, key: str) -> tuple[str, str | None, int, int] | None:
         """The cached ``(text, finish_reason, prompt_tokens, completion_tokens)``."""

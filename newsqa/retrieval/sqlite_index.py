@@ -22,6 +22,7 @@ from pathlib import Path
 from newsqa.documents import lexical
 from newsqa.errors import DocumentError
 from newsqa.retrieval.base import Hit
+from newsqa.sqlite_files import connect, locked, use_wal
 from newsqa.types import Document, Sentence
 
 __all__ = ["IndexStats", "SQLiteIndex"]
@@ -115,18 +116,22 @@ class SQLiteIndex:
         if create:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
-            )
+            self._db = connect(self.path)
         except sqlite3.Error as e:
             raise DocumentError(
                 f"{self.path}: cannot open ({e})", reason="format", source=str(self.path)
             ) from e
         try:
-            self._db.execute("PRAGMA busy_timeout=30000")
             self._open(create)
         except sqlite3.DatabaseError as e:
             self._db.close()
+            if locked(e):
+                raise DocumentError(
+                    f"{self.path}: another process kept the corpus locked too long; "
+                    "try again when it is done",
+                    reason="busy",
+                    source=str(self.path),
+                ) from e
             raise DocumentError(
                 f"{self.path}: not a newsqa corpus ({e})", reason="format", source=str(self.path)
             ) from e
@@ -167,7 +172,7 @@ class SQLiteIndex:
                     if statement.strip():
                         self._db.execute(statement)
                 self._db.execute("INSERT INTO meta VALUES ('format', ?)", (_FORMAT,))
-        self._db.execute("PRAGMA journal_mode=WAL")  # only once the file is known to be ours
+        use_wal(self._db)  # only once the file is known to be ours
 
     def close(self) -> None:
         """Close the database."""

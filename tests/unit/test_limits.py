@@ -197,24 +197,26 @@ def test_concurrent_writers_on_overlapping_inputs_index_every_document_once(
     db = tmp_path / "corpus.sqlite"
     docs = [document_from_text(f"Report {i} on grain and ports.", id=f"r{i}") for i in range(240)]
     shares = [docs[0:120], docs[60:180], docs[120:240], docs[0:240:2]]
-    barrier = threading.Barrier(len(shares))
+    barrier = threading.Barrier(len(shares), timeout=60)
     errors: list[BaseException] = []
 
     def write(part: list[Document]) -> None:
         try:
+            barrier.wait()  # every writer creates the new file at once, then indexes
             index = SQLiteIndex(db)
-            barrier.wait()
             index.add(part)
             index.close()
         except BaseException as e:  # collected: the test fails on any
             errors.append(e)
+            barrier.abort()  # the others stop waiting, so a failure never hangs the run
 
-    threads = [threading.Thread(target=write, args=(part,)) for part in shares]
+    threads = [threading.Thread(target=write, args=(part,), daemon=True) for part in shares]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=60)
+        t.join(timeout=120)
     assert errors == []
+    assert not any(t.is_alive() for t in threads)
     index = SQLiteIndex(db)
     assert index.ids() == {d.id for d in docs}
     rows = index._db.execute("SELECT COUNT(*), COUNT(DISTINCT doc_id) FROM sentences").fetchone()
