@@ -142,7 +142,9 @@ def test_every_imported_distribution_is_declared() -> None:
         dep.split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip().lower()
         for dep in project["dependencies"]
     }
-    optional = {"llama_cpp"}  # the `local` extra, imported only when it is installed
+    local = {dep.split(">")[0].strip().lower() for dep in project["optional-dependencies"]["local"]}
+    # the `local` extra, imported only when it is installed
+    optional = {"llama_cpp", "numpy"} if {"llama-cpp-python", "numpy"} <= local else set()
     dists = importlib.metadata.packages_distributions()
     missing: set[str] = set()
     for path in MODULES.values():

@@ -8,7 +8,7 @@ these calls go to the model itself.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 from pydantic import BaseModel
@@ -75,3 +75,45 @@ def test_quickstart_example_runs(embedded: LLMClient, capsys: pytest.CaptureFixt
     answer = namespace["main"]()
     assert answer.answerable and "64.1" in (answer.answer or "")
     assert "64.1" in capsys.readouterr().out
+
+
+def test_checked_greedy_replies_are_llama_cpps_own(
+    embedded: LLMClient, seed: Document, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sampler that checks the grammar on the greedy token first writes exactly what
+    llama-cpp-python's own sampler (grammar over the whole vocabulary) writes, on
+    replies where the grammar refuses the model's favourite token and where it does not."""
+    from llama_cpp import Llama
+
+    from newsqa.llm import checked_greedy, local
+
+    made: list[checked_greedy.CheckedGreedy] = []
+    original = checked_greedy.CheckedGreedy.__init__
+
+    def spy(self: checked_greedy.CheckedGreedy, *args: object) -> None:
+        original(self, *args)  # type: ignore[arg-type]
+        made.append(self)
+
+    monkeypatch.setattr(checked_greedy.CheckedGreedy, "__init__", spy)
+    llama: Any = local.EmbeddedModel(Settings())._llama()
+    points = {"type": "array", "items": {"type": "string"}, "maxItems": 3}
+    summary = {"type": "object", "properties": {"points": points}, "required": ["points"]}
+    requests = [
+        ('Reply with {"label": "banana"} exactly.', Choice.model_json_schema(), 20),
+        (f"Key points of this article, in JSON:\n{seed.text[:1500]}", summary, 60),
+    ]
+    for prompt, schema, max_tokens in requests:
+        args: dict[str, Any] = {
+            "messages": [{"role": "user", "content": prompt}],
+            "max_tokens": max_tokens,
+            "temperature": 0.0,
+            "response_format": {"type": "json_object", "schema": schema},
+        }
+        llama.reset()
+        checked = llama.create_chat_completion(**args)
+        monkeypatch.setattr(llama, "__class__", Llama)
+        llama.reset()
+        stock = llama.create_chat_completion(**args)
+        monkeypatch.setattr(llama, "__class__", checked_greedy.CheckedLlama)
+        assert checked["choices"][0]["message"] == stock["choices"][0]["message"]
+    assert len(made) == 2 and made[0].refused > 0

@@ -7,7 +7,9 @@ loaded on the first request (a replayed test never loads it) and once per proces
 
 llama-cpp-python ignores ``response_format={"type": "json_schema"}``; this app
 translates it to ``{"type": "json_object", "schema": ...}``, which llama.cpp turns
-into a grammar, so constrained output always parses.
+into a grammar, so constrained output always parses. Greedy replies under a grammar
+check it on the chosen token first (:mod:`newsqa.llm.checked_greedy`): the same
+replies, without filtering the whole vocabulary at every token.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def _load_llama(path: Path, n_ctx: int, n_threads: int | None) -> Llama:
     with _LOAD_LOCK:
         if key not in _LOADED:
             try:
-                from llama_cpp import Llama
+                from newsqa.llm.checked_greedy import CheckedLlama
             except ImportError as e:
                 raise ConfigError(
                     f"the embedded model needs llama-cpp-python; install it with: {INSTALL_HINT}"
@@ -70,7 +72,7 @@ def _load_llama(path: Path, n_ctx: int, n_threads: int | None) -> Llama:
                 raise ConfigError(f"model file not found: {path}")
             if not _LOADED:
                 atexit.register(_close_all)
-            _LOADED[key] = Llama(
+            _LOADED[key] = CheckedLlama(
                 model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False
             )
         return _LOADED[key]
