@@ -298,7 +298,7 @@ def _ask_actor(
         topic=user_text("topic", topic),
         actor=user_text("actor", actor.name),
         aliases=user_text("aliases", ", ".join(actor.aliases[:6])),
-        candidates=reading.lines(ids),
+        candidates=", ".join(f"[{n}]" for n in ids),
     )
 
 
