@@ -524,7 +524,7 @@ def test_corpus_stances_output_dates_every_evidence_line(
         assert len(prompts) == 4
         assert all('date="2024-11-08"' in p and "injection" not in p for p in prompts)
         # each actor's own sentences are listed last, best first
-        firsts = [int(p.rsplit("first:\n[", 1)[1].split("]", 1)[0]) for p in prompts[1:]]
+        firsts = [int(p.rsplit("first: [", 1)[1].split("]", 1)[0]) for p in prompts[1:]]
 
         def cite_firsts() -> list[Reply]:
             return [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -87,8 +88,8 @@ def _shown(prompt: str) -> dict[str, list[int]]:
 
 def _candidates(prompt: str) -> list[int]:
     """The actor's own sentence numbers listed at the end of a stance prompt."""
-    tail = prompt[prompt.index("Its sentences") :].splitlines()[1:]
-    return [int(line[1 : line.index("]")]) for line in tail if line.startswith("[")]
+    tail = prompt[prompt.index("Its sentences, most relevant first:") :].splitlines()[0]
+    return [int(n) for n in re.findall(r"\[(\d+)\]", tail)]
 
 
 def _numbered(passage: Passage) -> list[Sentence]:

@@ -89,8 +89,12 @@ def test_stances_call_only_actors_that_speak_and_share_one_prefix() -> None:
     prefix = prompts[0][: prompts[0].index("Task:")]
     assert prefix.count("<document") == 1 and "[4] The talks were set" in prefix
     assert all(p.startswith(prefix) for p in prompts)
-    # the actor's own sentences come last, with their text
-    assert prompts[1].rstrip().endswith(f"[1] {TALKS.sentences[0].text}")
+    # the actor's own sentences come last, by number (their text is in the prefix), and
+    # the two actor calls share everything up to the actor
+    assert prompts[1].rstrip().endswith("Its sentences, most relevant first: [1]")
+    assert prompts[2].rstrip().endswith("Its sentences, most relevant first: [2], [3]")
+    shared = prompts[1][: prompts[1].index("Actor:")]
+    assert prompts[2].startswith(shared) and "Task: judge one actor" in shared
     for stance in report.stances:
         for ev in stance.evidence:
             assert TALKS.text[ev.start : ev.end] == ev.text
