@@ -26,9 +26,9 @@ def locked(error: BaseException) -> bool:
 
 def connect(path: Path) -> sqlite3.Connection:
     """A connection in autocommit mode, usable from any thread, that waits for locks."""
-    db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
-    db.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
-    return db
+    return sqlite3.connect(
+        path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False
+    )
 
 
 def use_wal(db: sqlite3.Connection) -> None:

@@ -74,7 +74,7 @@ class ResponseCache:
         }
         columns = [r[1] for r in self._db.execute("PRAGMA table_info(responses)")]
         if tables - {"responses"} or (tables and columns != _COLUMNS):
-            raise sqlite3.DatabaseError("it holds other tables; choose another file")
+            raise sqlite3.DatabaseError("it holds other tables or columns; choose another file")
 
     def get(self, key: str) -> tuple[str, str | None, int, int] | None:
         """The cached ``(text, finish_reason, prompt_tokens, completion_tokens)``."""
