@@ -50,7 +50,8 @@ class DocumentError(NewsQAError):
 
     Attributes:
         reason: short machine-readable cause (``empty``, ``binary``, ``encoding``,
-            ``too_large``, ``format``, ``not_found``).
+            ``too_large``, ``format``, ``not_found``, ``busy``: a corpus another
+            process kept locked).
         source: the file path or record id the text came from, when known.
     """
 

@@ -54,7 +54,10 @@ class ResponseCache:
         self.path = path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = connect(path)
+        try:
+            self._db = connect(path)
+        except sqlite3.Error as e:
+            raise ConfigError(f"{path}: cannot open the response cache ({e})") from e
         try:
             self._check()  # before anything is written: never change another kind of file
             use_wal(self._db)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from newsqa import DocumentError, document_from_text, load_document
 from newsqa.retrieval import Retriever, SQLiteIndex
-from newsqa.retrieval.sqlite_index import fts_query
+from newsqa.retrieval.sqlite_index import IndexStats, fts_query, query_words
 from newsqa.types import Document
 from tests.conftest import SEED
 
@@ -37,7 +38,7 @@ def test_search_finds_verbatim_passages(index: SQLiteIndex, seed: Document) -> N
 
 def test_stored_documents_round_trip(index: SQLiteIndex, seed: Document) -> None:
     assert index.document(seed.id) == seed
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="nope"):
         index.document("nope")
 
 
@@ -210,3 +211,140 @@ def test_common_words_are_left_out_when_over_the_row_budget(
     assert idx._match("talks tariffs corridor") == '"talks" OR "tariffs"'
     assert idx._match("zebra unicorn") is None
     assert idx.search("zebra unicorn", 3) == []
+
+
+_SIX = (
+    "Ports reopened on Monday. Grain ships left Odesa. Insurers raised premiums. "
+    "Ministers met in Ankara. Talks resumed on Friday. Exports rose again."
+)
+
+
+def _windows(index: SQLiteIndex, doc_id: str) -> list[tuple[int, int]]:
+    rows = index._db.execute(
+        "SELECT first_sid, last_sid FROM passages WHERE doc_id = ? ORDER BY first_sid", (doc_id,)
+    )
+    return [(int(first), int(last)) for first, last in rows]
+
+
+def test_passages_are_windows_of_three_sentences_overlapping_by_one(tmp_path: Path) -> None:
+    idx = SQLiteIndex(tmp_path / "c.sqlite")
+    five = _SIX.rsplit(" ", 3)[0]  # the first five sentences
+    idx.add([document_from_text(_SIX, id="six"), document_from_text(five, id="five")])
+    assert _windows(idx, "six") == [(1, 3), (3, 5), (5, 6)]
+    assert _windows(idx, "five") == [(1, 3), (3, 5)]
+
+
+def test_a_title_is_searchable_in_the_first_passage_only(tmp_path: Path) -> None:
+    idx = SQLiteIndex(tmp_path / "c.sqlite")
+    titled = document_from_text(_SIX, id="titled", title="Zebra accord")
+    idx.add([titled, document_from_text(_SIX.replace("Odesa", "Izmail"), id="untitled")])
+    hits = idx.search("zebra", 5)
+    assert [(h.doc_id, h.title, h.sentence_ids) for h in hits] == [
+        ("titled", "Zebra accord", (1, 2, 3))
+    ]
+    assert idx.search("none", 5) == []  # an untitled passage has no title line
+
+
+def test_hits_span_their_sentence_ids_best_first(index: SQLiteIndex) -> None:
+    hits = index.search("Ukraine military aid billion", 8)
+    assert len(hits) > 2
+    for hit in hits:
+        doc = index.document(hit.doc_id)
+        ids = hit.sentence_ids
+        assert ids == tuple(range(ids[0], ids[0] + len(ids)))
+        assert (doc.sentence(ids[0]).start, doc.sentence(ids[-1]).end) == (hit.start, hit.end)
+    scores = [h.score for h in hits]
+    assert all(score > 0 for score in scores) and scores == sorted(scores, reverse=True)
+
+
+def test_search_returns_eight_hits_unless_told_otherwise(tmp_path: Path) -> None:
+    idx = _many(tmp_path)
+    assert len(idx.search("talks")) == 8
+    assert len(idx.search("talks", 12)) == 12
+
+
+def test_a_query_is_searched_by_its_first_32_distinct_words() -> None:
+    words = [f"word{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(40)]
+    assert query_words(" ".join(words + words)) == words[:32]
+    assert fts_query(" ".join(words)) == " OR ".join(f'"{w}"' for w in words[:32])
+
+
+def test_indexing_reports_what_it_did_per_document_and_in_total(tmp_path: Path) -> None:
+    idx = SQLiteIndex(tmp_path / "c.sqlite")
+    a, b = (document_from_text(f"Kyiv said {w}.", id=w) for w in ("no", "yes"))
+    a2, b2 = (document_from_text(f"Kyiv said {w} again.", id=w) for w in ("no", "yes"))
+    done: list[tuple[str, str]] = []
+
+    def on_done(doc: Document, outcome: str) -> None:
+        done.append((doc.id, outcome))
+
+    assert idx.add([a, b], on_done=on_done) == IndexStats(added=2)
+    assert idx.add([a, b], on_done=on_done) == IndexStats(unchanged=2)
+    assert idx.add([a2, b2], on_done=on_done) == IndexStats(replaced=2)
+    assert idx.add([a2], prune=True, on_done=on_done) == IndexStats(unchanged=1, pruned=1)
+    assert done == [
+        ("no", "added"),
+        ("yes", "added"),
+        ("no", "unchanged"),
+        ("yes", "unchanged"),
+        ("no", "replaced"),
+        ("yes", "replaced"),
+        ("no", "unchanged"),
+    ]
+
+
+def test_a_repeated_id_is_a_format_error_naming_the_second_source(tmp_path: Path) -> None:
+    idx = SQLiteIndex(tmp_path / "c.sqlite")
+    first = document_from_text("Kyiv said no.", id="n", source="a.txt")
+    second = document_from_text("Kyiv said yes.", id="n", source="b.txt")
+    with pytest.raises(DocumentError, match="two documents share the id 'n'") as caught:
+        idx.add([first, second])
+    assert (caught.value.reason, caught.value.source) == ("format", "b.txt")
+
+
+def test_reindexing_unchanged_documents_does_not_wait_for_another_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("newsqa.sqlite_files.BUSY_SECONDS", 0.2)
+    path = tmp_path / "c.sqlite"
+    idx = SQLiteIndex(path)
+    doc = document_from_text("Kyiv said no.", id="n")
+    idx.add([doc])
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # holds the write lock
+    try:
+        assert idx.add([doc]) == IndexStats(unchanged=1)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+        idx.close()
+
+
+def test_words_are_kept_while_their_passages_add_up_to_the_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsqa.retrieval import sqlite_index
+
+    idx = _many(tmp_path)  # "tariffs", "ports" and "budgets" are in one passage each
+    monkeypatch.setattr(sqlite_index, "ROW_BUDGET", 2)
+    monkeypatch.setattr(sqlite_index, "MIN_TERMS", 1)
+    assert idx._match("tariffs ports") == '"tariffs" OR "ports"'  # 2 passages: the budget
+    assert idx._match("tariffs ports budgets") == '"tariffs" OR "ports"'
+
+
+def test_a_date_filtered_search_ranks_again_only_while_the_dates_leave_too_few_hits(
+    tmp_path: Path,
+) -> None:
+    idx = _many(tmp_path)
+    statements: list[str] = []
+    idx._db.set_trace_callback(statements.append)
+
+    def rounds(query: str, k: int, until: dt.date) -> int:
+        statements.clear()
+        idx.search(query, k, until=until)
+        return sum("order by rank" in s.lower() for s in statements)
+
+    # the first round (the best 32 of 61 matches) holds three February hits: no second one
+    assert rounds("talks on the grain corridor", 3, dt.date(2024, 2, 28)) == 1
+    # the one January passage ranks last: the next round (fourfold) ranks every match
+    assert rounds("talks on the grain corridor", 1, dt.date(2024, 1, 31)) == 2

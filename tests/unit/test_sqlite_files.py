@@ -214,3 +214,8 @@ def test_a_response_cache_on_another_database_says_to_choose_another_file(
         ConfigError, match=r"\(it holds other tables or columns; choose another file\)"
     ):
         ResponseCache(path)
+
+
+def test_a_response_cache_on_a_folder_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot open the response cache"):
+        ResponseCache(tmp_path)
