@@ -4,6 +4,7 @@ hold the answer and over the articles that do not, newsqa vs a raw baseline.
     python -m benchmarks.abstention                      # 60 questions, every condition
     python -m benchmarks.abstention --n 5 --cache /tmp/a.sqlite
     python -m benchmarks.abstention --score              # figures from the last run's rows
+    python -m benchmarks.abstention --sheet sheet.jsonl  # the sheet the labels came from
 
 Items: RealTime QA dev questions (``benchmarks.quality.data``, same seed) that have at
 least one retrieved article containing the gold answer string and at least one that
@@ -23,6 +24,12 @@ within the same ``--budget`` tokens, its multiple-choice letter constrained by t
 grammar (it cannot abstain) and its free-text reply ``{"answer": text or null}``. Both
 run on the same model, client and response cache. Figures: every share with n and a
 95% Wilson interval, paired McNemar tests on the same items, seconds per question.
+"Answer-bearing" means only that an article holds the gold option's string; whether
+it states the answer to the question (the same event) is a reader's call, made blind to
+every system's output on the sheet ``--sheet`` writes and kept in
+``benchmarks/labels/abstention_stated.jsonl`` (question id, stated or not, the sentence).
+With those labels each answer-bearing condition is also scored on the questions whose
+text states the answer and on the others.
 Writes benchmarks/results/abstention.json and abstention.jsonl and prints a table.
 """
 
@@ -46,12 +53,15 @@ from benchmarks.quality.metrics import paired, proportion
 from benchmarks.quality.report import table
 from newsqa import Document, LLMClient, Settings
 from newsqa.llm.cache import ResponseCache
+from newsqa.tasks.grounding import Passage, states, topic_share
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CONDITIONS = ("answer/choice", "answer/free", "none/free", "none/choice")
 SYSTEMS = ("newsqa", "baseline")
 _OPEN_UNFIT = re.compile(r"\b(following|these|not|n't)\b", re.IGNORECASE)
 _ARTICLES = {"a", "an", "the"}
+STATED = Path(__file__).resolve().parent / "labels" / "abstention_stated.jsonl"
+STATES, DOES_NOT = "text states it", "text does not"
 
 
 def items(n: int) -> list[data.QAItem]:
@@ -124,71 +134,140 @@ def _right(row: dict[str, Any], pred: dict[str, Any]) -> bool:
     return matches(pred.get("answer"), row["gold_text"])
 
 
-def score(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Figures per condition and system, and paired tests, from the per-item rows."""
+def stated_labels(path: Path = STATED) -> dict[str, bool]:
+    """Question id -> whether its answer-bearing articles state the answer to the
+    question as asked (``benchmarks/labels/abstention_stated.jsonl``; see :func:`sheet`).
+    Empty when the file is missing."""
+    if not path.is_file():
+        return {}
+    return {r["id"]: bool(r["stated"]) for r in map(json.loads, path.read_text().splitlines())}
+
+
+def sheet(n: int) -> list[dict[str, Any]]:
+    """The labelling sheet behind :data:`STATED`: per question, the sentences of its
+    answer-bearing articles that hold the gold option (up to 12, most question-like
+    first, each with the sentences before and after it, its article's title and date).
+    A reader who has not seen any system's output marks whether one of them states the
+    answer to the question as asked (same event; paraphrase allowed)."""
+    out = []
+    for item in items(n):
+        gold = item.choices[min(item.gold)]
+        found: list[tuple[float, dict[str, Any]]] = []
+        for doc in _docs(item, "answer/choice"):
+            units = Passage.of([doc]).units
+            for i, u in enumerate(units):
+                text = u.sentence.text
+                if gold.lower() in text.lower() or states(gold, [text], min_share=0.75):
+                    near = [
+                        units[j].sentence.text if 0 <= j < len(units) else ""
+                        for j in (i - 1, i + 1)
+                    ]
+                    found.append(
+                        (
+                            topic_share(item.question, [text], names_suffice=True),
+                            {
+                                "doc": doc.id,
+                                "title": doc.title,
+                                "date": str(doc.date),
+                                "n": u.number,
+                                "prev": near[0],
+                                "sentence": text,
+                                "next": near[1],
+                            },
+                        )
+                    )
+        found.sort(key=lambda f: -f[0])
+        out.append(
+            {
+                "id": item.id,
+                "question": item.question,
+                "choices": item.choices,
+                "gold": gold,
+                "candidates": [c for _, c in found[:12]],
+                "n_candidates": len(found),
+            }
+        )
+    return out
+
+
+def _figures(condition: str, mine: list[dict[str, Any]]) -> dict[str, Any]:
+    res: dict[str, Any] = {"n": len(mine)}
+    flags: dict[str, dict[str, list[bool]]] = {}
+    for system in SYSTEMS:
+        preds = [r.get(system) or {"abstained": True} for r in mine]
+        right = [_right(r, p) for r, p in zip(mine, preds, strict=True)]
+        abstained = [bool(p.get("abstained", True)) for p in preds]
+        fig: dict[str, Any] = {}
+        if condition.startswith("answer/"):
+            fig["accuracy"] = proportion(right)
+            fig["false_abstention"] = proportion(abstained)
+            fig["wrong"] = proportion(
+                [not a and not ok for a, ok in zip(abstained, right, strict=True)]
+            )
+            if system == "newsqa":
+                fig["citation_in_gold_article"] = proportion(
+                    [
+                        bool(set(p.get("cited_docs", [])) & set(r["gold_docs"]))
+                        for r, p, a in zip(mine, preds, abstained, strict=True)
+                        if not a
+                    ]
+                )
+            flags[system] = {"right": right}
+        else:
+            fig["abstention"] = proportion(abstained)
+            fig["answered_gold_anyway"] = proportion(right)
+            fig["wrong_answer"] = proportion(
+                [not a and not ok for a, ok in zip(abstained, right, strict=True)]
+            )
+            flags[system] = {"abstained": abstained}
+        secs = [
+            r[f"{system}_s"]
+            for r in mine
+            if r.get(f"{system}_s") is not None and (r.get(system) or {}).get("calls")
+        ]
+        fig["s_per_question"] = round(sum(secs) / len(secs), 1) if secs else None
+        fig["calls"] = sum((r.get(system) or {}).get("calls", 0) for r in mine)
+        res[system] = fig
+    key = "right" if condition.startswith("answer/") else "abstained"
+    p = paired(flags["newsqa"][key], flags["baseline"][key])
+    res["paired"] = {
+        "metric": key,
+        "only_newsqa": p["only_a"],
+        "only_baseline": p["only_b"],
+        "mcnemar_p": p["mcnemar_p"],
+    }
+    return res
+
+
+def score(rows: list[dict[str, Any]], stated: dict[str, bool] | None = None) -> dict[str, Any]:
+    """Figures per condition and system, and paired tests, from the per-item rows.
+
+    With ``stated`` labels (question id -> do its answer-bearing articles state the
+    answer), each answer-bearing condition is also scored on the two halves:
+    ``"<condition> | text states it"`` and ``"<condition> | text does not"``."""
     out: dict[str, Any] = {}
     for condition in CONDITIONS:
         mine = [r for r in rows if r["condition"] == condition]
         if not mine:
             continue
-        res: dict[str, Any] = {"n": len(mine)}
-        flags: dict[str, dict[str, list[bool]]] = {}
-        for system in SYSTEMS:
-            preds = [r.get(system) or {"abstained": True} for r in mine]
-            right = [_right(r, p) for r, p in zip(mine, preds, strict=True)]
-            abstained = [bool(p.get("abstained", True)) for p in preds]
-            fig: dict[str, Any] = {}
-            if condition.startswith("answer/"):
-                fig["accuracy"] = proportion(right)
-                fig["false_abstention"] = proportion(abstained)
-                fig["wrong"] = proportion(
-                    [not a and not ok for a, ok in zip(abstained, right, strict=True)]
-                )
-                if system == "newsqa":
-                    fig["citation_in_gold_article"] = proportion(
-                        [
-                            bool(set(p.get("cited_docs", [])) & set(r["gold_docs"]))
-                            for r, p, a in zip(mine, preds, abstained, strict=True)
-                            if not a
-                        ]
-                    )
-                flags[system] = {"right": right}
-            else:
-                fig["abstention"] = proportion(abstained)
-                fig["answered_gold_anyway"] = proportion(right)
-                fig["wrong_answer"] = proportion(
-                    [not a and not ok for a, ok in zip(abstained, right, strict=True)]
-                )
-                flags[system] = {"abstained": abstained}
-            secs = [
-                r[f"{system}_s"]
-                for r in mine
-                if r.get(f"{system}_s") is not None and (r.get(system) or {}).get("calls")
-            ]
-            fig["s_per_question"] = round(sum(secs) / len(secs), 1) if secs else None
-            fig["calls"] = sum((r.get(system) or {}).get("calls", 0) for r in mine)
-            res[system] = fig
-        key = "right" if condition.startswith("answer/") else "abstained"
-        p = paired(flags["newsqa"][key], flags["baseline"][key])
-        res["paired"] = {
-            "metric": key,
-            "only_newsqa": p["only_a"],
-            "only_baseline": p["only_b"],
-            "mcnemar_p": p["mcnemar_p"],
-        }
-        out[condition] = res
+        out[condition] = _figures(condition, mine)
+        if stated and condition.startswith("answer/"):
+            for flag, label in ((True, STATES), (False, DOES_NOT)):
+                half = [r for r in mine if stated.get(r["id"]) is flag]
+                if half:
+                    out[f"{condition} | {label}"] = _figures(condition, half)
     return out
 
 
 def report(figures: dict[str, Any]) -> str:
-    lines = [table({c: figures[c] for c in CONDITIONS if c in figures}), ""]
-    for c in CONDITIONS:
-        if c in figures:
-            p = figures[c]["paired"]
-            lines.append(
-                f"{c}: {p['metric']} only newsqa {p['only_newsqa']}, only baseline "
-                f"{p['only_baseline']}, McNemar p = {p['mcnemar_p']}"
-            )
+    shown = [c for c in figures if not c.startswith("_")]
+    lines = [table({c: figures[c] for c in shown}), ""]
+    for c in shown:
+        p = figures[c]["paired"]
+        lines.append(
+            f"{c}: {p['metric']} only newsqa {p['only_newsqa']}, only baseline "
+            f"{p['only_baseline']}, McNemar p = {p['mcnemar_p']}"
+        )
     return "\n".join(lines)
 
 
@@ -212,11 +291,15 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=RESULTS / "abstention-cache.sqlite")
     parser.add_argument("--conditions", default=",".join(CONDITIONS))
     parser.add_argument("--score", action="store_true", help="score the last run's rows only")
+    parser.add_argument("--sheet", type=Path, help="write the labelling sheet (JSON lines) here")
     args = parser.parse_args()
+    if args.sheet:
+        args.sheet.write_text("".join(json.dumps(r) + "\n" for r in sheet(args.n)))
+        return
     rows_path, out_path = RESULTS / "abstention.jsonl", RESULTS / "abstention.json"
     if args.score:
         rows = [json.loads(line) for line in rows_path.read_text().splitlines() if line]
-        print(report(score(rows)))
+        print(report(score(rows, stated_labels())))
         return
     if not data.DEV.is_dir():
         sys.exit(f"no dev data at {data.DEV}")
@@ -251,7 +334,7 @@ def main() -> None:
                     rows.append(row)
                     fh.write(json.dumps(row, default=str) + "\n")
                 fh.flush()
-    figures = score(rows)
+    figures = score(rows, stated_labels())
     figures["_meta"] = {
         "date": dt.date.today().isoformat(),
         "model": client.model,

@@ -104,6 +104,14 @@ QUESTION_SHARE = 0.5
 """Share of the question's content words (by stem) that cited sentences must hold."""
 OPTION_SHARE = 0.75
 """Share of an option's content words a sentence must hold to state it."""
+CHOICE_SHARE = 0.25
+"""Share of the question's content words (names count) that a sentence writing the
+chosen option must hold when it holds less than :data:`QUESTION_SHARE` without names.
+An option is the caller's text, so less is asked than of a free-text answer, but more
+than one shared name. Measured on RealTime QA dev (``benchmarks/abstention.py``, 60
+questions, the model's drafts unchanged): "any shared word" kept 16 wrong options over
+articles without the answer, a quarter 11; over the answer-bearing articles it gave up 6
+right options, 5 of them cited from sentences that do not say it (graded by a reader)."""
 VERIFY_TOKENS = 12
 
 
@@ -173,12 +181,12 @@ def _grounded_choice(
     - The option is not stated there, but one cited sentence about the question states
       one other option: the model is asked whether the sentences say that option (a
       small model often cites the right sentence and picks the wrong letter).
-    - The cited sentences state the option and share a word with the question (names
-      count): kept (an option is the caller's text, not the model's: it needs to be
-      written, not to hold most of the question's words).
+    - The cited sentences state the option and hold :data:`CHOICE_SHARE` of the
+      question's words (names count): kept (an option is the caller's text, not the
+      model's: it needs to be written, not to hold most of the question's words).
     - Otherwise the sentence of the passage that states the option and holds most of
       the question's words (names count) is cited instead; when no sentence states it
-      and shares a word with the question, the choice is dropped. On RealTime QA dev
+      and holds that share, the choice is dropped. On RealTime QA dev
       (``benchmarks/abstention.py``) an option no shown sentence writes was mostly the
       model's guess, and the model's own confirmation of it no better than a coin.
     """
@@ -198,10 +206,10 @@ def _grounded_choice(
     }
     if not stated and len(others) == 1:
         return Grounds(cited, sure=False, answer=others.pop())
-    if stated and topic_share(question, texts, names_suffice=True) > 0:
+    if stated and topic_share(question, texts, names_suffice=True) >= CHOICE_SHARE:
         return Grounds(cited)
     share, recited = _best_stating(passage, option, question, names_suffice=True)
-    return Grounds(recited) if share > 0 else None
+    return Grounds(recited) if recited and share >= CHOICE_SHARE else None
 
 
 def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> Grounds | None:
@@ -277,7 +285,7 @@ def ask(
 
     With ``choices`` the model picks one option (``Answer.choice`` is its index and
     ``Answer.answer`` its text), kept only when a shown sentence writes the option and
-    shares a word with the question (see :func:`_grounded_choice`).
+    holds a quarter of the question's words (see :func:`_grounded_choice`).
 
     A free-text answer is kept only when the model gives one (not null) that says
     more than the question, and the cited sentences state it

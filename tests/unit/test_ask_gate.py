@@ -298,6 +298,24 @@ CHOICE = [
         [],
         id="another-option-half-stated-is-not-asked-about",
     ),
+    pytest.param(
+        "Which city hosted the Valdai meeting?",
+        ["Sochi", "Moscow"],
+        {"sentences": [2], "choice": "A"},
+        None,
+        0,
+        [2],
+        id="option-with-a-quarter-of-the-question-kept",
+    ),
+    pytest.param(
+        "Which city hosted the Valdai forum gathering of experts?",
+        ["Sochi", "Moscow"],
+        {"sentences": [2], "choice": "A"},
+        None,
+        None,
+        [],
+        id="option-sharing-one-name-of-six-words-dropped",
+    ),
     pytest.param(REACTION, REACTIONS, {"sentences": [], "choice": None}, None, None, [], id="null"),
 ]
 

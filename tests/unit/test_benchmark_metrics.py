@@ -3,11 +3,13 @@ the baseline's lenient reply parser and the extraction benchmark's schema."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal, get_args
 
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from benchmarks import abstention
 from benchmarks.extract_fields import answer_model, holds, holds_words
 from benchmarks.quality.baseline import lenient_instance
 from benchmarks.quality.metrics import (
@@ -121,3 +123,40 @@ def test_holds_words_needs_every_word_of_the_answer_in_any_order() -> None:
     assert not holds_words(cited, "Milwaukee Bucks")  # "Bucks" is not there
     assert not holds_words(["Cavaliersville won."], "Cavaliers")  # whole words only
     assert not holds_words(cited, "") and not holds_words([], "Cavaliers")
+
+
+def _abstention_row(qid: str, right: bool, abstained: bool) -> dict[str, object]:
+    pred = {"abstained": abstained, "choice": 0 if right else 1, "cited_docs": ["a"]}
+    return {
+        "id": qid,
+        "condition": "answer/choice",
+        "gold": [0],
+        "gold_text": "x",
+        "gold_docs": ["a"],
+        "newsqa": pred,
+        "baseline": {"abstained": False, "choice": 0},
+    }
+
+
+def test_abstention_scores_each_half_of_the_labelled_items_on_its_own() -> None:
+    rows = [
+        _abstention_row("q1", right=True, abstained=False),
+        _abstention_row("q2", right=False, abstained=True),
+        _abstention_row("q3", right=False, abstained=True),
+        _abstention_row("q4", right=True, abstained=False),
+    ]
+    figures = abstention.score(rows, {"q1": True, "q2": False, "q3": False})
+    assert figures["answer/choice"]["newsqa"]["accuracy"]["k"] == 2
+    states = figures[f"answer/choice | {abstention.STATES}"]
+    does_not = figures[f"answer/choice | {abstention.DOES_NOT}"]
+    assert states["n"] == 1 and states["newsqa"]["accuracy"]["k"] == 1
+    assert does_not["n"] == 2 and does_not["newsqa"]["false_abstention"]["k"] == 2
+    assert does_not["paired"]["only_baseline"] == 2
+    assert set(abstention.score(rows)) == {"answer/choice"}
+
+
+def test_abstention_labels_are_read_by_question_id(tmp_path: Path) -> None:
+    labels = tmp_path / "stated.jsonl"
+    labels.write_text('{"id": "q1", "stated": true}\n{"id": "q2", "stated": false}\n')
+    assert abstention.stated_labels(labels) == {"q1": True, "q2": False}
+    assert abstention.stated_labels(tmp_path / "missing.jsonl") == {}
