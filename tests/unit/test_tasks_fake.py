@@ -488,6 +488,19 @@ def test_on_topic_uses_the_topic_words_as_well_as_talk_words() -> None:
     assert not _on_topic("grain exports", ["Russia said its army advanced."])
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The army advanced, according to the embassy.",  # "accord" would share its stem
+        "Russian media reported that the army advanced.",  # so would "mediation"
+    ],
+)
+def test_attribution_and_the_press_are_not_talk_words(sentence: str) -> None:
+    from newsqa.tasks.stances import _on_topic
+
+    assert not _on_topic("grain exports", [sentence])
+
+
 def test_actors_the_model_names_by_another_name_come_first_and_calls_are_capped() -> None:
     doc = document_from_text(
         "Ukraine said it backs peace talks. Ukraine said talks must start. "
