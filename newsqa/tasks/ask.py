@@ -22,12 +22,14 @@ from newsqa.tasks.grounding import (
     states,
     topic_share,
 )
+from newsqa.tasks.model_text import cleaned
 from newsqa.types import Answer, Document, Usage
 
 __all__ = ["FOCUS_TOKENS", "MAX_CHOICES", "Reading", "answer_from", "ask"]
 
 MAX_TOKENS = 200
 MAX_CHOICES = 10
+ANSWER_CHARS = 200
 FOCUS_TOKENS = 1000
 """Tokens read from documents that do not fit ``context_tokens``. Measured on 120
 RealTime QA dev questions over their own articles (``benchmarks/focus_recall.py``):
@@ -44,7 +46,9 @@ class AnswerDraft(BaseModel):
     grounding checks of :func:`_grounded` instead."""
 
     sentences: SentenceIds(0, 4)  # type: ignore[valid-type]
-    answer: str | None = Field(max_length=200, description="Answer in a few words, or null.")
+    answer: str | None = Field(
+        max_length=ANSWER_CHARS, description="Answer in a few words, or null."
+    )
 
 
 class ChoiceDraft(BaseModel):
@@ -77,7 +81,13 @@ def _ask_passage(client: LLMClient, passage: Passage, question: str) -> tuple[An
         max_tokens=MAX_TOKENS,
         question=user_text("question", question),
     )
-    return result.value, result.usage
+    draft = result.value
+    if draft.answer is not None:
+        source = " ".join(u.sentence.text for u in passage.units)
+        draft = draft.model_copy(
+            update={"answer": cleaned(draft.answer, source, limit=ANSWER_CHARS)}
+        )
+    return draft, result.usage
 
 
 def _ask_choice(

@@ -33,6 +33,7 @@ from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import Structured, generate
 from newsqa.prompts import messages, user_text
 from newsqa.tasks.grounding import Passage, SentenceIds, Unit, grounded_call
+from newsqa.tasks.model_text import cleaned
 from newsqa.types import Document, Sentence, Stance, StanceLabel, StanceReport, Usage
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
 DEFAULT_TOPIC = "peace talks to end the war in Ukraine"
 MAX_TOKENS = 160
 MAX_CANDIDATES = 4
+SAYS_CHARS = 150
 READ_TOKENS = 900
 MIN_MENTION_SHARE = 0.1
 """The whole text is shown to stance calls when it fits this many tokens."""
@@ -64,7 +66,9 @@ class StanceDraft(BaseModel):
     """One actor's stance as the model writes it: evidence, position, then label."""
 
     sentences: SentenceIds(0, 3)  # type: ignore[valid-type]
-    says: str = Field(max_length=150, description="What the actor says or does, one sentence.")
+    says: str = Field(
+        max_length=SAYS_CHARS, description="What the actor says or does, one sentence."
+    )
     label: DraftLabel
 
 
@@ -331,6 +335,7 @@ def stance_drafts(
     reading = _reading(passage, {name: cast.candidates(name) for name in cast.speaking()})
     names, usage = _ask_names(client, reading, topic)
     out: list[ActorStance] = []
+    shown = " ".join(u.sentence.text for u in reading.units)
     for name in cast.ranked(cast.add(names))[:max_actors]:
         ids = [n for n in cast.candidates(name) if n in reading.numbers]
         if not ids:
@@ -345,7 +350,7 @@ def stance_drafts(
                 ActorStance(
                     actor=name,
                     label=checked_label(draft.label, draft.says, on_topic=on_topic),
-                    position=whole_clauses(draft.says),
+                    position=whole_clauses(cleaned(draft.says, shown, limit=SAYS_CHARS)),
                     units=units,
                 )
             )

@@ -11,33 +11,37 @@ from newsqa.llm.structured import generate
 from newsqa.prompts import messages
 from newsqa.tasks._limits import check_windows
 from newsqa.tasks.grounding import Passage, SentenceIds, grounded_call, restrict_ids
+from newsqa.tasks.model_text import cleaned
 from newsqa.types import Document, KeyPoint, Summary, Usage
 
 __all__ = ["complete_sentences", "summarize"]
 
 MAX_TOKENS = 450
+POINT_CHARS, HEADLINE_CHARS, SUMMARY_CHARS = 220, 120, 600
 
 
 class KeyPointDraft(BaseModel):
     """A key point as the model writes it."""
 
-    point: str = Field(max_length=220, description="One important fact, one short sentence.")
+    point: str = Field(
+        max_length=POINT_CHARS, description="One important fact, one short sentence."
+    )
     sentences: SentenceIds(1, 3)  # type: ignore[valid-type]
 
 
 class SummaryDraft(BaseModel):
     """A summary as the model writes it."""
 
-    headline: str = Field(max_length=120, description="Short headline.")
-    summary: str = Field(max_length=600, description="Two or three sentences.")
+    headline: str = Field(max_length=HEADLINE_CHARS, description="Short headline.")
+    summary: str = Field(max_length=SUMMARY_CHARS, description="Two or three sentences.")
     key_points: list[KeyPointDraft] = Field(min_length=1, max_length=5)
 
 
 class ReduceDraft(BaseModel):
     """The reduce step over key points of a long document's parts."""
 
-    headline: str = Field(max_length=120)
-    summary: str = Field(max_length=600)
+    headline: str = Field(max_length=HEADLINE_CHARS)
+    summary: str = Field(max_length=SUMMARY_CHARS)
     key_points: SentenceIds(1, 5)  # type: ignore[valid-type]
 
 
@@ -53,6 +57,14 @@ def complete_sentences(text: str) -> str:
         return text
     ends = list(_LAST_END.finditer(text))
     return text[: ends[-1].end()] if ends else text
+
+
+def _point(text: str, source: str) -> str:
+    return cleaned(text, source, limit=POINT_CHARS)
+
+
+def _summary_text(text: str, source: str) -> str:
+    return complete_sentences(cleaned(text, source, limit=SUMMARY_CHARS))
 
 
 def _summarize_passage(client: LLMClient, passage: Passage) -> tuple[SummaryDraft, Usage]:
@@ -76,10 +88,10 @@ def summarize(doc: Document, *, client: LLMClient) -> Summary:
     if passage.fits(budget):
         draft, usage = _summarize_passage(client, passage)
         return Summary(
-            headline=draft.headline,
-            summary=complete_sentences(draft.summary),
+            headline=cleaned(draft.headline, doc.text, limit=HEADLINE_CHARS),
+            summary=_summary_text(draft.summary, doc.text),
             key_points=[
-                KeyPoint(text=kp.point, evidence=passage.evidence(kp.sentences))
+                KeyPoint(text=_point(kp.point, doc.text), evidence=passage.evidence(kp.sentences))
                 for kp in draft.key_points
             ],
             usage=usage,
@@ -93,7 +105,7 @@ def summarize(doc: Document, *, client: LLMClient) -> Summary:
         draft, spent = _summarize_passage(client, window)
         usage += spent
         points.extend(
-            KeyPoint(text=kp.point, evidence=window.evidence(kp.sentences))
+            KeyPoint(text=_point(kp.point, doc.text), evidence=window.evidence(kp.sentences))
             for kp in draft.key_points
         )
     listing = "\n".join(f"[{i}] {kp.text}" for i, kp in enumerate(points, start=1))
@@ -106,8 +118,8 @@ def summarize(doc: Document, *, client: LLMClient) -> Summary:
         schema_hook=restrict_ids(range(1, len(points) + 1)),
     )
     return Summary(
-        headline=reduce.value.headline,
-        summary=complete_sentences(reduce.value.summary),
+        headline=cleaned(reduce.value.headline, doc.text, limit=HEADLINE_CHARS),
+        summary=_summary_text(reduce.value.summary, doc.text),
         key_points=[points[i - 1] for i in reduce.value.key_points],
         usage=usage + reduce.usage,
     )
