@@ -123,7 +123,9 @@ def whole_clauses(text: str) -> str:
     if not text or text[-1] in '.!?"”’)':
         return text
     cut = max(text.rfind(", "), text.rfind("; "))
-    return text[:cut] + "." if cut >= len(text) * 0.4 else text + "…"
+    if cut >= len(text) * 0.4:
+        return text[:cut] + "."
+    return text.rstrip(" ,;:(-–—") + "…"
 
 
 def _on_topic(topic: str, cited: Sequence[str]) -> bool:

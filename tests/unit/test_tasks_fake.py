@@ -472,6 +472,8 @@ def test_usage_cost_estimate() -> None:
         ),
         ("abcd, fghi", "abcd."),  # the cut sits exactly at 40% of the text: kept
         ("abc, efghij", "abc, efghij…"),  # under 40%: too little would be left
+        ("abc, efghij (", "abc, efghij…"),  # no dangling bracket or comma before the dots
+        ("ab, cdefghijkl,", "ab, cdefghijkl…"),
     ],
 )
 def test_whole_clauses_cut_at_the_last_clause(says: str, expected: str) -> None:
