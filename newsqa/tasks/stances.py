@@ -19,7 +19,7 @@ or the passages a corpus search retrieved (:func:`stance_drafts`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 
 from newsqa.documents.actors import ActorMention, find_actors_in, gazetteer
 from newsqa.documents.attribution import alias_pattern, attributed_ids
-from newsqa.documents.lexical import stems
+from newsqa.documents.lexical import content_tokens, stem, stems
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import Structured, generate
 from newsqa.prompts import messages, user_text
@@ -310,6 +310,30 @@ def _ask_actor(
     )
 
 
+BORROWED_SHARE = 0.6
+"""Share of a position's content words that a sentence must hold for the position to
+count as a copy of it (the model's positions are mostly copied sentences)."""
+
+
+def borrowed(
+    says: str, reading: Passage, own: Collection[int], others: Collection[int]
+) -> int | None:
+    """The sentence of another actor that the position ``says`` copies, if it does:
+    the sentence of ``reading`` holding most of its words (at least
+    :data:`BORROWED_SHARE`), when another actor speaks there (``others``: their
+    sentence numbers) and it is not one of the actor's ``own``."""
+    words = {stem(t) for t in content_tokens(says)}
+    if not words:
+        return None
+    share, number = max(
+        ((len(words & stems(u.sentence.text)) / len(words), u.number) for u in reading.units),
+        default=(0.0, 0),
+    )
+    if share >= BORROWED_SHARE and number in others and number not in own:
+        return number
+    return None
+
+
 def stance_drafts(
     passage: Passage,
     topic: str = DEFAULT_TOPIC,
@@ -345,17 +369,30 @@ def stance_drafts(
         result = _ask_actor(client, reading, topic, cast.found[name], ids)
         usage += result.usage
         draft = result.value
-        if draft.sentences:
-            units = reading.units_of(draft.sentences)
-            on_topic = _on_topic(topic, [u.sentence.text for u in units])
-            out.append(
-                ActorStance(
-                    actor=name,
-                    label=checked_label(draft.label, draft.says, on_topic=on_topic),
-                    position=whole_clauses(cleaned(draft.says, shown, limit=SAYS_CHARS)),
-                    units=units,
-                )
+        if not draft.sentences:
+            continue
+        units = reading.units_of(draft.sentences)
+        position = whole_clauses(cleaned(draft.says, shown, limit=SAYS_CHARS))
+        others = {n for other, own in cast.own.items() if other != name for n in own}
+        if borrowed(draft.says, reading, cast.own[name], others) is not None:
+            # The position repeats another actor's words (Zelensky's for the United
+            # States): the first sentence of its own that it cites (in the model's
+            # order, most relevant first) stands instead; an actor citing none of its
+            # own is left out. (Re-asking with a note naming the sentence's speaker
+            # brought the same reply back on the seed.)
+            mine = [n for n in draft.sentences if n in cast.own[name]]
+            if not mine:
+                continue
+            position = reading.units_of(mine[:1])[0].sentence.text
+        on_topic = _on_topic(topic, [u.sentence.text for u in units])
+        out.append(
+            ActorStance(
+                actor=name,
+                label=checked_label(draft.label, draft.says, on_topic=on_topic),
+                position=position,
+                units=units,
             )
+        )
     return out, usage
 
 

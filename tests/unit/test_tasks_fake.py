@@ -503,6 +503,52 @@ def test_attribution_and_the_press_are_not_talk_words(sentence: str) -> None:
     assert not _on_topic("grain exports", [sentence])
 
 
+def test_a_position_copied_from_another_actor_gives_way_to_its_own_sentence() -> None:
+    doc = document_from_text(
+        "Russia said it was ready for peace talks if Kyiv dropped its NATO bid. "
+        "Ukraine rejected the offer of talks and demanded a withdrawal. "
+        "Kyiv said it wants a just peace. "
+        "Poland said it would host the talks. "
+        "Refugees crossed into Poland.",
+        id="talks",
+    )
+    script = [
+        _names("Russia"),
+        _stance([1], "conditional", "Russia wants talks if Kyiv drops its NATO bid."),
+        # Ukraine's draft repeats Russia's sentence [1] and cites its own [3] and [2]
+        _stance([3, 2], "supports", "Ready for peace talks if Kyiv dropped its NATO bid."),
+        # Poland's draft repeats Ukraine's [2] and cites only [5], which merely names it
+        _stance([5], "opposes", "Rejected the offer of talks and demanded a withdrawal."),
+    ]
+    with FakeOpenAI(script) as server:
+        report = analyze_stances(doc, "peace talks", client=fake_client(server))
+    assert report.usage.calls == 4  # no call more
+    assert [(s.actor, s.label, s.position) for s in report.stances] == [
+        ("Russia", "conditional", "Russia wants talks if Kyiv drops its NATO bid."),
+        ("Ukraine", "supports", doc.sentence(3).text),  # the first it cites
+    ]
+
+
+@pytest.mark.parametrize(
+    ("says", "own", "copied"),
+    [
+        ("Ready for peace talks if Kyiv dropped its NATO bid.", [2], 1),  # Russia's [1]
+        ("Russia said it was ready for peace talks.", [1, 2], None),  # its own sentence
+        ("Ready for talks, Kyiv noted in spring.", [2], 1),  # 3 of its 5 words: 0.6
+        ("Ready for talks, noted in spring.", [2], None),  # 2 of 4: under 0.6
+        ("The talks were set for Monday.", [2], None),  # [4]: no actor speaks there
+        ("", [2], None),
+    ],
+)
+def test_borrowed_names_another_actors_sentence_the_position_copies(
+    says: str, own: list[int], copied: int | None
+) -> None:
+    from newsqa.tasks.grounding import Passage
+    from newsqa.tasks.stances import borrowed
+
+    assert borrowed(says, Passage.of([TALKS]), own, {1, 3}) == copied
+
+
 def test_actors_the_model_names_by_another_name_come_first_and_calls_are_capped() -> None:
     doc = document_from_text(
         "Ukraine said it backs peace talks. Ukraine said talks must start. "
