@@ -54,8 +54,12 @@ MAX_TOKENS = 160
 MAX_CANDIDATES = 4
 SAYS_CHARS = 150
 READ_TOKENS = 900
-MIN_MENTION_SHARE = 0.1
 """The whole text is shown to stance calls when it fits this many tokens."""
+MIN_MENTION_SHARE = 0.1
+"""An actor the model did not name is asked about when named this share as often as
+the most named one."""
+MAIN_ACTORS = 2
+"""The most mentioned actors that speak or act always get one of the ``max_actors`` calls."""
 
 # The model writes the position before it picks a label: a 1.5B model under a
 # grammar that must pick the label first takes the easy token ("supports").
@@ -290,6 +294,22 @@ class _Cast:
         ]
         return sorted(kept, key=rank)
 
+    def chosen(self, named: Sequence[str], limit: int) -> list[str]:
+        """The first ``limit`` actors of :meth:`ranked`, where the :data:`MAIN_ACTORS`
+        most mentioned actors that speak or act always have a place: each missing one
+        takes the place of the last actor that is not one of them (a small model that
+        names five others would leave the article's main parties out)."""
+        ranked = self.ranked(named)
+        main = sorted(ranked, key=lambda n: -len(self.found[n].sentence_ids))[:MAIN_ACTORS]
+        out = ranked[:limit]
+        for name in main:
+            if name not in out:
+                spare = [i for i, n in enumerate(out) if n not in main]
+                if not spare:
+                    break
+                out[spare[-1]] = name
+        return out
+
 
 def _ask_actor(
     client: LLMClient, reading: Passage, topic: str, actor: ActorMention, ids: list[int]
@@ -362,7 +382,7 @@ def stance_drafts(
     names, usage = _ask_names(client, reading, topic)
     out: list[ActorStance] = []
     shown = " ".join(u.sentence.text for u in reading.units)
-    for name in cast.ranked(cast.add(names))[:max_actors]:
+    for name in cast.chosen(cast.add(names), max_actors):
         ids = [n for n in cast.candidates(name) if n in reading.numbers]
         if not ids:
             continue

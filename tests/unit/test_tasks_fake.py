@@ -614,3 +614,25 @@ def test_bad_stance_arguments_are_refused_before_any_call() -> None:
         with pytest.raises(ValueError, match=r"^max_actors must be at least 1$"):
             analyze_stances(TALKS, "peace talks", client=client, max_actors=0)
         assert server.requests == []
+
+
+def test_the_two_most_mentioned_actors_always_get_a_call() -> None:
+    from newsqa.tasks.grounding import Passage
+    from newsqa.tasks.stances import _Cast
+
+    doc = document_from_text(
+        " ".join(f"Russia said its forces moved {i}." for i in range(6))
+        + " Ukraine said talks must wait. Ukraine said it would fight. Ukraine said no."
+        + " Poland said it backs the talks. France said it backs the talks."
+        + " Spain said it backs the talks. Italy said it backs the talks."
+    )
+    cast = _Cast.of(Passage.of([doc]), "peace talks", None)
+    named = cast.add(["Poland", "France", "Spain", "Italy"])
+    ranked = cast.ranked(named)
+    assert ranked[:4] == ["Poland", "France", "Spain", "Italy"]  # named first
+    assert ranked[4] == "Ukraine"  # then the one whose own sentences touch the topic
+    # Russia (6 mentions, none on the topic) takes the place of the last named one
+    assert cast.chosen(named, 5) == ["Poland", "France", "Spain", "Russia", "Ukraine"]
+    assert cast.chosen(named, 2) == ["Ukraine", "Russia"]
+    assert cast.chosen(named, 1) == ["Russia"]
+    assert cast.chosen(named, 6) == ranked[:6]  # both already have a place
