@@ -4,8 +4,9 @@ A sentence *belongs* to an actor when one of the actor's aliases (its name,
 leader, government, spokesperson, capital) is the speaker or agent of a
 speech or action verb: "Peskov acknowledged …", "Moscow wants …", "…, said
 Zelensky", "according to the Kremlin", "Kyiv, meanwhile, refuses …",
-"Moscow's readiness …". A sentence that opens a quotation or continues with
-"He said"/"she added" right after such a sentence belongs to the same actor.
+"Moscow's readiness …", "a peace initiative led by China". A sentence that opens
+a quotation or continues with "He said"/"she added" right after such a sentence
+belongs to the same actor.
 Sentences that merely name the actor ("talks about Ukraine") do not.
 
 Rule-based and cheap on purpose: it chooses which sentences a stance call may
@@ -26,8 +27,9 @@ declare claim believe hope ask push rule order negotiate meet send sign veto vot
 host recognize recognise decline admit confirm promise plan prepare intend aim press
 accuse blame praise commend congratulate reply write post tweet comment indicate reiterate
 maintain repeat describe explain hail criticize criticise consider view insist expect
-favor favour endorse resist block attend join recall move open""".split()
-_IRREGULAR = "said told sought wrote met sent spoke".split()
+favor favour endorse resist block attend join recall move open lead broker mediate initiate
+sponsor""".split()
+_IRREGULAR = "said told sought wrote met sent spoke led".split()
 _STANCE_ADJECTIVES = """ready open willing prepared unwilling committed determined keen eager
 reluctant opposed skeptical sceptical interested""".split()
 _POSITION_NOUNS = """readiness demand demands proposal proposals position stance plan plans
@@ -63,6 +65,8 @@ _BEFORE = re.compile(
     r"(?:\s+\w+){0,3}\s*$)",
     re.IGNORECASE,
 )
+_AGENT = re.compile(r"\b([\w'’-]+)\s+by\s+(?:the\s+)?$", re.IGNORECASE)
+"""A passive agent: "talks proposed by Turkey", "an initiative led by China"."""
 _QUOTE_OPEN = ("“", '"', "‘")
 _CONTINUATION = re.compile(
     r"^(?:He|She|They|It|The \w+)\s+(?:\w+\s+)?(?:said|says|added|adds|"
@@ -93,7 +97,11 @@ def attributed(text: str, pattern: re.Pattern[str]) -> bool:
                 return True
             if word in _CLAUSE_BREAK:
                 break
-        if _BEFORE.search(text[: match.start()]):
+        before = text[: match.start()]
+        if _BEFORE.search(before):
+            return True
+        agent = _AGENT.search(before)
+        if agent and agent.group(1).lower() in SPEECH_WORDS:
             return True
     return False
 
