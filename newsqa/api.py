@@ -177,7 +177,12 @@ def analyze_stances(
     max_actors: int = 5,
     actors: Mapping[str, Sequence[str]] | None = None,
 ) -> StanceReport:
-    """Each actor's stance on ``topic`` in ``doc``: label, position and evidence."""
+    """Each actor's stance on ``topic`` in ``doc``: label, position and evidence.
+
+    ``actors`` (name → the other names the text may use for it, e.g.
+    ``{"Hungary": ["Orban", "Budapest"]}``) are added to the built-in countries and
+    organisations and asked about first; as for every actor, only one that speaks or
+    acts in the text gets a stance."""
     document = as_document(doc)
     with _using(client) as llm:
         return _stances.analyze_stances(
@@ -191,15 +196,22 @@ def stance_timeline(
     *,
     client: LLMClient | None = None,
     max_actors: int = 5,
+    actors: Mapping[str, Sequence[str]] | None = None,
     on_done: Callable[[Document], None] | None = None,
 ) -> StanceTimeline:
     """Each actor's stance across dated documents, label changes flagged.
 
-    ``on_done(doc)`` is called after each document (progress bars)."""
+    ``actors`` as in :func:`analyze_stances`; ``on_done(doc)`` is called after each
+    document (progress bars)."""
     documents = [as_document(d) for d in docs]
     with _using(client) as llm:
         return _timeline.stance_timeline(
-            documents, topic, client=llm, max_actors=max_actors, on_done=on_done
+            documents,
+            topic,
+            client=llm,
+            max_actors=max_actors,
+            actors=actors,
+            on_done=on_done,
         )
 
 

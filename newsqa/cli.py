@@ -72,6 +72,35 @@ def _date(value: str) -> dt.date:
     return day
 
 
+def _actor(value: str) -> tuple[str, list[str]]:
+    """``--actor NAME`` or ``--actor NAME=ALIAS,ALIAS``: an actor and its other names."""
+    name, _, aliases = value.partition("=")
+    others = [a.strip() for a in aliases.split(",") if a.strip()]
+    if not name.strip() or ("=" in value and not others):
+        raise argparse.ArgumentTypeError(f"expected NAME or NAME=ALIAS,ALIAS: {value!r}")
+    return name.strip(), others
+
+
+def _add_actors(p: argparse.ArgumentParser) -> None:
+    """``--actor`` (repeatable) and ``--max-actors``: who the stance commands ask about."""
+    p.add_argument("--max-actors", type=_positive, default=5, help="default: %(default)s")
+    p.add_argument(
+        "--actor",
+        type=_actor,
+        action="append",
+        metavar="NAME[=ALIAS,...]",
+        help="an actor to ask about first, with the other names the text may use for it "
+        "(repeatable; added to the built-in countries and organisations)",
+    )
+
+
+def _actors(args: argparse.Namespace) -> dict[str, list[str]] | None:
+    """The ``--actor`` options as ``actors=`` (name → its names, itself included)."""
+    if not args.actor:
+        return None
+    return {name: [name, *aliases] for name, aliases in args.actor}
+
+
 def _add_period(p: argparse.ArgumentParser) -> None:
     """``--since``/``--until``: a corpus command's dates (any full date a document takes)."""
     p.add_argument("--since", type=_date, help="only articles dated on/after this day")
@@ -113,20 +142,20 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stances", parents=[common], help="each actor's stance on a topic")
     p.add_argument("path", nargs="?", help=f"{one} (or --db)")
     p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="default: %(default)s")
-    p.add_argument("--max-actors", type=_positive, default=5, help="default: %(default)s")
+    _add_actors(p)
     p.add_argument("--db", help="stances across this corpus (built by `newsqa index`)")
     _add_period(p)
     p.add_argument("--k", type=_positive, help="passages to retrieve with --db (default 12)")
     p = sub.add_parser("report", parents=[common], help="summary and stances in one run")
     p.add_argument("path", help=one)
     p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="default: %(default)s")
-    p.add_argument("--max-actors", type=_positive, default=5, help="default: %(default)s")
+    _add_actors(p)
     p = sub.add_parser(
         "timeline", parents=[common], help="each actor's stance across dated articles"
     )
     p.add_argument("paths", nargs="+", help=many)
     p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="default: %(default)s")
-    p.add_argument("--max-actors", type=_positive, default=5, help="default: %(default)s")
+    _add_actors(p)
     p = sub.add_parser("batch", parents=[common], help="run a task over many documents")
     p.add_argument("inputs", nargs="+", help=many)
     p.add_argument("-o", "--output", required=True, help="JSONL file to append results to")
@@ -437,6 +466,7 @@ def _timeline(args: argparse.Namespace) -> str:
             docs,
             args.topic,
             max_actors=args.max_actors,
+            actors=_actors(args),
             on_done=advance,
         )
     return _dump(args, timeline.to_dict()) if args.json else format_timeline(timeline)
@@ -459,6 +489,7 @@ def _corpus_stances(args: argparse.Namespace) -> str:
             since=args.since,
             until=args.until,
             max_actors=args.max_actors,
+            actors=_actors(args),
         )
         _report_undated(args, corpus)
     return _dump(args, report.to_dict()) if args.json else format_corpus_stances(report)
@@ -664,6 +695,7 @@ def _run(args: argparse.Namespace) -> str:
             doc,
             args.topic,
             max_actors=args.max_actors,
+            actors=_actors(args),
         )
         return _dump(args, report.to_dict()) if args.json else format_stances(report)
     if args.command == "batch":
@@ -679,7 +711,11 @@ def _run(args: argparse.Namespace) -> str:
             summary = newsqa.summarize(document, client=client)
             _status(args, f"finding stances on {args.topic!r}…")
             stances = newsqa.analyze_stances(
-                document, args.topic, client=client, max_actors=args.max_actors
+                document,
+                args.topic,
+                client=client,
+                max_actors=args.max_actors,
+                actors=_actors(args),
             )
             return summary, stances
 

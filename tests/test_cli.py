@@ -556,3 +556,40 @@ def test_corpus_stances_output_dates_every_evidence_line(
 def test_since_and_until_take_the_date_formats_documents_take(written: str) -> None:
     args = _parser().parse_args(["ask", "-Q", "x", "--db", "x.sqlite", "--until", written])
     assert args.until == datetime.date(2024, 11, 8)
+
+
+def test_actor_options_reach_the_stance_call_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.fake_openai import FakeOpenAI, Reply
+
+    path = tmp_path / "a.txt"
+    path.write_text("Acmeland said it backs the talks. Russia said it was ready for talks.")
+    script = [
+        Reply.json({"actors": ["Russia"]}),
+        Reply.json({"sentences": [1], "says": "Backs the talks.", "label": "supports"}),
+        Reply.json({"sentences": [2], "says": "Ready for talks.", "label": "supports"}),
+    ]
+    with FakeOpenAI(script) as server:
+        args = ["stances", str(path), "--topic", "talks", "--json", "-q"]
+        args += ["--actor", "Acme Union=Acmeland", "--base-url", server.base_url, "--model", "f"]
+        assert main(args) == 0
+        prompts = [str(r["messages"][-1]["content"]) for r in server.requests]
+    # the user's actor comes first although the model named only Russia
+    assert (
+        "Actor: <actor>Acme Union</actor> (named in the text as: <aliases>Acmeland" in (prompts[1])
+    )
+    assert [s["actor"] for s in json.loads(capsys.readouterr().out)["stances"]] == [
+        "Acme Union",
+        "Russia",
+    ]
+
+
+@pytest.mark.parametrize("value", ["=Orban", "Hungary=", "Hungary= , ", " "])
+def test_a_malformed_actor_option_is_a_usage_error(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["stances", str(SEED), f"--actor={value}"])
+    assert exit_.value.code == 2
+    assert "expected NAME or NAME=ALIAS,ALIAS" in capsys.readouterr().err

@@ -99,7 +99,7 @@ def find_actors(
 
     Args:
         doc: the document to scan.
-        extra: more actors (name → aliases); they extend or replace bundled entries.
+        extra: more actors (name → aliases); a bundled actor keeps its own aliases too.
         limit: keep at most this many actors.
     """
     return find_actors_in(doc.sentences, extra=extra, limit=limit)
@@ -115,8 +115,8 @@ def find_actors_in(
     :func:`find_actors`; ``sentence_ids`` are the given sentences' ids, which only
     need to be distinct (e.g. the numbers of a multi-document passage)."""
     table = dict(gazetteer())
-    if extra:
-        table.update({k: tuple(v) for k, v in extra.items()})
+    for name, aliases in (extra or {}).items():  # a known actor keeps its own names too
+        table[name] = tuple(dict.fromkeys([*table.get(name, ()), name, *aliases]))
     scanned = list(sentences)
     found: list[tuple[int, int, ActorMention]] = []
     for name, aliases in table.items():

@@ -364,7 +364,8 @@ def stance_drafts(
 ) -> tuple[list[ActorStance], Usage]:
     """The stance pipeline over ``passage`` (one or several documents): the model
     names actors over the shared reading, then one call per actor, at most
-    ``max_actors``; actors whose reply cites no sentence are left out.
+    ``max_actors``; actors whose reply cites no sentence are left out. ``actors``
+    (name → aliases) join the gazetteer and come first, like the ones the model names.
 
     Raises:
         ValueError: an empty topic or ``max_actors`` below 1.
@@ -382,7 +383,7 @@ def stance_drafts(
     names, usage = _ask_names(client, reading, topic)
     out: list[ActorStance] = []
     shown = " ".join(u.sentence.text for u in reading.units)
-    for name in cast.chosen(cast.add(names), max_actors):
+    for name in cast.chosen(cast.add([*(actors or {}), *names]), max_actors):
         ids = [n for n in cast.candidates(name) if n in reading.numbers]
         if not ids:
             continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from newsqa.llm.client import LLMClient
 from newsqa.tasks.stances import DEFAULT_TOPIC, analyze_stances
@@ -18,6 +18,7 @@ def stance_timeline(
     *,
     client: LLMClient,
     max_actors: int = 5,
+    actors: Mapping[str, Sequence[str]] | None = None,
     on_done: Callable[[Document], None] | None = None,
 ) -> StanceTimeline:
     """Analyse stances in every document, then order each actor's points by date.
@@ -31,13 +32,13 @@ def stance_timeline(
         return (doc.date is None, doc.date or dt.date.max)
 
     ordered = sorted(docs, key=when)  # stable: same-date documents keep input order
-    actors: dict[str, list[StanceChange]] = {}
+    points_of: dict[str, list[StanceChange]] = {}
     usage = Usage()
     for doc in ordered:
-        report = analyze_stances(doc, topic, client=client, max_actors=max_actors)
+        report = analyze_stances(doc, topic, client=client, max_actors=max_actors, actors=actors)
         usage += report.usage
         for stance in report.stances:
-            points = actors.setdefault(stance.actor, [])
+            points = points_of.setdefault(stance.actor, [])
             changed = bool(points) and points[-1].label != stance.label
             points.append(
                 StanceChange(
@@ -51,4 +52,4 @@ def stance_timeline(
             )
         if on_done:
             on_done(doc)
-    return StanceTimeline(topic=topic, actors=actors, usage=usage)
+    return StanceTimeline(topic=topic, actors=points_of, usage=usage)

@@ -120,3 +120,9 @@ def test_actor_sentences_rank_topic_first_and_keep_the_sentence_after() -> None:
     # its own sentences, the one on the topic first; then the sentence after its last
     # one (a quote often goes on there), even at the end of the text
     assert actor_sentences(passage, ukraine, "peace talks") == [2, 1, 3]
+
+
+def test_extra_names_of_a_known_actor_add_to_its_own() -> None:
+    doc = document_from_text("Orban said no. Budapest agreed. Hungary waited.")
+    (hungary,) = find_actors(doc, extra={"Hungary": ["Orban"]})
+    assert hungary.name == "Hungary" and list(hungary.sentence_ids) == [1, 2, 3]

@@ -636,3 +636,27 @@ def test_the_two_most_mentioned_actors_always_get_a_call() -> None:
     assert cast.chosen(named, 2) == ["Ukraine", "Russia"]
     assert cast.chosen(named, 1) == ["Russia"]
     assert cast.chosen(named, 6) == ranked[:6]  # both already have a place
+
+
+def test_a_timeline_asks_about_the_users_actors_in_every_document() -> None:
+    from newsqa import stance_timeline
+
+    docs = [
+        document_from_text("Acmeland said it backs the talks.", id="a", date="2024-01-01"),
+        document_from_text("Acmeland said it left the talks.", id="b", date="2024-02-01"),
+    ]
+    script = [
+        _names(),
+        _stance([1], "supports", "Backs the talks."),
+        _names(),
+        _stance([1], "opposes", "Left the talks."),
+    ]
+    with FakeOpenAI(script) as server:
+        timeline = stance_timeline(
+            docs, "talks", client=fake_client(server), actors={"Acme Union": ["Acmeland"]}
+        )
+    points = timeline.actors["Acme Union"]
+    assert [(p.doc, p.label, p.changed) for p in points] == [
+        ("a", "supports", False),
+        ("b", "opposes", True),
+    ]
