@@ -33,7 +33,8 @@ def cleaned(text: str, source: str, *, limit: int | None = None) -> str:
     ``limit`` characters long (the cap stopped it), without its last, cut word."""
     known = _scripts(source)
     kept = "".join(c for c in text if not c.isalpha() or _script(c) in known)
-    cut = limit is not None and len(text) >= limit and not text.rstrip().endswith(_ENDS)
-    if cut and " " in kept.strip():
-        kept = kept.rstrip().rsplit(" ", 1)[0]
+    at_cap = limit is not None and len(text) >= limit
+    mid_word = not text[-1:].isspace() and not text.endswith(_ENDS)
+    if at_cap and mid_word and kept.strip():
+        kept = kept.rsplit(maxsplit=1)[0]  # one word alone stays: nothing comes before it
     return " ".join(kept.split())

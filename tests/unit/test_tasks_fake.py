@@ -513,15 +513,17 @@ def test_a_position_copied_from_another_actor_gives_way_to_its_own_sentence() ->
         id="talks",
     )
     script = [
-        _names("Russia"),
+        _names("Poland", "Russia"),  # Poland (named twice) is asked about first
+        # Poland's draft repeats Ukraine's [2] and cites only [5], which merely names it
+        _stance([5], "opposes", "Rejected the offer of talks and demanded a withdrawal."),
         _stance([1], "conditional", "Russia wants talks if Kyiv drops its NATO bid."),
         # Ukraine's draft repeats Russia's sentence [1] and cites its own [3] and [2]
         _stance([3, 2], "supports", "Ready for peace talks if Kyiv dropped its NATO bid."),
-        # Poland's draft repeats Ukraine's [2] and cites only [5], which merely names it
-        _stance([5], "opposes", "Rejected the offer of talks and demanded a withdrawal."),
     ]
     with FakeOpenAI(script) as server:
         report = analyze_stances(doc, "peace talks", client=fake_client(server))
+        prompts = [_user(r) for r in server.requests]
+    assert "<actor>Poland</actor>" in prompts[1] and "<actor>Ukraine</actor>" in prompts[3]
     assert report.usage.calls == 4  # no call more
     assert [(s.actor, s.label, s.position) for s in report.stances] == [
         ("Russia", "conditional", "Russia wants talks if Kyiv drops its NATO bid."),
@@ -547,6 +549,7 @@ def test_borrowed_names_another_actors_sentence_the_position_copies(
     from newsqa.tasks.stances import borrowed
 
     assert borrowed(says, Passage.of([TALKS]), own, {1, 3}) == copied
+    assert borrowed(says, Passage(()), own, {0, 1, 3}) is None  # nothing shown
 
 
 def test_actors_the_model_names_by_another_name_come_first_and_calls_are_capped() -> None:
