@@ -663,3 +663,29 @@ def test_a_timeline_asks_about_the_users_actors_in_every_document() -> None:
         ("a", "supports", False),
         ("b", "opposes", True),
     ]
+
+
+def test_an_actor_whose_sentences_do_not_fit_the_reading_is_passed_over() -> None:
+    from newsqa.tasks.grounding import Passage
+    from newsqa.tasks.stances import stance_drafts
+
+    def lead(k: int) -> str:
+        return f"Leaders met in hall {k}" + " and then in the rooms of the old palace" * 20 + ". "
+
+    russia = " ".join(
+        f"Russia said the talks on item {i} had to wait"
+        + " and the border posts of the region" * 20
+        + "."
+        for i in range(4)
+    )
+    docs = [
+        document_from_text(lead(1) + russia, id="a"),
+        document_from_text(lead(2) + "Rain fell.", id="b"),
+        document_from_text(lead(3) + "Ukraine said talks must wait.", id="c"),
+    ]
+    # the three long leads are always shown; Russia's four long sentences no longer fit
+    script = [_names("Russia"), _stance([9], "conditional", "Talks must wait.")]
+    with FakeOpenAI(script) as server:
+        drafts, usage = stance_drafts(Passage.of(docs), "peace talks", client=fake_client(server))
+    assert [(d.actor, d.label) for d in drafts] == [("Ukraine", "conditional")]
+    assert usage.calls == 2
