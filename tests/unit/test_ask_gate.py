@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from newsqa import ask
+from newsqa.tasks.ask import ask as ask_task
 from newsqa.types import Answer, Document
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply
@@ -316,6 +317,33 @@ CHOICE = [
         [],
         id="option-sharing-one-name-of-six-words-dropped",
     ),
+    pytest.param(
+        "Which city hosted the Valdai meeting?",
+        ["Sochi", "Moscow"],
+        {"sentences": [2, 5], "choice": "A"},
+        None,
+        0,
+        [2, 5],
+        id="a-quarter-of-the-question-by-a-name-keeps-every-cited-sentence",
+    ),
+    pytest.param(
+        "Which city hosted the Valdai meeting?",
+        ["Sochi", "Moscow"],
+        {"sentences": [1], "choice": "A"},
+        None,
+        0,
+        [2],
+        id="re-cited-by-a-name-of-the-question",
+    ),
+    pytest.param(
+        SPEECH,
+        ["Peskov", "Putin"],
+        {"sentences": [4], "choice": "A"},
+        {"stated": True},
+        1,
+        [4],
+        id="another-option-in-a-sentence-holding-half-of-the-question-is-asked-about",
+    ),
     pytest.param(REACTION, REACTIONS, {"sentences": [], "choice": None}, None, None, [], id="null"),
 ]
 
@@ -337,6 +365,40 @@ def test_multiple_choice_gate(
     assert [c.text for c in answer.citations] == [seed.sentence(n).text for n in cites]
 
 
+LONG_ANSWER = (
+    "Dmitry Peskov, who acknowledged Trump's intent to prioritize peace, though he noted "
+    "Trump's timeline for achieving it was likely exaggerated; Kremlin spokesperson Dmitry "
+    "Peskov acknowledged Trump's intent"
+)[:200]  # the schema's cap stopped it in a word
+
+
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        ("Dmitry Peskov入侵", "Dmitry Peskov"),  # a script the article never uses
+        (LONG_ANSWER, LONG_ANSWER.rsplit(" ", 1)[0]),  # the cut word goes
+    ],
+)
+def test_the_answer_is_cleaned_before_the_gate(seed: Document, written: str, kept: str) -> None:
+    answer, _ = _run(seed, SPOKESPERSON, [{"sentences": [8], "answer": written}])
+    assert answer.answer == kept and answer.answerable
+
+
+def test_the_task_reads_focused_by_default(seed: Document) -> None:
+    script = [Reply.json({"sentences": [14], "answer": "$64.1 billion"})]
+    with FakeOpenAI(script) as server:
+        client = fake_client(server, context_tokens=250)  # the seed does not fit
+        answer = ask_task([seed], AID, client=client)
+        assert len(server.requests) == 1  # "all" would ask every window
+    assert answer.answer == "$64.1 billion"
+
+
+def test_ask_needs_a_document() -> None:
+    with FakeOpenAI([]) as server, pytest.raises(ValueError) as info:
+        ask_task([], AID, client=fake_client(server))
+    assert str(info.value) == "ask needs at least one document"
+
+
 def test_the_check_shows_the_cited_sentences_after_the_same_documents(seed: Document) -> None:
     draft = {"sentences": [14], "choice": "A"}
     answer, requests = _run(seed, AID, [draft, {"stated": True}], AID_CHOICES)
@@ -346,6 +408,12 @@ def test_the_check_shows_the_cited_sentences_after_the_same_documents(seed: Docu
     assert check[1]["content"].startswith(documents + "\n\nTask: check")  # shared prefix
     tail = check[1]["content"][len(documents) :]
     assert "[14] Since the beginning" in tail and "[13]" not in tail
+    question = first[1]["content"].split("\n\nTask:")[1]
+    assert question.endswith(
+        "\nQuestion: <question>How much military aid has the U.S. committed to Ukraine?</question>"
+        "\nOptions:\nA. <option>$12 billion</option>\nB. <option>$64.1 billion</option>"
+        "\nC. <option>$100 billion</option>"
+    )
     assert "<question>How much military aid" in tail
     assert "<answer>$64.1 billion</answer>" in tail  # the option the sentence states
     schema = str(requests[1].get("response_format"))
@@ -359,4 +427,5 @@ def test_a_confirmed_answer_keeps_the_models_citation(seed: Document) -> None:
     answer, requests = _run(seed, REMARKS, [draft, {"stated": True}])
     tail = _messages(requests[1])[1]["content"].split("Task: check")[1]
     assert "[2] “I would like" in tail and "[3]" not in tail
+    assert requests[1]["max_tokens"] < requests[0]["max_tokens"] == 200
     assert answer.usage.calls == 2 and answer.citations[0].text.startswith("“I would like")

@@ -70,7 +70,20 @@ def test_new_jersey_is_not_jersey() -> None:
 
 
 def test_gazetteer_knows_every_country_and_keeps_curated_entries() -> None:
+    gazetteer.cache_clear()  # built here, not taken from an earlier test
     table = gazetteer()
+    # a country's name, other spellings, capital, demonym and its plural
+    assert table["Mexico"] == (
+        "Mexico",
+        "Mexicanos",
+        "United Mexican States",
+        "Estados Unidos Mexicanos",
+        "Mexico City",
+        "Mexican",
+        "Mexicans",
+    )
+    assert table["French Guiana"] == ("French Guiana", "Guiana", "Guyane", "Cayenne")  # no demonym
+    assert table["Antarctica"] == ("Antarctica",)  # no capital either
     for country in ("Mexico", "Egypt", "Nigeria", "Brazil", "Indonesia", "Kazakhstan"):
         assert country in table, country
     assert "Mexican" in table["Mexico"] and "Cairo" in table["Egypt"]
@@ -98,6 +111,24 @@ def test_countries_beyond_the_curated_list_are_found() -> None:
     assert names["Mexico"] == (1,)
     assert names["Egypt"] == (2,)
     assert names["Russia"] == (3,)
+
+
+def test_find_actors_takes_extra_actors_and_a_limit() -> None:
+    doc = document_from_text("Acme Corp sued Kyiv. Acme Corp lost. Russia watched.")
+    found = find_actors(doc, extra={"Acme": ["Acme Corp"]}, limit=2)
+    assert [(m.name, m.sentence_ids) for m in found] == [("Acme", (1, 2)), ("Ukraine", (1,))]
+
+
+def test_an_actors_aliases_are_listed_most_frequent_first() -> None:
+    doc = document_from_text(
+        "The Kremlin declined to comment. Moscow said no. Moscow then said yes."
+    )
+    [russia] = find_actors(doc)
+    assert (russia.name, russia.aliases, russia.sentence_ids) == (
+        "Russia",
+        ("Moscow", "Kremlin"),
+        (1, 2, 3),
+    )
 
 
 def test_possessives_count_only_before_a_position_word() -> None:

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
 import pytest
 
 from newsqa import DocumentError, chunk_document, document_from_text, load_document, load_documents
-from newsqa.documents import split_sentences
+from newsqa.documents import as_document, count_inputs, iter_inputs, split_sentences
+from newsqa.documents.chunking import pack, sentence_costs
+from newsqa.documents.lexical import names_in, stems
 from newsqa.types import Document
 from tests.conftest import SEED
 
@@ -39,6 +42,10 @@ def test_seed_sentences_slice_back_and_keep_abbreviations(seed: Document) -> Non
             ["Costs rose 3.5 percent.", "Why?", "Nobody knows."],
         ),
         ("John F. Kennedy spoke. Crowds cheered.", ["John F. Kennedy spoke.", "Crowds cheered."]),
+        ("It was 5 ft. tall. He grew.", ["It was 5 ft. tall.", "He grew."]),  # lowercase next
+        ("He cited e.g. France. It agreed.", ["He cited e.g. France.", "It agreed."]),
+        ("Troops left the USA. Others stayed.", ["Troops left the USA.", "Others stayed."]),
+        ("It ended. (", ["It ended. ("]),  # nothing follows the opening bracket
     ],
 )
 def test_split_sentences_examples(text: str, expected: list[str]) -> None:
@@ -57,38 +64,55 @@ def test_date_only_text_is_empty() -> None:
         document_from_text("date 2024-01-01 ")
 
 
-def test_binary_file_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "blob.txt"
-    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10)
-    with pytest.raises(DocumentError) as info:
-        load_document(path)
-    assert info.value.reason == "binary"
-
-
 def test_control_characters_without_nul_are_binary() -> None:
     with pytest.raises(DocumentError, match="binary"):
         document_from_text("\x01\x02\x03\x04" * 50)
 
 
-def test_invalid_utf8_is_refused_with_the_byte(tmp_path: Path) -> None:
-    path = tmp_path / "latin1.txt"
-    path.write_bytes("Café crème in Kyiv.".encode("latin-1"))
-    with pytest.raises(DocumentError, match=r"not valid UTF-8 \(byte 3\)") as info:
-        load_document(path)
-    assert info.value.reason == "encoding"
-
-
-def test_oversized_file_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "huge.txt"
-    path.write_text("Word. " * 1000)
+@pytest.mark.parametrize(
+    ("name", "content", "message", "reason"),
+    [
+        ("nope.txt", None, "no such file", "not_found"),
+        ("folder.txt", "", "not a file", "not_found"),  # "" makes a folder
+        ("huge.txt", b"x" * 1001, "file is 1,001 bytes, over the 1,000-byte limit", "too_large"),
+        (
+            "blob.txt",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10,
+            "looks like binary data, not text",
+            "binary",
+        ),
+        (
+            "latin1.txt",
+            "Café crème in Kyiv.".encode("latin-1"),
+            "not valid UTF-8 (byte 3); re-encode the file as UTF-8",
+            "encoding",
+        ),
+    ],
+)
+def test_unusable_files_are_refused_with_their_reason(
+    tmp_path: Path, name: str, content: bytes | str | None, message: str, reason: str
+) -> None:
+    path = tmp_path / name
+    if content == "":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
     with pytest.raises(DocumentError) as info:
         load_document(path, max_bytes=1000)
-    assert info.value.reason == "too_large"
+    assert (str(info.value), info.value.reason, info.value.source) == (
+        f"{path}: {message}",
+        reason,
+        str(path),
+    )
 
 
-def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(DocumentError, match="no such file"):
-        load_document(tmp_path / "nope.txt")
+def test_a_file_of_exactly_the_size_limit_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "full.txt"
+    path.write_bytes(b"Word. " * 166 + b"Word")  # 1,000 bytes
+    doc = load_document(path, max_bytes=1000)
+    assert (doc.id, doc.source, doc.text[-10:]) == ("full", str(path), "Word. Word")
+    with pytest.raises(DocumentError, match="over the 999-byte limit"):
+        load_documents([path], max_bytes=999)
 
 
 def test_utf8_bom_is_dropped(tmp_path: Path) -> None:
@@ -130,8 +154,46 @@ def test_bad_jsonl_lines_name_the_line(tmp_path: Path, line: str, message: str) 
 
 
 def test_empty_folder_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(DocumentError, match=r"no \.txt"):
+    (tmp_path / "notes.csv").write_text("Not an input.")
+    (tmp_path / "folder.txt").mkdir()
+    with pytest.raises(DocumentError) as info:
         load_documents([tmp_path])
+    assert (str(info.value), info.value.reason, info.value.source) == (
+        f"{tmp_path}: no .txt, .md or .jsonl files",
+        "not_found",
+        str(tmp_path),
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "message", "reason"),
+    [
+        (
+            b'{"id": 1, "text": "' + b"x" * 41 + b'"}\n',
+            "record is over the 60-byte limit",
+            "too_large",
+        ),
+        (b'{"id": 1, "text": "Caf\xe9."}\n', "not valid UTF-8 (byte 22)", "encoding"),
+        (
+            b"{not json\n",
+            "not valid JSON (Expecting property name enclosed in double quotes)",
+            "format",
+        ),
+        (b'["id", "text"]\n', "a record needs 'id' and 'text'", "format"),
+        (b'{"id": 1, "text": "Fine.", "source": 5}\n', "'source' must be a string", "format"),
+    ],
+)
+def test_unusable_jsonl_records_are_reported_by_line(
+    tmp_path: Path, line: bytes, message: str, reason: str
+) -> None:
+    path = tmp_path / "news.jsonl"
+    exactly_60 = b'{"id": 1, "text": "' + b"x" * 38 + b'"}\n'
+    path.write_bytes(exactly_60 + line)
+    first, second = iter_inputs(path, max_bytes=60)
+    assert isinstance(first, Document)
+    assert isinstance(second, DocumentError)
+    where = f"{path}:2"
+    assert (str(second), second.reason, second.source) == (f"{where}: {message}", reason, where)
 
 
 def test_chunks_hold_whole_sentences_within_budget(seed: Document) -> None:
@@ -159,3 +221,166 @@ def test_oversized_sentence_gets_its_own_chunk() -> None:
     chunks = chunk_document(doc, max_tokens=50)
     big = [c for c in chunks if c.tokens > 50]
     assert len(big) == 1 and len(big[0].sentence_ids) == 1
+
+
+@pytest.mark.parametrize(
+    ("costs", "max_tokens", "overlap_tokens", "expected"),
+    [
+        ([], 5, 0, []),
+        ([1], 1, 0, [(0, 1)]),
+        ([2, 1], 3, 0, [(0, 2)]),  # exactly the budget
+        ([2, 2], 3, 0, [(0, 1), (1, 2)]),
+        ([5, 1], 3, 0, [(0, 1), (1, 2)]),  # an item over budget alone
+        ([1, 1, 1], 2, None, [(0, 2), (2, 3)]),  # no overlap by default
+        ([1, 1, 1], 2, 1, [(0, 2), (1, 3)]),
+        ([1, 1, 1, 1], 3, 2, [(0, 3), (1, 4)]),  # advances past the previous start
+        ([1, 1, 1, 1, 1], 4, 2, [(0, 4), (2, 5)]),
+        ([3, 2, 1, 5], 6, 3, [(0, 3), (1, 3), (2, 4)]),
+    ],
+)
+def test_pack_groups_items_within_the_budget(
+    costs: list[int], max_tokens: int, overlap_tokens: int | None, expected: list[tuple[int, int]]
+) -> None:
+    if overlap_tokens is None:
+        ranges = pack(costs, max_tokens)
+    else:
+        ranges = pack(costs, max_tokens, overlap_tokens)
+    assert [(r.start, r.stop) for r in ranges] == expected
+
+
+@pytest.mark.parametrize(
+    ("max_tokens", "overlap_tokens", "message"),
+    [
+        (0, 0, "max_tokens must be at least 1"),
+        (3, 3, "overlap_tokens must be >= 0 and below max_tokens"),
+        (3, -1, "overlap_tokens must be >= 0 and below max_tokens"),
+    ],
+)
+def test_pack_refuses_bad_budgets(max_tokens: int, overlap_tokens: int, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        pack([1], max_tokens, overlap_tokens)
+    assert str(info.value) == message
+
+
+def test_a_sentence_costs_its_tokens_and_one_separator() -> None:
+    doc = document_from_text("Hello world. The vote passed.")
+    assert sentence_costs(doc) == [4, 5]
+
+
+def test_chunks_default_to_1500_tokens() -> None:
+    thirteen = "One two three four five six seven eight nine ten eleven twelve thirteen."
+    doc = document_from_text(" ".join([thirteen] * 99 + [thirteen[:-1] + " fourteen."]))
+    assert sum(sentence_costs(doc)) == 1501
+    chunks = chunk_document(doc)
+    assert [(c.sentence_ids[0], c.sentence_ids[-1], c.tokens) for c in chunks] == [
+        (1, 99, 1485),
+        (100, 100, 16),
+    ]
+
+
+def _stdin(data: bytes, max_bytes: int = 1000) -> list[Document | DocumentError]:
+    return list(iter_inputs("-", stdin=io.BytesIO(data), max_bytes=max_bytes))
+
+
+def test_standard_input_is_one_text_document() -> None:
+    [doc] = _stdin("\ufeffKyiv said no.\n".encode(), max_bytes=17)  # exactly the limit
+    assert isinstance(doc, Document)
+    assert (doc.id, doc.source, doc.text) == ("stdin", "-", "Kyiv said no.")
+
+
+def test_jsonl_on_standard_input_yields_records_and_errors_by_line() -> None:
+    data = b' {"id": "a", "text": "One."}\n\n{"id": "b"}\n{"id": 3, "text": "Two."}\n'
+    items = _stdin(data)
+    assert [(i.id, i.source) if isinstance(i, Document) else str(i) for i in items] == [
+        ("a", "-:1"),
+        "-:3: a record needs 'id' and 'text'",
+        ("3", "-:4"),
+    ]
+
+
+def test_standard_input_and_files_are_read_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("From a file.")
+    items = list(iter_inputs(["-", path], stdin=io.BytesIO(b"From stdin.")))
+    documents = [(i.id, i.source) for i in items if isinstance(i, Document)]
+    assert documents == [("stdin", "-"), ("a", str(path))]
+
+
+def test_a_missing_input_path_stops_the_walk(tmp_path: Path) -> None:
+    missing = tmp_path / "gone"
+    with pytest.raises(DocumentError) as info:
+        list(iter_inputs([missing]))
+    assert (str(info.value), info.value.reason, info.value.source) == (
+        f"{missing}: no such file",
+        "not_found",
+        str(missing),
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message", "reason"),
+    [
+        (b"x" * 1235, "-: standard input is over the 1,234-byte limit", "too_large"),
+        (b"Caf\xe9 au lait.", "-: not valid UTF-8 (byte 3)", "encoding"),
+    ],
+)
+def test_unusable_standard_input_is_refused(data: bytes, message: str, reason: str) -> None:
+    with pytest.raises(DocumentError) as info:
+        _stdin(data, max_bytes=1234)
+    assert (str(info.value), info.value.reason, info.value.source) == (message, reason, "-")
+
+
+def test_inputs_are_counted_without_parsing(tmp_path: Path) -> None:
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "a.txt").write_text("One.")
+    (folder / "b.md").write_text("Two.")
+    (folder / "c.JSONL").write_text('{"id": 1, "text": "x"}\n\n{"bad"\n')
+    (folder / "d.csv").write_text("ignored")
+    single = folder / "a.txt"
+    assert count_inputs(folder) == 4
+    assert count_inputs(str(single)) == 1
+    assert count_inputs([folder, single]) == 5
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    unknowns: list[list[str | Path]] = [
+        ["-"],
+        [single, "-"],
+        [tmp_path / "missing"],
+        [single, empty],
+    ]
+    for unknown in unknowns:
+        assert count_inputs(unknown) is None
+
+
+def test_stems_are_the_first_five_letters_of_content_words() -> None:
+    assert stems("The talks were rejected; Kyiv rejects them.") == {
+        "talks",
+        "rejec",
+        "kyiv",
+        "them",
+    }
+
+
+def test_as_document_takes_a_document_a_path_or_text(tmp_path: Path) -> None:
+    path = tmp_path / "story.txt"
+    path.write_text("Kyiv said no.")
+    doc = as_document(path)
+    assert (doc.id, doc.text) == ("story", "Kyiv said no.")
+    assert as_document(str(path)).id == "story"  # one line naming a file
+    assert as_document(doc) is doc
+    text = as_document(f"{path}\nis not a file name")
+    assert (text.id, text.text) == ("text", f"{path}\nis not a file name")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Dmitry Peskov", True),
+        ("Dmitry Ivanov", False),  # an invented name
+        ("Over 64.1 billion", True),  # a capitalised function word is no name
+        ("an envoy spoke", True),  # lowercase words are not names
+    ],
+)
+def test_names_are_the_capitalised_content_words(value: str, expected: bool) -> None:
+    assert names_in(value, stems("Dmitry Peskov sent an envoy.")) is expected

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, create_model
 
-from newsqa import document_from_text
-from newsqa.tasks.grounding import Passage, SentenceIds, states, supported_by, topic_share
+from newsqa import OutputValidationError, document_from_text
+from newsqa.tasks.grounding import (
+    Passage,
+    SentenceIds,
+    grounded_call,
+    states,
+    supported_by,
+    topic_share,
+)
 from newsqa.types import Document
+from tests.conftest import fake_client
+from tests.support.fake_openai import FakeOpenAI, Reply
 
 SOCHI = (
     "“I would like to congratulate him,” Putin remarked at the Valdai International "
@@ -28,6 +37,34 @@ def test_sentence_ids_are_checked_against_the_context() -> None:
         Ids.model_validate({"sentences": []}, context=ctx)
 
 
+def test_sentence_ids_default_to_zero_to_four_checked_numbers() -> None:
+    # built here, not at import, so that every part of the annotation is exercised
+    model = create_model("Cited", sentences=(SentenceIds(), ...))
+    assert model.model_json_schema()["properties"]["sentences"] == {
+        "description": "Numbers of the supporting sentences.",
+        "items": {"type": "integer"},
+        "maxItems": 4,
+        "minItems": 0,
+        "title": "Sentences",
+        "type": "array",
+        "x-sentence-ids": True,
+    }
+    ctx = {"sentence_ids": frozenset(range(1, 6))}
+    assert model.model_validate({"sentences": []}, context=ctx).sentences == []  # type: ignore[attr-defined]
+    for bad in ([1, 2, 3, 4, 5], [6]):
+        with pytest.raises(ValidationError):
+            model.model_validate({"sentences": bad}, context=ctx)
+
+
+def test_a_grounded_call_keeps_to_its_own_re_ask_budget() -> None:
+    passage = Passage.of([document_from_text("One. Two.")])
+    with FakeOpenAI([Reply.json({"sentences": [7]})] * 2) as server:
+        client = fake_client(server)  # two re-asks by default
+        with pytest.raises(OutputValidationError):
+            grounded_call(client, "ask", passage, Ids, max_tokens=20, max_reasks=1, question="?")
+        assert len(server.requests) == 2
+
+
 def test_passage_of_several_documents_numbers_on(seed: Document) -> None:
     other = document_from_text("One. Two.", id="other")
     passage = Passage.of([seed, other])
@@ -38,6 +75,9 @@ def test_passage_of_several_documents_numbers_on(seed: Document) -> None:
         ("other", "Two."),
     ]
     assert passage.evidence([len(seed.sentences) + 1])[0].sentence_id == 1
+    assert passage.context() == {"sentence_ids": frozenset(range(1, len(seed.sentences) + 3))}
+    last = len(seed.sentences) + 2
+    assert passage.lines([last, last - 1]) == f"[{last}] Two.\n[{last - 1}] One."
 
 
 def test_windows_cover_the_passage_in_order(seed: Document) -> None:
@@ -47,11 +87,24 @@ def test_windows_cover_the_passage_in_order(seed: Document) -> None:
     assert all(w.tokens() <= 200 for w in windows)
 
 
+def test_windows_leave_room_for_each_documents_delimiters() -> None:
+    a = document_from_text("Hello world. The vote passed.", id="a")
+    b = document_from_text("It rained. Word.", id="b")
+    passage = Passage.of([a, b])
+    assert passage.costs() == [7, 8, 8, 6]
+    assert passage.tokens() == 29 + 2 * 16
+    # 47 tokens less 16 for each of the two documents: 15 per window
+    assert [sorted(w.numbers) for w in passage.windows(47)] == [[1, 2], [3, 4]]
+
+
 def test_rendered_passage_shows_metadata_escaped() -> None:
-    doc = document_from_text("Hi there.", id='a"b', date="2024-01-02", title="<Big> news")
-    text = Passage.of([doc]).render()
-    assert text.startswith('<document id="a&quot;b" date="2024-01-02" title="‹Big› news">')
-    assert "[1] Hi there." in text
+    doc = document_from_text("Hi there. Bye.", id='a"b', date="2024-01-02", title="<Big> news")
+    other = document_from_text("Hello.", id="c")
+    assert Passage.of([doc, other]).render() == (
+        '<document id="a&quot;b" date="2024-01-02" title="‹Big› news">\n'
+        "[1] Hi there.\n[2] Bye.\n</document>\n"
+        '<document id="c">\n[3] Hello.\n</document>'
+    )
 
 
 @pytest.mark.parametrize(
@@ -63,6 +116,9 @@ def test_rendered_passage_shows_metadata_escaped() -> None:
         ("On November 8", False),  # a number the source does not hold
         ("Yes", True),
         ("He congratulated Trump", True),  # stem match: congratulate/congratulated
+        ("congratulates", True),  # a stem the source holds, not the word
+        ("congratulates reporters", True),  # exactly half of the words
+        ("congratulates reporters loudly", False),
     ],
 )
 def test_supported_by(answer: str, expected: bool) -> None:

@@ -131,6 +131,33 @@ def test_falls_back_from_json_schema_to_json_mode_to_prompt() -> None:
     assert "JSON schema" in last_prompt and '"label"' in last_prompt
 
 
+def test_a_422_naming_the_format_is_a_format_rejection() -> None:
+    rejected = Reply(status=422, body={"error": {"message": "json_schema is not supported"}})
+    with FakeOpenAI([rejected, Reply.json(GOOD)]) as server:
+        client = fake_client(server)
+        generate(client, MESSAGES, Out, max_tokens=50, context=CONTEXT)
+    assert client.structured_mode == "json_object"
+
+
+def test_a_reask_in_prompt_mode_keeps_the_conversation_and_puts_the_schema_last() -> None:
+    with FakeOpenAI([Reply.json({"label": "maybe"}), Reply.json(GOOD)]) as server:
+        client = fake_client(server)
+        client.structured_mode = "prompt"
+        generate(client, MESSAGES, Out, max_tokens=50, context=CONTEXT)
+        sent = server.requests[1]["messages"]
+    assert [(m["role"], m["content"][:24]) for m in sent] == [
+        ("system", "sys"),
+        ("user", "task"),
+        ("assistant", '{"label": "maybe"}'),
+        ("user", "Your reply was rejected:"),
+    ]
+    schema = json.dumps(strict_schema(Out), separators=(",", ":"))
+    assert sent[3]["content"].endswith(
+        "\nReply again with the corrected JSON object only.\n\nReply with one JSON object"
+        f" only, no prose, matching this JSON schema:\n{schema}"
+    )
+
+
 def test_other_400s_are_not_taken_for_format_rejections() -> None:
     reply = Reply(status=400, body={"error": {"message": "context length exceeded"}})
     with FakeOpenAI([reply]) as server:
