@@ -51,7 +51,7 @@ class FakeStream(httpcore2.NetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore2.NetworkStream:
-        self.calls.append(("start_tls", server_hostname, timeout))
+        self.calls.append(("start_tls", ssl_context.protocol, server_hostname, timeout))
         return FakeStream(self.calls)
 
     def get_extra_info(self, info: str) -> Any:
@@ -111,20 +111,24 @@ def test_every_socket_operation_gets_at_most_the_time_left(clock: Clock) -> None
         stream = backend.connect_tcp("example.org", 443, 5.0)  # 3 s left
         clock.now += 1.0
         tls = stream.start_tls(context, "example.org", None)  # 2 s left, no own timeout
+        stream.start_tls(context, "example.org", 1.5)  # its own timeout is shorter
         clock.now += 0.5
-        tls.write(b"GET", 1.0)  # its own timeout is shorter
+        tls.write(b"GET", 1.0)
         tls.read(4096, 10.0)
         unix = backend.connect_unix_socket("/tmp/socket", None, [(4, 5, 6)])
+        backend.connect_unix_socket("/tmp/socket", 0.5)
         backend.sleep(0.25)
         tls.close()
         assert tls.get_extra_info("peer") == "info:peer"
     assert remaining() is None  # the limit ends with the block
     assert fake.calls == [
         ("tcp", "example.org", 443, 3.0, None, None),
-        ("start_tls", "example.org", 2.0),
+        ("start_tls", context.protocol, "example.org", 2.0),
+        ("start_tls", context.protocol, "example.org", 1.5),
         ("write", b"GET", 1.0),
         ("read", 4096, 1.5),
         ("unix", "/tmp/socket", 1.5, [(4, 5, 6)]),
+        ("unix", "/tmp/socket", 0.5, None),
         ("sleep", 0.25),
         ("close",),
     ]

@@ -33,6 +33,9 @@ def test_sentence_ids_are_checked_against_the_context() -> None:
         Ids.model_validate({"sentences": [3]}, context=ctx)
     with pytest.raises(ValidationError, match="at most 2"):
         Ids.model_validate({"sentences": [1, 2, 1]}, context=ctx)
+    with pytest.raises(ValidationError) as info:
+        Ids.model_validate({"sentences": [1, 1]}, context=ctx)
+    assert info.value.errors()[0]["msg"] == "Value error, a sentence number is repeated"
     with pytest.raises(ValidationError):
         Ids.model_validate({"sentences": []}, context=ctx)
 
@@ -95,6 +98,40 @@ def test_windows_leave_room_for_each_documents_delimiters() -> None:
     assert passage.tokens() == 29 + 2 * 16
     # 47 tokens less 16 for each of the two documents: 15 per window
     assert [sorted(w.numbers) for w in passage.windows(47)] == [[1, 2], [3, 4]]
+
+
+def test_fits_is_exact_at_the_budget() -> None:
+    one = Passage.of([document_from_text("Hello world.")])  # more bytes than tokens
+    assert one.tokens() == 7 + 16 and one.fits(23) and not one.fits(22)
+    a, b = (document_from_text("Go. No.", id=i) for i in "ab")
+    two = Passage.of([a, b])
+    assert two.tokens() == 4 * 6 + 2 * 16 and two.fits(56) and not two.fits(55)
+
+
+@pytest.mark.parametrize(
+    ("ids", "message"),
+    [
+        ("aab", "documents need distinct ids; repeated: a"),
+        ("abcab", "documents need distinct ids; repeated: a, b"),
+    ],
+)
+def test_a_passage_refuses_repeated_document_ids(ids: str, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        Passage.of([document_from_text("One.", id=i) for i in ids])
+    assert str(info.value) == message
+
+
+def test_three_documents_are_numbered_on() -> None:
+    docs = [
+        document_from_text(t, id=i)
+        for t, i in (("One. Two.", "a"), ("Three.", "b"), ("Four.", "c"))
+    ]
+    assert [(u.number, u.doc.id, u.sentence.id) for u in Passage.of(docs).units] == [
+        (1, "a", 1),
+        (2, "a", 2),
+        (3, "b", 1),
+        (4, "c", 1),
+    ]
 
 
 def test_rendered_passage_shows_metadata_escaped() -> None:

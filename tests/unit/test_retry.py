@@ -15,7 +15,7 @@ from newsqa import (
     RateLimitError,
     Settings,
 )
-from newsqa.llm.retry import parse_retry_after
+from newsqa.llm.retry import DeadlinePassed, TooLongRetryAfter, parse_retry_after
 from tests.conftest import track
 from tests.support.fake_openai import FakeOpenAI, Reply, completion
 
@@ -79,10 +79,23 @@ def test_rate_limit_exhausted_is_rate_limit_error() -> None:
 def test_retry_after_longer_than_cap_fails_fast() -> None:
     sleeps: list[float] = []
     with FakeOpenAI([Reply(status=429, body=ERROR, headers={"Retry-After": "3600"})]) as server:
-        with pytest.raises(RateLimitError, match="3600s"):
+        with pytest.raises(RateLimitError, match="3600s") as info:
             _client(server, sleeps, max_retry_wait=30.0).chat(MESSAGES, max_tokens=5)
         assert len(server.requests) == 1
     assert sleeps == []
+    assert info.value.status_code == 429  # taken from the response that asked to wait
+
+
+def test_the_retry_stops_say_why() -> None:
+    cause = ValueError("boom")
+    too_long = TooLongRetryAfter(3599.6, cause)
+    assert (str(too_long), too_long.seconds, too_long.cause) == (
+        "server asked to retry after 3600s",
+        3599.6,
+        cause,
+    )
+    passed = DeadlinePassed(cause)
+    assert (str(passed), passed.cause) == ("the call's deadline passed", cause)
 
 
 def test_client_errors_are_not_retried() -> None:

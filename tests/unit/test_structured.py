@@ -52,8 +52,10 @@ def test_valid_output_first_try_uses_json_schema() -> None:
         result = generate(fake_client(server), MESSAGES, Out, max_tokens=50, context=CONTEXT)
         sent = server.requests[0]
     assert result.value.sentences == [2] and result.attempts == 1
-    assert sent["response_format"]["type"] == "json_schema"
-    assert sent["response_format"]["json_schema"]["strict"] is True
+    assert sent["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "Out", "schema": strict_schema(Out), "strict": True},
+    }
     assert sent["max_tokens"] == 50
 
 
@@ -89,6 +91,10 @@ def test_reask_budget_is_bounded_and_error_keeps_every_raw_output() -> None:
             generate(client, MESSAGES, Out, max_tokens=50, context=CONTEXT)
         assert len(server.requests) == 3
     error = info.value
+    assert str(error).startswith(
+        "model output failed validation after 3 tries:\n"
+        "- sentences: Value error, sentence numbers [9]"
+    )
     assert [a.raw for a in error.attempts] == bad[:3]
     assert all("do not exist" in a.error for a in error.attempts)
     assert error.raw_output == bad[2]
@@ -99,7 +105,9 @@ def test_cut_off_output_says_so_in_the_reask() -> None:
     cut = Reply(body=completion('{"label": "yes", "items": [', finish_reason="length"))
     with FakeOpenAI([cut, Reply.json(GOOD)]) as server:
         generate(fake_client(server), MESSAGES, Out, max_tokens=50, context=CONTEXT)
-        assert "cut off at 50 tokens" in server.requests[1]["messages"][-1]["content"]
+        reask = server.requests[1]["messages"][-1]["content"]
+    assert "\n- reply is not valid JSON" in reask  # the error, then the cut
+    assert "\n- the reply was cut off at 50 tokens: be more concise\n" in reask
 
 
 def test_fenced_json_is_accepted() -> None:
@@ -135,8 +143,9 @@ def test_a_422_naming_the_format_is_a_format_rejection() -> None:
     rejected = Reply(status=422, body={"error": {"message": "json_schema is not supported"}})
     with FakeOpenAI([rejected, Reply.json(GOOD)]) as server:
         client = fake_client(server)
-        generate(client, MESSAGES, Out, max_tokens=50, context=CONTEXT)
+        result = generate(client, MESSAGES, Out, max_tokens=50, context=CONTEXT)
     assert client.structured_mode == "json_object"
+    assert result.usage.calls == 2  # the rejected request counts too
 
 
 def test_a_reask_in_prompt_mode_keeps_the_conversation_and_puts_the_schema_last() -> None:
