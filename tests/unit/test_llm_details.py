@@ -4,13 +4,31 @@ the prompt, the re-ask's error lines, which rejections switch the output mode.""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Literal
 
+import httpx2
+import openai
 import pytest
 from pydantic import BaseModel, Field
 
-from newsqa import ProviderError
+from newsqa import (
+    ConfigError,
+    LLMClient,
+    LLMConnectionError,
+    LLMError,
+    LLMTimeoutError,
+    ProviderError,
+    RateLimitError,
+    Settings,
+)
+from newsqa.config import EMBEDDED_BASE_URL
+from newsqa.llm import client as client_module
+from newsqa.llm.cache import ResponseCache
+from newsqa.llm.client import Completion
+from newsqa.llm.retry import DeadlinePassed, TooLongRetryAfter
 from newsqa.llm.structured import generate
+from newsqa.types import Usage
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply
 
@@ -98,3 +116,179 @@ def test_which_rejections_switch_the_output_mode(message: str, switches: bool) -
             with pytest.raises(ProviderError):
                 generate(client, MESSAGES, Many, max_tokens=20)
     assert (client.structured_mode == "json_object") is switches
+
+
+REQUEST = httpx2.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+REMOTE = Settings(base_url="http://127.0.0.1:9/v1", api_key="sk-x", model="m", deadline=7.0)
+EMBEDDED = Settings(model_path=Path("m.gguf"))
+
+
+def _status(code: int, message: str) -> openai.APIStatusError:
+    response = httpx2.Response(code, request=REQUEST)
+    kind = openai.RateLimitError if code == 429 else openai.APIStatusError
+    return kind(message, response=response, body=None)
+
+
+@pytest.mark.parametrize(
+    ("exc", "settings", "kind", "message", "status"),
+    [
+        (
+            DeadlinePassed(openai.APITimeoutError(REQUEST)),
+            REMOTE,
+            LLMTimeoutError,
+            "no answer within the call's deadline of 7s; last error: "
+            "request timed out: Request timed out.",
+            None,
+        ),
+        (
+            TooLongRetryAfter(3600.0, _status(429, "slow down")),
+            REMOTE,
+            RateLimitError,
+            "endpoint asked to retry after 3600s, over the allowed wait",
+            429,
+        ),
+        (
+            TooLongRetryAfter(90.0, ValueError("no status")),
+            REMOTE,
+            RateLimitError,
+            "endpoint asked to retry after 90s, over the allowed wait",
+            None,
+        ),
+        (
+            openai.APIConnectionError(request=REQUEST),
+            REMOTE,
+            LLMConnectionError,
+            "cannot reach the endpoint http://127.0.0.1:9/v1: Connection error.",
+            None,
+        ),
+        (
+            openai.APIConnectionError(request=REQUEST),
+            EMBEDDED,
+            LLMConnectionError,
+            f"cannot reach the endpoint {EMBEDDED_BASE_URL}: Connection error.",
+            None,
+        ),
+        (
+            _status(429, "too many"),
+            REMOTE,
+            RateLimitError,
+            "rate limited (HTTP 429): too many",
+            429,
+        ),
+        (_status(500, "oops"), REMOTE, ProviderError, "HTTP 500: oops", 500),
+        (ValueError("boom"), REMOTE, LLMError, "endpoint error: boom", None),
+    ],
+)
+def test_sdk_errors_map_to_newsqa_errors(
+    exc: BaseException, settings: Settings, kind: type[Exception], message: str, status: int | None
+) -> None:
+    error = client_module._map_error(exc, settings)
+    assert type(error) is kind and str(error) == message
+    assert getattr(error, "status_code", None) == status
+
+
+def test_the_embedded_model_is_named_in_hints() -> None:
+    assert client_module._hint(401, EMBEDDED) == (
+        " (check OPENAI_API_KEY: the key was refused by the embedded model)"
+    )
+
+
+def _through(cause: BaseException, *, implicit: bool) -> BaseException:
+    """A transport error raised while handling ``cause``."""
+    try:
+        try:
+            raise cause
+        except BaseException as e:
+            if implicit:
+                raise httpx2.ConnectError("wrapped")  # noqa: B904
+            raise httpx2.ConnectError("wrapped") from e
+    except httpx2.ConnectError as outer:
+        return outer
+
+
+@pytest.mark.parametrize("implicit", [False, True])
+def test_a_config_error_inside_the_transport_is_raised_at_once(implicit: bool) -> None:
+    tries: list[int] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        tries.append(1)
+        raise _through(ConfigError("no model file"), implicit=implicit)
+
+    http = httpx2.Client(transport=httpx2.MockTransport(handler))
+    llm = LLMClient(REMOTE, http_client=http, sleep=lambda _: None)
+    with pytest.raises(ConfigError) as info:
+        llm.chat(MESSAGES, max_tokens=5)
+    assert type(info.value) is ConfigError and str(info.value) == "no model file"
+    assert len(tries) == 1 and llm.usage.calls == 1  # never retried
+
+
+def test_a_cycle_of_causes_ends_the_search() -> None:
+    first, second = ValueError("a"), ValueError("b")
+    first.__context__, second.__context__ = second, first
+    assert client_module._config_error(first) is None
+    assert client_module._config_error(_through(ConfigError("x"), implicit=True)) is not None
+
+
+def test_an_unexpected_error_of_the_transport_is_not_retried() -> None:
+    tries: list[int] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        tries.append(1)
+        raise RuntimeError("bug")
+
+    http = httpx2.Client(transport=httpx2.MockTransport(handler))
+    with pytest.raises(RuntimeError):
+        LLMClient(REMOTE, http_client=http, sleep=lambda _: None).chat(MESSAGES, max_tokens=5)
+    assert len(tries) == 1
+
+
+def _body(message: Any, finish_reason: Any = "stop", usage: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"choices": [{"message": message, "finish_reason": finish_reason}]}
+    if usage is not None:
+        body["usage"] = usage
+    return body
+
+
+@pytest.mark.parametrize(
+    ("body", "read"),
+    [
+        (_body({"content": None}, None), ("", None, Usage())),
+        (
+            _body({"content": "hi"}, "length", {"prompt_tokens": 3}),
+            ("hi", "length", Usage(prompt_tokens=3)),
+        ),
+        ({"nothing": 1}, "endpoint returned no chat completion: KeyError: 'choices'"),
+        (_body({"content": 5}), "endpoint returned no chat completion: malformed message"),
+        (_body({"content": "x"}, 7), "endpoint returned no chat completion: malformed message"),
+    ],
+)
+def test_a_reply_is_read_or_refused(body: dict[str, Any], read: Any) -> None:
+    response = httpx2.Response(200, json=body, request=REQUEST)
+    if isinstance(read, str):
+        with pytest.raises(LLMError) as info:
+            client_module._read_reply(response)
+        assert str(info.value) == read
+    else:
+        assert client_module._read_reply(response) == read
+
+
+def test_a_meter_counts_what_its_block_spent() -> None:
+    with FakeOpenAI([Reply.json({"a": 1})] * 2) as server:
+        llm = fake_client(server)
+        llm.chat(MESSAGES, max_tokens=5)
+        with llm.metered() as meter:
+            llm.chat(MESSAGES, max_tokens=5)
+    assert meter.usage == Usage(calls=1, prompt_tokens=50, completion_tokens=10)
+    assert llm.usage.calls == 2
+
+
+def test_without_a_cache_nothing_is_remembered_and_with_one_the_finish_reason_is(
+    tmp_path: Path,
+) -> None:
+    completion = Completion(text="hi", usage=Usage(), finish_reason="length", cache_key="k")
+    with FakeOpenAI([]) as server:
+        fake_client(server).remember(completion)  # no cache: nothing to do
+        cached = LLMClient(fake_client(server).settings, cache=ResponseCache(tmp_path / "c.sqlite"))
+        cached.remember(completion)
+        assert cached.cache is not None and cached.cache.get("k") == ("hi", "length", 0, 0)
+        cached.close()
