@@ -26,6 +26,7 @@ from newsqa.config import EMBEDDED_BASE_URL
 from newsqa.llm import client as client_module
 from newsqa.llm.cache import ResponseCache
 from newsqa.llm.client import Completion
+from newsqa.llm.local import embedded_http_client
 from newsqa.llm.retry import DeadlinePassed, TooLongRetryAfter
 from newsqa.llm.structured import generate
 from newsqa.types import Usage
@@ -292,3 +293,50 @@ def test_without_a_cache_nothing_is_remembered_and_with_one_the_finish_reason_is
         cached.remember(completion)
         assert cached.cache is not None and cached.cache.get("k") == ("hi", "length", 0, 0)
         cached.close()
+
+
+def test_a_remote_client_pools_connections_under_its_timeout() -> None:
+    llm = LLMClient(
+        Settings(base_url="http://127.0.0.1:9/v1", api_key="sk", model="m", timeout=3.5)
+    )
+    sdk: Any = llm._sdk
+    pool = sdk._client._transport._pool
+    assert (pool._max_connections, pool._max_keepalive_connections) == (1000, 100)
+    assert sdk.timeout == 3.5 and sdk._client.timeout == httpx2.Timeout(3.5)
+    llm.close()
+
+
+def test_the_embedded_client_keeps_the_timeout() -> None:
+    http = embedded_http_client(Settings(timeout=4.0))
+    assert http.timeout == httpx2.Timeout(4.0)
+
+
+def test_requests_carry_the_temperature_and_replies_are_served_from_the_cache(
+    tmp_path: Path,
+) -> None:
+    seen: list[tuple[str, float]] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append((request.headers["authorization"], json.loads(request.content)["temperature"]))
+        return httpx2.Response(200, json=_body({"content": "hi"}), request=request)
+
+    settings = Settings(base_url="http://127.0.0.1:9/v1", model="m", temperature=0.3)
+    plain = LLMClient(settings, http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+    assert plain.chat(MESSAGES, max_tokens=5).cache_key is None  # no cache, no key
+    plain.chat(MESSAGES, max_tokens=5, temperature=0.9)
+    assert seen == [("Bearer not-needed", 0.3), ("Bearer not-needed", 0.9)]
+    cached = LLMClient(
+        settings,
+        http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
+        cache=ResponseCache(tmp_path / "c.sqlite"),
+    )
+    first = cached.chat(MESSAGES, max_tokens=5)
+    again = cached.chat(MESSAGES, max_tokens=5)
+    assert len(seen) == 3 and first.cache_key
+    assert (again.text, again.finish_reason, again.usage, again.cache_key) == (
+        "hi",
+        "stop",
+        Usage(),
+        first.cache_key,
+    )
+    cached.close()
