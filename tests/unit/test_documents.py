@@ -46,6 +46,9 @@ def test_seed_sentences_slice_back_and_keep_abbreviations(seed: Document) -> Non
         ("He cited e.g. France. It agreed.", ["He cited e.g. France.", "It agreed."]),
         ("Troops left the USA. Others stayed.", ["Troops left the USA.", "Others stayed."]),
         ("It ended. (", ["It ended. ("]),  # nothing follows the opening bracket
+        ("It ended in 2024. Then it rained.", ["It ended in 2024.", "Then it rained."]),
+        ("He wore No. 5 on his shirt.", ["He wore No. 5 on his shirt."]),
+        ("He said no. Moscow agreed.", ["He said no.", "Moscow agreed."]),
     ],
 )
 def test_split_sentences_examples(text: str, expected: list[str]) -> None:
@@ -55,8 +58,12 @@ def test_split_sentences_examples(text: str, expected: list[str]) -> None:
 @pytest.mark.parametrize("text", ["", "   \n\t  ", "\n\n"])
 def test_empty_text_is_refused(text: str) -> None:
     with pytest.raises(DocumentError) as info:
-        document_from_text(text)
-    assert info.value.reason == "empty"
+        document_from_text(text, id="x")
+    assert (str(info.value), info.value.reason, info.value.source) == (
+        "x: document is empty",
+        "empty",
+        "x",
+    )
 
 
 def test_date_only_text_is_empty() -> None:
@@ -64,9 +71,28 @@ def test_date_only_text_is_empty() -> None:
         document_from_text("date 2024-01-01 ")
 
 
-def test_control_characters_without_nul_are_binary() -> None:
-    with pytest.raises(DocumentError, match="binary"):
-        document_from_text("\x01\x02\x03\x04" * 50)
+@pytest.mark.parametrize(
+    ("text", "binary"),
+    [
+        ("\x01\x02\x03\x04" * 50, True),
+        ("Kyiv\x00 said no.", True),  # one NUL is enough
+        ("a" * 92 + "\x01" * 8, False),  # up to 8 control characters pass...
+        ("a" * 91 + "\x01" * 9, True),
+        ("a" * 990 + "\x01" * 10, False),  # ...or one in a hundred
+        ("a" * 989 + "\x01" * 11, True),
+    ],
+)
+def test_control_characters_make_text_binary(text: str, binary: bool) -> None:
+    if not binary:
+        assert document_from_text(text, source="s.txt").text == text
+        return
+    with pytest.raises(DocumentError) as info:
+        document_from_text(text, source="s.txt")
+    assert (str(info.value), info.value.reason, info.value.source) == (
+        "s.txt: looks like binary data, not text",
+        "binary",
+        "s.txt",
+    )
 
 
 @pytest.mark.parametrize(

