@@ -110,15 +110,18 @@ class FakeGrammarSampler:
 
     def _apply(self, sampler: int, ref: Any) -> None:
         array = ref._obj
+        assert (sampler, array.selected, array.sorted) == (1, -1, False)  # none picked, unsorted
         self.applied.append(array.size)
         for i in range(array.size):
             if array.data[i].id in self.refused:
                 array.data[i].logit = -math.inf
 
     def _accept(self, sampler: int, token: int) -> None:
+        assert sampler == 1
         self.accepted.append(token)
 
     def _free(self, sampler: int) -> None:
+        assert sampler == 1
         self.freed += 1
 
     def _logits(self, ctx: Any, idx: int) -> Any:
@@ -184,6 +187,9 @@ def test_a_refused_token_filters_the_whole_vocabulary(
     fake.logits[:] = [4.0, 1.0, 3.0, 2.0, -1.0]  # the table is refilled for each pick
     assert sampler.sample(Ctx()) == 0
     assert (fake.applied, fake.accepted, sampler.refused) == ([1, 5, 1], [1, 0], 1)
+    fake.logits[:] = [0.0, 1.0, 3.0, 2.0, 0.5]
+    assert sampler.sample(Ctx()) == 1
+    assert sampler.refused == 2  # counted over the reply
 
 
 def test_a_grammar_that_allows_nothing_is_an_error(

@@ -155,8 +155,9 @@ def test_jsonl_records_and_folders(tmp_path: Path) -> None:
     ]
     (tmp_path / "news.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n\n")
     (tmp_path / "c.txt").write_text("date 2023-05-06\nThird story.")
+    (tmp_path / "z.txt").write_text("Last story.")  # after the records
     docs = load_documents([tmp_path])
-    assert [d.id for d in docs] == ["c", "a", "7"]
+    assert [d.id for d in docs] == ["c", "a", "7", "z"]
     assert docs[0].date == dt.date(2023, 5, 6)
     assert docs[1].title == "A" and docs[1].date == dt.date(2024, 1, 2)
     assert docs[2].source == "wire" and docs[2].date is None
@@ -395,6 +396,9 @@ def test_as_document_takes_a_document_a_path_or_text(tmp_path: Path) -> None:
     assert (doc.id, doc.text) == ("story", "Kyiv said no.")
     assert as_document(str(path)).id == "story"  # one line naming a file
     assert as_document(doc) is doc
+    with pytest.raises(TypeError) as info:
+        as_document(42)  # type: ignore[arg-type]
+    assert str(info.value) == "expected a Document, a path or text, not int"
     text = as_document(f"{path}\nis not a file name")
     assert (text.id, text.text) == ("text", f"{path}\nis not a file name")
 
@@ -410,3 +414,25 @@ def test_as_document_takes_a_document_a_path_or_text(tmp_path: Path) -> None:
 )
 def test_names_are_the_capitalised_content_words(value: str, expected: bool) -> None:
     assert names_in(value, stems("Dmitry Peskov sent an envoy.")) is expected
+
+
+def test_a_long_run_of_words_is_cut_into_pieces_of_192_tokens() -> None:
+    # cut 8 tokens before the limit, so that a piece tokenized alone stays within it
+    text = "Short one.\n\n" + "word " * 1000 + "end"
+    pieces = split_sentences(text)
+    assert [len(s.text.split()) for s in pieces] == [2, 192, 192, 192, 192, 192, 41]
+    assert all(text[s.start : s.end] == s.text for s in pieces)
+
+
+@pytest.mark.parametrize(("words", "pieces"), [(200, 1), (201, 2)])
+def test_a_sentence_of_exactly_the_token_limit_stays_whole(words: int, pieces: int) -> None:
+    assert len(split_sentences(" ".join(["word"] * words))) == pieces  # one token each
+
+
+def test_special_token_text_is_cut_like_any_other() -> None:
+    text = "<|endoftext|> " + "word " * 60  # over 200 bytes: tokenized
+    assert [s.text for s in split_sentences(text)] == [text.strip()]
+
+
+def test_a_document_is_called_doc_by_default() -> None:
+    assert document_from_text("Kyiv said no.").id == "doc"
