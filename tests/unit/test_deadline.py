@@ -115,6 +115,7 @@ def test_every_socket_operation_gets_at_most_the_time_left(clock: Clock) -> None
         clock.now += 0.5
         tls.write(b"GET", 1.0)
         tls.read(4096, 10.0)
+        tls.read(1, 0.5)  # its own timeout is shorter
         unix = backend.connect_unix_socket("/tmp/socket", None, [(4, 5, 6)])
         backend.connect_unix_socket("/tmp/socket", 0.5)
         backend.sleep(0.25)
@@ -127,6 +128,7 @@ def test_every_socket_operation_gets_at_most_the_time_left(clock: Clock) -> None
         ("start_tls", context.protocol, "example.org", 1.5),
         ("write", b"GET", 1.0),
         ("read", 4096, 1.5),
+        ("read", 1, 0.5),
         ("unix", "/tmp/socket", 1.5, [(4, 5, 6)]),
         ("unix", "/tmp/socket", 0.5, None),
         ("sleep", 0.25),

@@ -142,6 +142,14 @@ def _status(code: int, message: str) -> openai.APIStatusError:
             None,
         ),
         (
+            DeadlinePassed(openai.APIConnectionError(request=REQUEST)),
+            EMBEDDED,
+            LLMTimeoutError,
+            "no answer within the call's deadline of 900s; last error: "
+            f"cannot reach the endpoint {EMBEDDED_BASE_URL}: Connection error.",
+            None,
+        ),
+        (
             TooLongRetryAfter(3600.0, _status(429, "slow down")),
             REMOTE,
             RateLimitError,
@@ -340,3 +348,64 @@ def test_requests_carry_the_temperature_and_replies_are_served_from_the_cache(
         first.cache_key,
     )
     cached.close()
+
+
+def _scripted(*replies: httpx2.Response | Exception) -> tuple[httpx2.Client, list[str]]:
+    """An HTTP client answering with ``replies`` in turn; records each request's host."""
+    hosts: list[str] = []
+    queue = list(replies)
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        hosts.append(request.url.host)
+        reply = queue.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    return httpx2.Client(transport=httpx2.MockTransport(handler)), hosts
+
+
+def _ok() -> httpx2.Response:
+    return httpx2.Response(200, json=_body({"content": "hi"}, usage={"prompt_tokens": 1}))
+
+
+def test_every_try_counts_and_a_failure_carries_its_tries() -> None:
+    http, _ = _scripted(httpx2.Response(500, json={}), _ok())
+    settings = Settings(base_url="http://a.test/v1", api_key="k", model="m", max_retries=2)
+    llm = LLMClient(settings, http_client=http, sleep=lambda _: None)
+    assert llm.chat(MESSAGES, max_tokens=5).usage == Usage(calls=2, prompt_tokens=1)
+    http, _ = _scripted(httpx2.Response(500, json={}), httpx2.Response(500, json={}))
+    failing = LLMClient(
+        Settings(base_url="http://a.test/v1", api_key="k", model="m", max_retries=1),
+        http_client=http,
+        sleep=lambda _: None,
+    )
+    with pytest.raises(ProviderError) as info:
+        failing.chat(MESSAGES, max_tokens=5)
+    assert info.value.usage == Usage(calls=2)
+
+
+def test_a_reply_that_is_no_completion_keeps_its_own_message() -> None:
+    http, _ = _scripted(httpx2.Response(200, json={"nothing": 1}))
+    llm = LLMClient(Settings(base_url="http://a.test/v1", api_key="k", model="m"), http_client=http)
+    with pytest.raises(LLMError) as info:
+        llm.chat(MESSAGES, max_tokens=5)
+    assert str(info.value) == "endpoint returned no chat completion: KeyError: 'choices'"
+    assert info.value.usage == Usage(calls=1)
+
+
+def test_two_endpoints_do_not_share_cached_replies(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    http, hosts = _scripted(_ok(), _ok())
+    for host in ("a.test", "b.test"):
+        settings = Settings(base_url=f"http://{host}/v1", api_key="k", model="m")
+        LLMClient(settings, http_client=http, cache=cache).chat(MESSAGES, max_tokens=5)
+    assert hosts == ["a.test", "b.test"]  # the second was not served the first's reply
+    cache.close()
+
+
+def test_the_embedded_model_is_reached_at_its_own_base_url() -> None:
+    http, hosts = _scripted(_ok())
+    llm = LLMClient(EMBEDDED, http_client=http)
+    llm.chat(MESSAGES, max_tokens=5)
+    assert str(llm._sdk.base_url) == EMBEDDED_BASE_URL + "/" and hosts == ["embedded.newsqa"]

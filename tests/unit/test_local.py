@@ -387,10 +387,14 @@ def test_a_model_file_is_loaded_once_per_process(tmp_path: Path, loader: list[An
     path.write_bytes(b"GGUF")
     model = EmbeddedModel(Settings(model_path=path, n_ctx=512, n_threads=2))
     first = model._llama()
+    assert loader == [local._close_all]  # registered with the first load
     assert isinstance(first, Loaded)
     assert first.kwargs == {"model_path": str(path), "n_ctx": 512, "n_threads": 2, "verbose": False}
     assert model._llama() is first
     assert local._load_llama(path, 1024, 2) is not first  # another context size: another load
+    other = tmp_path / "n.gguf"
+    other.write_bytes(b"GGUF")
+    assert local._load_llama(other, 512, 2) is not first  # another file: another load
     assert loader == [local._close_all]  # registered with the first load only
 
 
@@ -654,3 +658,20 @@ def test_loaded_models_are_closed_before_exit(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(local, "_LOADED", loaded)
     local._close_all()
     assert loaded == {} and sorted(closed) == ["a", "b"]
+
+
+def test_without_a_model_file_the_default_model_is_assembled_in_the_cache(
+    tmp_path: Path, loader: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assembled = tmp_path / "default.gguf"
+    assembled.write_bytes(b"GGUF")
+    asked: list[Path] = []
+
+    def ensure(cache_dir: Path) -> Path:
+        asked.append(cache_dir)
+        return assembled
+
+    monkeypatch.setattr(local, "ensure_model", ensure)
+    loaded = EmbeddedModel(Settings(cache_dir=tmp_path, n_ctx=256))._llama()
+    assert asked == [tmp_path] and isinstance(loaded, Loaded)
+    assert loaded.kwargs["model_path"] == str(assembled)

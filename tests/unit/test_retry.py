@@ -247,8 +247,8 @@ def _policy(sleeps: list[float], **kwargs: Any) -> Any:
 
 def test_the_default_backoff_starts_at_half_a_second_and_stops_at_eight() -> None:
     sleeps: list[float] = []
-    assert _policy(sleeps)(Flaky(5, ConnectionError())) == "ok"
-    assert sleeps == [0.5, 1.0, 2.0, 4.0, 8.0]
+    assert _policy(sleeps, max_retries=6)(Flaky(6, ConnectionError())) == "ok"
+    assert sleeps == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
 
 
 def test_a_requested_wait_of_exactly_the_limit_is_waited() -> None:
