@@ -67,8 +67,9 @@ def test_empty_text_is_refused(text: str) -> None:
 
 
 def test_date_only_text_is_empty() -> None:
-    with pytest.raises(DocumentError, match="empty"):
-        document_from_text("date 2024-01-01 ")
+    with pytest.raises(DocumentError) as info:
+        document_from_text("date 2024-01-01 ", id="x")
+    assert (str(info.value), info.value.source) == ("x: document is empty", "x")
 
 
 @pytest.mark.parametrize(
