@@ -298,8 +298,8 @@ def main() -> None:
         return
     rows_path, out_path = RESULTS / "abstention.jsonl", RESULTS / "abstention.json"
     if args.score:
-        rows = [json.loads(line) for line in rows_path.read_text().splitlines() if line]
-        print(report(score(rows, stated_labels())))
+        last = [json.loads(line) for line in rows_path.read_text().splitlines() if line]
+        print(report(score(last, stated_labels())))
         return
     if not data.DEV.is_dir():
         sys.exit(f"no dev data at {data.DEV}")
