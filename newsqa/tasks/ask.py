@@ -83,9 +83,8 @@ def _ask_passage(client: LLMClient, passage: Passage, question: str) -> tuple[An
     )
     draft = result.value
     if draft.answer is not None:
-        source = " ".join(u.sentence.text for u in passage.units)
         draft = draft.model_copy(
-            update={"answer": cleaned(draft.answer, source, limit=ANSWER_CHARS)}
+            update={"answer": cleaned(draft.answer, passage.text, limit=ANSWER_CHARS)}
         )
     return draft, result.usage
 

@@ -194,6 +194,11 @@ class Passage:
         return Passage(tuple(u for u in self.units if u.number in wanted))
 
     @property
+    def text(self) -> str:
+        """The passage's sentences joined by spaces: what the model was shown, unnumbered."""
+        return " ".join(u.sentence.text for u in self.units)
+
+    @property
     def numbers(self) -> frozenset[int]:
         """The sentence numbers shown."""
         return frozenset(self._by_number)

@@ -382,7 +382,7 @@ def stance_drafts(
     reading = _reading(passage, {name: cast.candidates(name) for name in cast.speaking()})
     names, usage = _ask_names(client, reading, topic)
     out: list[ActorStance] = []
-    shown = " ".join(u.sentence.text for u in reading.units)
+    shown = reading.text
     for name in cast.chosen(cast.add([*(actors or {}), *names]), max_actors):
         ids = [n for n in cast.candidates(name) if n in reading.numbers]
         if not ids:

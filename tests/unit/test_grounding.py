@@ -196,3 +196,14 @@ def test_every_source_counts_to_its_first_and_last_word() -> None:
     assert topic_share("Who is the Kremlin spokesperson?", sources) == 1.0
     assert states("Peskov spoke", ["He said so.", "Peskov spoke."])
     assert supported_by("In 2022", ["The war goes on.", "2022 saw it start."])
+
+
+def test_a_passages_text_is_its_sentences_joined() -> None:
+    from newsqa.documents.load import document_from_text
+    from newsqa.tasks.grounding import Passage
+
+    docs = [document_from_text("Kyiv said no. Moscow waited.", id="a")]
+    docs.append(document_from_text("Talks stalled.", id="b"))
+    passage = Passage.of(docs)
+    assert passage.text == "Kyiv said no. Moscow waited. Talks stalled."
+    assert passage.subset([3]).text == "Talks stalled."
