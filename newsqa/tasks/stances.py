@@ -256,11 +256,14 @@ class _Cast:
         """Actors with sentences of their own, most mentioned first."""
         return [name for name, ids in self.own.items() if ids]
 
+    def others(self, name: str) -> frozenset[int]:
+        """Sentences where an actor other than ``name`` speaks or acts."""
+        return frozenset(n for other, ids in self.own.items() if other != name for n in ids)
+
     def candidates(self, name: str) -> list[int]:
         """The sentences to show for actor ``name`` (see :func:`actor_sentences`)."""
-        others = frozenset(n for other, ids in self.own.items() if other != name for n in ids)
         return actor_sentences(
-            self.passage, self.found[name], self.topic, own=self.own[name], others=others
+            self.passage, self.found[name], self.topic, own=self.own[name], others=self.others(name)
         )
 
     def add(self, names: Sequence[str]) -> list[str]:
@@ -394,8 +397,7 @@ def stance_drafts(
             continue
         units = reading.units_of(draft.sentences)
         position = whole_clauses(cleaned(draft.says, shown, limit=SAYS_CHARS))
-        others = {n for other, own in cast.own.items() if other != name for n in own}
-        if borrowed(draft.says, reading, cast.own[name], others) is not None:
+        if borrowed(draft.says, reading, cast.own[name], cast.others(name)) is not None:
             # The position repeats another actor's words (Zelensky's for the United
             # States): the first sentence of its own that it cites (in the model's
             # order, most relevant first) stands instead; an actor citing none of its
