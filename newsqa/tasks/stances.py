@@ -95,26 +95,47 @@ class ActorStance:
 
 _CONDITION = re.compile(
     r"\b(?:only if|only when|on condition|conditions?|demand\w*|insist\w*|unless|as long as|"
-    r"provided that|red lines?|refus\w* to)\b",
+    r"provided that|red lines?|must|refus\w* to)\b",
     re.IGNORECASE,
 )
+_REFUSAL = re.compile(r"\b(?:refus\w*|reject\w*|rul\w* out|(?<!as )oppos\w*)\b", re.IGNORECASE)
 DEFINITE = frozenset({"supports", "opposes", "conditional"})
 TALK_WORDS = stems(
-    "talks negotiations negotiate peace ceasefire truce diplomacy diplomatic dialogue deal "
-    "agreement settlement summit meeting"
+    "talk talks negotiations negotiate peace ceasefire truce diplomacy diplomatic dialogue "
+    "deal agreement settlement summit meeting"
 )
 """Words of talks and diplomacy: evidence on such a topic uses them even where the
-topic's own words differ ("a negotiated ceasefire" for "peace talks"). Not "accord" or
-"mediation": their stems are those of "according to" and "media", which half the
-sentences of any news article hold."""
+topic's own words differ ("a negotiated ceasefire" for "peace talks"). Both "talk" and
+"talks" (five-letter stems keep them apart). Not "accord" or "mediation": their stems
+are those of "according to" and "media", which half the sentences of any news article
+hold."""
 
 
-def checked_label(label: StanceLabel, position: str, *, on_topic: bool = True) -> StanceLabel:
-    """The model's label, unless its own words contradict it: a definite label whose
-    cited sentences never touch the topic (``on_topic`` false) is ``unclear``, and
-    support whose position states a condition, demand or refusal is ``conditional``."""
-    if label in DEFINITE and not on_topic:
-        return "unclear"
+def checked_label(
+    label: StanceLabel,
+    position: str,
+    evidence: Sequence[str] = (),
+    *,
+    on_topic: bool = True,
+) -> StanceLabel:
+    """The model's label, unless its own words or the actor's own sentences contradict it.
+
+    - A definite label whose cited sentences never touch the topic (``on_topic``
+      false) is ``unclear``.
+    - Support whose position states a condition, demand or refusal is ``conditional``.
+    - ``evidence`` is the actor's own cited sentences: where one of them on talks or a
+      deal (:data:`TALK_WORDS`) states a condition or demand ("any peace deal must
+      include the withdrawal"), any other label is ``conditional``; where one refuses
+      or rejects something ("Kyiv refuses to talk directly to the rebels"), so are
+      ``supports``, ``neutral`` and ``unclear`` (a refusal may be plain opposition).
+    """
+    if not on_topic:
+        return "unclear" if label in DEFINITE else label
+    on_talks = [text for text in evidence if stems(text) & TALK_WORDS]
+    if label != "conditional" and any(_CONDITION.search(t) for t in on_talks):
+        return "conditional"
+    if label in ("supports", "neutral", "unclear") and any(_REFUSAL.search(t) for t in on_talks):
+        return "conditional"
     if label == "supports" and _CONDITION.search(position):
         return "conditional"
     return label
@@ -408,10 +429,11 @@ def stance_drafts(
                 continue
             position = reading.units_of(mine[:1])[0].sentence.text
         on_topic = _on_topic(topic, [u.sentence.text for u in units])
+        own_cited = [u.sentence.text for u in units if u.number in cast.own[name]]
         out.append(
             ActorStance(
                 actor=name,
-                label=checked_label(draft.label, draft.says, on_topic=on_topic),
+                label=checked_label(draft.label, draft.says, own_cited, on_topic=on_topic),
                 position=position,
                 units=units,
             )

@@ -14,7 +14,7 @@ import pytest
 from newsqa import DocumentError, analyze_stances, ask, document_from_text, summarize
 from newsqa.tasks.ask import MAX_CHOICES, answer_from
 from newsqa.tasks.grounding import Passage
-from newsqa.types import Answer, Document
+from newsqa.types import Answer, Document, StanceLabel
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply
 
@@ -80,9 +80,10 @@ def test_stances_call_only_actors_that_speak_and_share_one_prefix() -> None:
         and "Actor: <actor>Ukraine</actor>" in prompts[2]
     )
     assert not any("Actor: <actor>Poland</actor>" in p for p in prompts)
+    # Ukraine's own sentence on talks states a demand: conditional, not the model's opposes
     assert [(s.actor, s.label) for s in report.stances] == [
         ("Russia", "conditional"),
-        ("Ukraine", "opposes"),
+        ("Ukraine", "conditional"),
     ]
     assert report.usage.calls == 3
     # every call shows the same numbered text first (llama.cpp reuses that prefix)
@@ -134,6 +135,42 @@ def test_a_label_must_agree_with_the_position(label: str, says: str, expected: s
     assert checked_label(label, says) == expected  # type: ignore[arg-type]
     off_topic = checked_label(label, says, on_topic=False)  # type: ignore[arg-type]
     assert off_topic == ("unclear" if label != "neutral" else "neutral")
+
+
+@pytest.mark.parametrize(
+    ("label", "evidence", "expected"),
+    [
+        # a condition on talks in the actor's own sentence: conditional, whatever the label
+        ("supports", "Zelensky said any peace deal must include a withdrawal.", "conditional"),
+        ("opposes", "The Kremlin says an agreement must be reached with rebels.", "conditional"),
+        ("unclear", "Kyiv will negotiate only if troops leave.", "conditional"),
+        ("neutral", "Moscow demands guarantees before any talks.", "conditional"),
+        # a refusal on talks: conditional, except where the model said opposes
+        ("unclear", "Kyiv, meanwhile, refuses to talk directly to the rebels.", "conditional"),
+        ("supports", "A peace deal needs land, an idea Kyiv firmly opposes.", "conditional"),
+        ("neutral", "Ukraine rejected the ceasefire terms.", "conditional"),
+        ("supports", "Moscow ruled out a truce.", "conditional"),
+        ("opposes", "Ukraine rejected the ceasefire terms.", "opposes"),
+        ("conditional", "Ukraine rejected the ceasefire terms.", "conditional"),
+        # no talk word: a condition about something else says nothing of talks
+        ("supports", "Zelensky said the West must send more air defence.", "supports"),
+        ("supports", "Kyiv refuses to give up the city.", "supports"),
+        # "as opposed to" is no opposition
+        ("supports", "Is Russia pursuing a diplomatic path as opposed to force?", "supports"),
+        ("supports", "Russia said it is open to negotiation.", "supports"),
+    ],
+)
+def test_the_actors_own_sentences_on_talks_can_make_a_label_conditional(
+    label: StanceLabel, evidence: str, expected: str
+) -> None:
+    from newsqa.tasks.stances import checked_label
+
+    says = "It speaks about the war."  # the position itself states no condition
+    assert checked_label(label, says, [evidence]) == expected
+    assert checked_label(label, says) == label
+    # cited sentences off the topic: a definite label is unclear, the others stay
+    off_topic = checked_label(label, says, [evidence], on_topic=False)
+    assert off_topic == ("unclear" if label in ("supports", "opposes", "conditional") else label)
 
 
 def test_a_definite_label_needs_evidence_on_the_topic() -> None:
@@ -527,7 +564,8 @@ def test_a_position_copied_from_another_actor_gives_way_to_its_own_sentence() ->
     assert report.usage.calls == 4  # no call more
     assert [(s.actor, s.label, s.position) for s in report.stances] == [
         ("Russia", "conditional", "Russia wants talks if Kyiv drops its NATO bid."),
-        ("Ukraine", "supports", doc.sentence(3).text),  # the first it cites
+        # the first it cites; its [2] rejects talks and demands: conditional
+        ("Ukraine", "conditional", doc.sentence(3).text),
     ]
 
 
