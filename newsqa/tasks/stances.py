@@ -120,8 +120,8 @@ def checked_label(
 ) -> StanceLabel:
     """The model's label, unless its own words or the actor's own sentences contradict it.
 
-    - A definite label whose cited sentences never touch the topic (``on_topic``
-      false) is ``unclear``.
+    - A definite label whose actor's own cited sentences never touch the topic
+      (``on_topic`` false) is ``unclear``.
     - Support whose position states a condition, demand or refusal is ``conditional``.
     - ``evidence`` is the actor's own cited sentences: where one of them on talks or a
       deal (:data:`TALK_WORDS`) states a condition or demand ("any peace deal must
@@ -153,10 +153,10 @@ def whole_clauses(text: str) -> str:
     return text.rstrip(" ,;:(-–—") + "…"
 
 
-def _on_topic(topic: str, cited: Sequence[str]) -> bool:
-    """Does a cited sentence share a word with the topic or the talk words?"""
+def _on_topic(topic: str, sentences: Sequence[str]) -> bool:
+    """Does one of ``sentences`` share a word with the topic or the talk words?"""
     wanted = _topic_stems(topic) | TALK_WORDS
-    return any(stems(text) & wanted for text in cited)
+    return any(stems(text) & wanted for text in sentences)
 
 
 @lru_cache(maxsize=32)
@@ -428,8 +428,10 @@ def stance_drafts(
             if not mine:
                 continue
             position = reading.units_of(mine[:1])[0].sentence.text
-        on_topic = _on_topic(topic, [u.sentence.text for u in units])
+        # the label rests on the actor's own cited sentences: one that only cites others
+        # talking about the topic (or about it) has no position of its own on it
         own_cited = [u.sentence.text for u in units if u.number in cast.own[name]]
+        on_topic = _on_topic(topic, own_cited)
         out.append(
             ActorStance(
                 actor=name,

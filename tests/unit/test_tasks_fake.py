@@ -190,6 +190,28 @@ def test_a_definite_label_needs_evidence_on_the_topic() -> None:
     ]
 
 
+def test_a_definite_label_needs_the_actors_own_words_on_the_topic() -> None:
+    doc = document_from_text(
+        "Russia said its grain exports rose. "
+        "Peace talks between Russia and Ukraine were set for Monday. "
+        "Ukraine said it was ready for peace talks."
+    )
+    script = [
+        _names("Russia", "Ukraine"),
+        _stance([3], "supports", "Ukraine is ready for talks."),
+        # [2] is on the topic but nobody speaks there; Russia's own [1] is off it
+        _stance([1, 2], "supports", "Russia exports grain."),
+    ]
+    with FakeOpenAI(script) as server:
+        report = analyze_stances(doc, "peace talks", client=fake_client(server))
+        assert "Its sentences, most relevant first: [1], [2]" in _user(server.requests[2])
+    assert [(s.actor, s.label) for s in report.stances] == [
+        ("Ukraine", "supports"),
+        ("Russia", "unclear"),
+    ]
+    assert [e.sentence_id for e in report.stances[1].evidence] == [1, 2]
+
+
 @pytest.mark.parametrize(
     ("says", "expected"),
     [
