@@ -99,6 +99,12 @@ _CONDITION = re.compile(
     re.IGNORECASE,
 )
 _REFUSAL = re.compile(r"\b(?:refus\w*|reject\w*|rul\w* out|(?<!as )oppos\w*)\b", re.IGNORECASE)
+_SUPPORT = re.compile(
+    r"\b(?:ready|willing|open to|prepared|call(?:s|ed|ing)? (?:for|on)|urg\w*|propos\w*|"
+    r"backs|backed|backing|welcom\w*|agree\w* to|lead(?:s|ing)?|led(?! to\b)|broker\w*|"
+    r"host\w*|mediat\w*|push\w* for|seek\w*|sought)\b",
+    re.IGNORECASE,
+)
 DEFINITE = frozenset({"supports", "opposes", "conditional"})
 TALK_WORDS = stems(
     "talk talks negotiations negotiate peace ceasefire truce diplomacy diplomatic dialogue "
@@ -127,7 +133,10 @@ def checked_label(
       deal (:data:`TALK_WORDS`) states a condition or demand ("any peace deal must
       include the withdrawal"), any other label is ``conditional``; where one refuses
       or rejects something ("Kyiv refuses to talk directly to the rebels"), so are
-      ``supports``, ``neutral`` and ``unclear`` (a refusal may be plain opposition).
+      ``supports``, ``neutral`` and ``unclear`` (a refusal may be plain opposition);
+      where one calls for, proposes, leads or hosts talks ("Scholz said he called on
+      Putin to negotiate", "peace initiatives led by China"), ``neutral`` and
+      ``unclear`` are ``supports``.
     """
     if not on_topic:
         return "unclear" if label in DEFINITE else label
@@ -136,6 +145,8 @@ def checked_label(
         return "conditional"
     if label in ("supports", "neutral", "unclear") and any(_REFUSAL.search(t) for t in on_talks):
         return "conditional"
+    if label in ("neutral", "unclear") and any(_SUPPORT.search(t) for t in on_talks):
+        return "supports"
     if label == "supports" and _CONDITION.search(position):
         return "conditional"
     return label

@@ -130,6 +130,38 @@ FREE_TEXT = [
         id="question-words-in-the-next-sentence-denied",
     ),
     pytest.param(
+        REMARKS,
+        {"sentences": [3], "answer": "Valdai International Discussion Club in Sochi"},
+        {"stated": True},
+        "Valdai International Discussion Club in Sochi",
+        [2, 3],
+        id="answer-in-the-sentence-before-the-cited-one-confirmed",
+    ),
+    pytest.param(
+        REMARKS,
+        {"sentences": [3], "answer": "Valdai International Discussion Club in Sochi"},
+        {"stated": False},
+        None,
+        [],
+        id="answer-in-the-sentence-before-the-cited-one-denied",
+    ),
+    pytest.param(
+        REMARKS,
+        {"sentences": [3], "answer": "the Kremlin in Moscow"},
+        None,
+        None,
+        [],
+        id="no-neighbour-states-the-answer",
+    ),
+    pytest.param(
+        REMARKS,
+        {"sentences": [1], "answer": "Valdai International Discussion Club in Sochi"},
+        None,
+        None,
+        [],
+        id="answer-beside-a-sentence-off-the-question",  # [1]: a third of its words
+    ),
+    pytest.param(
         "Where did Putin speak about the Kremlin spokesperson Peskov?",
         {"sentences": [5], "answer": "the Valdai forum"},
         None,

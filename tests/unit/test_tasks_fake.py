@@ -158,9 +158,18 @@ def test_a_label_must_agree_with_the_position(label: str, says: str, expected: s
         # "as opposed to" is no opposition
         ("supports", "Is Russia pursuing a diplomatic path as opposed to force?", "supports"),
         ("supports", "Russia said it is open to negotiation.", "supports"),
+        # a call for talks, a peace initiative it leads: neutral or unclear is support
+        ("neutral", "Scholz said he called on Putin to negotiate with Zelensky.", "supports"),
+        ("unclear", "Peace initiatives led by China have met skepticism.", "supports"),
+        ("unclear", "Turkey offered to host the talks.", "supports"),
+        ("neutral", "Ankara urged both sides to agree a ceasefire.", "supports"),
+        ("opposes", "Moscow welcomed the talks.", "opposes"),  # not neutral or unclear
+        ("neutral", "The war led to talks in Geneva.", "neutral"),  # "led to": no leading
+        ("neutral", "Berlin pushed back against the peace plan.", "neutral"),  # no "backs"
+        ("unclear", "China is ready to send more troops.", "unclear"),  # nothing on talks
     ],
 )
-def test_the_actors_own_sentences_on_talks_can_make_a_label_conditional(
+def test_the_actors_own_sentences_on_talks_check_the_label(
     label: StanceLabel, evidence: str, expected: str
 ) -> None:
     from newsqa.tasks.stances import checked_label
