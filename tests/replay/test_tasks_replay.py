@@ -64,8 +64,11 @@ def test_stances_seed_finds_the_three_countries(seed: Document, replay_client: L
     # deal might require Ukraine to cede territory (not Zelensky's message about it)
     us = {e.sentence_id for e in by_actor["United States"].evidence}
     assert us & {7, 13} and not us & {11, 12}
-    # Ukraine's own sentences: Zelensky's message, Kyiv's refusal to cede territory
+    assert by_actor["United States"].label in {"supports", "conditional"}
+    # Ukraine's own sentences: Zelensky's message, Kyiv's refusal to cede territory;
+    # that refusal makes its stance conditional
     assert {e.sentence_id for e in by_actor["Ukraine"].evidence} <= {11, 12, 13}
+    assert by_actor["Ukraine"].label in {"conditional", "opposes"}
     for stance in report.stances:  # a position about the actor, not the label definitions
         assert "sets no conditions" not in stance.position
         assert "ready for it and works against it" not in stance.position
@@ -87,7 +90,11 @@ def test_ask_answers_the_aid_figure_with_a_citation(
 @pytest.mark.vcr
 @pytest.mark.parametrize(
     ("question", "words"),
-    [("Who is the Kremlin spokesperson?", {"Peskov"})],
+    [
+        ("Who is the Kremlin spokesperson?", {"Peskov"}),
+        # the answer is in the sentence before the one holding the question's words
+        ("Where did Putin make his first public remarks after Trump's win?", {"Valdai"}),
+    ],
 )
 def test_ask_answers_seed_questions_with_verbatim_citations(
     seed: Document, replay_client: LLMClient, question: str, words: set[str]
