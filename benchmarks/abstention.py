@@ -100,7 +100,9 @@ def _docs(item: data.QAItem, condition: str) -> list[Document]:
 
 def _ours(item: data.QAItem, condition: str, client: LLMClient) -> dict[str, Any]:
     choices = item.choices if condition.endswith("/choice") else None
-    result = newsqa.ask(_docs(item, condition), item.question, choices=choices, client=client)
+    result = newsqa.ask(
+        _docs(item, condition), item.question, choices=choices, client=client, as_of=item.date
+    )
     return {
         "answer": result.answer,
         "choice": result.choice,

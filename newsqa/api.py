@@ -6,6 +6,7 @@ A client made here because none was passed is closed when the call returns.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -222,19 +223,21 @@ def ask(
     client: LLMClient | None = None,
     choices: Sequence[str] | None = None,
     read: _ask.Reading = "focused",
+    as_of: dt.date | None = None,
 ) -> Answer:
     """Answer ``question`` from ``docs`` with citations, or abstain.
 
     ``choices`` makes it multiple choice (``Answer.choice`` is the chosen index);
     ``read="all"`` reads every part of documents too long for one prompt instead of
-    only the parts that best match the question.
+    only the parts that best match the question; ``as_of`` is the day it is asked, so
+    "this week" is not answered from an article dated a year before.
     """
     if isinstance(docs, Document | str | os.PathLike):
         documents = [as_document(docs)]
     else:
         documents = [as_document(d) for d in docs]
     with _using(client) as llm:
-        return _ask.ask(documents, question, client=llm, choices=choices, read=read)
+        return _ask.ask(documents, question, client=llm, choices=choices, read=read, as_of=as_of)
 
 
 def stance_toward(
@@ -333,6 +336,7 @@ async def aask(
     client: LLMClient | None = None,
     choices: Sequence[str] | None = None,
     read: _ask.Reading = "focused",
+    as_of: dt.date | None = None,
 ) -> Answer:
     """:func:`ask` for ``await`` (runs in a worker thread).
 
@@ -340,7 +344,9 @@ async def aask(
         >>> answers = await asyncio.gather(
         ...     *(aask(doc, q, client=client) for q in questions))  # doctest: +SKIP
     """
-    return await _in_thread(ask, docs, question, client=client, choices=choices, read=read)
+    return await _in_thread(
+        ask, docs, question, client=client, choices=choices, read=read, as_of=as_of
+    )
 
 
 async def aextract(

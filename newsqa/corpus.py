@@ -60,13 +60,16 @@ def ask_retriever(
     nothing relevant is found).
 
     ``until`` matters for news: a question asked on a date must not be answered from
-    later articles.
+    later articles, and its "this week" or "today" is read from that date (see
+    :func:`~newsqa.tasks.ask.ask`'s ``as_of``).
     """
     if not question.strip():
         raise ValueError("the question is empty")
     query = " ".join([question, *(choices or [])])
     hits = retriever.search(query, k, since=since, until=until)
-    return answer_from(passage_for_hits(retriever, hits), question, client=client, choices=choices)
+    return answer_from(
+        passage_for_hits(retriever, hits), question, client=client, choices=choices, as_of=until
+    )
 
 
 def diversify(hits: list[Hit], k: int, per_document: int = HITS_PER_DOCUMENT) -> list[Hit]:

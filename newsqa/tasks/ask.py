@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from newsqa.tasks.grounding import (
     topic_share,
 )
 from newsqa.tasks.model_text import cleaned
+from newsqa.tasks.recency import timely
 from newsqa.types import Answer, Document, Usage
 
 __all__ = ["FOCUS_TOKENS", "MAX_CHOICES", "Reading", "answer_from", "ask"]
@@ -301,6 +303,7 @@ def ask(
     client: LLMClient,
     choices: Sequence[str] | None = None,
     read: Reading = "focused",
+    as_of: dt.date | None = None,
 ) -> Answer:
     """Answer ``question`` from ``docs`` only, citing verbatim sentences.
 
@@ -322,6 +325,11 @@ def ask(
     cited by answerable windows are then asked once more together); questions with
     ``choices`` are always read focused.
 
+    ``as_of`` is the day the question is asked: a question about "this week", "today",
+    "this month" or "this year" abstains when every cited sentence comes from a
+    document dated outside that time (see :mod:`newsqa.tasks.recency`; undated
+    documents always count).
+
     Raises:
         ValueError: no documents, an empty question, or fewer than 2 or more than
             :data:`MAX_CHOICES` choices.
@@ -330,7 +338,9 @@ def ask(
     """
     if not docs:
         raise ValueError("ask needs at least one document")
-    return answer_from(Passage.of(docs), question, client=client, choices=choices, read=read)
+    return answer_from(
+        Passage.of(docs), question, client=client, choices=choices, read=read, as_of=as_of
+    )
 
 
 def answer_from(
@@ -340,6 +350,7 @@ def answer_from(
     client: LLMClient,
     choices: Sequence[str] | None = None,
     read: Reading = "focused",
+    as_of: dt.date | None = None,
 ) -> Answer:
     """Answer ``question`` from the sentences of ``passage`` (see :func:`ask`).
 
@@ -360,7 +371,7 @@ def answer_from(
         query = " ".join([question, *(choices or [])])
         passage = focus(passage, query, min(FOCUS_TOKENS, budget))
     if choices is not None:
-        return _answer_choice(passage, question, choices, client)
+        return _answer_choice(passage, question, choices, client, as_of)
     if not passage.fits(budget):
         windows = passage.windows(budget)
         check_windows(len(windows) + 1, "the documents")
@@ -379,6 +390,8 @@ def answer_from(
     usage += spent
     answer = (draft.answer or "").strip()
     grounds = _grounded(draft, passage, question)
+    if grounds is not None and not timely(passage.units_of(grounds.numbers), question, as_of):
+        grounds = None
     if grounds is not None and not grounds.sure:
         stated, spent = _confirmed(client, passage, question, answer, grounds.numbers)
         usage += spent
@@ -395,12 +408,18 @@ def answer_from(
 
 
 def _answer_choice(
-    passage: Passage, question: str, choices: Sequence[str], client: LLMClient
+    passage: Passage,
+    question: str,
+    choices: Sequence[str],
+    client: LLMClient,
+    as_of: dt.date | None,
 ) -> Answer:
     index, cited, usage = _ask_choice(client, passage, question, choices)
     if index is None:
         return Answer(question=question, answer=None, answerable=False, citations=[], usage=usage)
     grounds = _grounded_choice(cited, index, choices, passage, question)
+    if grounds is not None and not timely(passage.units_of(grounds.numbers), question, as_of):
+        grounds = None
     if grounds is not None and not grounds.sure:
         if grounds.answer is not None:
             index = grounds.answer

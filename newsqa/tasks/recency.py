@@ -1,0 +1,45 @@
+"""Questions about a time relative to when they are asked ("this week", "today").
+
+A sentence of an article dated two years before the question cannot say what happened
+"this week", however well its words match: :func:`timely` tells whether any cited
+sentence comes from a document dated inside the window the question names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+
+from newsqa.tasks.grounding import Unit
+
+__all__ = ["timely", "window_days"]
+
+_WINDOWS = (
+    (re.compile(r"\b(?:today|tonight|yesterday)\b", re.IGNORECASE), 3),
+    (re.compile(r"\b(?:this|last|past)\s+(?:week|weekend)\b", re.IGNORECASE), 14),
+    (re.compile(r"\b(?:this|last|past)\s+month\b", re.IGNORECASE), 45),
+    (re.compile(r"\b(?:this|last|past)\s+year\b", re.IGNORECASE), 400),
+)
+"""Relative time words and how many days before the question's date an article about
+them may be published, with room for reports written ahead of the event ("this week"
+asked on Friday: articles of the two weeks before)."""
+
+
+def window_days(question: str) -> int | None:
+    """The days before the question's date that its time words allow (the narrowest
+    they name), or ``None`` when it names no time relative to its date."""
+    return min((days for pattern, days in _WINDOWS if pattern.search(question)), default=None)
+
+
+def timely(units: Iterable[Unit], question: str, as_of: dt.date | None) -> bool:
+    """Can these cited sentences speak to the time ``question`` names, asked on ``as_of``?
+
+    True without ``as_of``, for a question without relative time words, and when a
+    sentence's document is undated or dated inside the window (see :func:`window_days`);
+    False when every cited document is dated outside it.
+    """
+    days = window_days(question)
+    if as_of is None or days is None:
+        return True
+    return any(u.doc.date is None or 0 <= (as_of - u.doc.date).days <= days for u in units)

@@ -1,0 +1,118 @@
+"""Questions about "this week" or "today", asked on a date: old articles cannot answer them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from newsqa import Corpus, ask, document_from_text
+from newsqa.tasks.grounding import Passage
+from newsqa.tasks.recency import timely, window_days
+from newsqa.types import Document
+from tests.conftest import fake_client
+from tests.support.fake_openai import FakeOpenAI, Reply
+
+ASKED = dt.date(2024, 6, 14)
+
+
+@pytest.mark.parametrize(
+    ("question", "days"),
+    [
+        ("Which state was drenched by flooding this week?", 14),
+        ("What did the court rule last weekend?", 14),
+        ("Who resigned today?", 3),
+        ("What did Kyiv say yesterday?", 3),
+        ("Which company grew most this month?", 45),
+        ("Who won the most medals this year?", 400),
+        ("Who resigned today after a vote this week?", 3),  # the narrowest window
+        ("What is the capital of Ukraine?", None),
+        ("Which weekly magazine broke the story?", None),  # "weekly" is no time asked
+        ("What happened in the week of the vote?", None),
+    ],
+)
+def test_the_time_a_question_names(question: str, days: int | None) -> None:
+    assert window_days(question) == days
+
+
+def _dated(date: dt.date | None, name: str) -> Document:
+    return document_from_text("The senate passed the budget bill.", id=name, date=date)
+
+
+@pytest.mark.parametrize(
+    ("dates", "as_of", "kept"),
+    [
+        ([dt.date(2024, 6, 10)], ASKED, True),
+        ([ASKED], ASKED, True),  # the same day
+        ([ASKED - dt.timedelta(days=14)], ASKED, True),  # the window's last day
+        ([ASKED - dt.timedelta(days=15)], ASKED, False),
+        ([dt.date(2022, 3, 1)], ASKED, False),
+        ([ASKED + dt.timedelta(days=1)], ASKED, False),  # written after the question
+        ([dt.date(2022, 3, 1), dt.date(2024, 6, 12)], ASKED, True),  # one recent is enough
+        ([None], ASKED, True),  # undated: cannot tell, so it counts
+        ([dt.date(2022, 3, 1)], None, True),  # no date asked: no check
+    ],
+)
+def test_a_cited_document_must_be_dated_inside_the_window(
+    dates: list[dt.date | None], as_of: dt.date | None, kept: bool
+) -> None:
+    passage = Passage.of([_dated(d, f"d{i}") for i, d in enumerate(dates)])
+    units = list(passage.units)
+    assert timely(units, "Which bill passed this week?", as_of) is kept
+    assert timely(units, "Which bill passed?", as_of) is True  # no time words
+
+
+OLD = document_from_text(
+    "The senate passed the budget bill on Tuesday after a long debate.",
+    id="old",
+    date=dt.date(2022, 3, 1),
+)
+RECENT = document_from_text(
+    "The senate passed the budget bill on Tuesday after a long debate.",
+    id="recent",
+    date=dt.date(2024, 6, 11),
+)
+QUESTION = "Which bill did the senate pass this week?"
+
+
+@pytest.mark.parametrize(
+    ("doc", "as_of", "kept"),
+    [(OLD, ASKED, False), (OLD, None, True), (RECENT, ASKED, True)],
+)
+def test_ask_abstains_when_only_an_old_article_says_it(
+    doc: Document, as_of: dt.date | None, kept: bool
+) -> None:
+    draft = Reply.json({"sentences": [1], "answer": "the budget bill"})
+    with FakeOpenAI([draft]) as server:
+        answer = ask(doc, QUESTION, client=fake_client(server), as_of=as_of)
+    assert answer.answerable is kept
+    assert (answer.answer == "the budget bill") is kept
+    assert [c.doc for c in answer.citations] == ([doc.id] if kept else [])
+
+
+@pytest.mark.parametrize(("doc", "kept"), [(OLD, False), (RECENT, True)])
+def test_a_multiple_choice_answer_needs_a_timely_citation_too(doc: Document, kept: bool) -> None:
+    draft = Reply.json({"sentences": [1], "choice": "B"})
+    with FakeOpenAI([draft]) as server:
+        answer = ask(
+            doc,
+            QUESTION,
+            client=fake_client(server),
+            choices=["the farm bill", "the budget bill"],
+            as_of=ASKED,
+        )
+    assert answer.answerable is kept
+    assert answer.choice == (1 if kept else None)
+
+
+def test_a_corpus_question_is_asked_on_its_until_date(tmp_path: Path) -> None:
+    draft = Reply.json({"sentences": [1], "answer": "the budget bill"})
+    with Corpus(tmp_path / "news.sqlite") as corpus:
+        corpus.add([OLD])
+        with FakeOpenAI([draft, draft]) as server:
+            client = fake_client(server)
+            late = corpus.ask(QUESTION, client=client, until=ASKED)
+            then = corpus.ask(QUESTION, client=client, until=dt.date(2022, 3, 4))
+    assert not late.answerable
+    assert then.answerable and then.answer == "the budget bill"
