@@ -188,6 +188,12 @@ def _parser() -> argparse.ArgumentParser:
     _add_period(p)
     p.add_argument("--k", type=_positive, default=6, help="passages to retrieve (default 6)")
     p.add_argument(
+        "--as-of",
+        type=_date,
+        help="the day the question is asked: its 'this week' or 'today' is not answered "
+        "from documents dated outside that time (with --db, --until sets it)",
+    )
+    p.add_argument(
         "--choice",
         action="append",
         dest="choices",
@@ -746,6 +752,8 @@ def _run(args: argparse.Namespace) -> str:
     if args.since and args.until and args.since > args.until:
         raise ValueError("--since is after --until")
     if args.db:
+        if args.as_of:
+            raise ValueError("with --db, the question's date is --until (not --as-of)")
         return _ask_corpus(args)
     if not args.paths:
         raise ValueError("give documents to ask, or --db CORPUS")
@@ -759,6 +767,7 @@ def _run(args: argparse.Namespace) -> str:
         docs,
         args.question,
         choices=args.choices,
+        as_of=args.as_of,
     )
     return _dump(args, answer.to_dict()) if args.json else format_answer(answer)
 

@@ -271,6 +271,38 @@ def test_index_then_ask_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "either documents or --db" in capsys.readouterr().err
     assert main(["ask", "-Q", "Who?", str(SEED), "--until", "2024-01-01"]) == 2
     assert "need --db" in capsys.readouterr().err
+    assert main(["ask", "-Q", "Who?", "--db", str(db), "--as-of", "2024-01-01"]) == 2
+    assert "is --until" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("as_of", "kept"), [("2024-11-10", True), ("2025-06-01", False)])
+def test_ask_as_of_the_day_it_is_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], as_of: str, kept: bool
+) -> None:
+    from tests.support.fake_openai import FakeOpenAI, Reply
+
+    story = tmp_path / "story.txt"
+    story.write_text("date 2024-11-08\nThe senate passed the budget bill.")
+    reply = Reply.json({"sentences": [1], "answer": "the budget bill"})
+    with FakeOpenAI([reply]) as server:
+        code = main(
+            [
+                "ask",
+                str(story),
+                "-Q",
+                "Which bill did the senate pass this week?",
+                "--as-of",
+                as_of,
+                "--json",
+                "--base-url",
+                server.base_url,
+                "--model",
+                "fake",
+                "-q",
+            ]
+        )
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["answerable"] is kept
 
 
 @pytest.mark.vcr
@@ -298,6 +330,7 @@ def test_ask_db_cites_article_metadata(
             "must be at least 1",
         ),
         (["summarize", "x.txt", "--context-tokens", "abc"], "not a whole number"),
+        (["ask", "x.txt", "-Q", "x", "--as-of", "soon"], "not a full date"),
         (["ask", "-Q", "x", "--db", "x.sqlite", "--since", "2024-13-01"], "not a full date"),
         (["ask", "-Q", "x", "--db", "x.sqlite", "--until", "Nov 2024"], "not a full date"),
         (["stances", "--db", "x.sqlite", "--since", "yesterday"], "not a full date"),
