@@ -12,8 +12,9 @@ or the passages a corpus search retrieved (:func:`stance_drafts`).
    call starts with the same system prompt and numbered text and ends with its
    short task, so a local model processes the text once (llama.cpp reuses the
    longest common prompt prefix) and a summary of the same document shares it too.
-4. **Position first, then the label**, checked against the position: a stated
-   condition or demand is not plain support.
+4. **Position first, then the label**, checked against the position and the actor's
+   own cited sentences (:func:`checked_label`): a stated condition, demand or refusal
+   is not plain support, and a call for talks is not neutral.
 """
 
 from __future__ import annotations
@@ -439,8 +440,8 @@ def stance_drafts(
             if not mine:
                 continue
             position = reading.units_of(mine[:1])[0].sentence.text
-        # the label rests on the actor's own cited sentences: one that only cites others
-        # talking about the topic (or about it) has no position of its own on it
+        # the label rests on the actor's own cited sentences: an actor that only cites
+        # others' sentences on the topic has no position of its own on it
         own_cited = [u.sentence.text for u in units if u.number in cast.own[name]]
         on_topic = _on_topic(topic, own_cited)
         out.append(
