@@ -26,6 +26,11 @@ ASKED = dt.date(2024, 6, 14)
         ("What did Kyiv say yesterday?", 3),
         ("Which company grew most this month?", 45),
         ("Who won the most medals this year?", 400),
+        ("Who spoke tonight?", 3),
+        ("Which talks collapsed over the past week?", 14),
+        ("What did Paris announce last month?", 45),
+        ("Which leader travelled most in the past year?", 400),
+        ("WHO RESIGNED TODAY?", 3),  # any case
         ("Who resigned today after a vote this week?", 3),  # the narrowest window
         ("What is the capital of Ukraine?", None),
         ("Which weekly magazine broke the story?", None),  # "weekly" is no time asked
