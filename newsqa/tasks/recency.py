@@ -42,4 +42,5 @@ def timely(units: Iterable[Unit], question: str, as_of: dt.date | None) -> bool:
     days = window_days(question)
     if as_of is None or days is None:
         return True
-    return any(u.doc.date is None or 0 <= (as_of - u.doc.date).days <= days for u in units)
+    day = as_of.date() if isinstance(as_of, dt.datetime) else as_of  # datetime.now() too
+    return any(u.doc.date is None or 0 <= (day - u.doc.date).days <= days for u in units)

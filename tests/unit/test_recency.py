@@ -57,6 +57,8 @@ def _dated(date: dt.date | None, name: str) -> Document:
         ([dt.date(2022, 3, 1), dt.date(2024, 6, 12)], ASKED, True),  # one recent is enough
         ([None], ASKED, True),  # undated: cannot tell, so it counts
         ([dt.date(2022, 3, 1)], None, True),  # no date asked: no check
+        ([dt.date(2024, 6, 10)], dt.datetime(2024, 6, 14, 18, 30), True),  # a datetime too
+        ([dt.date(2022, 3, 1)], dt.datetime(2024, 6, 14, 18, 30), False),
     ],
 )
 def test_a_cited_document_must_be_dated_inside_the_window(
