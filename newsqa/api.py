@@ -418,6 +418,7 @@ def abatch(
     client: LLMClient | None = None,
     question: str | None = None,
     topic: str = DEFAULT_TOPIC,
+    as_of: dt.date | None = None,
     concurrency: int = 1,
     on_done: Callable[[str, bool], None] | None = None,
 ) -> _batch.BatchRun[Answer]: ...
@@ -448,6 +449,7 @@ def abatch(
     topic: str = DEFAULT_TOPIC,
     schema: type[BaseModel] | None = None,
     instructions: str | None = None,
+    as_of: dt.date | None = None,
     concurrency: int = 1,
     on_done: Callable[[str, bool], None] | None = None,
 ) -> _batch.BatchRun[_batch.Result]: ...
@@ -463,6 +465,7 @@ def abatch(
     topic: str = DEFAULT_TOPIC,
     schema: type[BaseModel] | None = None,
     instructions: str | None = None,
+    as_of: dt.date | None = None,
     concurrency: int = 1,
     on_done: Callable[[str, bool], None] | None = None,
 ) -> _batch.BatchRun[Any]:
@@ -490,6 +493,8 @@ def abatch(
             its whole JSON Schema is part of the resume key, so changing the model
             runs every document again.
         instructions: for ``extract``: extra guidance for the model (part of the key).
+        as_of: for ``ask``: the day the question is asked (see :func:`ask`; part of
+            the key).
         concurrency: documents in flight at once (more than 1 pays off with remote
             endpoints; the embedded model serves one request at a time).
         on_done: called with ``(id, ok)`` after each document (progress bars).
@@ -506,7 +511,8 @@ def abatch(
         ...                                            "out.jsonl"):  # doctest: +SKIP
         ...     print(doc_id, outcome if isinstance(outcome, Exception) else outcome.headline)
     """
-    _batch.check_job(task, question=question, schema=schema)  # before any input or client
+    # before any input or client
+    _batch.check_job(task, question=question, schema=schema, as_of=as_of)
     items = iter_inputs(docs) if isinstance(docs, str | os.PathLike) else docs
     owned = client is None
     llm = client or connect()
@@ -520,6 +526,7 @@ def abatch(
             topic=topic,
             schema=schema,
             instructions=instructions,
+            as_of=as_of,
             concurrency=concurrency,
             on_done=on_done,
             close_client=owned,
@@ -540,6 +547,7 @@ def batch(
     topic: str = DEFAULT_TOPIC,
     schema: type[BaseModel] | None = None,
     instructions: str | None = None,
+    as_of: dt.date | None = None,
     concurrency: int = 1,
     on_done: Callable[[str, bool], None] | None = None,
 ) -> _batch.BatchReport:
@@ -570,6 +578,7 @@ def batch(
         topic=topic,
         schema=schema,
         instructions=instructions,
+        as_of=as_of,
         concurrency=concurrency,
         on_done=on_done,
     ).run()

@@ -161,6 +161,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="JSONL file to append results to")
     p.add_argument("--task", choices=["summarize", "stances", "ask", "extract"], required=True)
     p.add_argument("-Q", "--question", help="the question, for --task ask")
+    p.add_argument("--as-of", type=_date, help="for --task ask: the day the question is asked")
     p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="for --task stances")
     p.add_argument("--schema", help=f"for --task extract: {schema}")
     p.add_argument("--instructions", help="for --task extract: extra guidance for the model")
@@ -585,6 +586,8 @@ def _batch(args: argparse.Namespace) -> str:
         raise ValueError("--task extract needs --schema")
     if args.task != "extract" and (args.schema or args.instructions):
         raise ValueError("--schema and --instructions are for --task extract")
+    if args.task != "ask" and args.as_of:
+        raise ValueError("--as-of is for --task ask")
     model = _schema(args.schema) if args.schema else None  # refused before any input
     # Every input is read first, so a missing path or two documents with one id are
     # refused before any model call.
@@ -607,6 +610,7 @@ def _batch(args: argparse.Namespace) -> str:
             topic=args.topic,
             schema=model,
             instructions=args.instructions,
+            as_of=args.as_of,
             concurrency=args.concurrency,
             on_done=advance,
         )

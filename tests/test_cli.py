@@ -273,6 +273,9 @@ def test_index_then_ask_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "need --db" in capsys.readouterr().err
     assert main(["ask", "-Q", "Who?", "--db", str(db), "--as-of", "2024-01-01"]) == 2
     assert "is --until" in capsys.readouterr().err
+    batch = ["batch", str(SEED), "-o", str(tmp_path / "o.jsonl"), "--task", "summarize"]
+    assert main([*batch, "--as-of", "2024-06-14"]) == 2
+    assert "--as-of is for --task ask" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("as_of", "kept"), [("2024-11-10", True), ("2025-06-01", False)])

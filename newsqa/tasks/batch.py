@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
+import datetime as dt
 import hashlib
 import json
 import threading
@@ -104,11 +105,16 @@ def _job(
     topic: str,
     schema: type[BaseModel] | None = None,
     instructions: str | None = None,
+    as_of: dt.date | None = None,
 ) -> dict[str, str | None]:
     """What identifies a job besides the document, as each JSONL line shows it: the
-    task and its question, topic, or schema (by name) and instructions."""
+    task and its question (and the day it is asked, when given), topic, or schema (by
+    name) and instructions."""
     if task == "ask":
-        return {"task": task, "question": question or ""}
+        job: dict[str, str | None] = {"task": task, "question": question or ""}
+        if as_of is not None:
+            job["as_of"] = as_of.isoformat()
+        return job
     if task == "stances":
         return {"task": task, "topic": topic}
     if task == "extract":
@@ -132,16 +138,17 @@ def job_key(
     topic: str = DEFAULT_TOPIC,
     schema: type[BaseModel] | None = None,
     instructions: str | None = None,
+    as_of: dt.date | None = None,
 ) -> str:
-    """Resume key of one document's job: SHA-256 of the job (task and its question,
-    topic, or schema and instructions) and of everything of the document the prompt
-    shows (id, text, title, date), so an edited document, another question or a
-    changed model never reuses an old result.
+    """Resume key of one document's job: SHA-256 of the job (task and its question and
+    ``as_of``, topic, or schema and instructions) and of everything of the document the
+    prompt shows (id, text, title, date), so an edited document, another question or
+    day, or a changed model never reuses an old result.
 
     For ``extract`` the schema counts by its whole JSON Schema (:func:`schema_text`):
     a field added, retyped or described differently runs every document again (a
     changed validator, which the JSON Schema does not show, does not)."""
-    job = _job(task, question, topic, schema, instructions)
+    job = _job(task, question, topic, schema, instructions, as_of)
     if task == "extract":
         job["schema"] = schema_text(schema) if schema is not None else None
     payload = {
@@ -190,15 +197,20 @@ def _duplicate(doc: Document, first: str | None) -> ValueError:
 
 
 def check_job(
-    task: Task, *, question: str | None = None, schema: type[BaseModel] | None = None
+    task: Task,
+    *,
+    question: str | None = None,
+    schema: type[BaseModel] | None = None,
+    as_of: dt.date | None = None,
 ) -> None:
     """Refuse a job that cannot run, before any document is read.
 
     Raises:
-        ValueError: ``ask`` without a question, ``extract`` without a schema.
+        ValueError: ``ask`` without a question, ``extract`` without a schema, ``as_of``
+            for another task than ``ask``.
         SchemaError: a schema that cannot be extracted (the message names the field).
     """
-    _Job(task, question, schema=schema).check()
+    _Job(task, question, schema=schema, as_of=as_of).check()
 
 
 @dataclass(frozen=True)
@@ -210,11 +222,14 @@ class _Job:
     topic: str = DEFAULT_TOPIC
     schema: type[BaseModel] | None = None
     instructions: str | None = None
+    as_of: dt.date | None = None
 
     def check(self) -> None:
         """See :func:`check_job`."""
         if self.task == "ask" and not (self.question and self.question.strip()):
             raise ValueError("the ask task needs a question")
+        if self.as_of is not None and self.task != "ask":
+            raise ValueError("as_of (the day a question is asked) is for the ask task")
         if self.task == "extract":
             if self.schema is None:
                 raise ValueError("the extract task needs a schema (a Pydantic model class)")
@@ -228,10 +243,13 @@ class _Job:
             topic=self.topic,
             schema=self.schema,
             instructions=self.instructions,
+            as_of=self.as_of,
         )
 
     def line(self) -> dict[str, str | None]:
-        return _job(self.task, self.question, self.topic, self.schema, self.instructions)
+        return _job(
+            self.task, self.question, self.topic, self.schema, self.instructions, self.as_of
+        )
 
     def run(self, doc: Document, client: LLMClient) -> Result:
         if self.task == "summarize":
@@ -243,7 +261,7 @@ class _Job:
             return extract(doc, self.schema, client=client, instructions=self.instructions)
         if not self.question:
             raise ValueError("the ask task needs a question")
-        return ask([doc], self.question, client=client)
+        return ask([doc], self.question, client=client, as_of=self.as_of)
 
 
 class BatchRun(Generic[R]):
@@ -270,6 +288,7 @@ class BatchRun(Generic[R]):
         topic: for ``stances``.
         schema: the Pydantic model to fill, required for ``extract``.
         instructions: extra guidance for ``extract``.
+        as_of: for ``ask``: the day the question is asked (see :func:`~newsqa.ask`).
         concurrency: documents in flight at once.
         on_done: called with ``(id, ok)`` after each document (progress bars).
         close_client: close ``client`` once the run and its requests are over.
@@ -295,11 +314,12 @@ class BatchRun(Generic[R]):
         topic: str = DEFAULT_TOPIC,
         schema: type[BaseModel] | None = None,
         instructions: str | None = None,
+        as_of: dt.date | None = None,
         concurrency: int = 1,
         on_done: Callable[[str, bool], None] | None = None,
         close_client: bool = False,
     ) -> None:
-        job = _Job(task, question, topic, schema, instructions)
+        job = _Job(task, question, topic, schema, instructions, as_of)
         job.check()
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -453,6 +473,7 @@ def run_batch(
     topic: str = DEFAULT_TOPIC,
     schema: type[BaseModel] | None = None,
     instructions: str | None = None,
+    as_of: dt.date | None = None,
     concurrency: int = 1,
     on_done: Callable[[str, bool], None] | None = None,
 ) -> BatchReport:
@@ -467,6 +488,7 @@ def run_batch(
         topic=topic,
         schema=schema,
         instructions=instructions,
+        as_of=as_of,
         concurrency=concurrency,
         on_done=on_done,
     ).run()

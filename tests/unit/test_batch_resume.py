@@ -199,3 +199,64 @@ def test_changing_the_model_or_instructions_reruns_the_documents(tmp_path: Path)
         ("Facts", None),
         ("Facts", "Civilians."),
     ]
+
+
+def test_the_day_a_question_is_asked_is_part_of_the_ask_key(tmp_path: Path) -> None:
+    doc = _doc(date=dt.date(2022, 3, 1))
+    plain = job_key(doc, "ask", question="Who said no this week?")
+    june = job_key(doc, "ask", question="Who said no this week?", as_of=dt.date(2024, 6, 14))
+    assert (
+        plain
+        != june
+        != job_key(doc, "ask", question="Who said no this week?", as_of=dt.date(2024, 6, 15))
+    )
+    assert job_key(doc, "summarize", as_of=dt.date(2024, 6, 14)) == job_key(doc, "summarize")
+    out = tmp_path / "out.jsonl"
+    with FakeOpenAI([Reply.json(GOOD)] * 2) as server:
+        client = fake_client(server)
+        late = run_batch(
+            [doc],
+            "ask",
+            out,
+            client=client,
+            question="Who said no this week?",
+            as_of=dt.date(2024, 6, 14),
+        )
+        again = run_batch(
+            [doc],
+            "ask",
+            out,
+            client=client,
+            question="Who said no this week?",
+            as_of=dt.date(2024, 6, 14),
+        )
+        then = run_batch(
+            [doc],
+            "ask",
+            out,
+            client=client,
+            question="Who said no this week?",
+            as_of=dt.date(2022, 3, 2),
+        )
+        assert len(server.requests) == 2  # the second run reused the first's line
+    assert (late.done, again.skipped, then.done) == (1, 1, 1)
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    # an article of 2022 cannot say who said no in a week of 2024; in its own week it can
+    assert [line["result"]["answerable"] for line in lines] == [False, True]
+    assert [line["as_of"] for line in lines] == ["2024-06-14", "2022-03-02"]
+    assert [line["question"] for line in lines] == ["Who said no this week?"] * 2
+
+
+@pytest.mark.parametrize("task", ["summarize", "stances", "extract"])
+def test_as_of_is_refused_for_another_task(
+    tmp_path: Path, task: Literal["summarize", "stances", "extract"]
+) -> None:
+    with FakeOpenAI([]) as server, pytest.raises(ValueError, match="for the ask task"):
+        run_batch(
+            [],
+            task,
+            tmp_path / "o.jsonl",
+            client=fake_client(server),
+            schema=Facts,
+            as_of=dt.date(2024, 6, 14),
+        )
