@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 
-from newsqa import ask, document_from_text
-from newsqa.types import Answer, Document
-from tests.conftest import fake_client
-from tests.support.fake_openai import FakeOpenAI, Reply
+from newsqa import document_from_text
+from newsqa.types import Document
+from tests.unit.test_ask_gate import _run
 
 LEAD = "Leaders gathered on Monday. "
 PALACE = "The envoys met at the old harbour palace in Geneva. "
@@ -125,16 +124,6 @@ NEXT_SENTENCE = [
         id="empty-over-a-sentence-on-the-question",
     ),
 ]
-
-
-def _run(
-    doc: Document, question: str, replies: list[dict[str, Any]]
-) -> tuple[Answer, list[dict[str, Any]]]:
-    with FakeOpenAI([Reply.json(r) for r in replies]) as server:
-        answer = ask(doc, question, client=fake_client(server))
-        requests = list(server.requests)
-    assert len(requests) == len(replies), "every scripted reply is used, and no more"
-    return answer, requests
 
 
 @pytest.mark.parametrize(("doc", "question", "draft", "verdict", "kept", "cites"), NEXT_SENTENCE)

@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel, Field, create_model
 
 from newsqa.documents import document_from_text, load_document
-from newsqa.tasks.batch import job_key, run_batch
+from newsqa.tasks.batch import BatchReport, job_key, run_batch
 from newsqa.types import Document
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply
@@ -214,30 +214,14 @@ def test_the_day_a_question_is_asked_is_part_of_the_ask_key(tmp_path: Path) -> N
     out = tmp_path / "out.jsonl"
     with FakeOpenAI([Reply.json(GOOD)] * 2) as server:
         client = fake_client(server)
-        late = run_batch(
-            [doc],
-            "ask",
-            out,
-            client=client,
-            question="Who said no this week?",
-            as_of=dt.date(2024, 6, 14),
-        )
-        again = run_batch(
-            [doc],
-            "ask",
-            out,
-            client=client,
-            question="Who said no this week?",
-            as_of=dt.date(2024, 6, 14),
-        )
-        then = run_batch(
-            [doc],
-            "ask",
-            out,
-            client=client,
-            question="Who said no this week?",
-            as_of=dt.date(2022, 3, 2),
-        )
+
+        def asked_on(day: dt.date) -> BatchReport:
+            question = "Who said no this week?"
+            return run_batch([doc], "ask", out, client=client, question=question, as_of=day)
+
+        late = asked_on(dt.date(2024, 6, 14))
+        again = asked_on(dt.date(2024, 6, 14))
+        then = asked_on(dt.date(2022, 3, 2))
         assert len(server.requests) == 2  # the second run reused the first's line
     assert (late.done, again.skipped, then.done) == (1, 1, 1)
     lines = [json.loads(line) for line in out.read_text().splitlines()]
