@@ -277,6 +277,16 @@ def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> Grounds | 
     return None
 
 
+def _in_time(
+    grounds: Grounds | None, passage: Passage, question: str, as_of: dt.date | None
+) -> Grounds | None:
+    """``grounds``, unless every sentence of it is from a document dated outside the
+    time the question names, asked on ``as_of`` (:func:`~newsqa.tasks.recency.timely`)."""
+    if grounds is None or timely(passage.units_of(grounds.numbers), question, as_of):
+        return grounds
+    return None
+
+
 def _confirmed(
     client: LLMClient, passage: Passage, question: str, answer: str, cited: Sequence[int]
 ) -> tuple[bool, Usage]:
@@ -389,9 +399,7 @@ def answer_from(
     draft, spent = _ask_passage(client, passage, question)
     usage += spent
     answer = (draft.answer or "").strip()
-    grounds = _grounded(draft, passage, question)
-    if grounds is not None and not timely(passage.units_of(grounds.numbers), question, as_of):
-        grounds = None
+    grounds = _in_time(_grounded(draft, passage, question), passage, question, as_of)
     if grounds is not None and not grounds.sure:
         stated, spent = _confirmed(client, passage, question, answer, grounds.numbers)
         usage += spent
@@ -417,9 +425,9 @@ def _answer_choice(
     index, cited, usage = _ask_choice(client, passage, question, choices)
     if index is None:
         return Answer(question=question, answer=None, answerable=False, citations=[], usage=usage)
-    grounds = _grounded_choice(cited, index, choices, passage, question)
-    if grounds is not None and not timely(passage.units_of(grounds.numbers), question, as_of):
-        grounds = None
+    grounds = _in_time(
+        _grounded_choice(cited, index, choices, passage, question), passage, question, as_of
+    )
     if grounds is not None and not grounds.sure:
         if grounds.answer is not None:
             index = grounds.answer
