@@ -20,10 +20,17 @@ _WINDOWS = (
     (re.compile(r"\b(?:this|last|past)\s+(?:week|weekend)\b", re.IGNORECASE), 14),
     (re.compile(r"\b(?:this|last|past)\s+month\b", re.IGNORECASE), 45),
     (re.compile(r"\b(?:this|last|past)\s+year\b", re.IGNORECASE), 400),
+    (
+        re.compile(r"\b(?:[Rr]ecent(?:ly)?|[Ll]atest|[Cc]urrent(?:ly)?|new|next|now|upcoming)\b"),
+        400,
+    ),
 )
 """Relative time words and how many days before the question's date an article about
 them may be published, with room for reports written ahead of the event ("this week"
-asked on Friday: articles of the two weeks before)."""
+asked on Friday: articles of the two weeks before). Words of the present and the latest
+("recently", "new", "next", "current") ask for the news of the day: a year at most (the
+"next prime minister" a 2017 article names is not the one asked about in 2024).
+Lowercase "new": "New York" is a name."""
 
 
 def window_days(question: str) -> int | None:

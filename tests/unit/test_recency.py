@@ -35,6 +35,20 @@ ASKED = dt.date(2024, 6, 14)
         ("What is the capital of Ukraine?", None),
         ("Which weekly magazine broke the story?", None),  # "weekly" is no time asked
         ("What happened in the week of the vote?", None),
+        # the news of the day: words of the present and the latest, a year's window
+        ("Which country recently launched a mission to the moon?", 400),
+        ("Who did Macron appoint as France's next prime minister?", 400),
+        ("What new technology do prisoners in Delaware get?", 400),
+        ("What is the latest figure on inflation?", 400),
+        ("Which party is currently ahead in the polls?", 400),
+        ("Who is the current prime minister?", 400),
+        ("Who leads the party now?", 400),
+        ("Where is the upcoming summit?", 400),
+        ("Who spoke at the recent summit?", 400),
+        ("Which new law passed this week?", 14),  # the narrowest window
+        ("Which team plays in New York?", None),  # a name, not a time
+        ("What did the New Democrats propose?", None),
+        ("What was the currency of Rome?", None),  # a word that starts alike
     ],
 )
 def test_the_time_a_question_names(question: str, days: int | None) -> None:
