@@ -24,7 +24,7 @@ from newsqa.tasks.grounding import (
     topic_share,
 )
 from newsqa.tasks.model_text import cleaned
-from newsqa.tasks.recency import timely
+from newsqa.tasks.recency import timely, untimed
 from newsqa.types import Answer, Document, Usage
 
 __all__ = ["FOCUS_TOKENS", "MAX_CHOICES", "Reading", "answer_from", "ask"]
@@ -389,7 +389,7 @@ def answer_from(
         for window in windows:
             draft, spent = _ask_passage(client, window, question)
             usage += spent
-            found = _grounded(draft, window, question)
+            found = _grounded(draft, window, untimed(question))
             cited.update(found.numbers if found is not None else ())
         if not cited:
             return Answer(
@@ -399,7 +399,7 @@ def answer_from(
     draft, spent = _ask_passage(client, passage, question)
     usage += spent
     answer = (draft.answer or "").strip()
-    grounds = _in_time(_grounded(draft, passage, question), passage, question, as_of)
+    grounds = _in_time(_grounded(draft, passage, untimed(question)), passage, question, as_of)
     if grounds is not None and not grounds.sure:
         stated, spent = _confirmed(client, passage, question, answer, grounds.numbers)
         usage += spent
@@ -426,7 +426,10 @@ def _answer_choice(
     if index is None:
         return Answer(question=question, answer=None, answerable=False, citations=[], usage=usage)
     grounds = _in_time(
-        _grounded_choice(cited, index, choices, passage, question), passage, question, as_of
+        _grounded_choice(cited, index, choices, passage, untimed(question)),
+        passage,
+        question,
+        as_of,
     )
     if grounds is not None and not grounds.sure:
         if grounds.answer is not None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from newsqa.tasks.grounding import Unit
 
-__all__ = ["timely", "window_days"]
+__all__ = ["timely", "untimed", "window_days"]
 
 _WINDOWS = (
     (re.compile(r"\b(?:today|tonight|yesterday)\b", re.IGNORECASE), 3),
@@ -37,6 +37,20 @@ def window_days(question: str) -> int | None:
     """The days before the question's date that its time words allow (the narrowest
     they name), or ``None`` when it names no time relative to its date."""
     return min((days for pattern, days in _WINDOWS if pattern.search(question)), default=None)
+
+
+_SPANS = re.compile(
+    r"\b(?:(?:this|last|past)\s+(?:week|weekend|month|year)|today|tonight|yesterday)\b",
+    re.IGNORECASE,
+)
+"""The spans of time words that name when, not what: "this week", "yesterday"."""
+
+
+def untimed(question: str) -> str:
+    """``question`` without the words that name its time ("this week", "today"): they
+    say when it is asked about, which :func:`timely` checks, not what it is about, and
+    the sentences that answer it seldom write them ("on Monday")."""
+    return " ".join(_SPANS.sub(" ", question).split())
 
 
 def timely(units: Iterable[Unit], question: str, as_of: dt.date | None) -> bool:

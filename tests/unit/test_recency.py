@@ -9,7 +9,7 @@ import pytest
 
 from newsqa import Corpus, ask, document_from_text
 from newsqa.tasks.grounding import Passage
-from newsqa.tasks.recency import timely, window_days
+from newsqa.tasks.recency import timely, untimed, window_days
 from newsqa.types import Document
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply
@@ -53,6 +53,25 @@ ASKED = dt.date(2024, 6, 14)
 )
 def test_the_time_a_question_names(question: str, days: int | None) -> None:
     assert window_days(question) == days
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        (
+            "Which state was drenched by flooding this week?",
+            "Which state was drenched by flooding ?",
+        ),
+        ("Who resigned today after the vote last month?", "Who resigned after the vote ?"),
+        ("What happened YESTERDAY in Kyiv?", "What happened in Kyiv?"),
+        ("Who won the race this year?", "Who won the race ?"),
+        ("What did the court rule last weekend?", "What did the court rule ?"),
+        ("Who recently joined the new alliance?", "Who recently joined the new alliance?"),  # kept
+        ("Which weekly magazine broke the story?", "Which weekly magazine broke the story?"),
+    ],
+)
+def test_the_question_without_its_time(question: str, topic: str) -> None:
+    assert untimed(question) == topic
 
 
 def _dated(date: dt.date | None, name: str) -> Document:
