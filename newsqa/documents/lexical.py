@@ -24,8 +24,9 @@ __all__ = [
 WORD = re.compile(r"\w+")
 """A word: a run of letters, digits or underscores."""
 
-TOKEN = re.compile(r"\d+(?:[.,]\d+)*|\w+")
-"""A word, with a number's decimal or thousands separators kept inside it."""
+TOKEN = re.compile(r"\d+(?:[.,]\d+)*|(?:[^\W\d_]\.){2,}|\w+")
+"""A word, with a number's decimal or thousands separators kept inside it, or a dotted
+abbreviation ("U.S.", which :func:`content_tokens` writes as "us", as in "US")."""
 
 STOPWORDS = frozenset(
     """a an the of in on at to for from by with and or but is are was were be been it its this
@@ -42,8 +43,14 @@ def words(text: str) -> list[str]:
 
 
 def content_tokens(text: str) -> list[str]:
-    """Lowercased tokens of ``text`` (numbers kept whole) without stopwords."""
-    return [t for t in TOKEN.findall(text.lower()) if t not in STOPWORDS]
+    """Lowercased tokens of ``text`` (numbers kept whole, "U.S." as "us") without
+    stopwords."""
+    return [_undotted(t) for t in TOKEN.findall(text.lower()) if t not in STOPWORDS]
+
+
+def _undotted(token: str) -> str:
+    """A dotted abbreviation without its dots ("u.s." → "us"); other tokens as they are."""
+    return token.replace(".", "") if token.endswith(".") else token
 
 
 def stem(word: str) -> str:
@@ -52,8 +59,9 @@ def stem(word: str) -> str:
 
 
 def stems(text: str) -> set[str]:
-    """Stems of the content words of ``text``."""
-    return {stem(w) for w in words(text) if w not in STOPWORDS}
+    """Stems of the content words of ``text`` (:func:`content_tokens`: "$8.5 billion"
+    holds "8.5", as a question asking about it does)."""
+    return {stem(t) for t in content_tokens(text)}
 
 
 def names_in(value: str, said: set[str]) -> bool:
@@ -62,8 +70,8 @@ def names_in(value: str, said: set[str]) -> bool:
     its other words the sentences hold. A capitalised function word ("Over 64.1
     billion") is not a name."""
     return all(
-        stem(w.lower()) in said
-        for w in WORD.findall(value)
+        stem(_undotted(w.lower())) in said
+        for w in TOKEN.findall(value)
         if w[:1].isupper() and w.lower() not in STOPWORDS
     )
 

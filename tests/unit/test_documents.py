@@ -10,7 +10,7 @@ import pytest
 from newsqa import DocumentError, chunk_document, document_from_text, load_document, load_documents
 from newsqa.documents import as_document, count_inputs, iter_inputs, split_sentences
 from newsqa.documents.chunking import pack, sentence_costs
-from newsqa.documents.lexical import names_in, stems
+from newsqa.documents.lexical import content_tokens, names_in, stems
 from newsqa.types import Document
 from tests.conftest import SEED
 
@@ -388,6 +388,30 @@ def test_stems_are_the_first_five_letters_of_content_words() -> None:
         "kyiv",
         "them",
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A $8.5 billion grant", {"8.5", "billi", "grant"}),  # a number stays whole
+        ("1,200 troops", {"1,200", "troop"}),
+        ("The U.S. and the US", {"us"}),  # a dotted abbreviation is the word
+        ("U.S.-supplied missiles", {"us", "suppl", "missi"}),
+        ("At 9 a.m. in the U.K.", {"9", "am", "uk"}),
+        ("It ends here.", {"ends", "here"}),  # a full stop is no abbreviation
+    ],
+)
+def test_stems_read_numbers_and_abbreviations_as_content_tokens_do(
+    text: str, expected: set[str]
+) -> None:
+    assert stems(text) == expected
+    assert stems(text) == {t[:5] for t in content_tokens(text)}
+
+
+def test_a_dotted_name_in_a_value_is_found_undotted() -> None:
+    assert names_in("the U.S. State Department", stems("the US state department said"))
+    assert names_in("US officials", stems("officials of the U.S. said"))
+    assert not names_in("the U.K. government", stems("the US government said"))
 
 
 def test_as_document_takes_a_document_a_path_or_text(tmp_path: Path) -> None:

@@ -178,6 +178,22 @@ def test_topic_share(question: str, expected: float) -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "source", "expected"),
+    [
+        ("What aid did the US send?", "The U.S. sent aid.", 2 / 3),  # aid, us of aid, us, send
+        ("What aid did the U.S. send?", "The US sent aid.", 2 / 3),
+        ("What is the population of the U.S.?", "The US sent aid.", 0.0),  # a name only
+        ("Who received the $8.5 billion grant?", "Intel won an $8.5 billion grant.", 3 / 4),
+        ("Who received the $8.5 billion grant?", "Intel won a $5 billion grant on the 8th.", 2 / 4),
+    ],
+)
+def test_topic_share_reads_abbreviations_and_numbers_whole(
+    question: str, source: str, expected: float
+) -> None:
+    assert topic_share(question, [source]) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
     ("value", "expected"),
     [
         ("Valdai International Discussion Club", True),
