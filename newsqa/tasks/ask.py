@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from newsqa.documents.lexical import content_tokens, stem
+from newsqa.documents.lexical import TOKEN, content_tokens, stem, stems
 from newsqa.llm.client import LLMClient
 from newsqa.prompts import user_text
 from newsqa.tasks._limits import check_windows
@@ -183,6 +183,31 @@ def _best_stating(
     return share, [number] if number else []
 
 
+def _naming(passage: Passage, answer: str, question: str) -> int | None:
+    """The sentence of ``passage`` most about ``question`` (at least
+    :data:`QUESTION_SHARE` of its words) that names the ``answer``: one of the answer's
+    capitalised words the question does not hold; ``None`` when none does."""
+    asked_stems = {stem(t) for t in content_tokens(question)}
+    names = {
+        stem(t)
+        for w in TOKEN.findall(answer)
+        if w[:1].isupper()
+        for t in content_tokens(w)
+        if stem(t) not in asked_stems
+    }
+    if not names:
+        return None
+    share, number = max(
+        (
+            (topic_share(question, [u.sentence.text]), u.number)
+            for u in passage.units
+            if names & stems(u.sentence.text)
+        ),
+        default=(0.0, 0),
+    )
+    return number if share >= QUESTION_SHARE else None
+
+
 def _grounded_choice(
     cited: list[int], index: int, choices: Sequence[str], passage: Passage, question: str
 ) -> Grounds | None:
@@ -233,8 +258,10 @@ def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> Grounds | 
     one sentence that states the answer and is most about the question is cited
     instead. The model is asked to confirm when the cited sentences state the answer
     but hold the question's words only together with their neighbours, when they hold
-    the question's words and a neighbour states the answer (then cited with them), or
-    when an answer without content words ("No") shares only names with the question.
+    the question's words and a neighbour states the answer (then cited with them), when
+    they state the answer and another sentence holding the question's words names it
+    (cited with them, :func:`_naming`), or when an answer without content words ("No")
+    shares only names with the question.
     Measured on RealTime QA dev (``benchmarks/abstention.py``, 60 questions): also
     confirming answers whose sentences hold only a quarter of the question's words
     answered 6 more questions right but 7 more wrongly where the articles do not say,
@@ -266,6 +293,14 @@ def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> Grounds | 
         ]
         if beside:
             return Grounds(sorted({*cited, beside[0]}), sure=False)
+    # The cited sentence names the answer but not what the question asks about, and
+    # another sentence on the question names the answer too: "… Putin remarked at the
+    # Valdai International Discussion Club in Sochi" for "Which forum did Putin address
+    # in Sochi?", where "his address at the Valdai forum" is said elsewhere.
+    if stated:
+        linked = _naming(passage, answer, question)
+        if linked is not None and linked not in cited:
+            return Grounds(sorted({*cited, linked}), sure=False)
     # "Did Kyiv agree?" - "No", citing "Kyiv rejected the proposal.": nothing but the
     # name to match, and nothing in the answer to check.
     if (

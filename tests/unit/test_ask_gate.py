@@ -29,6 +29,7 @@ REMARKS = "Where did Putin make his first public remarks after Trump's win?"
 SPOKESPERSON = "Who is the Kremlin spokesperson?"
 AID = "How much military aid has the U.S. committed to Ukraine?"
 PEACE = "How does the Kremlin judge peace efforts?"  # kremlin and peace: [8]; peace: [9]
+FORUM = "Which forum did Putin address in Sochi?"  # forum, address: [5]; Sochi: [2]
 SPEECH = "Who commended the courageous speech of Trump?"  # half its words in [4], and in [5]
 
 
@@ -242,6 +243,33 @@ FREE_TEXT = [
         "Valdai International Discussion Club",
         [2],
         id="time-words-are-not-the-topic",
+    ),
+    pytest.param(
+        # [2] names the club but not the forum or the address; [5] ("his address at the
+        # Valdai forum") holds the question's words and names the answer: both are cited
+        # once the model confirms
+        FORUM,
+        {"sentences": [2], "answer": "Valdai International Discussion Club"},
+        {"stated": True},
+        "Valdai International Discussion Club",
+        [2, 5],
+        id="another-sentence-on-the-question-names-the-answer",
+    ),
+    pytest.param(
+        FORUM,
+        {"sentences": [2], "answer": "Valdai International Discussion Club"},
+        {"stated": False},
+        None,
+        [],
+        id="another-sentence-names-the-answer-denied",
+    ),
+    pytest.param(
+        FORUM,
+        {"sentences": [2], "answer": "November"},  # no sentence on the question names it
+        None,
+        None,
+        [],
+        id="no-sentence-on-the-question-names-the-answer",
     ),
 ]
 
