@@ -94,6 +94,8 @@ def test_ask_answers_the_aid_figure_with_a_citation(
         ("Who is the Kremlin spokesperson?", {"Peskov"}),
         # the answer is in the sentence before the one holding the question's words
         ("Where did Putin make his first public remarks after Trump's win?", {"Valdai"}),
+        # the sentence naming the club does not say "forum" or "address"; another does
+        ("Which forum did Putin address in Sochi?", {"Valdai"}),
     ],
 )
 def test_ask_answers_seed_questions_with_verbatim_citations(
