@@ -414,6 +414,18 @@ CHOICE = [
         [4],
         id="another-option-in-a-sentence-holding-half-of-the-question-is-asked-about",
     ),
+    pytest.param(
+        # "this week" is checked by the date, not by the words: the cited sentence holds
+        # half the question's other words (club, Putin) and states the other option, so
+        # the model is asked about it (with the time words it would be dropped unasked)
+        "Which club heard Putin speak this week?",
+        ["Council on Foreign Relations", "Valdai International Discussion Club"],
+        {"sentences": [2], "choice": "A"},
+        {"stated": True},
+        1,
+        [2],
+        id="time-words-are-not-the-topic",
+    ),
     pytest.param(REACTION, REACTIONS, {"sentences": [], "choice": None}, None, None, [], id="null"),
 ]
 

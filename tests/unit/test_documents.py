@@ -399,6 +399,7 @@ def test_stems_are_the_first_five_letters_of_content_words() -> None:
         ("U.S.-supplied missiles", {"us", "suppl", "missi"}),
         ("At 9 a.m. in the U.K.", {"9", "am", "uk"}),
         ("It ends here.", {"ends", "here"}),  # a full stop is no abbreviation
+        ("They chose plan A.", {"chose", "plan"}),  # one letter before a full stop: a word
     ],
 )
 def test_stems_read_numbers_and_abbreviations_as_content_tokens_do(
@@ -408,10 +409,28 @@ def test_stems_read_numbers_and_abbreviations_as_content_tokens_do(
     assert stems(text) == {t[:5] for t in content_tokens(text)}
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1,200,000 troops", ["1,200,000", "troops"]),  # every separator kept inside
+        # dotted initials are content even where, undotted, they spell a stopword:
+        # "I.T." is never the pronoun "it"
+        ("The I.T. team", ["it", "team"]),
+    ],
+)
+def test_content_tokens_keep_numbers_and_dotted_initials_whole(
+    text: str, expected: list[str]
+) -> None:
+    assert content_tokens(text) == expected
+
+
 def test_a_dotted_name_in_a_value_is_found_undotted() -> None:
     assert names_in("the U.S. State Department", stems("the US state department said"))
     assert names_in("US officials", stems("officials of the U.S. said"))
     assert not names_in("the U.K. government", stems("the US government said"))
+    # "I.T." is a name to find, not the pronoun "it"
+    assert not names_in("the I.T. team", stems("the sales team said"))
+    assert names_in("the I.T. team", stems("the I.T. team said"))
 
 
 def test_as_document_takes_a_document_a_path_or_text(tmp_path: Path) -> None:

@@ -171,6 +171,9 @@ def test_supported_by(answer: str, expected: bool) -> None:
         ("What is the population of Sochi?", 0.0),  # only the name is shared
         ("Where did Putin make his remarks?", 2 / 3),  # putin, remar of putin, make, remar
         ("Does Putin own a dog?", 0.0),  # a name right after the question word is a name
+        # the first word is capitalised as the first, not as a name: "remarks" is a plain
+        # word (remar, putin of remar, putin, made)
+        ("Remarks by Putin were made where?", 2 / 3),
     ],
 )
 def test_topic_share(question: str, expected: float) -> None:

@@ -350,6 +350,24 @@ def test_long_ask_read_all_reads_windows_then_asks_the_cited_sentences(seed: Doc
     assert answer.usage.calls == len(parts) + 1  # every window's call is counted
 
 
+def test_long_ask_read_all_checks_each_window_without_the_time_words(seed: Document) -> None:
+    # "this week" is checked by the date, not by the words: the window citing [2] (club,
+    # Putin: half of the question's other words) keeps it for the final call
+    club = {"sentences": [2], "answer": "Valdai International Discussion Club"}
+    parts = Passage.of([seed]).windows(250)
+    script = [
+        Reply.json(club if 2 in part.numbers else {"sentences": [], "answer": None})
+        for part in parts
+    ]
+    script.append(Reply.json(club))
+    with FakeOpenAI(script) as server:
+        client = fake_client(server, context_tokens=250)
+        answer = ask(seed, "Which club heard Putin speak this week?", client=client, read="all")
+        assert len(server.requests) == len(parts) + 1
+    assert answer.answer == "Valdai International Discussion Club"
+    assert [c.text for c in answer.citations] == [seed.sentence(2).text]
+
+
 def test_long_ask_reads_only_the_best_matching_windows_in_one_call(seed: Document) -> None:
     script = [Reply.json({"sentences": [14], "answer": "$64.1 billion"})]
     with FakeOpenAI(script) as server:
