@@ -14,6 +14,7 @@ __all__ = [
     "TOKEN",
     "WORD",
     "content_tokens",
+    "name_stems",
     "names_in",
     "numbers",
     "stem",
@@ -64,16 +65,22 @@ def stems(text: str) -> set[str]:
     return {stem(t) for t in content_tokens(text)}
 
 
+def name_stems(text: str, *, first: bool = True) -> set[str]:
+    """Stems of the names in ``text``: its capitalised words other than capitalised
+    function words ("Over 64.1 billion"), "U.S." as "us". Without its first word when
+    ``first`` is false (a question's first word is capitalised as the first)."""
+    tokens = TOKEN.findall(text)[0 if first else 1 :]
+    return {
+        stem(_undotted(w.lower())) for w in tokens if w[:1].isupper() and w.lower() not in STOPWORDS
+    }
+
+
 def names_in(value: str, said: set[str]) -> bool:
     """Is every capitalised word of ``value`` (a name: "Dmitry Ivanov") among the stems
     ``said`` (see :func:`stems`)? A value that invents a name fails, however many of
     its other words the sentences hold. A capitalised function word ("Over 64.1
     billion") is not a name."""
-    return all(
-        stem(_undotted(w.lower())) in said
-        for w in TOKEN.findall(value)
-        if w[:1].isupper() and w.lower() not in STOPWORDS
-    )
+    return name_stems(value) <= said
 
 
 _UNITS = (

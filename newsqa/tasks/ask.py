@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from newsqa.documents.lexical import TOKEN, content_tokens, stem, stems
+from newsqa.documents.lexical import content_tokens, name_stems, stem, stems
 from newsqa.llm.client import LLMClient
 from newsqa.prompts import user_text
 from newsqa.tasks._limits import check_windows
@@ -187,14 +187,7 @@ def _naming(passage: Passage, answer: str, question: str) -> int | None:
     """The sentence of ``passage`` most about ``question`` (at least
     :data:`QUESTION_SHARE` of its words) that names the ``answer``: one of the answer's
     capitalised words the question does not hold; ``None`` when none does."""
-    asked_stems = {stem(t) for t in content_tokens(question)}
-    names = {
-        stem(t)
-        for w in TOKEN.findall(answer)
-        if w[:1].isupper()
-        for t in content_tokens(w)
-        if stem(t) not in asked_stems
-    }
+    names = name_stems(answer) - {stem(t) for t in content_tokens(question)}
     if not names:
         return None
     share, number = max(

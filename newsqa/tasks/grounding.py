@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo
 
 from newsqa.documents.chunking import count_tokens, pack
-from newsqa.documents.lexical import TOKEN, content_tokens, names_in, stem, stems
+from newsqa.documents.lexical import content_tokens, name_stems, names_in, stem, stems
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import Structured, generate
 from newsqa.prompts import messages, one_line, render
@@ -120,9 +120,7 @@ def asked(question: str) -> tuple[set[str], set[str]]:
     """The question's content stems (question words left out), and those of them that
     are not names (a name: a capitalised word other than the first)."""
     every = {stem(t) for t in content_tokens(question) if t not in _QUESTION_WORDS}
-    named = {
-        stem(t) for w in TOKEN.findall(question)[1:] if w[:1].isupper() for t in content_tokens(w)
-    }
+    named = name_stems(question, first=False)
     return every, every - named
 
 

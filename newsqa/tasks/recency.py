@@ -15,42 +15,41 @@ from newsqa.tasks.grounding import Unit
 
 __all__ = ["timely", "untimed", "window_days"]
 
-_WINDOWS = (
+_SPANS = (
     (re.compile(r"\b(?:today|tonight|yesterday)\b", re.IGNORECASE), 3),
     (re.compile(r"\b(?:this|last|past)\s+(?:week|weekend)\b", re.IGNORECASE), 14),
     (re.compile(r"\b(?:this|last|past)\s+month\b", re.IGNORECASE), 45),
     (re.compile(r"\b(?:this|last|past)\s+year\b", re.IGNORECASE), 400),
-    (
-        re.compile(r"\b(?:[Rr]ecent(?:ly)?|[Ll]atest|[Cc]urrent(?:ly)?|new|next|now|upcoming)\b"),
-        400,
-    ),
 )
-"""Relative time words and how many days before the question's date an article about
-them may be published, with room for reports written ahead of the event ("this week"
-asked on Friday: articles of the two weeks before). Words of the present and the latest
-("recently", "new", "next", "current") ask for the news of the day: a year at most (the
-"next prime minister" a 2017 article names is not the one asked about in 2024).
-Lowercase "new": "New York" is a name."""
+"""Spans that name a time relative to the question's date, and how many days before
+that date an article about them may be published, with room for reports written ahead
+of the event ("this week" asked on Friday: articles of the two weeks before)."""
+
+_RECENT = (
+    re.compile(r"\b(?:[Rr]ecent(?:ly)?|[Ll]atest|[Cc]urrent(?:ly)?|new|next|now|upcoming)\b"),
+    400,
+)
+"""Words of the present and the latest ("recently", "new", "next", "current"): they ask
+for the news of the day, a year at most (the "next prime minister" a 2017 article names
+is not the one asked about in 2024). Lowercase "new": "New York" is a name. Unlike the
+spans they stay in the question's words: "new elections" is what is asked about."""
 
 
 def window_days(question: str) -> int | None:
     """The days before the question's date that its time words allow (the narrowest
     they name), or ``None`` when it names no time relative to its date."""
-    return min((days for pattern, days in _WINDOWS if pattern.search(question)), default=None)
-
-
-_SPANS = re.compile(
-    r"\b(?:(?:this|last|past)\s+(?:week|weekend|month|year)|today|tonight|yesterday)\b",
-    re.IGNORECASE,
-)
-"""The spans of time words that name when, not what: "this week", "yesterday"."""
+    return min(
+        (days for pattern, days in (*_SPANS, _RECENT) if pattern.search(question)), default=None
+    )
 
 
 def untimed(question: str) -> str:
-    """``question`` without the words that name its time ("this week", "today"): they
+    """``question`` without the spans that name its time ("this week", "today"): they
     say when it is asked about, which :func:`timely` checks, not what it is about, and
     the sentences that answer it seldom write them ("on Monday")."""
-    return " ".join(_SPANS.sub(" ", question).split())
+    for pattern, _ in _SPANS:
+        question = pattern.sub(" ", question)
+    return " ".join(question.split())
 
 
 def timely(units: Iterable[Unit], question: str, as_of: dt.date | None) -> bool:
