@@ -10,7 +10,7 @@ import pytest
 from newsqa import DocumentError, chunk_document, document_from_text, load_document, load_documents
 from newsqa.documents import as_document, count_inputs, iter_inputs, split_sentences
 from newsqa.documents.chunking import pack, sentence_costs
-from newsqa.documents.lexical import content_tokens, names_in, stems
+from newsqa.documents.lexical import content_tokens, name_stems, names_in, stems
 from newsqa.types import Document
 from tests.conftest import SEED
 
@@ -422,6 +422,17 @@ def test_content_tokens_keep_numbers_and_dotted_initials_whole(
     text: str, expected: list[str]
 ) -> None:
     assert content_tokens(text) == expected
+
+
+def test_name_stems_are_the_capitalised_words_but_function_words() -> None:
+    assert name_stems("Over 64.1 billion went to Dmitry Ivanov in the U.S.") == {
+        "dmitr",
+        "ivano",
+        "us",
+    }
+    assert name_stems("Where did Putin speak?", first=False) == {"putin"}
+    assert name_stems("Putin spoke", first=False) == set()  # the first word left out
+    assert name_stems("Putin spoke") == {"putin"}
 
 
 def test_a_dotted_name_in_a_value_is_found_undotted() -> None:
