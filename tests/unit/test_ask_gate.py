@@ -271,6 +271,24 @@ FREE_TEXT = [
         [],
         id="no-sentence-on-the-question-names-the-answer",
     ),
+    pytest.param(
+        # [5] names Valdai and holds exactly half of the question's words (forum and
+        # address, of forum, leader, address, Russian): half is enough, as for a cited one
+        "Which forum did the Russian leader address?",
+        {"sentences": [2], "answer": "Valdai International Discussion Club"},
+        {"stated": True},
+        "Valdai International Discussion Club",
+        [2, 5],
+        id="naming-sentence-holding-half-of-the-question",
+    ),
+    pytest.param(
+        "Which forum did the Russian leader address in the city?",  # [5]: two of five
+        {"sentences": [2], "answer": "Valdai International Discussion Club"},
+        None,
+        None,
+        [],
+        id="naming-sentence-holding-less-than-half",
+    ),
 ]
 
 
