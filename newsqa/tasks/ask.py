@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -165,6 +165,25 @@ def _with_neighbours(passage: Passage, numbers: Sequence[int]) -> list[int]:
     return sorted(near & passage.numbers)
 
 
+def _most_about(
+    passage: Passage,
+    question: str,
+    keep: Callable[[str], bool],
+    *,
+    names_suffice: bool = False,
+) -> tuple[float, int]:
+    """The sentence of ``passage`` that ``keep`` accepts and is most about ``question``,
+    as (its :func:`topic_share`, its number); (0.0, 0) when ``keep`` accepts none."""
+    return max(
+        (
+            (topic_share(question, [u.sentence.text], names_suffice=names_suffice), u.number)
+            for u in passage.units
+            if keep(u.sentence.text)
+        ),
+        default=(0.0, 0),
+    )
+
+
 def _best_stating(
     passage: Passage, value: str, question: str, *, names_suffice: bool = False
 ) -> tuple[float, list[int]]:
@@ -172,13 +191,11 @@ def _best_stating(
     question, as (its :func:`topic_share`, [its number]); (0.0, []) when none does."""
     if not content_tokens(value):
         return 0.0, []  # "Yes" is stated by every sentence: nothing to re-cite by
-    share, number = max(
-        (
-            (topic_share(question, [u.sentence.text], names_suffice=names_suffice), u.number)
-            for u in passage.units
-            if states(value, [u.sentence.text], min_share=OPTION_SHARE)
-        ),
-        default=(0.0, 0),
+    share, number = _most_about(
+        passage,
+        question,
+        lambda text: states(value, [text], min_share=OPTION_SHARE),
+        names_suffice=names_suffice,
     )
     return share, [number] if number else []
 
@@ -190,14 +207,7 @@ def _naming(passage: Passage, answer: str, question: str) -> int | None:
     names = name_stems(answer) - {stem(t) for t in content_tokens(question)}
     if not names:
         return None
-    share, number = max(
-        (
-            (topic_share(question, [u.sentence.text]), u.number)
-            for u in passage.units
-            if names & stems(u.sentence.text)
-        ),
-        default=(0.0, 0),
-    )
+    share, number = _most_about(passage, question, lambda text: bool(names & stems(text)))
     return number if share >= QUESTION_SHARE else None
 
 
