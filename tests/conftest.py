@@ -53,13 +53,18 @@ def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     vcr.register_matcher("json_body", _json_body)
 
 
-@pytest.fixture(scope="module")
-def vcr_config() -> dict[str, Any]:
+def vcr_options() -> dict[str, Any]:
+    """How every cassette is recorded and matched."""
     return {
         "filter_headers": FILTERED_HEADERS,
         "match_on": ["method", "path", "json_body"],
         "decode_compressed_response": True,
     }
+
+
+@pytest.fixture(scope="module")
+def vcr_config() -> dict[str, Any]:
+    return vcr_options()
 
 
 @pytest.fixture(scope="module")
