@@ -6,7 +6,10 @@ speech or action verb: "Peskov acknowledged …", "Moscow wants …", "…, said
 Zelensky", "according to the Kremlin", "Kyiv, meanwhile, refuses …",
 "Moscow's readiness …", "a peace initiative led by China". A sentence that opens
 a quotation or continues with "He said"/"she added" right after such a sentence
-belongs to the same actor.
+belongs to the same actor, and so does a quotation that runs over several
+sentences when one of them attributes it (“Nobody wants peace more. … our
+future,” Zelensky said), or when it follows such a sentence and closes with
+"he said" or stands alone as a whole quoted sentence.
 Sentences that merely name the actor ("talks about Ukraine") do not.
 
 Rule-based and cheap on purpose: it chooses which sentences a stance call may
@@ -28,7 +31,7 @@ host recognize recognise decline admit confirm promise plan prepare intend aim p
 accuse blame praise commend congratulate reply write post tweet comment indicate reiterate
 maintain repeat describe explain hail criticize criticise consider view insist expect
 favor favour endorse resist block attend join recall move open lead broker mediate initiate
-sponsor""".split()
+sponsor slam blast denounce decry rebuff spurn lament laud""".split()
 _IRREGULAR = "said told sought wrote met sent spoke led".split()
 _STANCE_ADJECTIVES = """ready open willing prepared unwilling committed determined keen eager
 reluctant opposed skeptical sceptical interested""".split()
@@ -115,17 +118,69 @@ def continues_quote(text: str) -> bool:
     )
 
 
+QUOTE_BLOCK = 4
+"""Most sentences one quotation block may span (an unbalanced quote mark stops there)."""
+
+
+def _quote_marks(text: str) -> int:
+    """Quotation marks ``text`` leaves open (positive) or closes (negative): curly
+    ones by count, straight ones as opening when the first follows a space or starts
+    the text."""
+    curly = text.count("“") - text.count("”")
+    straight = text.count('"')
+    if curly or not straight % 2:
+        return curly
+    first = text.index('"')
+    return 1 if first == 0 or text[first - 1].isspace() else -1
+
+
+def _quote_blocks(sentences: Iterable[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    """Consecutive sentences grouped so that a quotation opened in one sentence and
+    closed in a later one (at most :data:`QUOTE_BLOCK` sentences on) is one block."""
+    blocks: list[list[tuple[int, str]]] = []
+    pending: list[tuple[int, str]] = []
+    for sid, text in sentences:
+        if pending and sid == pending[-1][0] + 1 and len(pending) < QUOTE_BLOCK:
+            pending.append((sid, text))
+            if _quote_marks(text) < 0:
+                blocks.append(pending)
+                pending = []
+            continue
+        blocks.extend([one] for one in pending)
+        pending = []
+        if _quote_marks(text) > 0:
+            pending = [(sid, text)]
+        else:
+            blocks.append([(sid, text)])
+    blocks.extend([one] for one in pending)
+    return blocks
+
+
+def _continues(block: Sequence[tuple[int, str]]) -> bool:
+    """Does ``block`` go on with the previous sentence's speaker: "He said …", a
+    quotation closed by "he said", or a whole quoted sentence standing alone?"""
+    first, last = block[0][1].strip(), block[-1][1].strip()
+    if continues_quote(first):
+        return True
+    if len(block) > 1 and _SAID_PRONOUN.search(last):
+        return True
+    return first.startswith(_QUOTE_OPEN) and last.endswith(_QUOTE_CLOSE)
+
+
+_QUOTE_CLOSE = ("”", '"')
+
+
 def attributed_ids(sentences: Iterable[tuple[int, str]], pattern: re.Pattern[str]) -> list[int]:
     """Ids of the ``(id, text)`` sentences that belong to the actor of ``pattern``:
-    attributed ones and the quote continuations right after them, in order."""
+    attributed ones with the rest of their quotation, and what continues them right
+    after (:func:`_continues`), in order."""
     out: list[int] = []
     previous: int | None = None
-    for sid, text in sentences:
-        if attributed(text, pattern) or (
-            previous is not None and sid == previous + 1 and continues_quote(text)
-        ):
-            out.append(sid)
-            previous = sid
+    for block in _quote_blocks(sentences):
+        follows = previous is not None and block[0][0] == previous + 1
+        if any(attributed(text, pattern) for _, text in block) or (follows and _continues(block)):
+            out.extend(sid for sid, _ in block)
+            previous = block[-1][0]
         else:
             previous = None
     return out

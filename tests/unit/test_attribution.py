@@ -70,6 +70,43 @@ def test_a_quote_goes_on_with_the_same_speaker() -> None:
     assert not continues_quote("“We will not cede land,” Zelensky said.")
 
 
+UKRAINE = alias_pattern(["Ukraine", "Ukrainian", "Kyiv", "Zelensky"])
+
+
+@pytest.mark.parametrize(
+    ("sentences", "owned"),
+    [
+        # a quotation over two sentences, attributed in the second: both are Ukraine's
+        (["“Nobody wants peace more.", "We are fighting for our land,” Zelensky said."], [1, 2]),
+        # straight quotes, the speaker in the first sentence
+        (['Zelensky said: "We want peace.', 'But not at any price."'], [1, 2]),
+        # a whole quoted sentence right after the speaker's: his too
+        (["Zelensky spoke on Friday.", '"There can be no peace without our land."'], [1, 2]),
+        # a quotation closed by "he said" right after the speaker's sentence
+        (
+            ["Zelensky slammed the plan.", "“It helps Moscow.", "It leads nowhere,” he said."],
+            [1, 2, 3],
+        ),
+        # a quotation with nobody named, after a sentence that is not his: nobody's
+        (["Heavy fighting went on.", "“It helps Moscow.", "It leads nowhere,” he said."], []),
+        # another speaker's quotation does not continue his
+        (["Zelensky spoke on Friday.", "“We will win,” Stoltenberg said."], [1]),
+        # a quote left open is no block: the sentences after it are judged alone
+        (["“We will fight on.", "Rain fell.", "Snow fell.", "Wind blew.", "Kyiv said so."], [5]),
+        # an apostrophe's quote mark does not open a quotation
+        (['Ukraine\'s "peace formula" was debated.', "Officials met.", "Nothing changed."], []),
+    ],
+)
+def test_a_quotation_belongs_to_its_speaker(sentences: list[str], owned: list[int]) -> None:
+    assert attributed_ids(list(enumerate(sentences, start=1)), UKRAINE) == owned
+
+
+def test_a_quotation_block_is_capped() -> None:
+    """An opening mark never closed cannot pull a whole article into one quotation."""
+    sentences = ["“We will fight on.", "One.", "Two.", "Three.", "Four.", "All,” Zelensky said."]
+    assert attributed_ids(list(enumerate(sentences, start=1)), UKRAINE) == [6]
+
+
 @pytest.mark.parametrize(
     ("base", "forms"),
     [
