@@ -94,14 +94,22 @@ class ActorStance:
     """The cited sentences, in passage order."""
 
 
+_TAKING_PART = r"(?:talk|negotiat|meet|join|attend|send|sit|take part|engage)"
+"""What a party refuses when it refuses the talks themselves (opposition, no condition)."""
 _CONDITION = re.compile(
     r"\b(?:only if|only when|on condition|conditions?|demand\w*|insist\w*|unless|as long as|"
-    r"provided that|red lines?|must|refus\w* to)\b",
+    rf"provided that|red lines?|must|refus\w* to(?! (?:\w+ )?{_TAKING_PART}))\b",
     re.IGNORECASE,
 )
-_REFUSAL = re.compile(r"\b(?:refus\w*|reject\w*|rul\w* out|(?<!as )oppos\w*)\b", re.IGNORECASE)
+_NOT = r"(?<!\bnot )(?<!\bnor )(?<!\bnever )"
+"""A negated word is not the act: "would neither support nor oppose the talks"."""
+_REFUSAL = re.compile(
+    rf"\b(?:{_NOT}refus\w*|{_NOT}reject\w*|rul\w* out|(?<!as ){_NOT}oppos\w*)\b",
+    re.IGNORECASE,
+)
 _SUPPORT = re.compile(
-    r"\b(?:ready|willing|open to|prepared|call(?:s|ed|ing)? (?:for|on)|urg\w*|propos\w*|"
+    r"\b(?:ready|willing|open to|prepared|call(?:s|ed|ing)? (?:for|on)|urg\w*|"
+    r"(?<!\bthe )(?<!\ba )(?<!\bbeen )propos(?:e|es|ed|ing)|"
     r"backs|backed|backing|welcom\w*|agree\w* to|lead(?:s|ing)?|led(?! to\b)|broker\w*|"
     r"host\w*|mediat\w*|push\w* for|seek\w*|sought)\b",
     re.IGNORECASE,
@@ -138,6 +146,9 @@ def checked_label(
       where one calls for, proposes, leads or hosts talks ("Scholz said he called on
       Putin to negotiate", "peace initiatives led by China"), ``neutral`` and
       ``unclear`` are ``supports``.
+    - Refusing the talks themselves ("refused to send a delegation") is no condition,
+      so ``opposes`` stays; a negated word ("neither support nor oppose") and someone
+      else's proposal ("the proposed talks") are not the actor's act.
     """
     if not on_topic:
         return "unclear" if label in DEFINITE else label

@@ -34,6 +34,10 @@ CONDITIONS = [
     ),
     pytest.param("supports", "Kyiv set out its red lines for the talks.", id="red-lines"),
     pytest.param("supports", "Only if Moscow withdraws will Kyiv negotiate.", id="capitalised"),
+    # refusing a concession is a condition, even where the model read opposition
+    pytest.param(
+        "opposes", "Kyiv refused to give up territory for a peace deal.", id="refused-concession"
+    ),
 ]
 REFUSALS = [
     pytest.param("neutral", "Kyiv refused the ceasefire offer.", id="refused-without-to"),
@@ -47,6 +51,8 @@ CALLS_FOR_TALKS = [
     pytest.param("neutral", "Berlin is prepared to join the talks.", id="prepared"),
     pytest.param("neutral", "Paris called for a ceasefire.", id="called-for"),
     pytest.param("neutral", "China proposed a peace plan.", id="proposed"),
+    pytest.param("neutral", "Brazil proposes a truce.", id="proposes"),
+    pytest.param("unclear", "Proposing a truce, Brazil sent envoys.", id="proposing"),
     pytest.param("neutral", "Poland backs the talks.", id="backs"),
     pytest.param("neutral", "Poland backed the ceasefire.", id="backed"),
     pytest.param("unclear", "Backing the truce, Rome sent envoys.", id="backing"),
@@ -74,6 +80,19 @@ NEAR_MISSES = [
     pytest.param("neutral", "Talks had already begun, Kyiv said.", id="already"),
     pytest.param("unclear", "Its leader spoke at the peace summit.", id="leader"),
     pytest.param("opposes", "Kyiv refused the ceasefire offer.", id="refusal-read-as-opposes"),
+    # refusing the talks themselves is opposition, not a condition
+    pytest.param(
+        "opposes", "Ankara refused to send a delegation to the talks.", id="refused-to-send"
+    ),
+    pytest.param("opposes", "Jakarta refused to join the peace talks.", id="refused-to-join"),
+    # someone else's proposal, or a negated act, is not the actor's
+    pytest.param("neutral", "India has no position on the proposed talks.", id="the-proposed"),
+    pytest.param("neutral", "Ankara noted that talks had been proposed.", id="been-proposed"),
+    pytest.param("unclear", "Bern took no stance on a proposed truce.", id="a-proposed"),
+    pytest.param("neutral", "Bern took no stance on the ceasefire proposal.", id="proposal"),
+    pytest.param("neutral", "Doha would neither support nor oppose the talks.", id="nor-oppose"),
+    pytest.param("supports", "Kyiv did not reject the talks.", id="not-reject"),
+    pytest.param("supports", "Kyiv has never refused a ceasefire.", id="never-refused"),
 ]
 
 
