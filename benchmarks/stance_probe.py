@@ -1,6 +1,8 @@
 """The stance label step alone, on short passages that state a position plainly.
 
-``benchmarks/data/stance_probe.jsonl``: 60 passages written for this project (no
+``benchmarks/data/stance_probe.jsonl`` (``--split dev``, the one the label checks
+were tuned on) and ``stance_probe_check.jsonl`` (``--split check``, written before it
+was first run and kept for checking): 60 passages each, written for this project (no
 third-party text), 12 per class: a country that supports talks, sets conditions,
 opposes them, takes no side, or speaks about something else (``none``: any definite
 label is wrong). Each passage is two sentences, the second often about another
@@ -10,7 +12,7 @@ implicit position) is taken away and what is left is the label. newsqa's
 before the checks (``checked_label`` bypassed, same cached replies) and the naive
 one-prompt baseline on the same passages, paired.
 
-Usage: python -m benchmarks.stance_probe [--cache PATH] [--out PATH]
+Usage: python -m benchmarks.stance_probe [--split dev|check] [--cache PATH] [--out PATH]
 """
 
 from __future__ import annotations
@@ -31,15 +33,18 @@ from newsqa import LLMClient, Settings, document_from_text
 from newsqa.llm.cache import ResponseCache
 from newsqa.tasks import stances
 
-PROBE = Path(__file__).resolve().parent / "data" / "stance_probe.jsonl"
+DATA = Path(__file__).resolve().parent / "data"
+SPLITS = {"dev": DATA / "stance_probe.jsonl", "check": DATA / "stance_probe_check.jsonl"}
 RESULTS = Path(__file__).resolve().parent / "results"
 CLASSES = ("supports", "conditional", "opposes", "neutral", "none")
 DEFINITE = {"supports", "conditional", "opposes"}
 
 
-def items() -> list[dict[str, str]]:
-    """The probe passages: ``id``, ``actor``, ``label`` (one of :data:`CLASSES`), ``text``."""
-    rows = [json.loads(line) for line in PROBE.read_text("utf-8").splitlines() if line.strip()]
+def items(split: str = "dev") -> list[dict[str, str]]:
+    """The probe passages of ``split``: ``id``, ``actor``, ``label`` (one of
+    :data:`CLASSES`), ``text``."""
+    text = SPLITS[split].read_text("utf-8")
+    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
     for row in rows:
         if row["label"] not in CLASSES:
             raise ValueError(f"{row['id']}: unknown label {row['label']!r}")
@@ -78,12 +83,13 @@ def figures(rows: list[dict[str, str]], key: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=sorted(SPLITS), default="dev")
     parser.add_argument("--cache", type=Path, default=RESULTS / "stance-probe-cache.sqlite")
-    parser.add_argument("--out", type=Path, default=RESULTS / "stance_probe.json")
+    parser.add_argument("--out", type=Path, help="default: results/stance_probe_<split>.json")
     args = parser.parse_args()
     client = LLMClient(Settings.from_env(), cache=ResponseCache(args.cache))
     rows = []
-    for item in items():
+    for item in items(args.split):
         rows.append({**item, "newsqa": _ours(item, client), "baseline": _base(item, client)})
         print(item["id"], rows[-1]["newsqa"], rows[-1]["baseline"], file=sys.stderr, flush=True)
     with mock.patch.object(stances, "checked_label", lambda label, *_, **__: label):
@@ -93,8 +99,9 @@ def main() -> None:
     hits = {key: [right(r["label"], r[key]) for r in rows] for key in result}
     result["paired_newsqa_baseline"] = paired(hits["newsqa"], hits["baseline"])
     result["paired_newsqa_unchecked"] = paired(hits["newsqa"], hits["unchecked"])
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"n": len(rows), **result, "rows": rows}, indent=2))
+    out = args.out or RESULTS / f"stance_probe_{args.split}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"n": len(rows), **result, "rows": rows}, indent=2))
     print("| class (n) | newsqa | model label, unchecked | baseline |\n|---|---|---|---|")
     for cls in ("right", *CLASSES):
         cells = []

@@ -95,6 +95,21 @@ UKRAINE = alias_pattern(["Ukraine", "Ukrainian", "Kyiv", "Zelensky"])
         (["“We will fight on.", "Rain fell.", "Snow fell.", "Wind blew.", "Kyiv said so."], [5]),
         # an apostrophe's quote mark does not open a quotation
         (['Ukraine\'s "peace formula" was debated.', "Officials met.", "Nothing changed."], []),
+        # a pair of straight quotes (a scare quote) opens no quotation
+        (['Kyiv called the plan a "trap".', "It is far from peace,” an aide said."], [1]),
+        # a quotation opened and closed with straight quotes, attributed in the second
+        (['"Nobody wants peace more.', 'We are fighting for our land," Zelensky said.'], [1, 2]),
+        # straight scare quotes inside a straight quotation: the first mark opens it
+        (['Zelensky said: "They call it a "ceasefire".', 'It is only a pause."'], [1, 2]),
+        # a sentence with no quote mark inside a quotation does not close it
+        (["“We will fight on.", "We will not give up.", "Never,” Zelensky said."], [1, 2, 3]),
+        # QUOTE_BLOCK sentences are one quotation; one more is not
+        (["“We will fight on.", "One.", "Two.", "All,” Zelensky said."], [1, 2, 3, 4]),
+        (["“We will fight on.", "One.", "Two.", "Three.", "All,” Zelensky said."], [5]),
+        # another speaker's quotation over two sentences does not continue his
+        (["Zelensky spoke on Friday.", "“We will win.", "No doubt,” Stoltenberg said."], [1]),
+        # "she said" outside a quotation block is no continuation
+        (["Zelensky spoke on Friday.", "Sanctions will follow, she said."], [1]),
     ],
 )
 def test_a_quotation_belongs_to_its_speaker(sentences: list[str], owned: list[int]) -> None:

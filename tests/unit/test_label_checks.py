@@ -85,6 +85,10 @@ NEAR_MISSES = [
         "opposes", "Ankara refused to send a delegation to the talks.", id="refused-to-send"
     ),
     pytest.param("opposes", "Jakarta refused to join the peace talks.", id="refused-to-join"),
+    pytest.param("opposes", "Kyiv refuses to talk to the rebels.", id="refuses-to-talk"),
+    pytest.param(
+        "opposes", "Kyiv refuses to directly negotiate with Moscow.", id="refuses-to-directly"
+    ),
     # someone else's proposal, or a negated act, is not the actor's
     pytest.param("neutral", "India has no position on the proposed talks.", id="the-proposed"),
     pytest.param("neutral", "Ankara noted that talks had been proposed.", id="been-proposed"),
