@@ -65,9 +65,11 @@ _CLAUSE_BREAK = frozenset(
 """Words after which the alias is no longer the subject ("the U.S. election and …")."""
 _BEFORE = re.compile(
     r"(?:\b(?:said|says|told|according to|added|wrote|tweeted|insisted|warned)"
-    r"(?:\s+\w+){0,3}\s*$)",
+    r"(?:\s+(?!(?:in|on|at|to|about|of|with|for)\b)\w+){0,3}\s*$)",
     re.IGNORECASE,
 )
+"""A speech verb just before the alias ("…, said Ukrainian President Zelensky"), not
+across a preposition ("he said in Russian", "told reporters in Moscow")."""
 _AGENT = re.compile(r"\b([\w'’-]+)\s+by\s+(?:the\s+)?$", re.IGNORECASE)
 """A passive agent: "talks proposed by Turkey", "an initiative led by China"."""
 _QUOTE_OPEN = ("“", '"', "‘")
@@ -87,9 +89,34 @@ def alias_pattern(aliases: Sequence[str]) -> re.Pattern[str]:
     )
 
 
+def _quoted(text: str) -> list[tuple[int, int]]:
+    """Character spans of ``text`` inside double quotation marks, also a quotation
+    opened in an earlier sentence (a closing mark comes first) or left open."""
+    spans: list[tuple[int, int]] = []
+    start: int | None = None
+    for i, char in enumerate(text):
+        if char not in '“”"':
+            continue
+        opening = char == "“" or (char == '"' and (i == 0 or text[i - 1].isspace()))
+        if opening:
+            start = i if start is None else start
+        else:  # a closing mark with no opening one closes what an earlier sentence opened
+            begin = start if start is not None else (spans[-1][1] + 1 if spans else 0)
+            spans.append((begin, i))
+            start = None
+    if start is not None:
+        spans.append((start, len(text)))
+    return spans
+
+
 def attributed(text: str, pattern: re.Pattern[str]) -> bool:
-    """Does an alias matched by ``pattern`` speak or act in ``text``?"""
+    """Does an alias matched by ``pattern`` speak or act in ``text``? An alias inside
+    a quotation is the speaker's subject, not the speaker ("“It is what Putin has long
+    sought,” Zelensky said")."""
+    quoted = _quoted(text)
     for match in pattern.finditer(text):
+        if any(a <= match.start() < b for a, b in quoted):
+            continue
         after = re.split(r"[”;:]|\"", text[match.end() :], maxsplit=1)[0]
         if after.startswith(("'s", "’s")):
             following = [w.lower() for w in _WORD.findall(after[2:])[:3]]

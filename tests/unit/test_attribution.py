@@ -32,6 +32,11 @@ US = alias_pattern(["United States", "U.S.", "US", "American", "Trump", "Washing
         "Peace initiatives led by Moscow stalled.",  # a passive agent
         "The ceasefire proposed by the Kremlin fell apart.",
         "The plan was rejected, according to the Kremlin, while talks went on.",
+        # outside the quotation, after a quotation naming someone else
+        "“Kyiv must cede land,” Putin said.",
+        'The army "will not stop," the Kremlin said.',
+        "“Talks will not help.” Peskov added that talks were over.",
+        "Troops massed, according to estimates from Moscow officials.",
     ],
 )
 def test_the_actor_speaks_or_acts(text: str) -> None:
@@ -53,6 +58,27 @@ def test_the_actor_speaks_or_acts(text: str) -> None:
 )
 def test_a_mention_alone_is_not_attribution(text: str) -> None:
     assert not attributed(text, RUSSIA if "Russia" in text else US)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # inside someone else's quotation: the speaker's subject, not the speaker
+        "“This is exactly what Putin has long sought,” Zelensky said.",
+        "It is what the Kremlin wants,” he said.",  # a quotation opened a sentence before
+        'Zelensky said that "Russia wants a pause" and no more.',
+        "“It is what Moscow wants",  # a quotation left open
+        "“Kyiv agreed.” “Moscow refused,” an aide said.",  # the second of two quotations
+        # a speech verb across a preposition: a language, a place, a subject
+        "“We want peace,” he said in Russian.",
+        "The minister told reporters in Moscow that talks were over.",
+        "Scholz said he called on Putin to negotiate.",
+        "Blinken told reporters about Moscow.",
+    ],
+)
+def test_quoted_or_after_a_preposition_is_not_the_speaker(text: str) -> None:
+    assert RUSSIA.search(text)
+    assert not attributed(text, RUSSIA)
 
 
 def test_a_quote_goes_on_with_the_same_speaker() -> None:
