@@ -101,8 +101,7 @@ def _quoted(text: str) -> list[tuple[int, int]]:
         if opening:
             start = i if start is None else start
         else:  # a closing mark with no opening one closes what an earlier sentence opened
-            begin = start if start is not None else (spans[-1][1] + 1 if spans else 0)
-            spans.append((begin, i))
+            spans.append((0 if start is None else start, i))
             start = None
     if start is not None:
         spans.append((start, len(text)))

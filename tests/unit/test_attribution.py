@@ -34,6 +34,8 @@ US = alias_pattern(["United States", "U.S.", "US", "American", "Trump", "Washing
         "The plan was rejected, according to the Kremlin, while talks went on.",
         # outside the quotation, after a quotation naming someone else
         "“Kyiv must cede land,” Putin said.",
+        "“Moscow will not yield,” Putin said.",  # the speaker after a quoted alias
+        "Moscow refused the talks, an aide posted on X.",  # a letter X is no quote mark
         'The army "will not stop," the Kremlin said.',
         "“Talks will not help.” Peskov added that talks were over.",
         "Troops massed, according to estimates from Moscow officials.",
@@ -66,6 +68,7 @@ def test_a_mention_alone_is_not_attribution(text: str) -> None:
         # inside someone else's quotation: the speaker's subject, not the speaker
         "“This is exactly what Putin has long sought,” Zelensky said.",
         "It is what the Kremlin wants,” he said.",  # a quotation opened a sentence before
+        "Moscow wants a pause,” he said.",  # from the sentence's first character
         'Zelensky said that "Russia wants a pause" and no more.',
         "“It is what Moscow wants",  # a quotation left open
         "“Kyiv agreed.” “Moscow refused,” an aide said.",  # the second of two quotations
