@@ -37,7 +37,6 @@ DATA = Path(__file__).resolve().parent / "data"
 SPLITS = {"dev": DATA / "stance_probe.jsonl", "check": DATA / "stance_probe_check.jsonl"}
 RESULTS = Path(__file__).resolve().parent / "results"
 CLASSES = ("supports", "conditional", "opposes", "neutral", "none")
-DEFINITE = {"supports", "conditional", "opposes"}
 
 
 def items(split: str = "dev") -> list[dict[str, str]]:
@@ -54,7 +53,7 @@ def items(split: str = "dev") -> list[dict[str, str]]:
 def right(gold: str, got: str) -> bool:
     """Is label ``got`` (``missing`` when no stance was given) right for class ``gold``?
     For ``none`` any label but a definite one is right."""
-    return got not in DEFINITE if gold == "none" else got == gold
+    return got not in stances.DEFINITE if gold == "none" else got == gold
 
 
 def _ours(item: dict[str, str], client: LLMClient) -> str:

@@ -73,6 +73,7 @@ across a preposition ("he said in Russian", "told reporters in Moscow")."""
 _AGENT = re.compile(r"\b([\w'’-]+)\s+by\s+(?:the\s+)?$", re.IGNORECASE)
 """A passive agent: "talks proposed by Turkey", "an initiative led by China"."""
 _QUOTE_OPEN = ("“", '"', "‘")
+_QUOTE_CLOSE = ("”", '"')
 _CONTINUATION = re.compile(
     r"^(?:He|She|They|It|The \w+)\s+(?:\w+\s+)?(?:said|says|added|adds|"
     r"noted|stressed|insisted|warned|told|argued|continued|also)\b"
@@ -89,6 +90,12 @@ def alias_pattern(aliases: Sequence[str]) -> re.Pattern[str]:
     )
 
 
+def _opens(text: str, i: int) -> bool:
+    """Is the quotation mark at ``text[i]`` an opening one: a curly “, or a straight one
+    that starts the text or follows a space?"""
+    return text[i] == "“" or (text[i] == '"' and (i == 0 or text[i - 1].isspace()))
+
+
 def _quoted(text: str) -> list[tuple[int, int]]:
     """Character spans of ``text`` inside double quotation marks, also a quotation
     opened in an earlier sentence (a closing mark comes first) or left open."""
@@ -97,8 +104,7 @@ def _quoted(text: str) -> list[tuple[int, int]]:
     for i, char in enumerate(text):
         if char not in '“”"':
             continue
-        opening = char == "“" or (char == '"' and (i == 0 or text[i - 1].isspace()))
-        if opening:
+        if _opens(text, i):
             start = i if start is None else start
         else:  # a closing mark with no opening one closes what an earlier sentence opened
             spans.append((0 if start is None else start, i))
@@ -156,8 +162,7 @@ def _quote_marks(text: str) -> int:
     straight = text.count('"')
     if curly or not straight % 2:
         return curly
-    first = text.index('"')
-    return 1 if first == 0 or text[first - 1].isspace() else -1
+    return 1 if _opens(text, text.index('"')) else -1
 
 
 def _quote_blocks(sentences: Iterable[tuple[int, str]]) -> list[list[tuple[int, str]]]:
@@ -191,9 +196,6 @@ def _continues(block: Sequence[tuple[int, str]]) -> bool:
     if len(block) > 1 and _SAID_PRONOUN.search(last):
         return True
     return first.startswith(_QUOTE_OPEN) and last.endswith(_QUOTE_CLOSE)
-
-
-_QUOTE_CLOSE = ("”", '"')
 
 
 def attributed_ids(sentences: Iterable[tuple[int, str]], pattern: re.Pattern[str]) -> list[int]:
