@@ -52,8 +52,8 @@ from benchmarks.quality import baseline, data
 from benchmarks.quality.metrics import paired, proportion
 from benchmarks.quality.report import table
 from newsqa import Document, LLMClient, Settings
+from newsqa.grounding import Passage, states, topic_share
 from newsqa.llm.cache import ResponseCache
-from newsqa.tasks.grounding import Passage, states, topic_share
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CONDITIONS = ("answer/choice", "answer/free", "none/free", "none/choice")

@@ -28,10 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from newsqa import Settings, document_from_text  # noqa: E402
+from newsqa.batch.run import run_batch  # noqa: E402
 from newsqa.llm.cache import ResponseCache  # noqa: E402
 from newsqa.llm.client import LLMClient  # noqa: E402
 from newsqa.tasks.ask import ask  # noqa: E402
-from newsqa.tasks.batch import run_batch  # noqa: E402
 from tests.support.fake_openai import FakeOpenAI, Reply  # noqa: E402
 
 ANSWER = {"sentences": [1], "answer": "no"}

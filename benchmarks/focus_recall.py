@@ -16,8 +16,8 @@ import argparse
 
 from benchmarks.quality import data
 from benchmarks.quality.metrics import wilson
-from newsqa.tasks.focus import focus
-from newsqa.tasks.grounding import Passage
+from newsqa.grounding import Passage
+from newsqa.grounding.focus import focus
 
 BUDGETS = (300, 500, 750, 1000, 1500, 2000, 3000)
 

@@ -46,10 +46,10 @@ from newsqa import (  # noqa: E402
     stance_toward,
     summarize,
 )
+from newsqa.batch.run import run_batch  # noqa: E402
 from newsqa.documents.chunking import count_tokens  # noqa: E402
 from newsqa.llm.client import LLMClient  # noqa: E402
 from newsqa.retrieval.sqlite_index import SQLiteIndex  # noqa: E402
-from newsqa.tasks.batch import run_batch  # noqa: E402
 from tests.support.fake_openai import FakeOpenAI, Reply, completion, schema_reply  # noqa: E402
 
 WORDS = (
@@ -130,7 +130,7 @@ _CHILD = textwrap.dedent(
     from pathlib import Path
     from newsqa import Settings, document_from_text
     from newsqa.llm.client import LLMClient
-    from newsqa.tasks.batch import run_batch
+    from newsqa.batch.run import run_batch
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG)
     resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))
     docs = [document_from_text(f"Kyiv said no {{i}}.", id=f"d{{i}}") for i in range({n})]

@@ -36,6 +36,7 @@ from newsqa.api import (
     stances_toward,
     summarize,
 )
+from newsqa.batch.run import BatchItem, BatchReport, BatchRun
 from newsqa.config import Settings
 from newsqa.corpus import Corpus
 from newsqa.documents import (
@@ -69,7 +70,6 @@ from newsqa.llm.client import LLMClient
 from newsqa.retrieval import Hit, Retriever
 from newsqa.safe_text import printable
 from newsqa.schema_models import import_model, model_from_json_schema
-from newsqa.tasks.batch import BatchItem, BatchReport, BatchRun
 from newsqa.types import (
     Answer,
     Chunk,

@@ -16,6 +16,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, Unpack, overload
 
 from pydantic import BaseModel
 
+from newsqa.batch import run as _batch
 from newsqa.config import Settings, SettingsOverrides
 from newsqa.documents import as_document, iter_inputs
 from newsqa.errors import DocumentError
@@ -23,7 +24,6 @@ from newsqa.llm.cache import ResponseCache
 from newsqa.llm.client import LLMClient
 from newsqa.llm.local import prepare_embedded
 from newsqa.tasks import ask as _ask
-from newsqa.tasks import batch as _batch
 from newsqa.tasks import claims as _claims
 from newsqa.tasks import extract as _extract
 from newsqa.tasks import stances as _stances
@@ -477,7 +477,7 @@ def abatch(
     its JSONL line is on disk. At most ``concurrency`` documents run at once. Resume is
     that of :func:`batch`: documents with a result in ``out`` for the same task,
     question, topic or schema and instructions, and document content
-    (:func:`~newsqa.tasks.batch.job_key`) are skipped, failed ones run again.
+    (:func:`~newsqa.batch.run.job_key`) are skipped, failed ones run again.
     ``run.report`` holds the counts and usage.
 
     Args:
@@ -502,7 +502,7 @@ def abatch(
     Raises:
         ValueError: ``ask`` without a question, ``extract`` without a schema,
             ``concurrency`` below 1, or two documents with one id (see
-            :class:`~newsqa.tasks.batch.BatchRun`).
+            :class:`~newsqa.batch.run.BatchRun`).
         SchemaError: ``schema`` cannot be extracted; raised before any document is
             read or a client made.
 
@@ -563,7 +563,7 @@ def batch(
     "evidence"}``.
 
     Returns:
-        The :class:`~newsqa.tasks.batch.BatchReport`: done, failed, skipped, usage, errors.
+        The :class:`~newsqa.batch.run.BatchReport`: done, failed, skipped, usage, errors.
 
     Example:
         >>> report = newsqa.batch("articles/", "ask", "answers.jsonl",

@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+from newsqa.grounding import Passage
 from newsqa.llm.client import LLMClient
 from newsqa.retrieval.base import Hit, Retriever
 from newsqa.retrieval.sqlite_index import SQLiteIndex
 from newsqa.tasks.ask import answer_from
 from newsqa.tasks.corpus_stances import stances_from
-from newsqa.tasks.grounding import Passage
 from newsqa.tasks.stances import DEFAULT_TOPIC
 from newsqa.types import Answer, CorpusStanceReport, Document
 

@@ -6,7 +6,7 @@ value is given that the template does not use, so a renamed variable cannot
 silently produce a broken prompt.
 
 Text that comes from outside reaches a prompt only through :func:`one_line`:
-documents in ``<document>`` blocks (:mod:`newsqa.tasks.grounding`), and the user's
+documents in ``<document>`` blocks (:mod:`newsqa.grounding`), and the user's
 own strings (question, options, claim, topic, target, actor) through
 :func:`user_text`, each delimited and capped, so an instruction planted in them
 stays data (spotlighting, Hines et al. 2024).

@@ -245,15 +245,19 @@ _LAYERS = [
     ("newsqa.documents",),
     ("newsqa.prompts", "newsqa.retrieval"),
     ("newsqa.llm",),
+    ("newsqa.grounding",),
     ("newsqa.tasks",),
-    ("newsqa.api", "newsqa.corpus", "newsqa.schema_models"),
+    ("newsqa.batch", "newsqa.corpus"),
+    ("newsqa.api", "newsqa.schema_models"),
     ("newsqa.cli", "newsqa.notebook"),
 ]
+_API = 7
+"""The rank of the public API, which the faces use (``newsqa`` re-exports every layer)."""
 
 
 def _layer(module: str) -> int:
     if module == "newsqa":
-        return 5  # the public API, which the faces use (it re-exports every layer)
+        return _API
     for rank, prefixes in enumerate(_LAYERS):
         if any(module == p or module.startswith(p + ".") for p in prefixes):
             return rank
@@ -269,3 +273,20 @@ def test_lower_layers_never_import_higher_ones() -> None:
         if _layer(target) > _layer(name)
     ]
     assert upward == []
+
+
+def test_grounding_imports_no_llm_code() -> None:
+    """Numbering, checks and focus know no transport: the grounded call is a task's."""
+    grounding = [name for name in MODULES if name.startswith("newsqa.grounding")]
+    assert "newsqa.grounding.passage" in grounding
+    llm = [
+        f"{name} -> {target}"
+        for name in grounding
+        for target in _package_edges(name)
+        if target.startswith("newsqa.llm")
+    ]
+    assert llm == []
+
+
+def test_the_batch_function_is_not_shadowed_by_the_batch_package() -> None:
+    assert callable(newsqa.batch) and callable(newsqa.abatch)

@@ -32,8 +32,8 @@ from benchmarks.quality.report import Timer, table
 from benchmarks.quality.report import with_usage as _task
 from newsqa import LLMClient, Settings, Usage
 from newsqa.documents import split_sentences
+from newsqa.grounding import supported_by
 from newsqa.llm.cache import ResponseCache
-from newsqa.tasks.grounding import supported_by
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 SIZES = {"realtimeqa": 8, "ruw": 30, "fnc1": 9, "frank": 5}

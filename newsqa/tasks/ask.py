@@ -12,18 +12,18 @@ from typing import Literal
 from pydantic import BaseModel, Field, create_model
 
 from newsqa.documents.lexical import content_tokens, name_stems, stem, stems
-from newsqa.llm.client import LLMClient
-from newsqa.prompts import user_text
-from newsqa.tasks._limits import check_windows
-from newsqa.tasks.focus import focus
-from newsqa.tasks.grounding import (
+from newsqa.grounding import (
     Passage,
     SentenceIds,
-    grounded_call,
     states,
     topic_share,
 )
-from newsqa.tasks.model_text import cleaned
+from newsqa.grounding.focus import focus
+from newsqa.grounding.limits import check_windows
+from newsqa.grounding.model_text import cleaned
+from newsqa.llm.client import LLMClient
+from newsqa.prompts import user_text
+from newsqa.tasks.calls import grounded_call
 from newsqa.tasks.recency import timely, untimed
 from newsqa.types import Answer, Document, Usage
 
@@ -361,9 +361,9 @@ def ask(
 
     A free-text answer is kept only when the model gives one (not null) that says
     more than the question, and the cited sentences state it
-    (:func:`~newsqa.tasks.grounding.states`: its numbers, its names, most of its
+    (:func:`~newsqa.grounding.states`: its numbers, its names, most of its
     words) and hold most of the question's content words, not only its names
-    (:func:`~newsqa.tasks.grounding.topic_share`); otherwise the result abstains
+    (:func:`~newsqa.grounding.topic_share`); otherwise the result abstains
     (``answerable=False``): a small model readily answers from its own knowledge and
     cites a loosely related sentence. When the words alone cannot decide, one short
     constrained call asks the model to confirm (see :func:`_grounded`).

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from newsqa.grounding import Passage, SentenceIds
+from newsqa.grounding.focus import focus
 from newsqa.llm.client import LLMClient
 from newsqa.prompts import user_text
-from newsqa.tasks.focus import focus
-from newsqa.tasks.grounding import Passage, SentenceIds, grounded_call
+from newsqa.tasks.calls import grounded_call
 from newsqa.types import ClaimCheck, ClaimLabel, Document
 
 __all__ = ["FOCUS_TOKENS", "check_claim"]

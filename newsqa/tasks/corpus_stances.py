@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+from newsqa.grounding import Passage, Unit
 from newsqa.llm.client import LLMClient
-from newsqa.tasks.grounding import Passage, Unit
 from newsqa.tasks.stances import DEFAULT_TOPIC, stance_drafts
 from newsqa.types import CorpusEvidence, CorpusStance, CorpusStanceReport
 

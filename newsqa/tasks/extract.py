@@ -40,11 +40,12 @@ from pydantic.fields import FieldInfo
 
 from newsqa.documents.lexical import WORD, content_tokens, names_in, numbers, stems
 from newsqa.errors import OutputValidationError, SchemaError
+from newsqa.grounding import Passage, SentenceIds, states, supported_by
+from newsqa.grounding.focus import focus
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import parse_reply, strict_schema
 from newsqa.prompts import USER_TEXT_CHARS, one_line, user_text
-from newsqa.tasks.focus import focus
-from newsqa.tasks.grounding import Passage, SentenceIds, grounded_call, states, supported_by
+from newsqa.tasks.calls import grounded_call
 from newsqa.types import Document, Evidence, Extraction
 
 __all__ = [

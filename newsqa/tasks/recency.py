@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-from newsqa.tasks.grounding import Unit
+from newsqa.grounding import Unit
 
 __all__ = ["timely", "untimed", "window_days"]
 

@@ -30,11 +30,12 @@ from pydantic import BaseModel, Field
 from newsqa.documents.actors import ActorMention, find_actors_in, gazetteer
 from newsqa.documents.attribution import alias_pattern, attributed_ids
 from newsqa.documents.lexical import content_tokens, stem, stems
+from newsqa.grounding import Passage, SentenceIds, Unit
+from newsqa.grounding.model_text import cleaned
 from newsqa.llm.client import LLMClient
-from newsqa.llm.structured import Structured, generate
-from newsqa.prompts import messages, user_text
-from newsqa.tasks.grounding import Passage, SentenceIds, Unit, grounded_call
-from newsqa.tasks.model_text import cleaned
+from newsqa.llm.structured import Structured
+from newsqa.prompts import user_text
+from newsqa.tasks.calls import grounded_call, model_call
 from newsqa.types import Document, Sentence, Stance, StanceLabel, StanceReport, Usage
 
 __all__ = [
@@ -263,11 +264,13 @@ def _reading(passage: Passage, candidates: Mapping[str, list[int]]) -> Passage:
 
 
 def _ask_names(client: LLMClient, reading: Passage, topic: str) -> tuple[list[str], Usage]:
-    result = generate(
+    result = model_call(
         client,
-        messages("actors", documents=reading.render(), topic=user_text("topic", topic)),
+        "actors",
         ActorsDraft,
         max_tokens=80,
+        documents=reading.render(),
+        topic=user_text("topic", topic),
     )
     return [n.strip() for n in result.value.actors if n.strip()], result.usage
 

@@ -6,12 +6,11 @@ import re
 
 from pydantic import BaseModel, Field
 
+from newsqa.grounding import Passage, SentenceIds
+from newsqa.grounding.limits import check_windows
+from newsqa.grounding.model_text import cleaned
 from newsqa.llm.client import LLMClient
-from newsqa.llm.structured import generate
-from newsqa.prompts import messages
-from newsqa.tasks._limits import check_windows
-from newsqa.tasks.grounding import Passage, SentenceIds, grounded_call, restrict_ids
-from newsqa.tasks.model_text import cleaned
+from newsqa.tasks.calls import grounded_call, model_call
 from newsqa.types import Document, KeyPoint, Summary, Usage
 
 __all__ = ["complete_sentences", "summarize"]
@@ -109,13 +108,13 @@ def summarize(doc: Document, *, client: LLMClient) -> Summary:
             for kp in draft.key_points
         )
     listing = "\n".join(f"[{i}] {kp.text}" for i, kp in enumerate(points, start=1))
-    reduce = generate(
+    reduce = model_call(
         client,
-        messages("summarize_reduce", points=listing),
+        "summarize_reduce",
         ReduceDraft,
         max_tokens=MAX_TOKENS,
-        context={"sentence_ids": frozenset(range(1, len(points) + 1))},
-        schema_hook=restrict_ids(range(1, len(points) + 1)),
+        ids=range(1, len(points) + 1),
+        points=listing,
     )
     return Summary(
         headline=cleaned(reduce.value.headline, doc.text, limit=HEADLINE_CHARS),

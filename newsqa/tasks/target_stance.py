@@ -18,10 +18,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, create_model
 
 from newsqa.documents.actors import gazetteer
+from newsqa.grounding import Passage, SentenceIds
+from newsqa.grounding.focus import focus
 from newsqa.llm.client import LLMClient
 from newsqa.prompts import user_text
-from newsqa.tasks.focus import focus
-from newsqa.tasks.grounding import Passage, SentenceIds, grounded_call
+from newsqa.tasks.calls import grounded_call
 from newsqa.types import Document, TargetLabel, TargetStance, Usage
 
 __all__ = ["FOCUS_TOKENS", "MAX_TARGETS", "stance_toward", "stances_toward"]

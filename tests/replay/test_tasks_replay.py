@@ -16,8 +16,8 @@ import pytest
 from pydantic import BaseModel, Field
 
 from newsqa import LLMClient, analyze_stances, ask, extract, load_document, summarize
+from newsqa.grounding import Passage
 from newsqa.tasks.extract import Leaf, unstated
-from newsqa.tasks.grounding import Passage
 from newsqa.types import Answer, Document, Evidence
 from tests.conftest import replay_settings, track
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from newsqa.batch.run import completed_keys, job_key
 from newsqa.documents import iter_inputs
-from newsqa.tasks.batch import completed_keys, job_key
 from newsqa.tasks.stances import DEFAULT_TOPIC
 from newsqa.types import Document
 

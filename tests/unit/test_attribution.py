@@ -249,7 +249,7 @@ def test_possessives_count_only_before_a_position_word() -> None:
 
 def test_actor_sentences_rank_topic_first_and_keep_the_sentence_after() -> None:
     from newsqa.documents.actors import find_actors_in
-    from newsqa.tasks.grounding import Passage
+    from newsqa.grounding import Passage
     from newsqa.tasks.stances import actor_sentences
 
     doc = document_from_text(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from newsqa.batch.run import completed_keys, job_key, run_batch
 from newsqa.documents import iter_inputs, load_document
-from newsqa.tasks.batch import completed_keys, job_key, run_batch
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.unit.batch_support import done_ids

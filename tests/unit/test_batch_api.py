@@ -15,9 +15,9 @@ import pytest
 
 import newsqa
 from newsqa import Answer, BatchItem, DocumentError, LLMClient, OutputValidationError
+from newsqa.batch.run import job_key
 from newsqa.documents import load_document
 from newsqa.llm.client import Completion, Message
-from newsqa.tasks.batch import job_key
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.unit.batch_support import done_ids

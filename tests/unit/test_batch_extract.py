@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 import newsqa
 from newsqa import Document, DocumentError, Extraction, LLMClient, SchemaError
-from newsqa.tasks.batch import BatchRun, run_batch
+from newsqa.batch.run import BatchRun, run_batch
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply
 

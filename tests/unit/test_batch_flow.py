@@ -12,9 +12,9 @@ import pytest
 
 import newsqa
 from newsqa import Answer, BatchItem, DocumentError
+from newsqa.batch.run import completed_keys, job_key, run_batch
 from newsqa.documents import document_from_text, iter_inputs
 from newsqa.llm.retry import DeadlinePassed, TooLongRetryAfter, parse_retry_after
-from newsqa.tasks.batch import completed_keys, job_key, run_batch
 from newsqa.types import Document
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply, schema_reply
@@ -92,7 +92,7 @@ def test_breaking_out_does_not_wait_for_the_documents_in_flight(tmp_path: Path) 
 
 
 def test_duplicate_messages_name_both_sources_and_the_fix() -> None:
-    from newsqa.tasks.batch import _duplicate
+    from newsqa.batch.run import _duplicate
 
     message = str(_duplicate(document_from_text("x.", id="n"), None))
     assert message == (

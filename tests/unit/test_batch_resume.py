@@ -11,8 +11,8 @@ from typing import Any, Literal
 import pytest
 from pydantic import BaseModel, Field, create_model
 
+from newsqa.batch.run import BatchReport, job_key, run_batch
 from newsqa.documents import document_from_text, load_document
-from newsqa.tasks.batch import BatchReport, job_key, run_batch
 from newsqa.types import Document
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply

@@ -17,8 +17,8 @@ import pytest
 from newsqa import Corpus, document_from_text
 from newsqa.corpus import diversify, stances_retriever
 from newsqa.documents.actors import find_actors_in
+from newsqa.grounding import Passage
 from newsqa.retrieval import Hit
-from newsqa.tasks.grounding import Passage
 from newsqa.tasks.stances import MAX_CANDIDATES, actor_sentences
 from newsqa.types import Document, Sentence
 from tests.conftest import fake_client

@@ -4,14 +4,14 @@ import pytest
 from pydantic import BaseModel, ValidationError, create_model
 
 from newsqa import OutputValidationError, document_from_text
-from newsqa.tasks.grounding import (
+from newsqa.grounding import (
     Passage,
     SentenceIds,
-    grounded_call,
     states,
     supported_by,
     topic_share,
 )
+from newsqa.tasks.calls import grounded_call
 from newsqa.types import Document
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply
@@ -219,7 +219,7 @@ def test_every_source_counts_to_its_first_and_last_word() -> None:
 
 def test_a_passages_text_is_its_sentences_joined() -> None:
     from newsqa.documents.load import document_from_text
-    from newsqa.tasks.grounding import Passage
+    from newsqa.grounding import Passage
 
     docs = [document_from_text("Kyiv said no. Moscow waited.", id="a")]
     docs.append(document_from_text("Talks stalled.", id="b"))

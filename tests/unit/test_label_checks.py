@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from newsqa import analyze_stances, document_from_text
-from newsqa.tasks.grounding import Passage
+from newsqa.grounding import Passage
 from newsqa.tasks.stances import SAYS_CHARS, checked_label, stance_drafts
 from newsqa.types import StanceLabel
 from tests.conftest import fake_client

@@ -27,18 +27,18 @@ from newsqa import (
     stance_toward,
     summarize,
 )
+from newsqa.batch.run import BatchRun, run_batch
 from newsqa.cli import main
 from newsqa.config import MIN_CONTEXT_TOKENS, Settings
 from newsqa.documents import chunking
 from newsqa.documents.chunking import count_tokens
 from newsqa.documents.sentences import MAX_SENTENCE_TOKENS, split_sentences
+from newsqa.grounding import Passage
+from newsqa.grounding import focus as focus_module
+from newsqa.grounding import passage as passage_module
 from newsqa.llm.client import LLMClient
 from newsqa.retrieval.sqlite_index import SQLiteIndex
 from newsqa.safe_text import printable, redact
-from newsqa.tasks import focus as focus_module
-from newsqa.tasks import grounding
-from newsqa.tasks.batch import BatchRun, run_batch
-from newsqa.tasks.grounding import Passage
 from newsqa.types import Answer, Document
 from tests.conftest import fake_client, track
 from tests.support.fake_openai import FakeOpenAI, Reply, completion, schema_reply
@@ -132,7 +132,7 @@ def test_focus_counts_each_sentence_once(monkeypatch: pytest.MonkeyPatch) -> Non
         calls += 1
         return real(text)
 
-    monkeypatch.setattr(grounding, "count_tokens", counting)  # what Passage costs use
+    monkeypatch.setattr(passage_module, "count_tokens", counting)  # what Passage costs use
     shown = focus_module.focus(passage, "grain envoy minister", 3000)
     assert 0 < shown.tokens() <= 3000
     assert calls <= 4 * len(passage.units)  # was one recount per hit: ~ units² / 2

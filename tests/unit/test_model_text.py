@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from newsqa import analyze_stances, ask, summarize
-from newsqa.tasks.model_text import cleaned
+from newsqa.grounding.model_text import cleaned
 from newsqa.tasks.stances import SAYS_CHARS
 from newsqa.tasks.summarize import HEADLINE_CHARS
 from newsqa.types import Document

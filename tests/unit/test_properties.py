@@ -92,7 +92,7 @@ _any_texts = st.lists(
 @given(_any_texts.filter(lambda t: t.strip() != ""), st.integers(0, 400))
 @settings(max_examples=300, deadline=None)
 def test_the_fits_shortcut_agrees_with_counting_tokens(text: str, budget: int) -> None:
-    from newsqa.tasks.grounding import Passage
+    from newsqa.grounding import Passage
 
     passage = Passage.of([document_from_text(text, id="d", parse_date_prefix=False)])
     assert passage.fits(budget) == (passage.tokens() <= budget)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from newsqa import Corpus, ask, document_from_text
-from newsqa.tasks.grounding import Passage
+from newsqa.grounding import Passage
 from newsqa.tasks.recency import timely, untimed, window_days
 from newsqa.types import Document
 from tests.conftest import fake_client

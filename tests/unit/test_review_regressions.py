@@ -10,8 +10,8 @@ import pytest
 
 from newsqa import DocumentError, document_from_text, load_documents
 from newsqa.documents import iter_inputs, split_sentences
+from newsqa.grounding import Passage
 from newsqa.retrieval import SQLiteIndex
-from newsqa.tasks.grounding import Passage
 from newsqa.types import Document
 from tests.conftest import track
 

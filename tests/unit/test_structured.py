@@ -10,8 +10,8 @@ import pytest
 from pydantic import BaseModel, Field
 
 from newsqa import OutputValidationError, ProviderError
+from newsqa.grounding import SentenceIds, restrict_ids
 from newsqa.llm.structured import generate, strict_schema
-from newsqa.tasks.grounding import SentenceIds, restrict_ids
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply, completion
 

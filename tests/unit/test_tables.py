@@ -14,10 +14,10 @@ from pydantic import BaseModel
 from newsqa import LLMClient, ProviderError, Settings
 from newsqa.documents import document_from_text, split_sentences
 from newsqa.errors import LLMError, OutputValidationError
+from newsqa.grounding import Passage, supported_by
 from newsqa.llm.cache import ResponseCache
 from newsqa.llm.retry import backoff, retrying
 from newsqa.llm.structured import generate
-from newsqa.tasks.grounding import Passage, supported_by
 from tests.conftest import track
 from tests.support.fake_openai import FakeOpenAI, Reply, completion
 

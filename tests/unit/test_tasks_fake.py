@@ -12,8 +12,8 @@ import json
 import pytest
 
 from newsqa import DocumentError, analyze_stances, ask, document_from_text, summarize
+from newsqa.grounding import Passage
 from newsqa.tasks.ask import MAX_CHOICES, answer_from
-from newsqa.tasks.grounding import Passage
 from newsqa.types import Answer, Document, StanceLabel
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply
@@ -314,7 +314,7 @@ def test_long_document_is_map_reduced_with_fewest_calls(seed: Document) -> None:
             }
         )
 
-    from newsqa.tasks.grounding import Passage
+    from newsqa.grounding import Passage
 
     parts = Passage.of([seed]).windows(250)
     windows = len(parts)
@@ -330,7 +330,7 @@ def test_long_document_is_map_reduced_with_fewest_calls(seed: Document) -> None:
 
 
 def test_long_ask_read_all_reads_windows_then_asks_the_cited_sentences(seed: Document) -> None:
-    from newsqa.tasks.grounding import Passage
+    from newsqa.grounding import Passage
 
     parts = Passage.of([seed]).windows(250)
     script = []
@@ -632,7 +632,7 @@ def test_a_position_copied_from_another_actor_gives_way_to_its_own_sentence() ->
 def test_borrowed_names_another_actors_sentence_the_position_copies(
     says: str, own: list[int], copied: int | None
 ) -> None:
-    from newsqa.tasks.grounding import Passage
+    from newsqa.grounding import Passage
     from newsqa.tasks.stances import borrowed
 
     assert borrowed(says, Passage.of([TALKS]), own, {1, 3}) == copied
@@ -707,7 +707,7 @@ def test_bad_stance_arguments_are_refused_before_any_call() -> None:
 
 
 def test_the_two_most_mentioned_actors_always_get_a_call() -> None:
-    from newsqa.tasks.grounding import Passage
+    from newsqa.grounding import Passage
     from newsqa.tasks.stances import _Cast
 
     doc = document_from_text(
@@ -753,7 +753,7 @@ def test_a_timeline_asks_about_the_users_actors_in_every_document() -> None:
 
 
 def test_an_actor_whose_sentences_do_not_fit_the_reading_is_passed_over() -> None:
-    from newsqa.tasks.grounding import Passage
+    from newsqa.grounding import Passage
     from newsqa.tasks.stances import stance_drafts
 
     def lead(k: int) -> str:

@@ -1,4 +1,4 @@
-"""Shared guards for tasks."""
+"""The guard on how many model calls one task may make for one document."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Grounding by construction: the model sees numbered sentences and answers with
-numbers; this module maps numbers back to verbatim spans of the source.
+"""Passages: the model sees numbered sentences and answers with numbers; a passage
+maps numbers back to verbatim spans of the source.
 
 A :class:`Passage` is the numbered view of one or more documents (or of chosen
 sentences of them) that a prompt shows. Ids outside the passage fail validation
@@ -9,32 +9,17 @@ sentences of them) that a prompt shows. Ids outside the passage fail validation
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field, ValidationInfo
+from pydantic import AfterValidator, Field, ValidationInfo
 
 from newsqa.documents.chunking import count_tokens, pack
-from newsqa.documents.lexical import content_tokens, name_stems, names_in, stem, stems
-from newsqa.llm.client import LLMClient
-from newsqa.llm.structured import Structured, generate
-from newsqa.prompts import messages, one_line, render
+from newsqa.prompts import one_line, render
 from newsqa.types import Citation, Document, Evidence, Sentence
 
-__all__ = [
-    "Passage",
-    "SentenceIds",
-    "Unit",
-    "asked",
-    "grounded_call",
-    "restrict_ids",
-    "states",
-    "supported_by",
-    "topic_share",
-]
-
-M = TypeVar("M", bound=BaseModel)
+__all__ = ["DOC_TOKENS", "Passage", "SentenceIds", "Unit", "restrict_ids"]
 
 _MARK = "x-sentence-ids"
 DOC_TOKENS = 16
@@ -88,67 +73,6 @@ def restrict_ids(ids: Iterable[int]) -> Any:
         return result
 
     return hook
-
-
-def supported_by(answer: str, sources: Iterable[str], *, min_share: float = 0.5) -> bool:
-    """Is ``answer`` lexically grounded in ``sources``?
-
-    Every number of the answer must occur in the sources, and at least ``min_share``
-    of its other content words must occur there too (a word matches a source word
-    sharing its first five letters, so "rejects" matches "rejected"). An answer
-    without content words (e.g. "Yes") is accepted.
-    """
-    source_tokens = set(content_tokens(" ".join(sources)))
-    stems = {t[:5] for t in source_tokens}
-    tokens = content_tokens(answer)
-    numbers = [t for t in tokens if t[0].isdigit()]
-    words = [t for t in tokens if not t[0].isdigit()]
-    if any(n not in source_tokens for n in numbers):
-        return False
-    if not words:
-        return True
-    hits = sum(1 for w in words if w in source_tokens or w[:5] in stems)
-    return hits / len(words) >= min_share
-
-
-_QUESTION_WORDS = frozenset(
-    "how what when where who whom whose which why many much does did do is are was were".split()
-)
-
-
-def asked(question: str) -> tuple[set[str], set[str]]:
-    """The question's content stems (question words left out), and those of them that
-    are not names (a name: a capitalised word other than the first)."""
-    every = {stem(t) for t in content_tokens(question) if t not in _QUESTION_WORDS}
-    named = name_stems(question, first=False)
-    return every, every - named
-
-
-def topic_share(question: str, sources: Iterable[str], *, names_suffice: bool = False) -> float:
-    """How much ``sources`` are about ``question``: the share of its content stems they
-    hold (1.0 for a question without any), and 0.0 when those they hold are only
-    names ("What is the population of Sochi?" vs a sentence naming Sochi), unless
-    ``names_suffice``.
-
-    A small model that cannot answer tends to cite a salient but unrelated sentence
-    and copy it as the answer; this catches that.
-    """
-    every, plain = asked(question)
-    if not every:
-        return 1.0
-    said = stems(" ".join(sources))
-    if plain and not plain & said and not names_suffice:
-        return 0.0
-    return len(every & said) / len(every)
-
-
-def states(value: str, sources: Sequence[str], *, min_share: float = 0.5) -> bool:
-    """Do ``sources`` state ``value``: all its numbers and names (capitalised words),
-    and ``min_share`` of its other content words (:func:`supported_by`)? "Dmitry Ivanov"
-    is not stated by a sentence about Dmitry Peskov."""
-    return supported_by(value, sources, min_share=min_share) and names_in(
-        value, stems(" ".join(sources))
-    )
 
 
 @dataclass(frozen=True)
@@ -282,35 +206,3 @@ class Passage:
             Citation(doc=u.doc.id, text=u.sentence.text, start=u.sentence.start, end=u.sentence.end)
             for u in units
         ]
-
-
-def grounded_call(
-    client: LLMClient,
-    task: str,
-    passage: Passage,
-    output_type: type[M],
-    *,
-    max_tokens: int,
-    ids: Iterable[int] | None = None,
-    context: Mapping[str, Any] | None = None,
-    max_reasks: int | None = None,
-    **values: str,
-) -> Structured[M]:
-    """The one grounded model call every task makes.
-
-    The prompt is task ``task`` with ``passage`` rendered as its ``documents``
-    (plus ``values``); sentence numbers in the reply may only be ``ids`` (default:
-    every number shown), in the schema sent (constrained decoding) and in
-    validation (re-asked otherwise). ``context`` adds entries for the output
-    type's own validators.
-    """
-    allowed = passage.numbers if ids is None else frozenset(ids)
-    return generate(
-        client,
-        messages(task, documents=passage.render(), **values),
-        output_type,
-        max_tokens=max_tokens,
-        context={"sentence_ids": allowed, **(context or {})},
-        schema_hook=restrict_ids(allowed),
-        max_reasks=max_reasks,
-    )

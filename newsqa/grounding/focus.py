@@ -8,8 +8,8 @@ SQLite FTS5 index as corpus mode, in memory.
 
 from __future__ import annotations
 
+from newsqa.grounding.passage import DOC_TOKENS, Passage
 from newsqa.retrieval.sqlite_index import SQLiteIndex
-from newsqa.tasks.grounding import DOC_TOKENS, Passage
 
 __all__ = ["focus"]
 

@@ -5,7 +5,7 @@ run loses no finished work. Re-running with the same output skips the documents
 that already have a result for the same job (task, its question, topic or schema and
 instructions, and the document's content: an edited article runs again) and retries
 those that failed; a
-line torn by a crash or a full disk is set aside first (:mod:`newsqa.tasks._output`).
+line torn by a crash or a full disk is set aside first (:mod:`newsqa.batch.output`).
 One run at a time holds an output file. Failures are recorded per document
 (``error``, with the usage of every call it made) and never stop the batch.
 
@@ -29,9 +29,9 @@ from typing import Any, Generic, Literal, NamedTuple, TypeVar, cast
 
 from pydantic import BaseModel
 
+from newsqa.batch.output import OutputFile
 from newsqa.errors import DocumentError, LLMError, NewsQAError
 from newsqa.llm.client import LLMClient
-from newsqa.tasks._output import OutputFile
 from newsqa.tasks.ask import ask
 from newsqa.tasks.extract import extract, shape_of
 from newsqa.tasks.stances import DEFAULT_TOPIC, analyze_stances
