@@ -187,7 +187,8 @@ def _cited(items: list[Evidence]) -> str:
 def extraction_html(result: Extraction[Any]) -> str:
     """The filled model as a table: field path, value, the cited sentences (id,
     offsets, highlighted text). A field without evidence is "not stated" (its default,
-    if it has one other than empty, is shown next to it)."""
+    if it has one other than empty, is shown next to it); a value dropped from the
+    reply is listed with the reason."""
     rows = []
     for row in result.records():
         path, value = row["field"], row["value"]
@@ -199,6 +200,8 @@ def extraction_html(result: Extraction[Any]) -> str:
         else:
             shown = f"{escape(_value(value))} <i>(default; not stated)</i>"
         rows.append([f"<code>{escape(path)}</code>", shown, _cited(cited)])
+    for path, reason in result.dropped.items():
+        rows.append([f"<code>{escape(path)}</code>", f"<i>dropped: {escape(reason)}</i>", ""])
     table = _table(["Field", "Value", "Cited sentences"], rows)
     name = type(result.value).__name__
     return f"<div><b>{escape(name)}</b> from <code>{escape(result.doc)}</code>{table}</div>"

@@ -248,6 +248,12 @@ class Extraction(_Result, Generic[_M]):
         description='Field path ("casualties", "meetings[2].place") -> the sentences that '
         "state its value; fields without a stated value have no entry.",
     )
+    dropped: dict[str, str] = Field(
+        default_factory=dict,
+        description='Path of a value in the model\'s reply ("quotes[2]", "said_on") -> why it '
+        "was left out: not stated in its cited sentences, not a valid value, or needed by "
+        "an item or optional model that was left out with it.",
+    )
 
     def records(self) -> list[dict[str, Any]]:
         """One row per leaf field (for ``pandas.DataFrame``): ``doc``, ``field`` (its

@@ -24,7 +24,7 @@ from newsqa.errors import Attempt, LLMError, OutputValidationError, ProviderErro
 from newsqa.llm.client import LLMClient, Message
 from newsqa.types import Usage
 
-__all__ = ["MODES", "Structured", "generate", "parse_reply", "strict_schema"]
+__all__ = ["MODES", "Structured", "generate", "parse_reply", "read_json", "strict_schema"]
 
 M = TypeVar("M", bound=BaseModel)
 MODES = ("json_schema", "json_object", "prompt")
@@ -104,13 +104,21 @@ def parse_reply(text: str, output_type: type[M], context: dict[str, Any] | None)
         ValueError: not JSON.
         ValidationError: JSON that does not validate.
     """
+    return output_type.model_validate(read_json(text), context=context)
+
+
+def read_json(text: str) -> Any:
+    """The JSON value of a raw reply (maybe in a Markdown fence).
+
+    Raises:
+        ValueError: not JSON.
+    """
     fenced = _FENCE.match(text)
     payload = fenced.group(1) if fenced else text
     try:
-        data = json.loads(payload)
+        return json.loads(payload)
     except json.JSONDecodeError as e:
         raise ValueError(f"reply is not valid JSON ({e.msg} at char {e.pos})") from e
-    return output_type.model_validate(data, context=context)
 
 
 def _is_format_rejection(error: ProviderError) -> bool:

@@ -71,7 +71,10 @@ class IndexStats:
 
 
 def _hash(doc: Document) -> str:
-    payload = json.dumps([doc.text, doc.title, doc.date and doc.date.isoformat(), doc.source])
+    """The hash of what is indexed: text, title and date. Not ``source``: it says where
+    the document was read (``file:line`` by default), which moves when a line is added
+    above it, and is updated in place."""
+    payload = json.dumps([doc.text, doc.title, doc.date and doc.date.isoformat()])
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -199,7 +202,8 @@ class SQLiteIndex:
         prune: bool = False,
         on_done: Callable[[Document, str], None] | None = None,
     ) -> IndexStats:
-        """Store documents: unchanged ones (same hash) are skipped, changed ones replaced.
+        """Store documents: unchanged ones (same text, title and date) are skipped (a
+        new ``source`` is recorded), changed ones replaced.
 
         Args:
             docs: the documents.
@@ -216,15 +220,21 @@ class SQLiteIndex:
             seen.add(doc.id)
             digest = _hash(doc)
             outcome = "unchanged"
-            if self._stored_hash(doc.id) != digest:  # read first: unchanged costs no lock
+            if self._stored(doc.id) != (digest, doc.source):  # read first: unchanged, no lock
                 with self._db:
                     self._db.execute("BEGIN IMMEDIATE")
-                    stored = self._stored_hash(doc.id)  # again, now that no one else writes
-                    if stored != digest:
-                        if stored is not None:
-                            self._delete(doc.id)
+                    stored = self._stored(doc.id)  # again, now that no one else writes
+                    if stored is not None and stored[0] == digest:
+                        self._db.execute(
+                            "UPDATE documents SET source = ? WHERE id = ?", (doc.source, doc.id)
+                        )
+                    elif stored is None:
                         self._insert(doc, digest)
-                        outcome = "added" if stored is None else "replaced"
+                        outcome = "added"
+                    else:
+                        self._delete(doc.id)
+                        self._insert(doc, digest)
+                        outcome = "replaced"
             if outcome == "added":
                 added += 1
             elif outcome == "replaced":
@@ -243,9 +253,12 @@ class SQLiteIndex:
             pruned = len(stale)
         return IndexStats(added=added, replaced=replaced, unchanged=unchanged, pruned=pruned)
 
-    def _stored_hash(self, doc_id: str) -> str | None:
-        row = self._db.execute("SELECT hash FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        return None if row is None else str(row[0])
+    def _stored(self, doc_id: str) -> tuple[str, str | None] | None:
+        """The stored document's hash and source."""
+        row = self._db.execute(
+            "SELECT hash, source FROM documents WHERE id = ?", (doc_id,)
+        ).fetchone()
+        return None if row is None else (str(row[0]), row[1])
 
     def _delete(self, doc_id: str) -> None:
         self._db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))

@@ -8,8 +8,10 @@ those shown (constrained decoding and validation). Each value is then checked
 against its own cited sentences: numbers must be written there, text must share
 most of its words with them, a date needs its year, month or day named. A value
 that fails is re-asked with the error; if it still fails it becomes ``None``
-with no evidence. Nothing is invented. The caller's own validators run on the
-final object.
+with no evidence, and so does a value that does not validate, a list item or an
+optional field its model cannot be built without: each is reported (path and
+reason) and the rest is kept. Nothing is invented. The caller's own validators
+run on the final object.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import re
 import types
 import typing
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property, lru_cache
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union
@@ -43,7 +45,7 @@ from newsqa.errors import OutputValidationError, SchemaError
 from newsqa.grounding import Passage, SentenceIds, states, supported_by
 from newsqa.grounding.focus import focus
 from newsqa.llm.client import LLMClient
-from newsqa.llm.structured import parse_reply, strict_schema
+from newsqa.llm.structured import read_json, strict_schema
 from newsqa.prompts import USER_TEXT_CHARS, one_line, user_text
 from newsqa.tasks.calls import grounded_call
 from newsqa.types import Document, Evidence, Extraction
@@ -75,6 +77,9 @@ TEXT_SHARE = 0.75
 MAX_OUTPUT_TOKENS = 2000
 """Output cap of one extraction call, whatever the model's size."""
 _CHECK = "extract"
+
+Settled = tuple[BaseModel, dict[str, list[Evidence]], dict[str, str]]
+"""The caller's object, its evidence by path and what was dropped (path -> reason)."""
 
 Kind = Literal["text", "integer", "number", "boolean", "date", "datetime", "choice"]
 _KIND_NAMES: dict[str, str] = {
@@ -282,7 +287,7 @@ class _Draft(BaseModel):
 
     __shape__: ClassVar[Group]
     """The caller's model as read (a dunder: no field of theirs can shadow it)."""
-    _settled: tuple[BaseModel, dict[str, list[Evidence]]] | None = PrivateAttr(default=None)
+    _settled: Settled | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _settle(self, info: ValidationInfo) -> _Draft:
@@ -407,65 +412,58 @@ def unstated(
 
 
 @dataclass
-class _Settle:
-    """Turns a validated draft into the caller's object and evidence.
+class _Found:
+    """What settling one draft finds: evidence by result path, the values dropped (by
+    their path in the reply, with the reason) and the lines a re-ask names."""
 
-    ``strict``: a value its sentences do not state is an error (the model is
-    re-asked); otherwise it is dropped to ``None``.
+    evidence: dict[str, list[Evidence]] = field(default_factory=dict)
+    dropped: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Settle:
+    """Turns a validated draft into the caller's object, evidence and what was dropped.
+
+    ``strict``: a value its sentences do not state, or values that do not fit the
+    caller's model, are an error (the model is re-asked). Otherwise such a value, or
+    a list item or optional field that cannot be built without it, is dropped and
+    reported, and the rest is kept.
     """
 
     passage: Passage
     strict: bool
 
-    def __call__(self, draft: _Draft) -> tuple[BaseModel, dict[str, list[Evidence]]]:
-        problems: list[str] = []
-        evidence: dict[str, list[Evidence]] = {}
-        data = self._group(draft.__shape__, draft, "", problems, evidence)
-        if problems and self.strict:
+    def __call__(self, draft: _Draft) -> Settled:
+        found = _Found()
+        shape = draft.__shape__
+        data = self._group(shape, draft, "", found)
+        if found.problems and self.strict:
             raise ValueError(
                 "values not stated in their cited sentences:\n"
-                + "\n".join(problems)
+                + "\n".join(found.problems)
                 + "\ncite the sentences that state each value, or give null"
             )
-        model = draft.__shape__.model
-        try:
-            value = model.model_validate(data, by_name=True)
-        except ValidationError as e:
-            errors = e.errors(include_url=False)
-            lines = [
-                f"{'.'.join(str(p) for p in item['loc']) or model.__name__}: {item['msg']}"
-                for item in errors[:8]
-            ]
-            missing = [
-                ".".join(str(p) for p in item["loc"]) for item in errors if item["input"] is None
-            ]
-            if missing:
-                lines.append(
-                    f"{', '.join(missing)}: no value the article states; cite the sentence "
-                    f"that states it, and if none does, {model.__name__} needs a default or "
-                    "`| None` there (never guess)"
-                )
-            raise ValueError(f"the values do not fit {model.__name__}:\n" + "\n".join(lines)) from e
-        return value, evidence
+        if self.strict:
+            try:
+                value = shape.model.model_validate(data, by_name=True)
+            except ValidationError as e:
+                raise ValueError(_misfit(shape.model, e)) from e
+        else:
+            value = _fit(shape, data, "", found)
+        return value, found.evidence, found.dropped
 
-    def _group(
-        self,
-        shape: Group,
-        draft: BaseModel,
-        path: str,
-        problems: list[str],
-        evidence: dict[str, list[Evidence]],
-    ) -> dict[str, Any]:
+    def _group(self, shape: Group, draft: BaseModel, path: str, found: _Found) -> dict[str, Any]:
         data: dict[str, Any] = {}
         for name, child in shape.fields.items():
             where = f"{path}.{name}" if path else name
-            value = self._any(child, getattr(draft, name), where, problems, evidence)
+            value = self._any(child, getattr(draft, name), where, found)
             if isinstance(child, Group) and value and name in shape.defaulted:
                 try:
-                    child.model.model_validate(value, by_name=True)
-                except ValidationError:  # stated only in part: the default stands
-                    for key in [k for k in evidence if k.startswith((f"{where}.", f"{where}["))]:
-                        del evidence[key]
+                    value = _fit(child, value, where, found, strict=self.strict)
+                except ValueError as e:  # stated only in part: the default stands
+                    found.dropped[where] = str(e)
+                    _forget(found.evidence, where)
                     continue
             if value is None or value == {} or value == []:
                 if name in shape.defaulted:
@@ -475,24 +473,11 @@ class _Settle:
             data[name] = value
         return data
 
-    def _any(
-        self,
-        shape: Shape,
-        draft: Any,
-        path: str,
-        problems: list[str],
-        evidence: dict[str, list[Evidence]],
-    ) -> Any:
+    def _any(self, shape: Shape, draft: Any, path: str, found: _Found) -> Any:
         if isinstance(shape, Group):
-            return self._group(shape, draft, path, problems, evidence)
+            return self._group(shape, draft, path, found)
         if isinstance(shape, Many):
-            items: list[Any] = []
-            for item in draft:
-                where = f"{path}[{len(items)}]"
-                value = self._any(shape.item, item, where, problems, evidence)
-                if value is not None and value != {}:
-                    items.append(value)
-            return items
+            return self._items(shape, draft, path, found)
         value, cited = draft.value, list(draft.sentences)
         if value is None:
             return None
@@ -503,13 +488,38 @@ class _Settle:
         if problem is not None:
             stating = self._stating(shape, said, cited) if _checked(shape, said, named) else None
             if stating is None:
-                problems.append(f"- {path} = {json.dumps(said, default=str)}: {problem}")
+                found.problems.append(f"- {path} = {json.dumps(said, default=str)}: {problem}")
+                found.dropped[path] = f"{json.dumps(said, default=str)}: {problem}"
                 return None
             cited = [stating]
         spans = self.passage.evidence(cited)
         alone = [e for e in spans if unstated(shape, said, [e.text], named_choice=named) is None]
-        evidence[path] = alone or spans  # the sentences that state it, if any does alone
+        found.evidence[path] = alone or spans  # the sentences that state it, if any does alone
         return value
+
+    def _items(self, shape: Many, drafts: Sequence[Any], path: str, found: _Found) -> list[Any]:
+        """The items kept, numbered without gaps in the evidence; an item is read at
+        its place in the reply (the paths a re-ask and ``dropped`` name)."""
+        items: list[Any] = []
+        for index, item in enumerate(drafts):
+            where = f"{path}[{index}]"
+            mine = _Found(dropped=found.dropped, problems=found.problems)
+            value = self._any(shape.item, item, where, mine)
+            if value is None or value == {}:
+                continue
+            if isinstance(shape.item, Group) and not self.strict:
+                try:
+                    value = _fit(shape.item, value, where, mine)
+                except ValueError as e:  # an item its model cannot be built without
+                    found.dropped[where] = str(e)
+                    continue
+                if not mine.evidence:  # every value it stated was dropped
+                    continue
+            kept = f"{path}[{len(items)}]"
+            for key, spans in mine.evidence.items():
+                found.evidence[kept + key[len(where) :]] = spans
+            items.append(value)
+        return items
 
     def _named(self, leaf: Leaf, value: Any) -> bool:
         """Is ``value`` an option whose capitalised words the shown text writes?"""
@@ -540,6 +550,125 @@ class _Settle:
         return min(found)[2] if found else None
 
 
+def _misfit(model: type[BaseModel], error: ValidationError) -> str:
+    """The re-ask for values that do not fit ``model``: each error by path, and what
+    to do about a required field nothing states."""
+    errors = error.errors(include_url=False)
+    lines = [
+        f"{'.'.join(str(p) for p in item['loc']) or model.__name__}: {item['msg']}"
+        for item in errors[:8]
+    ]
+    missing = [".".join(str(p) for p in item["loc"]) for item in errors if item["input"] is None]
+    if missing:
+        lines.append(
+            f"{', '.join(missing)}: no value the article states; cite the sentence "
+            f"that states it, and if none does, {model.__name__} needs a default or "
+            "`| None` there (never guess)"
+        )
+    return f"the values do not fit {model.__name__}:\n" + "\n".join(lines)
+
+
+def _why(model: type[BaseModel], errors: Sequence[Any]) -> str:
+    """Why values do not fit ``model``, in one line (``errors``: Pydantic's)."""
+    reasons = []
+    for item in errors[:3]:
+        where = ".".join(str(p) for p in item["loc"]) or model.__name__
+        if item["input"] is None:
+            reasons.append(f"{where}: not stated, and {model.__name__} requires it")
+        else:
+            reasons.append(f"{where}: {item['msg']}")
+    return "; ".join(reasons)
+
+
+def _fit(
+    shape: Group, data: dict[str, Any], path: str, found: _Found, *, strict: bool = False
+) -> BaseModel:
+    """``data`` as ``shape``'s model. Unless ``strict``, an optional field or a list
+    item that keeps it from validating is dropped (reported in ``found``) until it
+    validates.
+
+    Raises:
+        ValueError: it cannot validate; the message says which field and why.
+    """
+    data = dict(data)
+    while True:
+        try:
+            return shape.model.model_validate(data, by_name=True)
+        except ValidationError as e:
+            errors = e.errors(include_url=False)
+            spot = None if strict else _droppable(shape, data, errors)
+            if spot is None:
+                raise ValueError(_why(shape.model, errors)) from e
+            container, key, where, reason = spot
+            full = f"{path}.{where}" if path else where
+            found.dropped[full] = reason
+            _forget(found.evidence, full)
+            if isinstance(key, int):
+                _renumber(found.evidence, full[: full.rindex("[")], key)
+            del container[key]
+
+
+def _droppable(
+    shape: Group, data: dict[str, Any], errors: Sequence[Any]
+) -> tuple[Any, str | int, str, str] | None:
+    """The deepest optional field or list item on the path of the first error that
+    has one: (its container, its key, its path, the reason)."""
+    for item in errors:
+        best: tuple[Any, str | int, str, int] | None = None
+        node_shape: Shape = shape
+        node: Any = data
+        where = ""
+        for depth, part in enumerate(item["loc"]):
+            if isinstance(node_shape, Group) and isinstance(node, dict):
+                name = _field_name(node_shape, part)
+                if name is None or name not in node:
+                    break
+                where = f"{where}.{name}" if where else name
+                if name in node_shape.defaulted:
+                    best = (node, name, where, depth)
+                node_shape, node = node_shape.fields[name], node[name]
+            elif isinstance(node_shape, Many) and isinstance(node, list):
+                if not isinstance(part, int) or not 0 <= part < len(node):
+                    break
+                where = f"{where}[{part}]"
+                best = (node, part, where, depth)
+                node_shape, node = node_shape.item, node[part]
+            else:
+                break
+        if best is not None:
+            container, key, at, depth = best
+            rest = item["loc"][depth + 1 :]
+            model = node_shape.model if isinstance(node_shape, Group) else shape.model
+            reason = _why(model, [{**item, "loc": rest}]) if rest else item["msg"]
+            return container, key, at, reason
+    return None
+
+
+def _field_name(shape: Group, part: Any) -> str | None:
+    """The field a Pydantic error location names (by name or alias)."""
+    for name, info in shape.model.model_fields.items():
+        if part in (name, info.alias, info.validation_alias):
+            return name
+    return None
+
+
+def _forget(evidence: dict[str, list[Evidence]], path: str) -> None:
+    """Drop the evidence of ``path`` and of everything under it."""
+    for key in [k for k in evidence if k == path or k.startswith((f"{path}.", f"{path}["))]:
+        del evidence[key]
+
+
+def _renumber(evidence: dict[str, list[Evidence]], path: str, removed: int) -> None:
+    """Evidence paths of the items after ``path[removed]`` move up by one."""
+    pattern = re.compile(rf"^{re.escape(path)}\[(\d+)\]")
+    moved = {}
+    for key in list(evidence):
+        match = pattern.match(key)
+        if match and int(match.group(1)) > removed:
+            moved[f"{path}[{int(match.group(1)) - 1}]{key[match.end() :]}"] = evidence.pop(key)
+    evidence.update(moved)
+
+
 def _checked(leaf: Leaf, value: Any, named: bool) -> bool:
     """Does :func:`unstated` check what ``value`` says (so a sentence found to state it
     may be cited for it)? Not for a boolean, nor for a label with no number or name."""
@@ -550,7 +679,7 @@ def _checked(leaf: Leaf, value: Any, named: bool) -> bool:
     return True
 
 
-def _settled(draft: _Draft) -> tuple[BaseModel, dict[str, list[Evidence]]]:
+def _settled(draft: _Draft) -> Settled:
     if draft._settled is None:  # validated without an extraction context
         raise RuntimeError("draft was not settled")
     return draft._settled
@@ -568,12 +697,17 @@ def extract(
 
     Documents over ``client.settings.context_tokens`` are read in one call over the
     sentences that best match the fields' names and descriptions (focused reading).
+    When no reply is right as a whole, the latest one is kept without the values its
+    sentences do not state or that do not validate, and without the list items and
+    optional fields that cannot be built without them; the result's ``dropped`` says
+    which and why.
 
     Raises:
         SchemaError: ``schema`` cannot be extracted (before any request).
         ValueError: ``instructions`` over the length limit.
-        OutputValidationError: no reply fitted ``schema`` (its own validators
-            included), even with unstated values dropped.
+        OutputValidationError: no reply fitted ``schema`` even with those values
+            dropped (a required field unstated, or a validator of the whole model);
+            the message names the field and the reason.
         LLMError: the endpoint failed.
     """
     draft = draft_model(schema)
@@ -594,24 +728,89 @@ def extract(
             instructions=note,
             fields=guide,
         )
-        value, evidence = _settled(result.value)
+        value, evidence, dropped = _settled(result.value)
         usage = result.usage
     except OutputValidationError as e:
-        value, evidence = _lenient(e, draft, shown)
+        value, evidence, dropped = _lenient(e, draft, shown)
         usage = e.usage
     return Extraction[schema](  # type: ignore[valid-type]
-        doc=doc.id, value=value, evidence=evidence, usage=usage
+        doc=doc.id, value=value, evidence=evidence, dropped=dropped, usage=usage
     )
 
 
-def _lenient(
-    error: OutputValidationError, draft: type[_Draft], shown: Passage
-) -> tuple[Any, dict[str, list[Evidence]]]:
-    """The latest try that fits once its unstated values are dropped, else ``error``."""
-    context = {"sentence_ids": shown.numbers, _CHECK: _Settle(shown, strict=False)}
+def _lenient(error: OutputValidationError, draft: type[_Draft], shown: Passage) -> Settled:
+    """The latest try read leaf by leaf, with what cannot be kept dropped; else an
+    :class:`OutputValidationError` that says why the latest JSON reply cannot fit."""
+    context = {"sentence_ids": shown.numbers}
+    why = ""
     for attempt in reversed(error.attempts):
         try:
-            return _settled(parse_reply(attempt.raw, draft, context))
-        except (ValidationError, ValueError):
+            data = read_json(attempt.raw)
+        except ValueError:
             continue
-    raise error
+        if not isinstance(data, dict):
+            continue
+        dropped: dict[str, str] = {}
+        try:
+            value, evidence, more = _Settle(shown, strict=False)(
+                _tolerant(draft, data, context, "", dropped)
+            )
+        except ValueError as e:
+            why = why or str(e)
+            continue
+        return value, evidence, {**dropped, **more}
+    if not why:
+        raise error
+    raise OutputValidationError(
+        f"no reply fits {draft.__shape__.model.__name__} after {len(error.attempts)} tries: "
+        f"{why}\n{error}",
+        attempts=error.attempts,
+        usage=error.usage,
+    )
+
+
+def _tolerant(
+    cls: type[BaseModel], data: Any, context: dict[str, Any], path: str, dropped: dict[str, str]
+) -> Any:
+    """``data`` as an instance of draft class ``cls``, read leaf by leaf: a leaf that
+    does not validate (a value of the wrong type, a sentence never shown) is dropped,
+    reported in ``dropped`` and read as unstated."""
+    if issubclass(cls, _Cited):
+        try:
+            return cls.model_validate(data, context=context)
+        except ValidationError as e:
+            if isinstance(data, dict) and all(
+                item["loc"][:1] == ("sentences",) for item in e.errors(include_url=False)
+            ):  # sentences never shown: read as uncited (a sentence stating it is found)
+                return _tolerant(cls, {**data, "sentences": []}, context, path, dropped)
+            said = data.get("value") if isinstance(data, dict) else data
+            reasons = "; ".join(
+                f"{'.'.join(str(p) for p in item['loc']) or 'value'}: {item['msg']}"
+                for item in e.errors(include_url=False)[:3]
+            )
+            dropped[path] = f"{json.dumps(said, default=str)}: {reasons}"
+            return cls.model_construct(sentences=[], value=None)
+    if not isinstance(data, dict):
+        if data is not None:
+            dropped[path] = f"{json.dumps(data)[:80]}: not an object"
+        data = {}
+    fields: dict[str, Any] = {}
+    for name, info in cls.model_fields.items():
+        where = f"{path}.{name}" if path else name
+        raw = data.get(name)
+        if typing.get_origin(info.annotation) is list:
+            (item,) = typing.get_args(info.annotation)
+            if raw is not None and not isinstance(raw, list):
+                dropped[where] = f"{json.dumps(raw)[:80]}: not a list"
+                raw = []
+            for extra in range(MAX_ITEMS, len(raw or [])):
+                dropped[f"{where}[{extra}]"] = f"over {MAX_ITEMS} items"
+            fields[name] = [
+                _tolerant(item, one, context, f"{where}[{i}]", dropped)
+                for i, one in enumerate((raw or [])[:MAX_ITEMS])
+            ]
+        else:
+            fields[name] = _tolerant(
+                typing.cast(type[BaseModel], info.annotation), raw, context, where, dropped
+            )
+    return cls.model_construct(**fields)

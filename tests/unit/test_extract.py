@@ -203,9 +203,10 @@ class Checked(BaseModel):
 
 def test_the_callers_validators_run_and_their_errors_are_reasked(doc: Document) -> None:
     with FakeOpenAI([Reply.json({"delegations": cited(3, 3)})] * 2) as server:
-        with pytest.raises(OutputValidationError):
-            newsqa.extract(doc, Checked, client=fake_client(server, max_reasks=1))
+        result = newsqa.extract(doc, Checked, client=fake_client(server, max_reasks=1))
         assert "at most two delegations" in _user(server.requests[1])
+    assert result.value == Checked() and result.evidence == {}
+    assert result.dropped == {"delegations": "Value error, at most two delegations"}
 
 
 class Speech(BaseModel):
@@ -554,8 +555,7 @@ def test_the_output_budget_follows_the_shape_and_is_capped(doc: Document) -> Non
     budgets = {}
     for model in (Meeting, Facts, many):
         with FakeOpenAI([Reply.json({})]) as server:
-            with pytest.raises(OutputValidationError):
-                newsqa.extract(doc, model, client=fake_client(server, max_reasks=0))
+            newsqa.extract(doc, model, client=fake_client(server, max_reasks=0))
             budgets[model] = server.requests[0]["max_tokens"]
     # a text leaf 90, another leaf 30, 6 per field and 4 per object, a list 4 items + 4
     assert budgets[Meeting] == (90 + 6) + (30 + 6) + 4
@@ -758,7 +758,7 @@ def test_instructions_steer_focused_reading() -> None:
     assert "A ceasefire in Rafah began at dawn." in prompt
 
 
-def test_the_last_resort_skips_garbage_and_rejects_unknown_sentence_numbers(
+def test_the_last_resort_skips_garbage_and_reads_unknown_sentence_numbers_as_uncited(
     doc: Document,
 ) -> None:
     unstated_then_garbage = [
@@ -769,8 +769,12 @@ def test_the_last_resort_skips_garbage_and_rejects_unknown_sentence_numbers(
         result = newsqa.extract(doc, Meeting, client=fake_client(server, max_reasks=1))
     assert result.value == Meeting() and result.usage.calls == 2
     bad_ids = [Reply.json({"place": cited("Geneva", 99), "day": cited(None)})] * 2
-    with FakeOpenAI(bad_ids) as s, pytest.raises(OutputValidationError):
-        newsqa.extract(doc, Meeting, client=fake_client(s, max_reasks=1))
+    with FakeOpenAI(bad_ids) as s:
+        result = newsqa.extract(doc, Meeting, client=fake_client(s, max_reasks=1))
+        assert "sentence numbers [99] do not exist" in _user(s.requests[1])
+    assert result.value == Meeting(place="Geneva")  # re-cited to the sentence stating it
+    assert [e.sentence_id for e in result.evidence["place"]] == [1]
+    assert result.dropped == {}
 
 
 class TwoRequired(BaseModel):
@@ -960,3 +964,92 @@ def test_a_numeric_option_cited_from_the_wrong_sentence_is_recited(doc: Document
         result = newsqa.extract(doc, Count, client=fake_client(server, max_reasks=0))
     assert result.value.aid == "$12bn"
     assert [e.sentence_id for e in result.evidence["aid"]] == [2]
+
+
+# --- keeping what was grounded ---------------------------------------------------
+
+QUOTED = document_from_text(
+    "“We will not cede land,” Zelensky said. “Talks must start now,” Peskov said. "
+    "The meeting ended late.",
+    id="quoted",
+)
+
+
+class Quote(BaseModel):
+    text: str
+    speaker: str
+
+
+class Quotes(BaseModel):
+    quotes: list[Quote] = []
+
+
+ZELENSKY = {"text": cited("We will not cede land", 1), "speaker": cited("Zelensky", 1)}
+PESKOV = {"text": cited("Talks must start now", 2), "speaker": cited("Peskov", 2)}
+MADE_UP = {"text": cited("Peace is near", 3), "speaker": cited("Peskov", 2)}
+
+
+@pytest.mark.parametrize(
+    ("quotes", "gone"),
+    [([ZELENSKY, PESKOV, MADE_UP], "quotes[2]"), ([ZELENSKY, MADE_UP, PESKOV], "quotes[1]")],
+)
+def test_a_made_up_list_item_is_dropped_and_the_grounded_ones_kept(
+    quotes: list[dict[str, Any]], gone: str
+) -> None:
+    with FakeOpenAI([Reply.json({"quotes": quotes})] * 3) as server:
+        result = newsqa.extract(QUOTED, Quotes, client=fake_client(server, max_reasks=2))
+        assert len(server.requests) == 3
+    assert result.value == Quotes(
+        quotes=[
+            Quote(text="We will not cede land", speaker="Zelensky"),
+            Quote(text="Talks must start now", speaker="Peskov"),
+        ]
+    )
+    assert {p: [e.sentence_id for e in ev] for p, ev in result.evidence.items()} == {
+        "quotes[0].text": [1],
+        "quotes[0].speaker": [1],
+        "quotes[1].text": [2],
+        "quotes[1].speaker": [2],
+    }
+    assert result.dropped == {
+        f"{gone}.text": '"Peace is near": its words are not in the cited sentences',
+        gone: "text: not stated, and Quote requires it",
+    }
+    assert result.usage.calls == 3
+    assert result.to_dict()["dropped"] == result.dropped
+
+
+class Dated(BaseModel):
+    said_on: dt.date | None = None
+    place: str | None = None
+
+
+def test_a_value_that_does_not_validate_is_dropped_and_the_rest_kept(doc: Document) -> None:
+    reply = {"said_on": cited("November 4", 1), "place": cited("Geneva", 1)}
+    with FakeOpenAI([Reply.json(reply)] * 3) as server:
+        result = newsqa.extract(doc, Dated, client=fake_client(server, max_reasks=2))
+        assert "said_on.value" in _user(server.requests[1])  # re-asked first
+    assert result.value == Dated(place="Geneva")
+    assert set(result.evidence) == {"place"}
+    assert list(result.dropped) == ["said_on"]
+    assert result.dropped["said_on"].startswith('"November 4": value: Input should be a valid date')
+
+
+def test_an_optional_field_the_callers_validator_refuses_is_dropped_with_its_message(
+    doc: Document,
+) -> None:
+    reply = {"meetings": [{"place": cited("Geneva", 1)}], "count": cited(3, 3)}
+    with FakeOpenAI([Reply.json(reply)] * 2) as server:
+        result = newsqa.extract(doc, Deep, client=fake_client(server, max_reasks=1))
+    assert result.value == Deep(meetings=[], count=3)
+    assert result.dropped == {"meetings[0].place": "Value error, Geneva is not allowed"}
+    assert set(result.evidence) == {"count"}
+
+
+def test_a_reply_that_cannot_fit_names_the_field_and_the_reason(doc: Document) -> None:
+    replies = [Reply.json({"place": cited("Lausanne", 1)})] * 2
+    with FakeOpenAI(replies) as server, pytest.raises(OutputValidationError) as caught:
+        newsqa.extract(doc, Required, client=fake_client(server, max_reasks=1))
+    assert str(caught.value).splitlines()[0] == (
+        "no reply fits Required after 2 tries: place: not stated, and Required requires it"
+    )

@@ -151,3 +151,11 @@ def test_extraction_records_keep_a_row_for_an_empty_list() -> None:
     assert list(rows) == ["speaker", "casualties", "rounds", "places[0].city", "aliases"]
     assert rows["aliases"]["value"] == [] and rows["aliases"]["sentence_ids"] == []
     assert rows["places[0].city"]["sentence_ids"] == [4]
+
+
+def test_extraction_lists_each_dropped_value_with_its_reason_escaped() -> None:
+    result = _extraction().model_copy(update={"dropped": {"places[1]": "city: <not stated>"}})
+    rows = result._repr_html_().split("<tr>")[2:]
+    assert len(rows) == 6
+    assert "<code>places[1]</code>" in rows[-1]
+    assert "dropped: city: &lt;not stated&gt;" in rows[-1]

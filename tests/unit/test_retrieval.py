@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
 
-from newsqa import DocumentError, document_from_text, load_document
+from newsqa import DocumentError, document_from_text, load_document, load_documents
 from newsqa.retrieval import Retriever, SQLiteIndex
 from newsqa.retrieval.sqlite_index import IndexStats, fts_query, query_words
 from newsqa.types import Document
@@ -267,6 +268,20 @@ def test_a_query_is_searched_by_its_first_32_distinct_words() -> None:
     words = [f"word{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(40)]
     assert query_words(" ".join(words + words)) == words[:32]
     assert fts_query(" ".join(words)) == " OR ".join(f'"{w}"' for w in words[:32])
+
+
+def test_reindexing_a_jsonl_after_a_line_was_prepended_skips_the_unchanged_records(
+    tmp_path: Path,
+) -> None:
+    feed = tmp_path / "feed.jsonl"
+    records = [{"id": f"d{i}", "text": f"Kyiv said {w}."} for i, w in enumerate(["no", "yes"])]
+    feed.write_text("".join(json.dumps(r) + "\n" for r in records))
+    idx = SQLiteIndex(tmp_path / "c.sqlite")
+    assert idx.add(load_documents([feed])) == IndexStats(added=2)
+    new = {"id": "d9", "text": "Moscow said maybe."}
+    feed.write_text("".join(json.dumps(r) + "\n" for r in [new, *records]))
+    assert idx.add(load_documents([feed])) == IndexStats(added=1, unchanged=2)
+    assert idx.document("d1").source == f"{feed}:3"  # where it is read now
 
 
 def test_indexing_reports_what_it_did_per_document_and_in_total(tmp_path: Path) -> None:
