@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from newsqa import load_document
-from newsqa.cli import _parser, main
+from newsqa.cli import main
+from newsqa.cli.parser import build_parser
 from tests.conftest import SEED
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -590,7 +591,7 @@ def test_corpus_stances_output_dates_every_evidence_line(
     "written", ["2024-11-08", "November 8, 2024", "8 Nov 2024", "Fri, 08 Nov 2024 10:00:00 +0000"]
 )
 def test_since_and_until_take_the_date_formats_documents_take(written: str) -> None:
-    args = _parser().parse_args(["ask", "-Q", "x", "--db", "x.sqlite", "--until", written])
+    args = build_parser().parse_args(["ask", "-Q", "x", "--db", "x.sqlite", "--until", written])
     assert args.until == datetime.date(2024, 11, 8)
 
 

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from newsqa import cli
-from newsqa.cli import main
+from newsqa.cli import commands, main
 from tests.support.fake_openai import FakeOpenAI, Reply
 
 GOOD = Reply.json({"sentences": [1], "answer": "no"})
@@ -109,7 +108,7 @@ def test_ctrl_c_writes_the_documents_in_flight_before_exiting(
         def update(self, n: int) -> None:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "tqdm", InterruptedBar)
+    monkeypatch.setattr(commands, "tqdm", InterruptedBar)
     out = tmp_path / "out.jsonl"
     slow = Reply.json({"sentences": [1], "answer": "yes"}, delay=0.6)
     with FakeOpenAI([], responder=lambda r: slow if "Moscow" in json.dumps(r) else GOOD) as server:

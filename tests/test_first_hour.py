@@ -22,7 +22,8 @@ import pytest
 
 import newsqa
 from newsqa import ConfigError, LLMClient, ProviderError, Settings
-from newsqa.cli import format_stances, format_timeline, main
+from newsqa.cli import main
+from newsqa.cli.text import format_stances, format_timeline
 from newsqa.llm import local
 from tests.conftest import SEED, track
 from tests.support.fake_openai import FakeOpenAI, Reply

@@ -1,0 +1,363 @@
+"""One function per ``newsqa`` subcommand, each ``(args, session) -> output``, and the
+table that dispatches them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+from tqdm import tqdm
+
+import newsqa
+from newsqa import (
+    Corpus,
+    Document,
+    DocumentError,
+    Extraction,
+    LLMClient,
+    OutputValidationError,
+    StanceReport,
+    Summary,
+)
+from newsqa.cli.parser import actors
+from newsqa.cli.session import PartialFailure, Session, one_document, usage_line
+from newsqa.cli.text import (
+    format_answer,
+    format_claim,
+    format_corpus_stances,
+    format_extraction,
+    format_stances,
+    format_summary,
+    format_target_stances,
+    format_timeline,
+)
+
+__all__ = ["COMMANDS", "Command"]
+
+Command = Callable[[argparse.Namespace, Session], str]
+
+
+def summarize(args: argparse.Namespace, session: Session) -> str:
+    doc = one_document(args.path)
+    summary = session.run_task(f"summarizing {doc.id}", newsqa.summarize, doc)
+    return session.dump(summary.to_dict()) if session.json else format_summary(summary)
+
+
+def stances(args: argparse.Namespace, session: Session) -> str:
+    if args.db or args.since or args.until or args.k:
+        return _corpus_stances(args, session)
+    if not args.path:
+        raise ValueError("give an article, or --db CORPUS")
+    doc = one_document(args.path)
+    report = session.run_task(
+        f"finding stances on {args.topic!r} in {doc.id}",
+        newsqa.analyze_stances,
+        doc,
+        args.topic,
+        max_actors=args.max_actors,
+        actors=actors(args),
+    )
+    return session.dump(report.to_dict()) if session.json else format_stances(report)
+
+
+def _corpus_stances(args: argparse.Namespace, session: Session) -> str:
+    if not args.db:
+        raise ValueError("--since/--until/--k need --db")
+    if args.path:
+        raise ValueError("give either an article or --db, not both")
+    if args.since and args.until and args.since > args.until:
+        raise ValueError("--since is after --until")
+    with Corpus(args.db, create=False) as corpus:
+        report = session.run_task(
+            f"finding stances on {args.topic!r} in {args.db}",
+            corpus.stances,
+            args.topic,
+            k=args.k or 12,
+            since=args.since,
+            until=args.until,
+            max_actors=args.max_actors,
+            actors=actors(args),
+        )
+        _report_undated(args, corpus)
+    return session.dump(report.to_dict()) if session.json else format_corpus_stances(report)
+
+
+def _report_undated(args: argparse.Namespace, corpus: Corpus) -> None:
+    """Say how many documents a date bound left out for having no date."""
+    if args.since or args.until:
+        undated = corpus.undated()
+        if undated:
+            print(
+                f"newsqa: {undated} undated document(s) left out by --since/--until",
+                file=sys.stderr,
+            )
+
+
+def report(args: argparse.Namespace, session: Session) -> str:
+    doc = one_document(args.path)
+
+    def both(document: Document, *, client: LLMClient) -> tuple[Summary, StanceReport]:
+        summary = newsqa.summarize(document, client=client)
+        session.status(f"finding stances on {args.topic!r}…")
+        found = newsqa.analyze_stances(
+            document, args.topic, client=client, max_actors=args.max_actors, actors=actors(args)
+        )
+        return summary, found
+
+    summary, found = session.run_task(f"summarizing {doc.id}", both, doc)
+    if session.json:
+        return session.dump({"summary": summary.to_dict(), "stances": found.to_dict()})
+    return format_summary(summary) + "\n\n" + format_stances(found)
+
+
+def timeline(args: argparse.Namespace, session: Session) -> str:
+    docs = newsqa.load_documents(args.paths)
+    with tqdm(
+        total=len(docs), unit="doc", disable=session.quiet, file=sys.stderr, desc="stances"
+    ) as bar:
+
+        def advance(_doc: Document) -> None:
+            bar.update(1)
+
+        result = session.run_task(
+            f"finding stances on {args.topic!r} in {len(docs)} document(s)",
+            newsqa.stance_timeline,
+            docs,
+            args.topic,
+            max_actors=args.max_actors,
+            actors=actors(args),
+            on_done=advance,
+        )
+    return session.dump(result.to_dict()) if session.json else format_timeline(result)
+
+
+def _schema(spec: str) -> type[BaseModel]:
+    """The model ``--schema`` names: a JSON Schema file, or ``package.module:Model``
+    (imported with the working directory on the path, as ``python -m`` would)."""
+    if os.path.exists(spec) or ":" not in spec or spec.lower().endswith(".json"):
+        return newsqa.model_from_json_schema(spec)
+    here = os.getcwd()
+    added = here not in sys.path
+    if added:
+        sys.path.insert(0, here)
+    try:
+        return newsqa.import_model(spec)
+    finally:
+        if added and here in sys.path:
+            sys.path.remove(here)
+
+
+def extract(args: argparse.Namespace, session: Session) -> str:
+    model = _schema(args.schema)  # a bad schema is refused before any input is read
+    docs = newsqa.load_documents(args.paths)
+    results: list[Extraction[Any]] = []
+    failed: list[str] = []
+    with tqdm(
+        total=len(docs), unit="doc", disable=session.quiet or len(docs) < 2, file=sys.stderr
+    ) as bar:
+
+        def each(documents: list[Document], *, client: LLMClient) -> None:
+            for doc in documents:
+                try:
+                    results.append(
+                        newsqa.extract(doc, model, client=client, instructions=args.instructions)
+                    )
+                except OutputValidationError as e:  # that document only; the others go on
+                    failed.append(doc.id)
+                    print(
+                        newsqa.printable(
+                            f"newsqa: {doc.id}: the model's output never validated "
+                            f"({len(e.attempts)} tries)"
+                        ),
+                        file=sys.stderr,
+                    )
+                bar.update(1)
+
+        session.run_task(f"extracting {model.__name__} from {len(docs)} document(s)", each, docs)
+    if session.json:
+        lines = []
+        for result in results:
+            data = result.to_dict()
+            if session.usage:
+                data["usage"] = result.usage.model_dump()
+            lines.append(json.dumps(data, ensure_ascii=False))
+        output = "\n".join(lines)
+    else:
+        output = "\n\n".join(format_extraction(r) for r in results)
+    if failed:
+        raise PartialFailure(
+            output, f"{len(failed)} of {len(docs)} documents failed: {', '.join(failed)}"
+        )
+    return output
+
+
+def batch(args: argparse.Namespace, session: Session) -> str:
+    if args.task == "ask" and not args.question:
+        raise ValueError("--task ask needs --question")
+    if args.task == "extract" and not args.schema:
+        raise ValueError("--task extract needs --schema")
+    if args.task != "extract" and (args.schema or args.instructions):
+        raise ValueError("--schema and --instructions are for --task extract")
+    if args.task != "ask" and args.as_of:
+        raise ValueError("--as-of is for --task ask")
+    model = _schema(args.schema) if args.schema else None  # refused before any input
+    # Every input is read first, so a missing path or two documents with one id are
+    # refused before any model call.
+    inputs = list(newsqa.iter_inputs(args.inputs))
+    client = session.client()
+    session.status(f"{args.task} over {' '.join(args.inputs)} with {client.endpoint}…")
+    with tqdm(
+        total=len(inputs), unit="doc", disable=session.quiet, file=sys.stderr, desc=args.task
+    ) as bar:
+
+        def advance(_id: str, _ok: bool) -> None:
+            bar.update(1)
+
+        run = newsqa.batch(
+            inputs,
+            args.task,
+            args.output,
+            client=client,
+            question=args.question,
+            topic=args.topic,
+            schema=model,
+            instructions=args.instructions,
+            as_of=args.as_of,
+            concurrency=args.concurrency,
+            on_done=advance,
+        )
+        bar.update(run.skipped)
+    session.spent = run.usage
+    if session.json:
+        output = session.dump({"output": args.output, **run.to_dict()})
+    else:
+        output = (
+            f"{args.output}: {run.done} done, {run.failed} failed, "
+            f"{run.skipped} already done; {usage_line(run.usage, client)}"
+        )
+    if run.failed:
+        total = run.done + run.failed
+        raise PartialFailure(
+            output, f"{run.failed} of {total} documents failed (see {args.output})"
+        )
+    return output
+
+
+def index(args: argparse.Namespace, session: Session) -> str:
+    docs: list[Document] = []
+    failures = 0
+    for item in newsqa.iter_inputs(args.paths):  # every path is checked before the corpus opens
+        if isinstance(item, DocumentError):
+            failures += 1
+            print(newsqa.printable(f"newsqa: skipped: {item}"), file=sys.stderr)
+        else:
+            docs.append(item)
+    if failures and args.prune:
+        raise ValueError(
+            f"{failures} input(s) failed to load: not pruning (their documents "
+            "would be removed); fix or remove them first"
+        )
+    with (
+        Corpus(args.db) as corpus,
+        tqdm(
+            total=len(docs), unit="doc", disable=session.quiet, file=sys.stderr, desc="indexing"
+        ) as bar,
+    ):
+
+        def advance(_doc: Document, _outcome: str) -> None:
+            bar.update(1)
+
+        stats = corpus.add(docs, prune=args.prune, on_done=advance)
+        size = len(corpus)
+    undated = sum(1 for d in docs if d.date is None)
+    return (
+        f"{args.db}: {stats.added} added, {stats.replaced} replaced, "
+        f"{stats.unchanged} unchanged, {stats.pruned} pruned, {failures} skipped, "
+        f"{undated} undated; {size} documents"
+    )
+
+
+def ask(args: argparse.Namespace, session: Session) -> str:
+    if args.since and args.until and args.since > args.until:
+        raise ValueError("--since is after --until")
+    if args.db:
+        if args.as_of:
+            raise ValueError("with --db, the question's date is --until (not --as-of)")
+        return _ask_corpus(args, session)
+    if not args.paths:
+        raise ValueError("give documents to ask, or --db CORPUS")
+    if args.since or args.until:
+        raise ValueError("--since/--until need --db")
+    docs = newsqa.load_documents(args.paths)
+    answer = session.run_task(
+        f"answering from {len(docs)} document(s)",
+        newsqa.ask,
+        docs,
+        args.question,
+        choices=args.choices,
+        as_of=args.as_of,
+    )
+    return session.dump(answer.to_dict()) if session.json else format_answer(answer)
+
+
+def _ask_corpus(args: argparse.Namespace, session: Session) -> str:
+    if args.paths:
+        raise ValueError("give either documents or --db, not both")
+    with Corpus(args.db, create=False) as corpus:
+        answer = session.run_task(
+            f"answering from {args.db}",
+            corpus.ask,
+            args.question,
+            k=args.k,
+            since=args.since,
+            until=args.until,
+            choices=args.choices,
+        )
+        _report_undated(args, corpus)
+        if session.json:
+            return session.dump(answer.to_dict())
+        lines = [format_answer(answer)]
+        for c in answer.citations:
+            doc = corpus.document(c.doc)
+            lines.append(f"  ({c.doc}: {doc.date or 'undated'}, {doc.title or 'untitled'})")
+    return "\n".join(lines)
+
+
+def check(args: argparse.Namespace, session: Session) -> str:
+    doc = one_document(args.path)
+    verdict = session.run_task(
+        f"checking the claim against {doc.id}", newsqa.check_claim, doc, args.claim
+    )
+    return session.dump(verdict.to_dict()) if session.json else format_claim(verdict)
+
+
+def stance_toward(args: argparse.Namespace, session: Session) -> str:
+    doc = one_document(args.path)
+    results = session.run_task(
+        f"reading {doc.id}'s attitude toward {', '.join(args.targets)}",
+        newsqa.stances_toward,
+        doc,
+        args.targets,
+    )
+    if session.json:
+        return session.dump([r.to_dict() for r in results])
+    return format_target_stances(results)
+
+
+COMMANDS: dict[str, Command] = {
+    "summarize": summarize,
+    "stances": stances,
+    "report": report,
+    "timeline": timeline,
+    "batch": batch,
+    "extract": extract,
+    "index": index,
+    "ask": ask,
+    "check": check,
+    "stance-toward": stance_toward,
+}
