@@ -6,20 +6,23 @@ A client made here because none was passed is closed when the call returns.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures as cf
+import contextvars
 import datetime as dt
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal, ParamSpec, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, Unpack, overload
 
 from pydantic import BaseModel
 
 from newsqa.batch import run as _batch
 from newsqa.config import Settings, SettingsOverrides
 from newsqa.documents import as_document, iter_inputs
-from newsqa.errors import DocumentError
+from newsqa.errors import ConfigError, DocumentError
 from newsqa.llm.cache import ResponseCache
 from newsqa.llm.client import LLMClient
 from newsqa.llm.local import prepare_embedded
@@ -40,6 +43,9 @@ from newsqa.types import (
     Summary,
     TargetStance,
 )
+
+if TYPE_CHECKING:
+    import openai
 
 __all__ = [
     "DEFAULT_TOPIC",
@@ -102,6 +108,8 @@ def connect(
     *,
     cache: bool | str | os.PathLike[str] = True,
     progress: bool | Progress = True,
+    openai_client: openai.OpenAI | None = None,
+    default_headers: Mapping[str, str] | None = None,
     **overrides: Unpack[SettingsOverrides],
 ) -> LLMClient:
     """Build an :class:`LLMClient`: explicit ``overrides`` > environment > embedded model.
@@ -118,6 +126,12 @@ def connect(
             ``False``: no cache.
         progress: show a bar on stderr while the embedded model is assembled (once,
             ≈1.1 GB); or a callback ``progress(done_bytes, total_bytes)``.
+        openai_client: a ready ``openai.OpenAI`` or ``openai.AzureOpenAI`` to send
+            requests with (its base URL, key or token and HTTP client as they are;
+            newsqa does the retries); the caller closes it. Give ``model`` (on Azure:
+            the deployment name).
+        default_headers: HTTP headers sent with every request (a gateway's key, an
+            ``api-key``, a tenant header).
         **overrides: any :class:`Settings` field (``base_url``, ``model``,
             ``api_key``, ``model_path``, ``timeout``, ...); ``None`` means "not given".
 
@@ -129,9 +143,15 @@ def connect(
     Example:
         >>> client = connect(base_url="http://localhost:11434/v1",
         ...                  model="llama3.1")  # doctest: +SKIP
+        >>> azure = openai.AzureOpenAI(azure_endpoint="https://x.openai.azure.com",
+        ...                            api_version="2024-06-01", api_key=key)  # doctest: +SKIP
+        >>> client = connect(openai_client=azure, model="my-deployment")  # doctest: +SKIP
     """
     if settings is not None and overrides:
         raise TypeError("pass settings or keyword overrides, not both")
+    if openai_client is not None and settings is None:
+        overrides.setdefault("base_url", str(openai_client.base_url))
+        overrides.setdefault("api_key", openai_client.api_key or None)
     settings = (settings or Settings.from_env(**overrides)).check()
     if settings.embedded:
         bar = _Bar() if progress is True else None
@@ -146,7 +166,9 @@ def connect(
         path = settings.cache_dir / "responses.sqlite" if cache is True else Path(cache)
         store = ResponseCache(path)
     try:
-        return LLMClient(settings, cache=store)
+        return LLMClient(
+            settings, cache=store, openai_client=openai_client, default_headers=default_headers
+        )
     except BaseException:
         if store is not None:
             store.close()
@@ -306,8 +328,37 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 
+ASYNC_CALLS = 64
+"""Default of ``NEWSQA_ASYNC_CALLS``: how many async task calls (``asummarize``, ``aask``,
+…) run at once in newsqa's worker threads; more wait their turn. Each waits on the
+network most of the time, so this is far above the cores (Python's default pool,
+``min(32, CPUs + 4)``, would keep 6 requests in flight on a 2-core machine)."""
+
+
+@functools.lru_cache(maxsize=4)
+def _pool(workers: int) -> cf.ThreadPoolExecutor:
+    return cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="newsqa-async")
+
+
+def _async_calls() -> int:
+    """How many async task calls run at once: ``NEWSQA_ASYNC_CALLS`` or
+    :data:`ASYNC_CALLS`.
+
+    Raises:
+        ConfigError: ``NEWSQA_ASYNC_CALLS`` is not a whole number of at least 1.
+    """
+    value = os.environ.get("NEWSQA_ASYNC_CALLS", "").strip()
+    if not value:
+        return ASYNC_CALLS
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"NEWSQA_ASYNC_CALLS={value!r} is not a whole number of at least 1")
+    return int(value)
+
+
 async def _in_thread(fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
-    return await asyncio.to_thread(fn, *args, **kwargs)
+    loop = asyncio.get_running_loop()
+    call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+    return await loop.run_in_executor(_pool(_async_calls()), call)
 
 
 async def asummarize(doc: DocumentLike, *, client: LLMClient | None = None) -> Summary:

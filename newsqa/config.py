@@ -19,6 +19,7 @@ from newsqa.errors import ConfigError
 from newsqa.safe_text import redact
 
 __all__ = [
+    "DEFAULT_TOPIC",
     "EMBEDDED_BASE_URL",
     "EMBEDDED_MODEL",
     "MIN_CONTEXT_TOKENS",
@@ -29,6 +30,8 @@ __all__ = [
     "check_base_url",
 ]
 
+DEFAULT_TOPIC = "peace talks to end the war in Ukraine"
+"""The topic of the stance functions and commands when none is given."""
 EMBEDDED_BASE_URL = "http://embedded.newsqa/v1"
 """Base URL of the in-process model; requests to it never leave the process."""
 
@@ -55,6 +58,9 @@ _LOWEST: dict[str, float] = {
     "context_tokens": MIN_CONTEXT_TOKENS,
     "n_ctx": 1,
 }
+_LONGEST_WAIT = 1e6
+"""Seconds: the largest ``timeout``, ``deadline`` or ``max_retry_wait`` (11.6 days);
+a longer one (``inf``, ``1e300``) overflows the clocks it is added to."""
 
 
 class SettingsOverrides(TypedDict, total=False):
@@ -107,6 +113,19 @@ def check_base_url(url: str, *, name: str = "base URL") -> str:
             f"invalid endpoint {redact(url)!r} ({name}): expected http://host:port/v1 or https://…"
         )
     return url
+
+
+def _host_port(url: str) -> str:
+    """``host:port`` of ``url`` (no user, password, path or query)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "?"
+    host = parts.hostname or "?"
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    return f"{host}:{port}" if port else host
 
 
 @dataclass(frozen=True)
@@ -169,6 +188,13 @@ class Settings:
             if not value >= lowest:  # also refuses NaN
                 where = f"{name} ({_ENV[name]})" if name in _ENV else name
                 raise ConfigError(f"{where} must be at least {lowest:g}, got {value!r}")
+        for name in ("timeout", "deadline", "max_retry_wait"):
+            value = getattr(self, name)
+            if value > _LONGEST_WAIT:
+                where = f"{name} ({_ENV[name]})" if name in _ENV else name
+                raise ConfigError(
+                    f"{where} must be at most {_LONGEST_WAIT:g} seconds, got {value!r}"
+                )
 
     @classmethod
     def from_env(cls, **overrides: Unpack[SettingsOverrides]) -> Settings:
@@ -235,8 +261,15 @@ class Settings:
         if self.embedded:
             where = f"embedded, {self.model_path.name}" if self.model_path else "embedded"
             return f"{self.model_name} ({where})"
-        host = urlsplit(self.base_url or "").netloc or self.base_url
-        return f"{self.model_name} at {host}"
+        return f"{self.model_name} at {self.host}"
+
+    @property
+    def host(self) -> str:
+        """``host:port`` of the endpoint (``embedded`` for the in-process model): what
+        messages show of it, never its credentials, path or query."""
+        if self.embedded:
+            return "embedded"
+        return _host_port(self.base_url or "")
 
     @property
     def prices(self) -> tuple[float, float] | None:
@@ -258,7 +291,7 @@ class Settings:
         check_base_url(self.base_url or "", name="OPENAI_BASE_URL or base_url")
         if not self.model and not self.openai:
             raise ConfigError(
-                f"no model named for the endpoint {self.base_url}: set NEWSQA_MODEL "
+                f"no model named for the endpoint {self.host}: set NEWSQA_MODEL "
                 "(CLI: --model; Python: connect(model=...)) to a model that server serves, "
                 "e.g. 'llama3.1' on Ollama or the name given to `vllm serve`"
             )

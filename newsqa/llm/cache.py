@@ -3,12 +3,17 @@
 The key is a SHA-256 of everything that shapes the answer: endpoint, model,
 messages, response format (schema included), token cap and temperature. The API key
 is never part of the key nor stored. Safe across threads and processes.
+
+The cache is an optimisation: a damaged file (a corrupt page) or a full disk under it
+is reported once, as a warning naming the file, and the run goes on without it.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -19,6 +24,8 @@ from newsqa.errors import ConfigError
 from newsqa.sqlite_files import connect, use_wal
 
 __all__ = ["ResponseCache", "cache_key"]
+
+_log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -39,6 +46,19 @@ def cache_key(base_url: str, request: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+_DAMAGE = ("malformed", "disk is full", "disk i/o error", "database or disk is full")
+
+
+def _damage(error: BaseException) -> bool:
+    """Whether ``error`` is the file failing (a corrupt page, a full disk, an I/O
+    error) rather than a mistake to report (another kind of file, a lock held)."""
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG)
+    return isinstance(error, sqlite3.DatabaseError) and any(
+        words in str(error).lower() for words in _DAMAGE
+    )
+
+
 class ResponseCache:
     """A SQLite file of completed responses.
 
@@ -52,6 +72,9 @@ class ResponseCache:
 
     def __init__(self, path: str | Path) -> None:
         self.path = path = Path(path)
+        self.usable = True
+        """False once the file failed (damaged, disk full): then nothing is read or
+        stored."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         try:
@@ -66,9 +89,23 @@ class ResponseCache:
             # can only forget the last replies, which are then asked again.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(_SCHEMA)
-        except sqlite3.DatabaseError as e:
+        except (sqlite3.DatabaseError, OSError) as e:
+            if _damage(e):
+                self._give_up(e)
+                return
             self._db.close()
             raise ConfigError(f"{path}: not a usable response cache ({e})") from e
+
+    def _give_up(self, error: BaseException) -> None:
+        """Stop using the file, saying so once."""
+        if self.usable:
+            self.usable = False
+            _log.warning(
+                "newsqa: warning: the response cache %s failed (%s); going on without it "
+                "(delete the file to start a new one)",
+                self.path,
+                error,
+            )
 
     def _check(self) -> None:
         """Raise unless the file is empty or holds exactly the ``responses`` table."""
@@ -80,13 +117,22 @@ class ResponseCache:
             raise sqlite3.DatabaseError("it holds other tables or columns; choose another file")
 
     def get(self, key: str) -> tuple[str, str | None, int, int] | None:
-        """The cached ``(text, finish_reason, prompt_tokens, completion_tokens)``."""
+        """The cached ``(text, finish_reason, prompt_tokens, completion_tokens)``
+        (``None`` also once the file failed)."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT text, finish_reason, prompt_tokens, completion_tokens "
-                "FROM responses WHERE key = ?",
-                (key,),
-            ).fetchone()
+            if not self.usable:
+                return None
+            try:
+                row = self._db.execute(
+                    "SELECT text, finish_reason, prompt_tokens, completion_tokens "
+                    "FROM responses WHERE key = ?",
+                    (key,),
+                ).fetchone()
+            except (sqlite3.DatabaseError, OSError) as e:
+                if not _damage(e):
+                    raise
+                self._give_up(e)
+                return None
         return None if row is None else (row[0], row[1], int(row[2]), int(row[3]))
 
     def put(
@@ -97,12 +143,19 @@ class ResponseCache:
         prompt_tokens: int,
         completion_tokens: int,
     ) -> None:
-        """Store one response (the last writer wins)."""
+        """Store one response (the last writer wins; nothing once the file failed)."""
         with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)",
-                (key, text, finish_reason, prompt_tokens, completion_tokens, time.time()),
-            )
+            if not self.usable:
+                return
+            try:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)",
+                    (key, text, finish_reason, prompt_tokens, completion_tokens, time.time()),
+                )
+            except (sqlite3.DatabaseError, OSError) as e:
+                if not _damage(e):
+                    raise
+                self._give_up(e)
 
     def __len__(self) -> int:
         with self._lock:

@@ -10,13 +10,15 @@ outlasts ``Settings.deadline`` (each try ``Settings.timeout``, trickle or not).
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 import openai
@@ -27,6 +29,7 @@ from newsqa.errors import (
     LLMConnectionError,
     LLMError,
     LLMTimeoutError,
+    NewsQAError,
     ProviderError,
     RateLimitError,
 )
@@ -65,22 +68,39 @@ class Meter:
 _METERS: ContextVar[tuple[Meter, ...]] = ContextVar("newsqa_meters", default=())
 
 
-def _config_error(exc: BaseException) -> ConfigError | None:
-    """The :class:`ConfigError` behind ``exc`` (the embedded backend raises it inside
-    the transport, which the SDK wraps as a connection error), if any."""
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and the exceptions behind it (causes, else contexts), each once."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, ConfigError):
-            return current
+        yield current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
-    return None
+
+
+def _config_error(exc: BaseException) -> ConfigError | None:
+    """The :class:`ConfigError` behind ``exc`` (the embedded backend raises it inside
+    the transport, which the SDK wraps as a connection error), if any."""
+    return next((e for e in _chain(exc) if isinstance(e, ConfigError)), None)
+
+
+def _unresolved(exc: BaseException) -> bool:
+    """True when ``exc`` comes from a host name that did not resolve (DNS)."""
+    return any(isinstance(e, socket.gaierror) for e in _chain(exc))
+
+
+def _refused(exc: BaseException) -> bool:
+    """True when ``exc`` comes from a connection the host refused (no server there)."""
+    return any(isinstance(e, ConnectionRefusedError) for e in _chain(exc)) or any(
+        "connection refused" in str(e).lower() for e in _chain(exc)
+    )
 
 
 def _is_transient(exc: BaseException) -> bool:
     if _config_error(exc) is not None:
         return False  # a missing model or library does not come back by waiting
+    if _unresolved(exc):
+        return False  # a mistyped host name does not resolve on the next try either
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
     if not isinstance(exc, openai.APIStatusError):
@@ -109,7 +129,7 @@ def _model_file_identity(settings: Settings) -> str:
 
 def _hint(status: int | None, settings: Settings) -> str:
     """What to check for an endpoint error that is the caller's to fix."""
-    where = "the embedded model" if settings.embedded else settings.base_url
+    where = "the embedded model" if settings.embedded else settings.host
     if status in (401, 403):
         return f" (check OPENAI_API_KEY: the key was refused by {where})"
     if status == 404:
@@ -120,11 +140,17 @@ def _hint(status: int | None, settings: Settings) -> str:
     return ""
 
 
-def _map_error(exc: BaseException, settings: Settings) -> LLMError:
+def _tries(tries: int) -> str:
+    return f"{tries} {'try' if tries == 1 else 'tries'}"
+
+
+def _map_error(exc: BaseException, settings: Settings, tries: int) -> LLMError:
+    """The newsqa error for a failed call of ``tries`` tries: what happened, where (host
+    and port only) and what to change."""
     if isinstance(exc, DeadlinePassed):
         return LLMTimeoutError(
-            f"no answer within the call's deadline of {settings.deadline:g}s; last error: "
-            f"{_map_error(exc.cause, settings)}"
+            f"no answer within the call's deadline of {settings.deadline:g}s (NEWSQA_DEADLINE) "
+            f"after {_tries(tries)}; last error: {_map_error(exc.cause, settings, tries)}"
         )
     if isinstance(exc, TooLongRetryAfter):
         inner = exc.cause
@@ -134,10 +160,29 @@ def _map_error(exc: BaseException, settings: Settings) -> LLMError:
             status_code=status,
         )
     if isinstance(exc, openai.APITimeoutError):
-        return LLMTimeoutError(f"request timed out: {exc}")
+        return LLMTimeoutError(
+            f"no reply from {settings.host} within {settings.timeout:g}s (NEWSQA_TIMEOUT) "
+            f"on each of {_tries(tries)}; a slow model or a busy server may need a larger "
+            "NEWSQA_TIMEOUT (each try) or NEWSQA_DEADLINE (all tries of a call)"
+        )
     if isinstance(exc, openai.APIConnectionError):
-        where = EMBEDDED_BASE_URL if settings.embedded else settings.base_url
-        return LLMConnectionError(f"cannot reach the endpoint {where}: {exc}")
+        if settings.embedded:
+            return LLMConnectionError(f"cannot reach the embedded model: {exc}")
+        host = settings.host
+        name = urlsplit(settings.base_url or "").hostname or host
+        if _unresolved(exc):
+            return LLMConnectionError(
+                f"cannot reach {host}: the host name {name!r} does not resolve "
+                "(a typo in the base URL, or no network?)"
+            )
+        if _refused(exc):
+            return LLMConnectionError(
+                f"cannot reach {host}: connection refused after {_tries(tries)} "
+                "(is the server running, on that port?)"
+            )
+        return LLMConnectionError(
+            f"cannot reach {host} after {_tries(tries)}: {exc} (is the server running?)"
+        )
     if isinstance(exc, openai.RateLimitError):
         return RateLimitError(f"rate limited (HTTP 429): {exc.message}", status_code=429)
     if isinstance(exc, openai.APIStatusError):
@@ -182,12 +227,16 @@ class LLMClient:
         sleep: how to wait between retries (tests pass a no-op).
         cache: a response cache; a request seen before is answered from it with no
             model call (its usage counts zero calls and zero tokens).
+        openai_client: a ready ``openai.OpenAI`` or ``openai.AzureOpenAI`` (its URL,
+            authentication and HTTP client are used as they are; newsqa retries).
+        default_headers: HTTP headers sent with every request (gateways, Azure).
 
     Raises:
         ConfigError: the base URL is not ``http(s)://host…``.
 
     Attributes:
         usage: running token usage of every call made by this client.
+        cached: requests answered from the cache (no model call, not in ``usage``).
         on_call: called with the running usage after each request, answered or
             not (progress).
         structured_mode: how structured output is requested; downgraded
@@ -201,11 +250,38 @@ class LLMClient:
         http_client: httpx2.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
         cache: ResponseCache | None = None,
+        openai_client: openai.OpenAI | None = None,
+        default_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
         self.cache = cache
         if not self.settings.embedded:
             check_base_url(self.settings.base_url or "")
+        self._owns_sdk = openai_client is None
+        if openai_client is not None:
+            # The caller's client (``AzureOpenAI``, a gateway's) with its own URL,
+            # authentication and HTTP client; only its retries are turned off (they
+            # are ours, so they never multiply).
+            self._sdk = openai_client.with_options(max_retries=0)
+            if default_headers:
+                self._sdk = self._sdk.with_options(default_headers=dict(default_headers))
+        else:
+            self._sdk = self._own_sdk(http_client, default_headers)
+        self._base_url = str(self._sdk.base_url)
+        self._cache_scope = self._base_url + _model_file_identity(self.settings)
+        self._sleep = sleep
+        self._usage_lock = threading.Lock()
+        self._sent: dict[object, float] = {}
+        self.usage = Usage()
+        self.cached = 0
+        self.on_call: Callable[[Usage], None] | None = None
+        self.structured_mode = "json_schema"
+
+    def _own_sdk(
+        self, http_client: httpx2.Client | None, default_headers: Mapping[str, str] | None
+    ) -> openai.OpenAI:
+        """The SDK client newsqa makes: the embedded model's in-process transport, or
+        HTTP whose every request honours ``Settings.timeout`` as a wall-clock limit."""
         if http_client is None and self.settings.embedded:
             from newsqa.llm.local import embedded_http_client
 
@@ -216,23 +292,17 @@ class LLMClient:
                 transport=DeadlineTransport(limits), timeout=self.settings.timeout
             )
         try:
-            self._sdk = openai.OpenAI(
+            return openai.OpenAI(
                 api_key=self.settings.api_key or "not-needed",
                 base_url=EMBEDDED_BASE_URL if self.settings.embedded else self.settings.base_url,
                 timeout=self.settings.timeout,
                 max_retries=0,  # retries are ours, so they never multiply
                 http_client=http_client,
+                default_headers=dict(default_headers) if default_headers else None,
             )
         except (ValueError, httpx2.InvalidURL) as e:
             message = f"invalid endpoint {self.settings.base_url!r}: {e}"
             raise ConfigError(redact(message, [self.settings.api_key])) from e
-        self._base_url = str(self._sdk.base_url)
-        self._cache_scope = self._base_url + _model_file_identity(self.settings)
-        self._sleep = sleep
-        self._usage_lock = threading.Lock()
-        self.usage = Usage()
-        self.on_call: Callable[[Usage], None] | None = None
-        self.structured_mode = "json_schema"
 
     @property
     def model(self) -> str:
@@ -282,6 +352,8 @@ class LLMClient:
         if self.cache is not None and key:
             hit = self.cache.get(key)
             if hit is not None:
+                with self._usage_lock:
+                    self.cached += 1
                 return Completion(text=hit[0], usage=Usage(), finish_reason=hit[1], cache_key=key)
         end = time.monotonic() + self.settings.deadline
         policy = retrying(
@@ -301,23 +373,21 @@ class LLMClient:
             # walks every parameter and schema node through its typed transform and
             # builds a typed response, which cost more CPU than the rest of a call
             # (benchmarks/). Status errors, timeouts and headers are the SDK's.
-            with request_limit(min(self.settings.timeout, end - time.monotonic())):
+            limit = min(self.settings.timeout, end - time.monotonic())
+            with self._awaiting(), request_limit(limit):
                 return self._sdk.post("/chat/completions", cast_to=httpx2.Response, body=body)
 
+        failure: NewsQAError | None = None
         try:
             response = policy(attempt)
             text, finish_reason, usage = _read_reply(response)
         except (openai.OpenAIError, TooLongRetryAfter, DeadlinePassed, LLMError) as e:
             self._count(Usage(calls=tries))
-            config = _config_error(e)
-            if config is not None:
-                raise ConfigError(str(config)) from config
-            error = e if isinstance(e, LLMError) else _map_error(e, self.settings)
-            error.args = (self._redact(str(error)),)
-            error.usage = Usage(calls=tries)
-            if error is e:
-                raise
-            raise error from e
+            failure = self._failure(e, tries)
+        if failure is not None:
+            # Raised outside the handler, so neither ``__cause__`` nor ``__context__``
+            # holds the SDK's exception, whose text may echo the API key.
+            raise failure
         usage = Usage(
             calls=tries,
             prompt_tokens=usage.prompt_tokens,
@@ -328,6 +398,40 @@ class LLMClient:
         if store:
             self.remember(completion)
         return completion
+
+    def _failure(self, exc: BaseException, tries: int) -> NewsQAError:
+        """The error a failed call raises: a :class:`ConfigError` for an embedded
+        backend that cannot run, else an :class:`LLMError` with the usage of its tries;
+        its text redacted (API key, URL credentials)."""
+        config = _config_error(exc)
+        if config is not None:
+            return ConfigError(self._redact(str(config)))
+        error = exc if isinstance(exc, LLMError) else _map_error(exc, self.settings, tries)
+        error.args = (self._redact(str(error)),)
+        error.usage = Usage(calls=tries)
+        error.__cause__ = error.__context__ = None
+        return error
+
+    @contextmanager
+    def _awaiting(self) -> Iterator[None]:
+        """Count one request as awaiting its reply while the block runs."""
+        token = object()
+        with self._usage_lock:
+            self._sent[token] = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._usage_lock:
+                del self._sent[token]
+
+    def waiting(self) -> tuple[int, float]:
+        """``(requests awaiting a reply, seconds the oldest has waited)``: what a
+        progress display shows while a slow server thinks (``(0, 0.0)`` when idle)."""
+        with self._usage_lock:
+            starts = list(self._sent.values())
+        if not starts:
+            return 0, 0.0
+        return len(starts), time.monotonic() - min(starts)
 
     def _count(self, usage: Usage) -> None:
         with self._usage_lock:
@@ -364,8 +468,10 @@ class LLMClient:
             )
 
     def close(self) -> None:
-        """Close the HTTP client and the response cache (the client owns both)."""
-        self._sdk.close()
+        """Close the HTTP client and the response cache (the client owns both; an
+        ``openai_client`` passed in stays open: it is the caller's)."""
+        if self._owns_sdk:
+            self._sdk.close()
         if self.cache is not None:
             self.cache.close()
 

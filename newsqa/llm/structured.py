@@ -118,7 +118,7 @@ def read_json(text: str) -> Any:
     try:
         return json.loads(payload)
     except json.JSONDecodeError as e:
-        raise ValueError(f"reply is not valid JSON ({e.msg} at char {e.pos})") from e
+        raise ValueError(f"reply is not valid JSON ({e})") from e
 
 
 def _is_format_rejection(error: ProviderError) -> bool:

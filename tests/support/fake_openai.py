@@ -143,6 +143,12 @@ class FakeOpenAI:
         self.script = list(script)
         self.responder = responder
         self.requests: list[dict[str, Any]] = []
+        self.paths: list[str] = []
+        self.headers: list[dict[str, str]] = []
+        """Each request's headers, names in lower case."""
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        """Most requests the server was answering at one time."""
         self.max_requests = max_requests
         self._lock = threading.Lock()
         server = self
@@ -158,11 +164,23 @@ class FakeOpenAI:
                 length = int(self.headers.get("Content-Length") or 0)
                 payload = self.rfile.read(length)
                 with server._lock:
+                    server.in_flight += 1
+                    server.peak_in_flight = max(server.peak_in_flight, server.in_flight)
+                try:
+                    self._answer(payload)
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
+
+            def _answer(self, payload: bytes) -> None:
+                with server._lock:
                     if len(server.requests) >= server.max_requests:
                         reply = Reply(status=500, body={"error": {"message": "too many"}})
                     else:
                         request = json.loads(payload or b"{}")
                         server.requests.append(request)
+                        server.paths.append(self.path)
+                        server.headers.append({k.lower(): v for k, v in self.headers.items()})
                         if server.script:
                             reply = server.script.pop(0)
                         elif server.responder is not None:

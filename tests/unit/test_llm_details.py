@@ -39,9 +39,9 @@ MESSAGES = [{"role": "system", "content": "sys"}, {"role": "user", "content": "t
 @pytest.mark.parametrize(
     ("status", "hint"),
     [
-        (401, "(check OPENAI_API_KEY: the key was refused by http://127.0.0.1:"),
-        (403, "(check OPENAI_API_KEY: the key was refused by http://127.0.0.1:"),
-        (404, "(is the model 'fake' served by http://127.0.0.1:"),
+        (401, "(check OPENAI_API_KEY: the key was refused by 127.0.0.1:"),
+        (403, "(check OPENAI_API_KEY: the key was refused by 127.0.0.1:"),
+        (404, "(is the model 'fake' served by 127.0.0.1:"),
         (400, None),
         (422, None),
     ],
@@ -137,16 +137,18 @@ def _status(code: int, message: str) -> openai.APIStatusError:
             DeadlinePassed(openai.APITimeoutError(REQUEST)),
             REMOTE,
             LLMTimeoutError,
-            "no answer within the call's deadline of 7s; last error: "
-            "request timed out: Request timed out.",
+            "no answer within the call's deadline of 7s (NEWSQA_DEADLINE) after 2 tries; last "
+            "error: no reply from 127.0.0.1:9 within 600s (NEWSQA_TIMEOUT) on each of 2 tries; "
+            "a slow model or a busy server may need a larger NEWSQA_TIMEOUT (each try) or "
+            "NEWSQA_DEADLINE (all tries of a call)",
             None,
         ),
         (
             DeadlinePassed(openai.APIConnectionError(request=REQUEST)),
             EMBEDDED,
             LLMTimeoutError,
-            "no answer within the call's deadline of 900s; last error: "
-            f"cannot reach the endpoint {EMBEDDED_BASE_URL}: Connection error.",
+            "no answer within the call's deadline of 900s (NEWSQA_DEADLINE) after 2 tries; "
+            "last error: cannot reach the embedded model: Connection error.",
             None,
         ),
         (
@@ -167,14 +169,14 @@ def _status(code: int, message: str) -> openai.APIStatusError:
             openai.APIConnectionError(request=REQUEST),
             REMOTE,
             LLMConnectionError,
-            "cannot reach the endpoint http://127.0.0.1:9/v1: Connection error.",
+            "cannot reach 127.0.0.1:9 after 2 tries: Connection error. (is the server running?)",
             None,
         ),
         (
             openai.APIConnectionError(request=REQUEST),
             EMBEDDED,
             LLMConnectionError,
-            f"cannot reach the endpoint {EMBEDDED_BASE_URL}: Connection error.",
+            "cannot reach the embedded model: Connection error.",
             None,
         ),
         (
@@ -191,7 +193,7 @@ def _status(code: int, message: str) -> openai.APIStatusError:
 def test_sdk_errors_map_to_newsqa_errors(
     exc: BaseException, settings: Settings, kind: type[Exception], message: str, status: int | None
 ) -> None:
-    error = client_module._map_error(exc, settings)
+    error = client_module._map_error(exc, settings, 2)
     assert type(error) is kind and str(error) == message
     assert getattr(error, "status_code", None) == status
 

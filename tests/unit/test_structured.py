@@ -83,6 +83,14 @@ def test_invalid_output_is_reasked_with_the_error(bad: str, why: str) -> None:
     assert json.dumps(messages) == before  # the caller's messages are untouched
 
 
+def test_a_json_error_reads_as_one_phrase_with_its_place() -> None:
+    with FakeOpenAI([Reply.text('{"label": "yes, and'), Reply.json(GOOD)]) as server:
+        generate(fake_client(server), MESSAGES, Out, max_tokens=50, context=CONTEXT)
+        reask = server.requests[1]["messages"][-1]["content"]
+    assert "(Unterminated string starting at: line 1 column 11 (char 10))" in reask
+    assert "at at" not in reask
+
+
 def test_reask_budget_is_bounded_and_error_keeps_every_raw_output() -> None:
     bad = [json.dumps({**GOOD, "sentences": [i]}) for i in (7, 8, 9, 10)]
     with FakeOpenAI([Reply.text(b) for b in bad]) as server:
