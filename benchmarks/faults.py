@@ -18,6 +18,18 @@ Then, per document, against its final content:
   sees) was made from an older content;
 - requests: HTTP requests the server received, and of those answered with 200.
 
+Then two runs over the same documents, each on a fresh output, with the storage under
+the response cache failing (the cache is an optimisation: the batch must go on without
+it, warning once):
+
+- corrupt cache page: every page of the cache file after the first (its schema) is
+  overwritten, so each lookup finds "database disk image is malformed";
+- full disk under the cache: the run may not grow any file past 256 KB
+  (``RLIMIT_FSIZE``), so the cache's WAL fills after a few dozen replies while the
+  output (about 0.1 MB) fits, as on a disk that fills up mid-run.
+
+Each reports its exit status, lost results and the warnings naming the cache file.
+
 Usage: python benchmarks/faults.py [--docs 200] [--kills 10] [--seed 15]
 """
 
@@ -41,6 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support.fake_openai import FakeOpenAI, Reply  # noqa: E402
+from tests.support.storage import LIMITED_FILES, corrupt_pages  # noqa: E402
 
 ERROR_STATUSES = (429, 500, 502, 503, 504)
 QUESTION = "Which revision and item did Kyiv name?"
@@ -83,11 +96,21 @@ def _write_docs(folder: Path, items: range, revision: int) -> None:
         )
 
 
-def _batch(folder: Path, out: Path, base_url: str, cache: Path) -> subprocess.Popen[bytes]:
+def _batch(
+    folder: Path,
+    out: Path,
+    base_url: str,
+    cache: Path,
+    *,
+    file_limit: int | None = None,
+    stderr: Any = None,
+) -> subprocess.Popen[bytes]:
+    command = ["-m", "newsqa.cli"]
+    if file_limit is not None:
+        command = ["-c", LIMITED_FILES, str(file_limit)]
     args = [
         sys.executable,
-        "-m",
-        "newsqa.cli",
+        *command,
         "batch",
         str(folder),
         "-o",
@@ -105,7 +128,24 @@ def _batch(folder: Path, out: Path, base_url: str, cache: Path) -> subprocess.Po
         "-q",
     ]
     env = {**os.environ, "NEWSQA_CACHE_DIR": str(cache), "OPENAI_API_KEY": "sk-bench"}
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+
+
+def _storage_fault(
+    name: str, folder: Path, out: Path, base_url: str, cache: Path, file_limit: int | None = None
+) -> str:
+    """One run on a fresh output whose cache storage fails: its status, lost results
+    and the warnings that name the cache file."""
+    run = _batch(folder, out, base_url, cache, file_limit=file_limit, stderr=subprocess.PIPE)
+    _, err = run.communicate()
+    text = err.decode(errors="replace")
+    warnings = sum(1 for line in text.splitlines() if str(cache / "responses.sqlite") in line)
+    figures = _tally(folder, out, len(list(folder.iterdir())))
+    traceback = "Traceback" in text
+    return (
+        f"{name}: exit {run.returncode}, lost {figures['lost']}, duplicated "
+        f"{figures['duplicated']}, warnings naming the cache {warnings}, traceback {traceback}"
+    )
 
 
 def _tally(folder: Path, out: Path, n: int) -> dict[str, int]:
@@ -168,6 +208,19 @@ def main() -> None:
             if _batch(folder, out, base_url, cache).wait() == 0:
                 break
         figures = _tally(folder, out, args.docs)
+        cache.joinpath("responses.sqlite-wal").unlink(missing_ok=True)
+        corrupt_pages(cache / "responses.sqlite")
+        storage = [
+            _storage_fault("corrupt cache page", folder, Path(tmp) / "out2.jsonl", base_url, cache),
+            _storage_fault(
+                "full disk under the cache",
+                folder,
+                Path(tmp) / "out3.jsonl",
+                base_url,
+                Path(tmp) / "cache3",
+                file_limit=256 * 1024,
+            ),
+        ]
     stop.set()
     server.join(timeout=10)
     answered, failed, dropped = counts[:]
@@ -183,6 +236,8 @@ def main() -> None:
         f"{requests / (args.docs + edited):.2f} per document version): {answered} answered, "
         f"{failed} 429/5xx, {dropped} dropped"
     )
+    for line in storage:
+        print(line)
 
 
 if __name__ == "__main__":

@@ -14,83 +14,90 @@ Quick start::
     newsqa.batch("articles/", "summarize", "summaries.jsonl", client=client)
 """
 
-from newsqa import notebook as _notebook  # noqa: F401  (registers every result's HTML renderer)
-from newsqa.api import (
-    DEFAULT_TOPIC,
-    DocumentLike,
-    aanalyze_stances,
-    aask,
-    abatch,
-    acheck_claim,
-    aextract,
-    analyze_stances,
-    ask,
-    astance_toward,
-    asummarize,
-    batch,
-    check_claim,
-    connect,
-    extract,
-    stance_timeline,
-    stance_toward,
-    stances_toward,
-    summarize,
-)
-from newsqa.batch.run import BatchItem, BatchReport, BatchRun
-from newsqa.config import Settings
-from newsqa.corpus import Corpus
-from newsqa.documents import (
-    as_document,
-    chunk_document,
-    count_inputs,
-    count_tokens,
-    document_from_text,
-    iter_inputs,
-    load_document,
-    load_documents,
-    parse_date,
-    split_sentences,
-)
-from newsqa.documents.actors import ActorMention, find_actors
-from newsqa.errors import (
-    ConfigError,
-    DocumentError,
-    LLMConnectionError,
-    LLMError,
-    LLMTimeoutError,
-    NewsQAError,
-    OutputValidationError,
-    PromptError,
-    ProviderError,
-    RateLimitError,
-    SchemaError,
-)
-from newsqa.llm.cache import ResponseCache
-from newsqa.llm.client import LLMClient
-from newsqa.retrieval import Hit, Retriever
-from newsqa.safe_text import printable
-from newsqa.schema_models import import_model, model_from_json_schema
-from newsqa.types import (
-    Answer,
-    Chunk,
-    Citation,
-    ClaimCheck,
-    CorpusEvidence,
-    CorpusStance,
-    CorpusStanceReport,
-    Document,
-    Evidence,
-    Extraction,
-    KeyPoint,
-    Sentence,
-    Stance,
-    StanceChange,
-    StanceReport,
-    StanceTimeline,
-    Summary,
-    TargetStance,
-    Usage,
-)
+from __future__ import annotations
+
+import importlib
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported on first use (see __getattr__), so `newsqa --help` is quick
+    from newsqa.api import (
+        DocumentLike,
+        aanalyze_stances,
+        aask,
+        abatch,
+        acheck_claim,
+        aextract,
+        analyze_stances,
+        ask,
+        astance_toward,
+        asummarize,
+        batch,
+        check_claim,
+        connect,
+        extract,
+        stance_timeline,
+        stance_toward,
+        stances_toward,
+        summarize,
+    )
+    from newsqa.batch.run import BatchItem, BatchReport, BatchRun
+    from newsqa.config import DEFAULT_TOPIC, Settings
+    from newsqa.corpus import Corpus
+    from newsqa.documents import (
+        as_document,
+        chunk_document,
+        count_inputs,
+        count_tokens,
+        document_from_text,
+        iter_inputs,
+        load_document,
+        load_documents,
+        parse_date,
+        split_sentences,
+    )
+    from newsqa.documents.actors import ActorMention, find_actors
+    from newsqa.errors import (
+        ConfigError,
+        DocumentError,
+        LLMConnectionError,
+        LLMError,
+        LLMTimeoutError,
+        NewsQAError,
+        OutputValidationError,
+        PromptError,
+        ProviderError,
+        RateLimitError,
+        SchemaError,
+    )
+    from newsqa.llm.cache import ResponseCache
+    from newsqa.llm.client import LLMClient
+    from newsqa.retrieval import Hit, Retriever
+    from newsqa.safe_text import printable
+    from newsqa.schema_models import import_model, model_from_json_schema
+    from newsqa.types import (
+        Answer,
+        Chunk,
+        Citation,
+        ClaimCheck,
+        CorpusEvidence,
+        CorpusStance,
+        CorpusStanceReport,
+        Document,
+        Evidence,
+        Extraction,
+        KeyPoint,
+        Sentence,
+        Stance,
+        StanceChange,
+        StanceReport,
+        StanceTimeline,
+        Summary,
+        TargetStance,
+        Usage,
+    )
+
 
 __version__ = "0.1.0"
 
@@ -170,3 +177,53 @@ __all__ = [
     "stances_toward",
     "summarize",
 ]
+
+
+def _origins() -> dict[str, str]:
+    """Each public name → the module it comes from, read from the imports above (so
+    they are the one list of what the package offers)."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    block = next(n for n in tree.body if isinstance(n, ast.If))
+    return {
+        alias.asname or alias.name: node.module or ""
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+
+
+_ORIGINS: dict[str, str] = {}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name where it lives the first time it is used."""
+    if not _ORIGINS:
+        _ORIGINS.update(_origins())
+    if name not in _ORIGINS:
+        raise AttributeError(f"module 'newsqa' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_ORIGINS[name]), name)
+    if "newsqa.types" in sys.modules:  # results are about: each renders in Jupyter
+        importlib.import_module("newsqa.notebook")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+class _Package(ModuleType):
+    """The package, whose public names stay what it exports: importing the subpackage
+    ``newsqa.batch`` does not rebind ``newsqa.batch``, the function (the subpackage is
+    still imported, and found in ``sys.modules``)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, ModuleType) and name in __all__:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -216,7 +216,7 @@ def test_batch_command_appends_results_and_resumes(
         assert main(args) == 0
         summary = capsys.readouterr().out
         assert "2 done, 0 failed" in summary
-        assert "100 tokens in" in summary and "estimated cost 100.0000" in summary
+        assert "100 tokens in" in summary and "estimated cost $100.0000" in summary
         assert main(args) == 0  # second run: nothing left to do, no model call
         assert "0 done, 0 failed, 2 already done; 0 model calls" in capsys.readouterr().out
         assert len(server.requests) == 2

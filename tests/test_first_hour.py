@@ -203,11 +203,11 @@ def test_endpoint_errors_keep_the_status_and_hint_at_the_fix(
     assert hint in _one_line(capsys.readouterr().err)
 
 
-def test_unreachable_endpoint_names_the_url() -> None:
+def test_unreachable_endpoint_names_the_host_and_port() -> None:
     with FakeOpenAI([]) as gone:
         url = gone.base_url
     client = track(newsqa.connect(base_url=url, model="m", max_retries=0, cache=False))
-    with pytest.raises(newsqa.LLMConnectionError, match=url):
+    with pytest.raises(newsqa.LLMConnectionError, match=url.split("/")[2]):
         client.chat(MESSAGES, max_tokens=5)
 
 
@@ -362,7 +362,7 @@ def test_single_document_commands_report_calls_and_tokens(
     args = ["summarize", str(SEED), "--base-url", server.base_url, "--model", "fake"]
     assert main(args) == 0
     err = capsys.readouterr().err
-    assert "1 model calls, 50 tokens in, 10 out; estimated cost 50.0000" in err
+    assert "1 model calls, 50 tokens in, 10 out; estimated cost $50.0000" in err
     assert main([*args, "--json", "--usage", "-q"]) == 0  # from the cache: nothing spent
     captured = capsys.readouterr()
     assert captured.err == ""

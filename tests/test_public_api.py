@@ -29,3 +29,42 @@ def test_errors_share_one_root() -> None:
         "OutputValidationError",
     ):
         assert issubclass(getattr(newsqa, name), newsqa.NewsQAError)
+
+
+def test_a_result_made_through_the_package_renders_in_a_notebook_in_a_fresh_process() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = (
+        "import newsqa\n"
+        "summary = newsqa.Summary(headline='H', summary='S', key_points=[])\n"
+        "print(summary._repr_html_())\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert "<pre>" not in result.stdout and "H" in result.stdout
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    assert not hasattr(newsqa, "summarise")
+    assert "summarize" in dir(newsqa)
+
+
+def test_the_batch_function_stays_the_batch_function_after_its_subpackage_loads() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = (
+        "from newsqa.batch.run import BatchRun\n"
+        "import newsqa\n"
+        "print(callable(newsqa.batch), callable(newsqa.abatch))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["True", "True"]

@@ -24,8 +24,9 @@ from newsqa import (
     StanceReport,
     Summary,
 )
+from newsqa.cli.exits import PartialFailure
 from newsqa.cli.parser import actors
-from newsqa.cli.session import PartialFailure, Session, one_document, usage_line
+from newsqa.cli.session import Session, awaiting, one_document
 from newsqa.cli.text import (
     format_answer,
     format_claim,
@@ -211,6 +212,7 @@ def batch(args: argparse.Namespace, session: Session) -> str:
     inputs = list(newsqa.iter_inputs(args.inputs))
     client = session.client()
     session.status(f"{args.task} over {' '.join(args.inputs)} with {client.endpoint}…")
+    cached = client.cached
     with tqdm(
         total=len(inputs), unit="doc", disable=session.quiet, file=sys.stderr, desc=args.task
     ) as bar:
@@ -218,27 +220,31 @@ def batch(args: argparse.Namespace, session: Session) -> str:
         def advance(_id: str, _ok: bool) -> None:
             bar.update(1)
 
-        run = newsqa.batch(
-            inputs,
-            args.task,
-            args.output,
-            client=client,
-            question=args.question,
-            topic=args.topic,
-            schema=model,
-            instructions=args.instructions,
-            as_of=args.as_of,
-            concurrency=args.concurrency,
-            on_done=advance,
-        )
+        def waiting(replies: int, seconds: float) -> None:
+            bar.set_postfix_str(awaiting(replies, seconds), refresh=True)
+
+        with session.watch(client, waiting):
+            run = newsqa.batch(
+                inputs,
+                args.task,
+                args.output,
+                client=client,
+                question=args.question,
+                topic=args.topic,
+                schema=model,
+                instructions=args.instructions,
+                as_of=args.as_of,
+                concurrency=args.concurrency,
+                on_done=advance,
+            )
         bar.update(run.skipped)
-    session.spent = run.usage
+    session.record(run.usage, client.cached - cached)
     if session.json:
         output = session.dump({"output": args.output, **run.to_dict()})
     else:
         output = (
             f"{args.output}: {run.done} done, {run.failed} failed, "
-            f"{run.skipped} already done; {usage_line(run.usage, client)}"
+            f"{run.skipped} already done; {session.usage_text}"
         )
     if run.failed:
         total = run.done + run.failed

@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--usage",
         action="store_true",
-        help='with --json: add "usage" (model calls and tokens) to the output',
+        help='add the model calls and tokens to the output (with --json: a "usage" key)',
     )
     common.add_argument("--base-url", help="OpenAI-compatible endpoint (else OPENAI_BASE_URL)")
     common.add_argument("--model", help="model name (else NEWSQA_MODEL)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from newsqa import (
@@ -70,23 +70,29 @@ def _table_rows(actor: str, label: str, position: str, width: int) -> list[str]:
     return [first, *(indent + line for line in wrapped[1:])]
 
 
-def format_stances(result: StanceReport) -> str:
-    """Human-readable table of stances, evidence under each row."""
-    if not result.stances:
-        return f"Topic: {result.topic}\nNo actor takes a position in this text."
-    width = max(len(s.actor) for s in result.stances)
+def _stance_table(title: str, stances: Sequence[Any], evidence: Callable[[Any], str]) -> str:
+    """ACTOR / LABEL / POSITION rows under ``title``, each stance's evidence lines (as
+    ``evidence`` writes one) under its row."""
+    width = max(len(s.actor) for s in stances)
     lines = [
-        f"Topic: {result.topic}",
+        title,
         "",
         f"{'ACTOR':<{width}}  {'LABEL':<11}  POSITION",
         f"{'-' * width}  {'-' * 11}  {'-' * 40}",
     ]
-    for s in result.stances:
+    for s in stances:
         lines.extend(_table_rows(s.actor, s.label, s.position, width))
-        lines.extend(
-            _wrap("evidence " + _quote(ev), " " * (width + 15), _width()) for ev in s.evidence
-        )
+        lines.extend(_wrap(evidence(ev), " " * (width + 15), _width()) for ev in s.evidence)
     return "\n".join(lines)
+
+
+def format_stances(result: StanceReport) -> str:
+    """Human-readable table of stances, evidence under each row."""
+    if not result.stances:
+        return f"Topic: {result.topic}\nNo actor takes a position in this text."
+    return _stance_table(
+        f"Topic: {result.topic}", result.stances, lambda ev: "evidence " + _quote(ev)
+    )
 
 
 def format_answer(result: Answer) -> str:
@@ -162,18 +168,10 @@ def format_corpus_stances(result: CorpusStanceReport) -> str:
         return (
             f"Topic: {result.topic}{period}\nNo actor takes a position in the retrieved articles."
         )
-    width = max(len(s.actor) for s in result.stances)
-    lines = [
+    return _stance_table(
         f"Topic: {result.topic}{period}",
-        "",
-        f"{'ACTOR':<{width}}  {'LABEL':<11}  POSITION",
-        f"{'-' * width}  {'-' * 11}  {'-' * 40}",
-    ]
-    for s in result.stances:
-        lines.extend(_table_rows(s.actor, s.label, s.position, width))
-        for ev in s.evidence:
-            where = f"{ev.date or 'undated'} {ev.doc} [{ev.sentence_id}]"
-            lines.append(
-                _wrap(f'{where} "{ev.text}" ({ev.start}-{ev.end})', " " * (width + 15), _width())
-            )
-    return "\n".join(lines)
+        result.stances,
+        lambda ev: (
+            f'{ev.date or "undated"} {ev.doc} [{ev.sentence_id}] "{ev.text}" ({ev.start}-{ev.end})'
+        ),
+    )

@@ -27,6 +27,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from newsqa.config import DEFAULT_TOPIC
 from newsqa.documents.actors import ActorMention, find_actors_in, gazetteer
 from newsqa.documents.attribution import alias_pattern, attributed_ids
 from newsqa.documents.lexical import content_tokens, stem, stems
@@ -51,7 +52,6 @@ __all__ = [
     "whole_clauses",
 ]
 
-DEFAULT_TOPIC = "peace talks to end the war in Ukraine"
 MAX_TOKENS = 160
 MAX_CANDIDATES = 4
 SAYS_CHARS = 150
