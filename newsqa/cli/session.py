@@ -185,8 +185,9 @@ class Session:
         self.usage_text = usage_line(spent, self.client(), cached)
 
     def text(self, output: str) -> str:
-        """The text output, with the usage line under it when ``--usage`` asks for it."""
-        if self.usage and self.usage_text:
+        """The text output, with the usage line under it when ``--usage`` asks for it
+        (and the output does not hold it already, as ``batch``'s does)."""
+        if self.usage and self.usage_text and self.usage_text not in output:
             return f"{output}\n\nusage: {self.usage_text}" if output else self.usage_text
         return output
 
