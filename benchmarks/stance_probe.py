@@ -1,8 +1,10 @@
 """The stance label step alone, on short passages that state a position plainly.
 
 ``benchmarks/data/stance_probe.jsonl`` (``--split dev``, the one the label checks
-were tuned on) and ``stance_probe_check.jsonl`` (``--split check``, written before it
-was first run and kept for checking): 60 passages each, written for this project (no
+were tuned on), ``stance_probe_check.jsonl`` (``--split check``, written before it
+was first run and kept for checking) and ``stance_probe_fresh.jsonl`` (``--split
+fresh``, written before the label rules were last changed, for scoring each rule on
+text it was not written against): 60 passages each, written for this project (no
 third-party text), 12 per class: a country that supports talks, sets conditions,
 opposes them, takes no side, or speaks about something else (``none``: any definite
 label is wrong). Each passage is two sentences, the second often about another
@@ -12,7 +14,7 @@ implicit position) is taken away and what is left is the label. newsqa's
 before the checks (``checked_label`` bypassed, same cached replies) and the naive
 one-prompt baseline on the same passages, paired.
 
-Usage: python -m benchmarks.stance_probe [--split dev|check] [--cache PATH] [--out PATH]
+Usage: python -m benchmarks.stance_probe [--split dev|check|fresh] [--cache PATH] [--out PATH]
 """
 
 from __future__ import annotations
@@ -34,7 +36,11 @@ from newsqa.llm.cache import ResponseCache
 from newsqa.tasks import stances
 
 DATA = Path(__file__).resolve().parent / "data"
-SPLITS = {"dev": DATA / "stance_probe.jsonl", "check": DATA / "stance_probe_check.jsonl"}
+SPLITS = {
+    "dev": DATA / "stance_probe.jsonl",
+    "check": DATA / "stance_probe_check.jsonl",
+    "fresh": DATA / "stance_probe_fresh.jsonl",
+}
 RESULTS = Path(__file__).resolve().parent / "results"
 CLASSES = ("supports", "conditional", "opposes", "neutral", "none")
 
