@@ -182,11 +182,18 @@ class Summary(_Result):
     key_points: list[KeyPoint]
 
 
+LABEL_SOURCE = (
+    '"model" where the label is the model\'s, else the name of the label rule that '
+    "changed it (newsqa.tasks.stances.LABEL_RULES)."
+)
+
+
 class Stance(BaseModel):
     """One actor's position on a topic, with evidence."""
 
     actor: str
     label: StanceLabel
+    label_source: str = Field(default="model", description=LABEL_SOURCE)
     position: str
     evidence: list[Evidence]
 
@@ -350,6 +357,7 @@ class CorpusStance(BaseModel):
 
     actor: str
     label: StanceLabel
+    label_source: str = Field(default="model", description=LABEL_SOURCE)
     position: str
     evidence: list[CorpusEvidence] = Field(description="Oldest first; undated last.")
 

@@ -48,7 +48,7 @@ def test_stances_json_follows_the_contract(
     text = SEED.read_text(encoding="utf-8")
     assert {"Russia", "United States", "Ukraine"} <= {s["actor"] for s in out["stances"]}
     for stance in out["stances"]:
-        assert set(stance) == {"actor", "label", "position", "evidence"}
+        assert set(stance) == {"actor", "label", "label_source", "position", "evidence"}
         for ev in stance["evidence"]:
             assert set(ev) == {"text", "start", "end", "sentence_id"}
             assert ev["text"] in text

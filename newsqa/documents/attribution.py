@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-__all__ = ["SPEECH_WORDS", "alias_pattern", "attributed", "continues_quote"]
+__all__ = ["SPEECH_WORDS", "acts_at", "alias_pattern", "attributed", "continues_quote"]
 
 _BASES = """say tell state add announce warn urge call demand insist reject refuse propose
 offer agree accept welcome signal want seek oppose support back respond acknowledge note
@@ -72,6 +72,15 @@ _BEFORE = re.compile(
 across a preposition ("he said in Russian", "told reporters in Moscow")."""
 _AGENT = re.compile(r"\b([\w'’-]+)\s+by\s+(?:the\s+)?$", re.IGNORECASE)
 """A passive agent: "talks proposed by Turkey", "an initiative led by China"."""
+_PASSIVE = re.compile(r"[\w'’-]*\s+by\s+(?:the\s+)?", re.IGNORECASE)
+"""A word and the "by" of its passive agent ("rejected by the Kremlin")."""
+_CONVEYING = frozenset(
+    f
+    for b in "express convey voice reiterate reaffirm restate repeat signal".split()
+    for f in _forms(b)
+)
+"""Verbs by which a speaker states a position of the possessor's: "expressed Moscow's
+readiness", "reiterated Kyiv's demands"."""
 _QUOTE_OPEN = ("“", '"', "‘")
 _QUOTE_CLOSE = ("”", '"')
 _CONTINUATION = re.compile(
@@ -114,6 +123,30 @@ def _quoted(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _possessor_speaks(before: str) -> bool:
+    """Is "X's remarks" after ``before`` X's own act: no speech verb comes before it
+    ("Moscow's proposal calls for …"), or one that conveys a position for its holder
+    ("expressed Moscow's readiness")? After another verb it is someone else's words
+    about X ("Putin described Trump's response", "noted that Trump's remarks …")."""
+    spoken = [w.lower() for w in _WORD.findall(before)]
+    if not any(w in SPEECH_WORDS for w in spoken):
+        return True
+    return spoken[-1] in _CONVEYING
+
+
+def acts_at(text: str, index: int, pattern: re.Pattern[str]) -> bool:
+    """Is an alias matched by ``pattern`` the one acting with the word at
+    ``text[index]``: named at most :data:`_AFTER_WORDS` words before it with no clause
+    break between ("…, which Kyiv rejected", "an idea Kyiv firmly opposes"), or its
+    passive agent ("a plan rejected by Kyiv")?"""
+    for match in pattern.finditer(text, 0, index):
+        between = [w.lower() for w in _WORD.findall(text[match.end() : index])]
+        if len(between) < _AFTER_WORDS and not _CLAUSE_BREAK.intersection(between):
+            return True
+    agent = _PASSIVE.match(text, index)
+    return bool(agent and pattern.match(text, agent.end()))
+
+
 def attributed(text: str, pattern: re.Pattern[str]) -> bool:
     """Does an alias matched by ``pattern`` speak or act in ``text``? An alias inside
     a quotation is the speaker's subject, not the speaker ("“It is what Putin has long
@@ -123,7 +156,7 @@ def attributed(text: str, pattern: re.Pattern[str]) -> bool:
         if any(a <= match.start() < b for a, b in quoted):
             continue
         after = re.split(r"[”;:]|\"", text[match.end() :], maxsplit=1)[0]
-        if after.startswith(("'s", "’s")):
+        if after.startswith(("'s", "’s")) and _possessor_speaks(text[: match.start()]):
             following = [w.lower() for w in _WORD.findall(after[2:])[:3]]
             if any(w in _NOUNS or w in SPEECH_WORDS for w in following):
                 return True

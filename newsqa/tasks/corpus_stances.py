@@ -70,7 +70,13 @@ def stances_from(
         passage, topic, client=client, max_actors=max_actors, actors=actors
     )
     stances = [
-        CorpusStance(actor=d.actor, label=d.label, position=d.position, evidence=_evidence(d.units))
+        CorpusStance(
+            actor=d.actor,
+            label=d.label,
+            label_source=d.label_source,
+            position=d.position,
+            evidence=_evidence(d.units),
+        )
         for d in drafts
     ]
     return CorpusStanceReport(topic=topic, since=since, until=until, stances=stances, usage=usage)

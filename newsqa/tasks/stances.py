@@ -20,7 +20,7 @@ or the passages a corpus search retrieved (:func:`stance_drafts`).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field
 
 from newsqa.config import DEFAULT_TOPIC
 from newsqa.documents.actors import ActorMention, find_actors_in, gazetteer
-from newsqa.documents.attribution import alias_pattern, attributed_ids
+from newsqa.documents.attribution import acts_at, alias_pattern, attributed_ids
 from newsqa.documents.lexical import content_tokens, stem, stems
 from newsqa.grounding import Passage, SentenceIds, Unit
 from newsqa.grounding.model_text import cleaned
@@ -41,11 +41,14 @@ from newsqa.types import Document, Sentence, Stance, StanceLabel, StanceReport, 
 
 __all__ = [
     "DEFAULT_TOPIC",
+    "LABEL_RULES",
     "MAX_CANDIDATES",
     "READ_TOKENS",
     "ActorStance",
+    "CheckedLabel",
     "actor_sentences",
     "analyze_stances",
+    "check_label",
     "checked_label",
     "own_sentences",
     "stance_drafts",
@@ -93,6 +96,8 @@ class ActorStance:
     position: str
     units: list[Unit]
     """The cited sentences, in passage order."""
+    label_source: str = "model"
+    """``"model"``, or the label rule that changed the model's label (:data:`LABEL_RULES`)."""
 
 
 _TAKING_PART = r"(?:talk|negotiat|meet|join|attend|send|sit|take part|engage)"
@@ -116,6 +121,9 @@ _SUPPORT = re.compile(
     re.IGNORECASE,
 )
 DEFINITE = frozenset({"supports", "opposes", "conditional"})
+_NOT_CONDITIONAL = frozenset({"supports", "opposes", "neutral", "unclear"})
+_OPEN_LABELS = frozenset({"supports", "neutral", "unclear"})
+_UNDECIDED = frozenset({"neutral", "unclear"})
 TALK_WORDS = stems(
     "talk talks negotiations negotiate peace ceasefire truce diplomacy diplomatic dialogue "
     "deal agreement settlement summit meeting"
@@ -127,42 +135,95 @@ are those of "according to" and "media", which half the sentences of any news ar
 hold."""
 
 
+LABEL_RULES = ("off_topic", "own_condition", "own_refusal", "own_call", "position_condition")
+"""The label rules of :func:`check_label`, in the order they are tried."""
+
+
+@dataclass(frozen=True)
+class CheckedLabel:
+    """A label after the label rules: ``source`` is ``"model"`` where no rule changed
+    it, else the name of the rule that did (one of :data:`LABEL_RULES`)."""
+
+    label: StanceLabel
+    source: str = "model"
+
+
+def _own(pattern: re.Pattern[str], text: str, others: re.Pattern[str] | None) -> bool:
+    """Does ``pattern`` match in ``text`` where no other actor (``others``: their
+    aliases) is the one acting ("ready for talks, which Kyiv rejected" holds no
+    refusal of the speaker's)?"""
+    return any(
+        others is None or not acts_at(text, m.start(), others) for m in pattern.finditer(text)
+    )
+
+
+def check_label(
+    label: StanceLabel,
+    position: str,
+    evidence: Sequence[str] = (),
+    *,
+    on_topic: bool = True,
+    others: re.Pattern[str] | None = None,
+    skip: Collection[str] = (),
+) -> CheckedLabel:
+    """The model's label, unless its own words or the actor's own sentences contradict it.
+
+    The first of these rules that fires decides (``skip``: names of rules left out, to
+    measure what each one does):
+
+    - ``off_topic``: a definite label whose actor's own cited sentences never touch the
+      topic (``on_topic`` false) is ``unclear``.
+    - ``own_condition``: ``evidence`` is the actor's own cited sentences; where one of
+      them on talks or a deal (:data:`TALK_WORDS`) states a condition or demand ("any
+      peace deal must include the withdrawal"), any other label is ``conditional``.
+    - ``own_refusal``: where one refuses or rejects something ("Kyiv refuses to talk
+      directly to the rebels"), so are ``supports``, ``neutral`` and ``unclear`` (a
+      refusal may be plain opposition).
+    - ``own_call``: where one calls for, proposes, leads or hosts talks ("Scholz said he
+      called on Putin to negotiate", "peace initiatives led by China"), ``neutral`` and
+      ``unclear`` are ``supports``.
+    - ``position_condition``: support whose position states a condition, demand or
+      refusal is ``conditional``.
+
+    A word another actor acts with (``others``: the other actors' aliases; "…, which
+    Kyiv rejected") is not the actor's; refusing the talks themselves ("refused to send
+    a delegation") is no condition, so ``opposes`` stays; a negated word ("neither
+    support nor oppose") and someone else's proposal ("the proposed talks") are not the
+    actor's act.
+    """
+    on_talks = [text for text in evidence if stems(text) & TALK_WORDS]
+
+    def said(pattern: re.Pattern[str]) -> bool:
+        return any(_own(pattern, text, others) for text in on_talks)
+
+    rules: tuple[tuple[str, Collection[str], StanceLabel, Callable[[], bool]], ...] = (
+        ("off_topic", DEFINITE, "unclear", lambda: not on_topic),
+        ("own_condition", _NOT_CONDITIONAL, "conditional", lambda: said(_CONDITION)),
+        ("own_refusal", _OPEN_LABELS, "conditional", lambda: said(_REFUSAL)),
+        ("own_call", _UNDECIDED, "supports", lambda: said(_SUPPORT)),
+        (
+            "position_condition",
+            {"supports"},
+            "conditional",
+            lambda: bool(_CONDITION.search(position)),
+        ),
+    )
+    for name, labels, result, fires in rules:
+        if name not in skip and label in labels and fires():
+            return CheckedLabel(result, name)
+    return CheckedLabel(label)
+
+
 def checked_label(
     label: StanceLabel,
     position: str,
     evidence: Sequence[str] = (),
     *,
     on_topic: bool = True,
+    others: re.Pattern[str] | None = None,
 ) -> StanceLabel:
-    """The model's label, unless its own words or the actor's own sentences contradict it.
-
-    - A definite label whose actor's own cited sentences never touch the topic
-      (``on_topic`` false) is ``unclear``.
-    - Support whose position states a condition, demand or refusal is ``conditional``.
-    - ``evidence`` is the actor's own cited sentences: where one of them on talks or a
-      deal (:data:`TALK_WORDS`) states a condition or demand ("any peace deal must
-      include the withdrawal"), any other label is ``conditional``; where one refuses
-      or rejects something ("Kyiv refuses to talk directly to the rebels"), so are
-      ``supports``, ``neutral`` and ``unclear`` (a refusal may be plain opposition);
-      where one calls for, proposes, leads or hosts talks ("Scholz said he called on
-      Putin to negotiate", "peace initiatives led by China"), ``neutral`` and
-      ``unclear`` are ``supports``.
-    - Refusing the talks themselves ("refused to send a delegation") is no condition,
-      so ``opposes`` stays; a negated word ("neither support nor oppose") and someone
-      else's proposal ("the proposed talks") are not the actor's act.
-    """
-    if not on_topic:
-        return "unclear" if label in DEFINITE else label
-    on_talks = [text for text in evidence if stems(text) & TALK_WORDS]
-    if label != "conditional" and any(_CONDITION.search(t) for t in on_talks):
-        return "conditional"
-    if label in ("supports", "neutral", "unclear") and any(_REFUSAL.search(t) for t in on_talks):
-        return "conditional"
-    if label in ("neutral", "unclear") and any(_SUPPORT.search(t) for t in on_talks):
-        return "supports"
-    if label == "supports" and _CONDITION.search(position):
-        return "conditional"
-    return label
+    """The label of :func:`check_label`."""
+    return check_label(label, position, evidence, on_topic=on_topic, others=others).label
 
 
 def whole_clauses(text: str) -> str:
@@ -306,6 +367,12 @@ class _Cast:
     def others(self, name: str) -> frozenset[int]:
         """Sentences where an actor other than ``name`` speaks or acts."""
         return frozenset(n for other, ids in self.own.items() if other != name for n in ids)
+
+    def others_pattern(self, name: str) -> re.Pattern[str] | None:
+        """The aliases of the actors other than ``name`` named in the passage (none: None)."""
+        mine = set(self.found[name].aliases)
+        aliases = {a for other, m in self.found.items() if other != name for a in m.aliases}
+        return alias_pattern(sorted(aliases - mine)) if aliases - mine else None
 
     def candidates(self, name: str) -> list[int]:
         """The sentences to show for actor ``name`` (see :func:`actor_sentences`)."""
@@ -457,13 +524,20 @@ def stance_drafts(
         # the label rests on the actor's own cited sentences: an actor that only cites
         # others' sentences on the topic has no position of its own on it
         own_cited = [u.sentence.text for u in units if u.number in cast.own[name]]
-        on_topic = _on_topic(topic, own_cited)
+        checked = check_label(
+            draft.label,
+            draft.says,
+            own_cited,
+            on_topic=_on_topic(topic, own_cited),
+            others=cast.others_pattern(name),
+        )
         out.append(
             ActorStance(
                 actor=name,
-                label=checked_label(draft.label, draft.says, own_cited, on_topic=on_topic),
+                label=checked.label,
                 position=position,
                 units=units,
+                label_source=checked.source,
             )
         )
     return out, usage
@@ -503,6 +577,7 @@ def analyze_stances(
         Stance(
             actor=d.actor,
             label=d.label,
+            label_source=d.label_source,
             position=d.position,
             evidence=passage.evidence(u.number for u in d.units),
         )

@@ -27,6 +27,8 @@ US = alias_pattern(["United States", "U.S.", "US", "American", "Trump", "Washing
         "The plan was rejected, according to the Kremlin.",
         "Moscow, meanwhile, refuses to withdraw its troops.",
         "He praised the deal and expressed Moscow's readiness for dialogue.",
+        "Putin reiterated Moscow's demands for a neutral Ukraine.",
+        "Moscow's proposal, made on Monday, calls for a truce.",
         "Putin on Sunday told reporters that talks could resume.",
         "Russia is ready to take part in talks in Minsk.",
         "Peace initiatives led by Moscow stalled.",  # a passive agent
@@ -60,6 +62,22 @@ def test_the_actor_speaks_or_acts(text: str) -> None:
 )
 def test_a_mention_alone_is_not_attribution(text: str) -> None:
     assert not attributed(text, RUSSIA if "Russia" in text else US)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Putin described Trump’s response as "courageous, like a real man," according to '
+        "his address at the Valdai forum.",
+        "He also noted that Trump’s remarks about improving U.S.-Russia relations and "
+        "contributing to a resolution of the Ukrainian conflict warranted serious consideration.",
+        "Kyiv rejected Washington's proposal.",
+    ],
+)
+def test_a_possessive_after_someone_elses_speech_verb_is_their_subject(text: str) -> None:
+    """"X's remarks" reported, described or rejected by another speaker are that
+    speaker's words about X (the seed's United States evidence was Putin's)."""
+    assert not attributed(text, US)
 
 
 @pytest.mark.parametrize(
@@ -240,10 +258,10 @@ def test_an_actors_aliases_are_listed_most_frequent_first() -> None:
 
 
 def test_possessives_count_only_before_a_position_word() -> None:
-    assert attributed("Officials noted Moscow’s readiness for dialogue.", RUSSIA)  # curly
-    assert attributed("Officials noted Moscow's readiness for dialogue.", RUSSIA)
+    assert attributed("In short, Moscow’s readiness for dialogue is clear.", RUSSIA)  # curly
+    assert attributed("In short, Moscow's readiness for dialogue is clear.", RUSSIA)
     assert not attributed("Moscow's army advanced on the city.", RUSSIA)
-    assert not attributed("Officials noted Moscow’s long, costly, firm stance.", RUSSIA)  # 4th
+    assert not attributed("In short, Moscow’s long, costly, firm stance is clear.", RUSSIA)  # 4th
     assert continues_quote("  He added that talks were over.")  # leading space
 
 

@@ -172,3 +172,43 @@ def test_stance_drafts_asks_about_five_actors_by_default() -> None:
         drafts, usage = stance_drafts(Passage.of([doc]), "peace talks", client=fake_client(server))
         assert len(server.requests) == 1 + 5
     assert drafts == [] and usage.calls == 1 + 5
+
+
+def test_another_actors_refusal_in_the_actors_sentence_is_not_the_actors() -> None:
+    doc = document_from_text("Russia said it is ready for talks, which Kyiv rejected.")
+    script = [
+        _names("Russia"),
+        _stance([1], "supports", "Russia is ready for talks."),
+        _stance([1], "supports", "Kyiv rejected the talks."),  # Ukraine acts there too
+    ]
+    with FakeOpenAI(script) as server:
+        report = analyze_stances(doc, "peace talks", client=fake_client(server))
+    labels = {s.actor: (s.label, s.label_source) for s in report.stances}
+    assert labels["Russia"] == ("supports", "model")
+    # Kyiv's own refusal still is a refusal
+    assert labels["Ukraine"] == ("conditional", "own_refusal")
+
+
+def test_the_seeds_united_states_is_not_conditional_for_kyivs_opposition() -> None:
+    doc = document_from_text(
+        "During his campaign, Trump suggested that a peace deal might require Ukraine to cede "
+        "some territory, an idea Kyiv firmly opposes."
+    )
+    script = [
+        _names("United States"),
+        _stance([1], "supports", "Trump suggested a peace deal."),
+        _stance([1], "opposes", "Kyiv opposes ceding territory."),
+    ]
+    with FakeOpenAI(script) as server:
+        report = analyze_stances(doc, "peace talks", client=fake_client(server))
+    labels = {s.actor: s.label for s in report.stances}
+    assert labels == {"United States": "supports", "Ukraine": "opposes"}
+
+
+def test_a_label_a_rule_changed_names_the_rule_in_the_json() -> None:
+    doc = document_from_text("Kyiv will negotiate only when Russian troops leave.")
+    script = [_names("Ukraine"), _stance([1], "supports", "Kyiv will negotiate.")]
+    with FakeOpenAI(script) as server:
+        report = analyze_stances(doc, "peace talks", client=fake_client(server))
+    (stance,) = [s for s in report.to_dict()["stances"] if s["actor"] == "Ukraine"]
+    assert (stance["label"], stance["label_source"]) == ("conditional", "own_condition")
