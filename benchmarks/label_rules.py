@@ -1,0 +1,204 @@
+"""What each stance label rule does: the items it fixes and the items it breaks.
+
+newsqa's stance pipeline runs once per item (model replies cached; the per-actor
+call is made only for the actors scored, whose calls are those of the whole
+pipeline); for every actor the model's own label and what the label rules saw are
+kept, then the labels are scored with every rule, with each rule left out, with
+none (``model``), and with rule words counted whoever acts with them
+(``others_ignored``: "ready for talks, which Kyiv rejected" a refusal of the
+speaker's), all on the same replies, beside always answering ``supports``:
+
+- ``--data fresh|check|dev``: a probe split (``benchmarks/data``, the probed
+  country's label, see :mod:`benchmarks.stance_probe`);
+- ``--data gold``: the 11 labelled dev articles (``../shared/eval/dev``: each gold
+  country's label in its ``accept`` list; a country not found is wrong).
+
+Usage: python -m benchmarks.label_rules --data fresh [--cache PATH] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import newsqa
+from benchmarks import stance_probe
+from benchmarks.quality import data
+from benchmarks.quality.country_stances import canonical
+from benchmarks.quality.metrics import mcnemar_p, proportion
+from newsqa import Document, LLMClient, Settings, Usage, document_from_text
+from newsqa.llm.cache import ResponseCache
+from newsqa.llm.structured import Structured
+from newsqa.tasks import stances
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CACHES = {"gold": RESULTS / "quality-cache.sqlite"}
+"""The reply cache of each data set (default: the stance probe's)."""
+VARIANTS = ("rules", *(f"without_{r}" for r in stances.LABEL_RULES), "others_ignored", "model")
+
+
+@contextmanager
+def _recorded() -> Iterator[list[dict[str, Any]]]:
+    """Every call of :func:`newsqa.tasks.stances.check_label` while open, in order
+    (one per stance the pipeline keeps, in the stances' order)."""
+    calls: list[dict[str, Any]] = []
+    real = stances.check_label
+
+    def record(label: str, position: str, evidence: Any = (), **kw: Any) -> Any:
+        calls.append({"label": label, "position": position, "evidence": list(evidence), **kw})
+        return real(label, position, evidence, **kw)  # type: ignore[arg-type]
+
+    with mock.patch.object(stances, "check_label", record):
+        yield calls
+
+
+def label(call: dict[str, Any], variant: str) -> str:
+    """The label of a recorded call under ``variant`` (see :data:`VARIANTS`)."""
+    if variant == "model":
+        return str(call["label"])
+    kw = {k: call[k] for k in ("on_topic", "others")}
+    if variant == "others_ignored":
+        kw["others"] = None
+    skip = {variant.removeprefix("without_")} if variant.startswith("without_") else set()
+    return stances.check_label(
+        call["label"], call["position"], call["evidence"], **kw, skip=skip
+    ).label
+
+
+@contextmanager
+def _asking_only(names: set[str]) -> Iterator[None]:
+    """While open, the per-actor stance call is made only for actors named in ``names``
+    (canonical); another actor's call returns a reply citing nothing, so that actor is
+    left out without a model call. The scored actors' calls, and their places among
+    the actors asked about, are those of the whole pipeline."""
+    real = stances._ask_actor
+
+    def ask(client: LLMClient, reading: Any, topic: str, actor: Any, ids: list[int]) -> Any:
+        if canonical(actor.name) in names:
+            return real(client, reading, topic, actor, ids)
+        draft = stances.StanceDraft(sentences=[], says="-", label="unclear")
+        return Structured(value=draft, usage=Usage(), attempts=0)
+
+    with mock.patch.object(stances, "_ask_actor", ask):
+        yield
+
+
+def _labels(
+    doc: Document, topic: str, client: LLMClient, scored: set[str]
+) -> dict[str, dict[str, str]]:
+    """Actor (canonical) → variant → label, for one document: the actors in ``scored``."""
+    with _recorded() as calls, _asking_only(scored):
+        report = newsqa.analyze_stances(doc, topic, client=client)
+    if len(calls) != len(report.stances):
+        raise RuntimeError("a stance without a label check")
+    return {
+        canonical(s.actor): {v: label(call, v) for v in VARIANTS}
+        for s, call in zip(report.stances, calls, strict=True)
+    }
+
+
+def probe_rows(split: str, client: LLMClient) -> list[dict[str, Any]]:
+    """One row per probe passage: its gold class and whether each variant is right."""
+    rows = []
+    for item in stance_probe.items(split):
+        doc = document_from_text(item["text"], id=item["id"])
+        got = _labels(doc, stances.DEFAULT_TOPIC, client, {item["actor"]}).get(item["actor"], {})
+        labels = {v: got.get(v, "missing") for v in VARIANTS} | {"always_supports": "supports"}
+        rows.append(
+            {"id": item["id"], "gold": item["label"], "labels": labels}
+            | {"right": {v: stance_probe.right(item["label"], g) for v, g in labels.items()}}
+        )
+        print(item["id"], labels["rules"], file=sys.stderr, flush=True)
+    return rows
+
+
+def gold_rows(client: LLMClient) -> list[dict[str, Any]]:
+    """One row per gold country of the labelled dev articles."""
+    rows = []
+    for item in data.country_stances("dev"):
+        got = _labels(item.article, item.topic, client, set(item.actors))
+        for name, gold in item.actors.items():
+            labels = {v: got.get(name, {}).get(v, "missing") for v in VARIANTS}
+            labels["always_supports"] = "supports"
+            rows.append(
+                {"id": f"{item.id}/{name}", "gold": gold["label"], "accept": gold["accept"]}
+                | {"labels": labels, "right": {v: g in gold["accept"] for v, g in labels.items()}}
+            )
+        print(item.id, {n: got.get(n, {}).get("rules") for n in item.actors}, file=sys.stderr)
+    return rows
+
+
+def paired_effect(rows: list[dict[str, Any]], variant: str) -> dict[str, Any]:
+    """What the rules do against ``variant``, paired: items right only with the rules
+    (``fixes``), right only under ``variant`` (``breaks``), the difference in right
+    items with a 95% interval (paired, Wald with the discordant counts) and McNemar's p."""
+    fixes = sum(1 for r in rows if r["right"]["rules"] and not r["right"][variant])
+    breaks = sum(1 for r in rows if r["right"][variant] and not r["right"]["rules"])
+    n = len(rows)
+    diff = (fixes - breaks) / n
+    half = 1.96 * math.sqrt(max(fixes + breaks - (fixes - breaks) ** 2 / n, 0.0)) / n
+    return {
+        "n": n,
+        "fixes": fixes,
+        "breaks": breaks,
+        "difference": round(diff, 3),
+        "ci95": (round(diff - half, 3), round(diff + half, 3)),
+        "mcnemar_p": round(mcnemar_p(fixes, breaks), 4),
+    }
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Right per variant (n, 95% Wilson interval) and each variant paired with the rules."""
+    variants = [*VARIANTS, "always_supports"]
+    return {
+        "right": {v: proportion([r["right"][v] for r in rows]) for v in variants},
+        "paired_with_rules": {v: paired_effect(rows, v) for v in variants if v != "rules"},
+    }
+
+
+def _cell(p: dict[str, Any]) -> str:
+    lo, hi = p["ci95"]
+    return f"{p['k']}/{p['n']} = {p['share']:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", choices=[*sorted(stance_probe.SPLITS), "gold"], default="fresh")
+    parser.add_argument("--cache", type=Path)
+    parser.add_argument("--out", type=Path, help="default: results/label_rules_<data>.json")
+    args = parser.parse_args(argv)
+    cache = args.cache or CACHES.get(args.data, RESULTS / "stance-probe-cache.sqlite")
+    client = LLMClient(Settings.from_env(), cache=ResponseCache(cache))
+    run: Callable[[], list[dict[str, Any]]] = (
+        (lambda: gold_rows(client))
+        if args.data == "gold"
+        else (lambda: probe_rows(args.data, client))
+    )
+    rows = run()
+    result = summary(rows)
+    out = args.out or RESULTS / f"label_rules_{args.data}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"data": args.data, **result, "rows": rows}, indent=2))
+    print("| labels | right | fixes | breaks | difference [95% CI] | McNemar p |")
+    print("|---|---|---|---|---|---|")
+    for v, p in result["right"].items():
+        if v == "rules":
+            print(f"| {v} | {_cell(p)} | | | | |")
+            continue
+        e = result["paired_with_rules"][v]
+        lo, hi = e["ci95"]
+        print(
+            f"| {v} | {_cell(p)} | {e['fixes']} | {e['breaks']} | "
+            f"{e['difference']:+.2f} [{lo:+.2f}, {hi:+.2f}] | {e['mcnemar_p']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
