@@ -2,7 +2,8 @@
 
 newsqa's stance pipeline runs once per item (model replies cached; the per-actor
 call is made only for the actors scored, whose calls are those of the whole
-pipeline); for every actor the model's own label and what the label rules saw are
+pipeline, and on a probe passage the probed country stands for the call naming the
+actors); for every actor the model's own label and what the label rules saw are
 kept, then the labels are scored with every rule, with each rule left out, with
 none (``model``), and with rule words counted whoever acts with them
 (``others_ignored``: "ready for talks, which Kyiv rejected" a refusal of the
@@ -73,12 +74,15 @@ def label(call: dict[str, Any], variant: str) -> str:
 
 
 @contextmanager
-def _asking_only(names: set[str]) -> Iterator[None]:
+def _asking_only(names: set[str], *, named: bool = False) -> Iterator[None]:
     """While open, the per-actor stance call is made only for actors named in ``names``
     (canonical); another actor's call returns a reply citing nothing, so that actor is
-    left out without a model call. The scored actors' calls, and their places among
-    the actors asked about, are those of the whole pipeline."""
+    left out without a model call. The scored actors' calls are those of the whole
+    pipeline (the same shared reading and candidate sentences). With ``named`` the call
+    naming the actors is skipped too and ``names`` stand for its reply: exact where
+    the whole pipeline asks about every actor that speaks (a two-sentence passage)."""
     real = stances._ask_actor
+    real_names = stances._ask_names
 
     def ask(client: LLMClient, reading: Any, topic: str, actor: Any, ids: list[int]) -> Any:
         if canonical(actor.name) in names:
@@ -86,15 +90,22 @@ def _asking_only(names: set[str]) -> Iterator[None]:
         draft = stances.StanceDraft(sentences=[], says="-", label="unclear")
         return Structured(value=draft, usage=Usage(), attempts=0)
 
-    with mock.patch.object(stances, "_ask_actor", ask):
+    def ask_names(client: LLMClient, reading: Any, topic: str) -> Any:
+        return (sorted(names), Usage()) if named else real_names(client, reading, topic)
+
+    with (
+        mock.patch.object(stances, "_ask_actor", ask),
+        mock.patch.object(stances, "_ask_names", ask_names),
+    ):
         yield
 
 
 def _labels(
-    doc: Document, topic: str, client: LLMClient, scored: set[str]
+    doc: Document, topic: str, client: LLMClient, scored: set[str], *, named: bool = False
 ) -> dict[str, dict[str, str]]:
-    """Actor (canonical) → variant → label, for one document: the actors in ``scored``."""
-    with _recorded() as calls, _asking_only(scored):
+    """Actor (canonical) → variant → label, for one document: the actors in ``scored``
+    (``named``: see :func:`_asking_only`)."""
+    with _recorded() as calls, _asking_only(scored, named=named):
         report = newsqa.analyze_stances(doc, topic, client=client)
     if len(calls) != len(report.stances):
         raise RuntimeError("a stance without a label check")
@@ -109,7 +120,8 @@ def probe_rows(split: str, client: LLMClient) -> list[dict[str, Any]]:
     rows = []
     for item in stance_probe.items(split):
         doc = document_from_text(item["text"], id=item["id"])
-        got = _labels(doc, stances.DEFAULT_TOPIC, client, {item["actor"]}).get(item["actor"], {})
+        scored = {item["actor"]}
+        got = _labels(doc, stances.DEFAULT_TOPIC, client, scored, named=True).get(item["actor"], {})
         labels = {v: got.get(v, "missing") for v in VARIANTS} | {"always_supports": "supports"}
         rows.append(
             {"id": item["id"], "gold": item["label"], "labels": labels}
