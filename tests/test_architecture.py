@@ -265,7 +265,14 @@ def test_mypy_knows_extract_batch_outcomes_are_of_the_callers_model(tmp_path: Pa
 
 
 _LAYERS = [
-    ("newsqa.errors", "newsqa.types", "newsqa.config", "newsqa.safe_text", "newsqa.sqlite_files"),
+    (
+        "newsqa.errors",
+        "newsqa.types",
+        "newsqa.config",
+        "newsqa.safe_text",
+        "newsqa.sqlite_files",
+        "newsqa.thresholds",
+    ),
     ("newsqa.documents",),
     ("newsqa.prompts", "newsqa.retrieval"),
     ("newsqa.llm",),

@@ -12,8 +12,9 @@ future,” Zelensky said), or when it follows such a sentence and closes with
 "he said" or stands alone as a whole quoted sentence.
 Sentences that merely name the actor ("talks about Ukraine") do not.
 
-Rule-based and cheap on purpose: it chooses which sentences a stance call may
-cite, so a country that is only talked about gets no stance.
+The words it reads (speech verbs, position nouns, clause breaks) are the vocabulary's
+(:mod:`newsqa.documents.vocabulary`). Rule-based and cheap on purpose: it chooses which
+sentences a stance call may cite, so a country that is only talked about gets no stance.
 """
 
 from __future__ import annotations
@@ -21,51 +22,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from newsqa.documents.lexical import WHOLE_WORD
+from newsqa.documents.vocabulary import alternatives, vocabulary
+from newsqa.thresholds import QUOTE_BLOCK, SPEAKER_WORDS
+
 __all__ = ["SPEECH_WORDS", "acts_at", "alias_pattern", "attributed", "continues_quote"]
 
-_BASES = """say tell state add announce warn urge call demand insist reject refuse propose
-offer agree accept welcome signal want seek oppose support back respond acknowledge note
-argue deny dismiss vow pledge express emphasize emphasise stress suggest threaten condemn
-declare claim believe hope ask push rule order negotiate meet send sign veto vote invite
-host recognize recognise decline admit confirm promise plan prepare intend aim press
-accuse blame praise commend congratulate reply write post tweet comment indicate reiterate
-maintain repeat describe explain hail criticize criticise consider view insist expect
-favor favour endorse resist block attend join recall move open lead broker mediate initiate
-sponsor slam blast denounce decry rebuff spurn lament laud""".split()
-_IRREGULAR = "said told sought wrote met sent spoke led".split()
-_STANCE_ADJECTIVES = """ready open willing prepared unwilling committed determined keen eager
-reluctant opposed skeptical sceptical interested""".split()
-_POSITION_NOUNS = """readiness demand demands proposal proposals position stance plan plans
-offer refusal call calls conditions condition insistence willingness goal goals aim aims
-statement statements remarks comments message response reply view views terms
-spokesperson spokesman spokeswoman""".split()
+_VOCABULARY = vocabulary()
+SPEECH_WORDS = _VOCABULARY.speech_words
+"""Words that make the alias before them the speaker or agent (the vocabulary's
+speech verbs in every form, and its stance adjectives)."""
 
-
-def _forms(base: str) -> set[str]:
-    forms = {base, base + "s", base + "es", base + "ed", base + "d", base + "ing"}
-    if base.endswith("e"):
-        forms.add(base[:-1] + "ing")
-    if base.endswith("y"):
-        forms |= {base[:-1] + "ies", base[:-1] + "ied"}
-    return forms
-
-
-SPEECH_WORDS = frozenset(
-    {f for b in _BASES for f in _forms(b)} | set(_IRREGULAR) | set(_STANCE_ADJECTIVES)
-)
-"""Words that make the alias before them the speaker or agent."""
-
-_NOUNS = frozenset(_POSITION_NOUNS)
-_WORD = re.compile(r"[\w'’-]+")
-_AFTER_WORDS = 5
-_CLAUSE_BREAK = frozenset(
-    """and or but of for to with from by that which who whose while after before following
-    during than""".split()
-)
-"""Words after which the alias is no longer the subject ("the U.S. election and …")."""
+_NOUNS = _VOCABULARY.position_nouns
+_CONVEYING = _VOCABULARY.conveying_verbs
+_CLAUSE_BREAK = _VOCABULARY.clause_breaks
 _BEFORE = re.compile(
-    r"(?:\b(?:said|says|told|according to|added|wrote|tweeted|insisted|warned)"
-    r"(?:\s+(?!(?:in|on|at|to|about|of|with|for)\b)\w+){0,3}\s*$)",
+    rf"(?:\b{alternatives(_VOCABULARY.verbs_before_speaker)}"
+    rf"(?:\s+(?!{alternatives(_VOCABULARY.prepositions)}\b)\w+){{0,3}}\s*$)",
     re.IGNORECASE,
 )
 """A speech verb just before the alias ("…, said Ukrainian President Zelensky"), not
@@ -74,20 +47,15 @@ _AGENT = re.compile(r"\b([\w'’-]+)\s+by\s+(?:the\s+)?$", re.IGNORECASE)
 """A passive agent: "talks proposed by Turkey", "an initiative led by China"."""
 _PASSIVE = re.compile(r"[\w'’-]*\s+by\s+(?:the\s+)?", re.IGNORECASE)
 """A word and the "by" of its passive agent ("rejected by the Kremlin")."""
-_CONVEYING = frozenset(
-    f
-    for b in "express convey voice reiterate reaffirm restate repeat signal".split()
-    for f in _forms(b)
-)
-"""Verbs by which a speaker states a position of the possessor's: "expressed Moscow's
-readiness", "reiterated Kyiv's demands"."""
 _QUOTE_OPEN = ("“", '"', "‘")
 _QUOTE_CLOSE = ("”", '"')
 _CONTINUATION = re.compile(
-    r"^(?:He|She|They|It|The \w+)\s+(?:\w+\s+)?(?:said|says|added|adds|"
-    r"noted|stressed|insisted|warned|told|argued|continued|also)\b"
+    r"^(?:He|She|They|It|The \w+)\s+(?:\w+\s+)?"
+    rf"{alternatives(_VOCABULARY.continuation_verbs)}\b"
 )
-_SAID_PRONOUN = re.compile(r"\b(?:he|she|they)\s+(?:said|added|noted|stressed|told)\b", re.I)
+_SAID_PRONOUN = re.compile(
+    rf"\b(?:he|she|they)\s+{alternatives(_VOCABULARY.pronoun_speech_verbs)}\b", re.I
+)
 
 
 def alias_pattern(aliases: Sequence[str]) -> re.Pattern[str]:
@@ -128,7 +96,7 @@ def _possessor_speaks(before: str) -> bool:
     ("Moscow's proposal calls for …"), or one that conveys a position for its holder
     ("expressed Moscow's readiness")? After another verb it is someone else's words
     about X ("Putin described Trump's response", "noted that Trump's remarks …")."""
-    spoken = [w.lower() for w in _WORD.findall(before)]
+    spoken = [w.lower() for w in WHOLE_WORD.findall(before)]
     if not any(w in SPEECH_WORDS for w in spoken):
         return True
     return spoken[-1] in _CONVEYING
@@ -136,12 +104,12 @@ def _possessor_speaks(before: str) -> bool:
 
 def acts_at(text: str, index: int, pattern: re.Pattern[str]) -> bool:
     """Is an alias matched by ``pattern`` the one acting with the word at
-    ``text[index]``: named at most :data:`_AFTER_WORDS` words before it with no clause
+    ``text[index]``: named at most :data:`SPEAKER_WORDS` words before it with no clause
     break between ("…, which Kyiv rejected", "an idea Kyiv firmly opposes"), or its
     passive agent ("a plan rejected by Kyiv")?"""
     for match in pattern.finditer(text, 0, index):
-        between = [w.lower() for w in _WORD.findall(text[match.end() : index])]
-        if len(between) < _AFTER_WORDS and not _CLAUSE_BREAK.intersection(between):
+        between = [w.lower() for w in WHOLE_WORD.findall(text[match.end() : index])]
+        if len(between) < SPEAKER_WORDS and not _CLAUSE_BREAK.intersection(between):
             return True
     agent = _PASSIVE.match(text, index)
     return bool(agent and pattern.match(text, agent.end()))
@@ -157,10 +125,10 @@ def attributed(text: str, pattern: re.Pattern[str]) -> bool:
             continue
         after = re.split(r"[”;:]|\"", text[match.end() :], maxsplit=1)[0]
         if after.startswith(("'s", "’s")) and _possessor_speaks(text[: match.start()]):
-            following = [w.lower() for w in _WORD.findall(after[2:])[:3]]
+            following = [w.lower() for w in WHOLE_WORD.findall(after[2:])[:3]]
             if any(w in _NOUNS or w in SPEECH_WORDS for w in following):
                 return True
-        for word in (w.lower() for w in _WORD.findall(after)[:_AFTER_WORDS]):
+        for word in (w.lower() for w in WHOLE_WORD.findall(after)[:SPEAKER_WORDS]):
             if word in SPEECH_WORDS:
                 return True
             if word in _CLAUSE_BREAK:
@@ -181,10 +149,6 @@ def continues_quote(text: str) -> bool:
     return bool(_CONTINUATION.match(stripped)) or (
         stripped.startswith(_QUOTE_OPEN) and bool(_SAID_PRONOUN.search(stripped))
     )
-
-
-QUOTE_BLOCK = 4
-"""Most sentences one quotation block may span (an unbalanced quote mark stops there)."""
 
 
 def _quote_marks(text: str) -> int:

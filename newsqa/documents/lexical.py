@@ -1,5 +1,5 @@
-"""Words, stopwords and stems: the one lexical toolkit of the grounding checks,
-the stance candidate ranking and quote attribution (no model involved).
+"""Words, stopwords and stems: the one lexical toolkit of the grounding checks, the
+corpus index, the stance rules and quote attribution (no model involved).
 
 A *stem* is a word's first five letters, lowercased: crude, but it matches
 "rejects" with "rejected" and "negotiations" with "negotiate" without a stemmer.
@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import re
 
+from newsqa.documents.vocabulary import vocabulary
+
 __all__ = [
+    "QUESTION_WORDS",
     "STOPWORDS",
     "TOKEN",
+    "WHOLE_WORD",
     "WORD",
     "content_tokens",
     "name_stems",
@@ -29,13 +33,15 @@ TOKEN = re.compile(r"\d+(?:[.,]\d+)*|(?:[^\W\d_]\.){2,}|\w+")
 """A word, with a number's decimal or thousands separators kept inside it, or a dotted
 abbreviation ("U.S.", which :func:`content_tokens` writes as "us", as in "US")."""
 
-STOPWORDS = frozenset(
-    """a an the of in on at to for from by with and or but is are was were be been it its this
-    that these those as about over under than then there their they he she his her him we our
-    you your i not no yes has have had do does did will would can could may might also just
-    only some any all more most very approximately around roughly nearly almost""".split()
-)
-"""Function words that carry no content for matching."""
+WHOLE_WORD = re.compile(r"[\w'’-]+")
+"""A word with its apostrophes and hyphens ("Moscow’s", "U.S.-led"): how attribution
+counts the words after a name."""
+
+STOPWORDS = vocabulary().stopwords
+"""Function words that carry no content for matching or searching (the vocabulary's)."""
+
+QUESTION_WORDS = vocabulary().question_words
+"""Words of a question's form, not of its subject (the vocabulary's)."""
 
 
 def words(text: str) -> list[str]:

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from newsqa.documents.lexical import content_tokens, name_stems, names_in, stem, stems
+from newsqa.documents.lexical import (
+    QUESTION_WORDS,
+    content_tokens,
+    name_stems,
+    names_in,
+    stem,
+    stems,
+)
+from newsqa.thresholds import STATED_SHARE
 
 __all__ = ["asked", "states", "supported_by", "topic_share"]
 
 
-def supported_by(answer: str, sources: Iterable[str], *, min_share: float = 0.5) -> bool:
+def supported_by(answer: str, sources: Iterable[str], *, min_share: float = STATED_SHARE) -> bool:
     """Is ``answer`` lexically grounded in ``sources``?
 
     Every number of the answer must occur in the sources, and at least ``min_share``
@@ -19,7 +27,7 @@ def supported_by(answer: str, sources: Iterable[str], *, min_share: float = 0.5)
     without content words (e.g. "Yes") is accepted.
     """
     source_tokens = set(content_tokens(" ".join(sources)))
-    stems = {t[:5] for t in source_tokens}
+    source_stems = {stem(t) for t in source_tokens}
     tokens = content_tokens(answer)
     numbers = [t for t in tokens if t[0].isdigit()]
     words = [t for t in tokens if not t[0].isdigit()]
@@ -27,19 +35,14 @@ def supported_by(answer: str, sources: Iterable[str], *, min_share: float = 0.5)
         return False
     if not words:
         return True
-    hits = sum(1 for w in words if w in source_tokens or w[:5] in stems)
+    hits = sum(1 for w in words if w in source_tokens or stem(w) in source_stems)
     return hits / len(words) >= min_share
-
-
-_QUESTION_WORDS = frozenset(
-    "how what when where who whom whose which why many much does did do is are was were".split()
-)
 
 
 def asked(question: str) -> tuple[set[str], set[str]]:
     """The question's content stems (question words left out), and those of them that
     are not names (a name: a capitalised word other than the first)."""
-    every = {stem(t) for t in content_tokens(question) if t not in _QUESTION_WORDS}
+    every = {stem(t) for t in content_tokens(question) if t not in QUESTION_WORDS}
     named = name_stems(question, first=False)
     return every, every - named
 
@@ -62,7 +65,7 @@ def topic_share(question: str, sources: Iterable[str], *, names_suffice: bool = 
     return len(every & said) / len(every)
 
 
-def states(value: str, sources: Sequence[str], *, min_share: float = 0.5) -> bool:
+def states(value: str, sources: Sequence[str], *, min_share: float = STATED_SHARE) -> bool:
     """Do ``sources`` state ``value``: all its numbers and names (capitalised words),
     and ``min_share`` of its other content words (:func:`supported_by`)? "Dmitry Ivanov"
     is not stated by a sentence about Dmitry Peskov."""

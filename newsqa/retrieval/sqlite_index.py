@@ -29,11 +29,7 @@ __all__ = ["IndexStats", "SQLiteIndex"]
 
 WINDOW = 3
 STRIDE = 2
-_STOP = frozenset(
-    """a an the of in on at to for from by with and or not is are was were be been it its this
-    that what which who whom whose when where why how does did do has have had will would can
-    could about into than then there their they he she his her we you i""".split()
-)
+_STOP = lexical.STOPWORDS | lexical.QUESTION_WORDS
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (

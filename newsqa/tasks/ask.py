@@ -25,6 +25,7 @@ from newsqa.llm.client import LLMClient
 from newsqa.prompts import user_text
 from newsqa.tasks.calls import grounded_call
 from newsqa.tasks.recency import timely, untimed
+from newsqa.thresholds import CHOICE_SHARE, OPTION_SHARE, QUESTION_SHARE, STATED_SHARE
 from newsqa.types import Answer, Document, Usage
 
 __all__ = ["FOCUS_TOKENS", "MAX_CHOICES", "Reading", "answer_from", "ask"]
@@ -111,18 +112,6 @@ def _ask_choice(
     return index, list(draft.sentences), result.usage
 
 
-QUESTION_SHARE = 0.5
-"""Share of the question's content words (by stem) that cited sentences must hold."""
-OPTION_SHARE = 0.75
-"""Share of an option's content words a sentence must hold to state it."""
-CHOICE_SHARE = 0.25
-"""Share of the question's content words (names count) that a sentence writing the
-chosen option must hold when it holds less than :data:`QUESTION_SHARE` without names.
-An option is the caller's text, so less is asked than of a free-text answer, but more
-than one shared name. Measured on RealTime QA dev (``benchmarks/abstention.py``, 60
-questions, the model's drafts unchanged): "any shared word" kept 16 wrong options over
-articles without the answer, a quarter 11; over the answer-bearing articles it gave up 6
-right options, 5 of them cited from sentences that do not say it (graded by a reader)."""
 VERIFY_TOKENS = 12
 
 
@@ -275,7 +264,7 @@ def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> Grounds | 
         return None
     cited = list(draft.sentences)
     texts = _texts(passage, cited)
-    stated = bool(cited) and states(answer, texts, min_share=0.5)
+    stated = bool(cited) and states(answer, texts, min_share=STATED_SHARE)
     on_topic = bool(cited) and topic_share(question, texts) >= QUESTION_SHARE
     if stated and on_topic:
         return Grounds(cited)
@@ -292,7 +281,7 @@ def _grounded(draft: AnswerDraft, passage: Passage, question: str) -> Grounds | 
         beside = [
             n
             for n in _with_neighbours(passage, cited)
-            if n not in cited and states(answer, _texts(passage, [n]), min_share=0.5)
+            if n not in cited and states(answer, _texts(passage, [n]), min_share=STATED_SHARE)
         ]
         if beside:
             return Grounds(sorted({*cited, beside[0]}), sure=False)

@@ -48,6 +48,7 @@ from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import read_json, strict_schema
 from newsqa.prompts import USER_TEXT_CHARS, one_line, user_text
 from newsqa.tasks.calls import grounded_call
+from newsqa.thresholds import TEXT_SHARE
 from newsqa.types import Document, Evidence, Extraction
 
 __all__ = [
@@ -72,8 +73,6 @@ MAX_ITEMS = 8
 """Items the model may write into one list field."""
 MAX_TEXT = 300
 """Characters of one text value."""
-TEXT_SHARE = 0.75
-"""Share of a text value's content words its cited sentences must hold (names: all)."""
 MAX_OUTPUT_TOKENS = 2000
 """Output cap of one extraction call, whatever the model's size."""
 _CHECK = "extract"

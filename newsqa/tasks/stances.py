@@ -30,13 +30,15 @@ from pydantic import BaseModel, Field
 from newsqa.config import DEFAULT_TOPIC
 from newsqa.documents.actors import ActorMention, find_actors_in, gazetteer
 from newsqa.documents.attribution import acts_at, alias_pattern, attributed_ids
-from newsqa.documents.lexical import content_tokens, stem, stems
+from newsqa.documents.lexical import WORD, content_tokens, stem, stems
+from newsqa.documents.vocabulary import vocabulary
 from newsqa.grounding import Passage, SentenceIds, Unit
 from newsqa.grounding.model_text import cleaned
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import Structured
 from newsqa.prompts import user_text
 from newsqa.tasks.calls import grounded_call, model_call
+from newsqa.thresholds import BORROWED_SHARE, CLAUSE_SHARE, MIN_MENTION_SHARE, NAMES_TOKENS
 from newsqa.types import Document, Sentence, Stance, StanceLabel, StanceReport, Usage
 
 __all__ = [
@@ -60,9 +62,6 @@ MAX_CANDIDATES = 4
 SAYS_CHARS = 150
 READ_TOKENS = 900
 """The whole text is shown to stance calls when it fits this many tokens."""
-MIN_MENTION_SHARE = 0.1
-"""An actor the model did not name is asked about when named this share as often as
-the most named one."""
 MAIN_ACTORS = 2
 """The most mentioned actors that speak or act always get one of the ``max_actors`` calls."""
 
@@ -100,34 +99,19 @@ class ActorStance:
     """``"model"``, or the label rule that changed the model's label (:data:`LABEL_RULES`)."""
 
 
-_TAKING_PART = r"(?:talk|negotiat|meet|join|attend|send|sit|take part|engage)"
-"""What a party refuses when it refuses the talks themselves (opposition, no condition)."""
-_CONDITION = re.compile(
-    r"\b(?:only if|only when|on condition|conditions?|demand\w*|insist\w*|unless|as long as|"
-    rf"provided that|red lines?|must|refus\w* to(?! (?:\w+ )?{_TAKING_PART}))\b",
-    re.IGNORECASE,
-)
-_NOT = r"(?<!\bnot )(?<!\bnor )(?<!\bnever )"
-"""A negated word is not the act: "would neither support nor oppose the talks"."""
-_REFUSAL = re.compile(
-    rf"\b(?:{_NOT}refus\w*|{_NOT}reject\w*|rul\w* out|(?<!as ){_NOT}oppos\w*)\b",
-    re.IGNORECASE,
-)
-_SUPPORT = re.compile(
-    r"\b(?:ready|willing|open to|prepared|call(?:s|ed|ing)? (?:for|on)|urg\w*|"
-    r"(?<!\bthe )(?<!\ba )(?<!\bbeen )propos(?:e|es|ed|ing)|"
-    r"backs|backed|backing|welcom\w*|agree\w* to|lead(?:s|ing)?|led(?! to\b)|broker\w*|"
-    r"host\w*|mediat\w*|push\w* for|seek\w*|sought)\b",
-    re.IGNORECASE,
-)
+_WORDS = vocabulary()
+_CONDITION = _WORDS.condition
+"""A condition or demand; refusing something other than the talks themselves ("refused
+to give up territory") is one too."""
+_REFUSAL = _WORDS.refusal
+"""A refusal or rejection; a negated one is not ("would neither support nor oppose")."""
+_SUPPORT = _WORDS.support
+"""A call for, proposal, lead or hosting of talks (not "the proposed talks")."""
 DEFINITE = frozenset({"supports", "opposes", "conditional"})
 _NOT_CONDITIONAL = frozenset({"supports", "opposes", "neutral", "unclear"})
 _OPEN_LABELS = frozenset({"supports", "neutral", "unclear"})
 _UNDECIDED = frozenset({"neutral", "unclear"})
-TALK_WORDS = stems(
-    "talk talks negotiations negotiate peace ceasefire truce diplomacy diplomatic dialogue "
-    "deal agreement settlement summit meeting"
-)
+TALK_WORDS = stems(" ".join(_WORDS.talk_words))
 """Words of talks and diplomacy: evidence on such a topic uses them even where the
 topic's own words differ ("a negotiated ceasefire" for "peace talks"). Both "talk" and
 "talks" (five-letter stems keep them apart). Not "accord" or "mediation": their stems
@@ -233,7 +217,7 @@ def whole_clauses(text: str) -> str:
     if not text or text[-1] in '.!?"”’)':
         return text
     cut = max(text.rfind(", "), text.rfind("; "))
-    if cut >= len(text) * 0.4:
+    if cut >= len(text) * CLAUSE_SHARE:
         return text[:cut] + "."
     return text.rstrip(" ,;:(-–—") + "…"
 
@@ -250,7 +234,7 @@ def _topic_stems(topic: str) -> frozenset[str]:
     in nearly every sentence of such news; "talks" is the topic). Cached: one analysis
     asks for them once per actor."""
     names = {a for aliases in gazetteer().values() for a in aliases}
-    return frozenset(stems(" ".join(w for w in re.findall(r"[\w']+", topic) if w not in names)))
+    return frozenset(stems(" ".join(w for w in WORD.findall(topic) if w not in names)))
 
 
 def own_sentences(passage: Passage, actor: ActorMention) -> list[int]:
@@ -329,7 +313,7 @@ def _ask_names(client: LLMClient, reading: Passage, topic: str) -> tuple[list[st
         client,
         "actors",
         ActorsDraft,
-        max_tokens=80,
+        max_tokens=NAMES_TOKENS,
         documents=reading.render(),
         topic=user_text("topic", topic),
     )
@@ -445,11 +429,6 @@ def _ask_actor(
         aliases=user_text("aliases", ", ".join(actor.aliases[:6])),
         candidates=", ".join(f"[{n}]" for n in ids),
     )
-
-
-BORROWED_SHARE = 0.6
-"""Share of a position's content words that a sentence must hold for the position to
-count as a copy of it (the model's positions are mostly copied sentences)."""
 
 
 def borrowed(

@@ -6,13 +6,13 @@ import pytest
 
 from newsqa.documents.actors import curated, find_actors, gazetteer
 from newsqa.documents.attribution import (
-    _forms,
     alias_pattern,
     attributed,
     attributed_ids,
     continues_quote,
 )
 from newsqa.documents.load import document_from_text
+from newsqa.documents.vocabulary import verb_forms
 
 RUSSIA = alias_pattern(["Russia", "Russian", "Moscow", "Kremlin", "Putin", "Peskov"])
 US = alias_pattern(["United States", "U.S.", "US", "American", "Trump", "Washington"])
@@ -75,7 +75,7 @@ def test_a_mention_alone_is_not_attribution(text: str) -> None:
     ],
 )
 def test_a_possessive_after_someone_elses_speech_verb_is_their_subject(text: str) -> None:
-    """"X's remarks" reported, described or rejected by another speaker are that
+    """ "X's remarks" reported, described or rejected by another speaker are that
     speaker's words about X (the seed's United States evidence was Putin's)."""
     assert not attributed(text, US)
 
@@ -179,7 +179,7 @@ def test_a_quotation_block_is_capped() -> None:
 )
 def test_speech_verbs_are_matched_in_every_regular_form(base: str, forms: set[str]) -> None:
     # generous on purpose: a form no text writes ("addd") costs nothing
-    assert _forms(base) == forms
+    assert verb_forms(base) == forms
 
 
 def test_the_longest_alias_is_matched() -> None:

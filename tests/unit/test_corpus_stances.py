@@ -205,7 +205,7 @@ def test_json_contract_and_timeline(corpus: Corpus) -> None:
     data = json.loads(report.to_json())
     assert set(data) == {"topic", "since", "until", "stances"}
     (stance,) = data["stances"]
-    assert set(stance) == {"actor", "label", "position", "evidence"}
+    assert set(stance) == {"actor", "label", "label_source", "position", "evidence"}
     assert all(
         set(e) == {"doc", "title", "date", "text", "start", "end", "sentence_id"}
         for e in stance["evidence"]
