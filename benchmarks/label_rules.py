@@ -14,7 +14,8 @@ speaker's), all on the same replies, beside always answering ``supports``:
 - ``--data gold``: the 11 labelled dev articles (``../shared/eval/dev``: each gold
   country's label in its ``accept`` list; a country not found is wrong).
 
-Usage: python -m benchmarks.label_rules --data fresh [--cache PATH] [--out PATH]
+Usage: python -m benchmarks.label_rules --data fresh [--cache PATH] [--out PATH] [--rescore]
+(``--rescore``: the rows of ``--out`` scored again by today's rules, no model call)
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -53,23 +55,33 @@ def _recorded() -> Iterator[list[dict[str, Any]]]:
     real = stances.check_label
 
     def record(label: str, position: str, evidence: Any = (), **kw: Any) -> Any:
-        calls.append({"label": label, "position": position, "evidence": list(evidence), **kw})
+        others = kw.get("others")
+        calls.append(
+            {"label": label, "position": position, "evidence": list(evidence)}
+            | {"on_topic": kw.get("on_topic", True), "others": others and others.pattern}
+        )
         return real(label, position, evidence, **kw)  # type: ignore[arg-type]
 
     with mock.patch.object(stances, "check_label", record):
         yield calls
 
 
-def label(call: dict[str, Any], variant: str) -> str:
-    """The label of a recorded call under ``variant`` (see :data:`VARIANTS`)."""
+def label(call: dict[str, Any] | None, variant: str) -> str:
+    """The label of a recorded call (``None``: the actor got no stance, ``missing``)
+    under ``variant`` (see :data:`VARIANTS`), by today's rules."""
+    if call is None:
+        return "missing"
     if variant == "model":
         return str(call["label"])
-    kw = {k: call[k] for k in ("on_topic", "others")}
-    if variant == "others_ignored":
-        kw["others"] = None
+    others = None if variant == "others_ignored" or not call["others"] else call["others"]
     skip = {variant.removeprefix("without_")} if variant.startswith("without_") else set()
     return stances.check_label(
-        call["label"], call["position"], call["evidence"], **kw, skip=skip
+        call["label"],
+        call["position"],
+        call["evidence"],
+        on_topic=call["on_topic"],
+        others=others and re.compile(others),
+        skip=skip,
     ).label
 
 
@@ -100,51 +112,57 @@ def _asking_only(names: set[str], *, named: bool = False) -> Iterator[None]:
         yield
 
 
-def _labels(
+def _calls(
     doc: Document, topic: str, client: LLMClient, scored: set[str], *, named: bool = False
-) -> dict[str, dict[str, str]]:
-    """Actor (canonical) → variant → label, for one document: the actors in ``scored``
-    (``named``: see :func:`_asking_only`)."""
+) -> dict[str, dict[str, Any]]:
+    """Actor (canonical) → what its label check saw, for the actors in ``scored`` that
+    got a stance in ``doc`` (``named``: see :func:`_asking_only`)."""
     with _recorded() as calls, _asking_only(scored, named=named):
         report = newsqa.analyze_stances(doc, topic, client=client)
     if len(calls) != len(report.stances):
         raise RuntimeError("a stance without a label check")
-    return {
-        canonical(s.actor): {v: label(call, v) for v in VARIANTS}
-        for s, call in zip(report.stances, calls, strict=True)
-    }
+    return {canonical(s.actor): call for s, call in zip(report.stances, calls, strict=True)}
 
 
 def probe_rows(split: str, client: LLMClient) -> list[dict[str, Any]]:
-    """One row per probe passage: its gold class and whether each variant is right."""
+    """One row per probe passage: its gold class and what the probed country's label
+    check saw (``None``: no stance)."""
     rows = []
     for item in stance_probe.items(split):
         doc = document_from_text(item["text"], id=item["id"])
-        scored = {item["actor"]}
-        got = _labels(doc, stances.DEFAULT_TOPIC, client, scored, named=True).get(item["actor"], {})
-        labels = {v: got.get(v, "missing") for v in VARIANTS} | {"always_supports": "supports"}
-        rows.append(
-            {"id": item["id"], "gold": item["label"], "labels": labels}
-            | {"right": {v: stance_probe.right(item["label"], g) for v, g in labels.items()}}
-        )
-        print(item["id"], labels["rules"], file=sys.stderr, flush=True)
+        calls = _calls(doc, stances.DEFAULT_TOPIC, client, {item["actor"]}, named=True)
+        call = calls.get(item["actor"])
+        rows.append({"id": item["id"], "gold": item["label"], "call": call})
+        print(item["id"], label(call, "rules"), file=sys.stderr, flush=True)
     return rows
 
 
 def gold_rows(client: LLMClient) -> list[dict[str, Any]]:
-    """One row per gold country of the labelled dev articles."""
+    """One row per gold country of the labelled dev articles, with what its label check
+    saw (``None``: the country got no stance)."""
     rows = []
     for item in data.country_stances("dev"):
-        got = _labels(item.article, item.topic, client, set(item.actors))
+        calls = _calls(item.article, item.topic, client, set(item.actors))
         for name, gold in item.actors.items():
-            labels = {v: got.get(name, {}).get(v, "missing") for v in VARIANTS}
-            labels["always_supports"] = "supports"
             rows.append(
                 {"id": f"{item.id}/{name}", "gold": gold["label"], "accept": gold["accept"]}
-                | {"labels": labels, "right": {v: g in gold["accept"] for v, g in labels.items()}}
+                | {"call": calls.get(name)}
             )
-        print(item.id, {n: got.get(n, {}).get("rules") for n in item.actors}, file=sys.stderr)
+        print(item.id, {n: label(calls.get(n), "rules") for n in item.actors}, file=sys.stderr)
     return rows
+
+
+def scored(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with each variant's label and whether it is right (by today's rules)."""
+    out = []
+    for row in rows:
+        labels = {v: label(row["call"], v) for v in VARIANTS} | {"always_supports": "supports"}
+        if "accept" in row:
+            right = {v: g in row["accept"] for v, g in labels.items()}
+        else:
+            right = {v: stance_probe.right(row["gold"], g) for v, g in labels.items()}
+        out.append({**row, "labels": labels, "right": right})
+    return out
 
 
 def paired_effect(rows: list[dict[str, Any]], variant: str) -> dict[str, Any]:
@@ -185,17 +203,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", choices=[*sorted(stance_probe.SPLITS), "gold"], default="fresh")
     parser.add_argument("--cache", type=Path)
     parser.add_argument("--out", type=Path, help="default: results/label_rules_<data>.json")
-    args = parser.parse_args(argv)
-    cache = args.cache or CACHES.get(args.data, RESULTS / "stance-probe-cache.sqlite")
-    client = LLMClient(Settings.from_env(), cache=ResponseCache(cache))
-    run: Callable[[], list[dict[str, Any]]] = (
-        (lambda: gold_rows(client))
-        if args.data == "gold"
-        else (lambda: probe_rows(args.data, client))
+    parser.add_argument(
+        "--rescore", action="store_true", help="score the rows of --out again (no model)"
     )
-    rows = run()
-    result = summary(rows)
+    args = parser.parse_args(argv)
     out = args.out or RESULTS / f"label_rules_{args.data}.json"
+    if args.rescore:
+        rows = json.loads(out.read_text("utf-8"))["rows"]
+    else:
+        cache = args.cache or CACHES.get(args.data, RESULTS / "stance-probe-cache.sqlite")
+        client = LLMClient(Settings.from_env(), cache=ResponseCache(cache))
+        rows = gold_rows(client) if args.data == "gold" else probe_rows(args.data, client)
+    rows = scored(rows)
+    result = summary(rows)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"data": args.data, **result, "rows": rows}, indent=2))
     print("| labels | right | fixes | breaks | difference [95% CI] | McNemar p |")

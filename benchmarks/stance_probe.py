@@ -11,7 +11,7 @@ label is wrong). Each passage is two sentences, the second often about another
 party, so the hard part of real news (finding the actor's sentence, reading an
 implicit position) is taken away and what is left is the label. newsqa's
 ``analyze_stances`` is scored on the probed country, beside the model's own label
-before the checks (``checked_label`` bypassed, same cached replies) and the naive
+before the checks (``check_label`` bypassed, same cached replies) and the naive
 one-prompt baseline on the same passages, paired.
 
 Usage: python -m benchmarks.stance_probe [--split dev|check|fresh] [--cache PATH] [--out PATH]
@@ -97,7 +97,9 @@ def main() -> None:
     for item in items(args.split):
         rows.append({**item, "newsqa": _ours(item, client), "baseline": _base(item, client)})
         print(item["id"], rows[-1]["newsqa"], rows[-1]["baseline"], file=sys.stderr, flush=True)
-    with mock.patch.object(stances, "checked_label", lambda label, *_, **__: label):
+    with mock.patch.object(
+        stances, "check_label", lambda label, *_, **__: stances.CheckedLabel(label)
+    ):
         for row in rows:  # the same replies, from the cache
             row["unchecked"] = _ours(row, client)
     result = {key: figures(rows, key) for key in ("newsqa", "unchecked", "baseline")}

@@ -98,7 +98,9 @@ def _unchecked(items: list[data.CountryStanceItem], client: LLMClient) -> dict[s
 
     from newsqa.tasks import stances
 
-    with mock.patch.object(stances, "checked_label", lambda label, *_, **__: label):
+    with mock.patch.object(
+        stances, "check_label", lambda label, *_, **__: stances.CheckedLabel(label)
+    ):
         preds = [_ours(item, client)[0] for item in items]
     fig = score(items, preds)
     fig.pop("_per_country")

@@ -13,7 +13,7 @@ or the passages a corpus search retrieved (:func:`stance_drafts`).
    short task, so a local model processes the text once (llama.cpp reuses the
    longest common prompt prefix) and a summary of the same document shares it too.
 4. **Position first, then the label**, checked against the position and the actor's
-   own cited sentences (:func:`checked_label`): a stated condition, demand or refusal
+   own cited sentences (:func:`check_label`): a stated condition, demand or refusal
    is not plain support, and a call for talks is not neutral.
 """
 
@@ -51,7 +51,6 @@ __all__ = [
     "actor_sentences",
     "analyze_stances",
     "check_label",
-    "checked_label",
     "own_sentences",
     "stance_drafts",
     "whole_clauses",
@@ -153,7 +152,7 @@ def check_label(
     """The model's label, unless its own words or the actor's own sentences contradict it.
 
     The first of these rules that fires decides (``skip``: names of rules left out, to
-    measure what each one does):
+    measure what each one does); off the topic only the first applies:
 
     - ``off_topic``: a definite label whose actor's own cited sentences never touch the
       topic (``on_topic`` false) is ``unclear``.
@@ -178,7 +177,7 @@ def check_label(
     on_talks = [text for text in evidence if stems(text) & TALK_WORDS]
 
     def said(pattern: re.Pattern[str]) -> bool:
-        return any(_own(pattern, text, others) for text in on_talks)
+        return on_topic and any(_own(pattern, text, others) for text in on_talks)
 
     rules: tuple[tuple[str, Collection[str], StanceLabel, Callable[[], bool]], ...] = (
         ("off_topic", DEFINITE, "unclear", lambda: not on_topic),
@@ -189,25 +188,13 @@ def check_label(
             "position_condition",
             {"supports"},
             "conditional",
-            lambda: bool(_CONDITION.search(position)),
+            lambda: on_topic and bool(_CONDITION.search(position)),
         ),
     )
     for name, labels, result, fires in rules:
         if name not in skip and label in labels and fires():
             return CheckedLabel(result, name)
     return CheckedLabel(label)
-
-
-def checked_label(
-    label: StanceLabel,
-    position: str,
-    evidence: Sequence[str] = (),
-    *,
-    on_topic: bool = True,
-    others: re.Pattern[str] | None = None,
-) -> StanceLabel:
-    """The label of :func:`check_label`."""
-    return check_label(label, position, evidence, on_topic=on_topic, others=others).label
 
 
 def whole_clauses(text: str) -> str:

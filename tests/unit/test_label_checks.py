@@ -1,5 +1,5 @@
 """The stance label checks, word by word: each condition, refusal and call for talks of
-:func:`~newsqa.tasks.stances.checked_label` in the actor's own sentence on talks, the
+:func:`~newsqa.tasks.stances.check_label` in the actor's own sentence on talks, the
 near misses it must not take for one, and the part of ``stance_drafts`` that hands it
 only the actor's own cited sentences (scripted loopback model).
 
@@ -13,7 +13,7 @@ import pytest
 
 from newsqa import analyze_stances, document_from_text
 from newsqa.grounding import Passage
-from newsqa.tasks.stances import SAYS_CHARS, checked_label, stance_drafts
+from newsqa.tasks.stances import SAYS_CHARS, check_label, stance_drafts
 from newsqa.types import StanceLabel
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply
@@ -104,23 +104,23 @@ NEAR_MISSES = [
 def test_a_condition_or_refusal_on_talks_makes_the_label_conditional(
     label: StanceLabel, evidence: str
 ) -> None:
-    assert checked_label(label, SAYS, [evidence]) == "conditional"
-    assert checked_label(label, SAYS) == label  # the sentence decides, not the position
+    assert check_label(label, SAYS, [evidence]).label == "conditional"
+    assert check_label(label, SAYS).label == label  # the sentence decides, not the position
 
 
 @pytest.mark.parametrize(("label", "evidence"), CALLS_FOR_TALKS)
 def test_a_call_for_or_a_lead_in_talks_makes_neutral_or_unclear_supports(
     label: StanceLabel, evidence: str
 ) -> None:
-    assert checked_label(label, SAYS, [evidence]) == "supports"
-    assert checked_label(label, SAYS) == label
+    assert check_label(label, SAYS, [evidence]).label == "supports"
+    assert check_label(label, SAYS).label == label
 
 
 @pytest.mark.parametrize(("label", "evidence"), NEAR_MISSES)
 def test_a_word_that_only_contains_a_pattern_leaves_the_label(
     label: StanceLabel, evidence: str
 ) -> None:
-    assert checked_label(label, SAYS, [evidence]) == label
+    assert check_label(label, SAYS, [evidence]).label == label
 
 
 def _names(*names: str) -> Reply:

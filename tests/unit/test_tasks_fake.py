@@ -130,10 +130,10 @@ def test_an_actor_may_only_cite_its_own_sentences() -> None:
     ],
 )
 def test_a_label_must_agree_with_the_position(label: str, says: str, expected: str) -> None:
-    from newsqa.tasks.stances import checked_label
+    from newsqa.tasks.stances import check_label
 
-    assert checked_label(label, says) == expected  # type: ignore[arg-type]
-    off_topic = checked_label(label, says, on_topic=False)  # type: ignore[arg-type]
+    assert check_label(label, says).label == expected  # type: ignore[arg-type]
+    off_topic = check_label(label, says, on_topic=False).label  # type: ignore[arg-type]
     assert off_topic == ("unclear" if label != "neutral" else "neutral")
 
 
@@ -172,13 +172,13 @@ def test_a_label_must_agree_with_the_position(label: str, says: str, expected: s
 def test_the_actors_own_sentences_on_talks_check_the_label(
     label: StanceLabel, evidence: str, expected: str
 ) -> None:
-    from newsqa.tasks.stances import checked_label
+    from newsqa.tasks.stances import check_label
 
     says = "It speaks about the war."  # the position itself states no condition
-    assert checked_label(label, says, [evidence]) == expected
-    assert checked_label(label, says) == label
+    assert check_label(label, says, [evidence]).label == expected
+    assert check_label(label, says).label == label
     # cited sentences off the topic: a definite label is unclear, the others stay
-    off_topic = checked_label(label, says, [evidence], on_topic=False)
+    off_topic = check_label(label, says, [evidence], on_topic=False).label
     assert off_topic == ("unclear" if label in ("supports", "opposes", "conditional") else label)
 
 
