@@ -168,20 +168,21 @@ def check_label(
     - ``position_condition``: support whose position states a condition, demand or
       refusal is ``conditional``.
 
-    A word another actor acts with (``others``: the other actors' aliases; "…, which
-    Kyiv rejected") is not the actor's; refusing the talks themselves ("refused to send
-    a delegation") is no condition, so ``opposes`` stays; a negated word ("neither
-    support nor oppose") and someone else's proposal ("the proposed talks") are not the
-    actor's act.
+    A refusal or call another actor acts with (``others``: the other actors' aliases;
+    "…, which Kyiv rejected") is not the actor's; a condition is, whoever it binds
+    ("Moscow said Kyiv must withdraw first" is Moscow's demand). Refusing the talks
+    themselves ("refused to send a delegation") is no condition, so ``opposes`` stays; a
+    negated word ("neither support nor oppose") and someone else's proposal ("the
+    proposed talks") are not the actor's act.
     """
     on_talks = [text for text in evidence if stems(text) & TALK_WORDS]
 
-    def said(pattern: re.Pattern[str]) -> bool:
-        return on_topic and any(_own(pattern, text, others) for text in on_talks)
+    def said(pattern: re.Pattern[str], whose: re.Pattern[str] | None = others) -> bool:
+        return on_topic and any(_own(pattern, text, whose) for text in on_talks)
 
     rules: tuple[tuple[str, Collection[str], StanceLabel, Callable[[], bool]], ...] = (
         ("off_topic", DEFINITE, "unclear", lambda: not on_topic),
-        ("own_condition", _NOT_CONDITIONAL, "conditional", lambda: said(_CONDITION)),
+        ("own_condition", _NOT_CONDITIONAL, "conditional", lambda: said(_CONDITION, None)),
         ("own_refusal", _OPEN_LABELS, "conditional", lambda: said(_REFUSAL)),
         ("own_call", _UNDECIDED, "supports", lambda: said(_SUPPORT)),
         (

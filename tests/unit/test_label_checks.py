@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from newsqa import analyze_stances, document_from_text
+from newsqa.documents.attribution import alias_pattern
 from newsqa.grounding import Passage
 from newsqa.tasks.stances import SAYS_CHARS, check_label, stance_drafts
 from newsqa.types import StanceLabel
@@ -212,3 +213,27 @@ def test_a_label_a_rule_changed_names_the_rule_in_the_json() -> None:
         report = analyze_stances(doc, "peace talks", client=fake_client(server))
     (stance,) = [s for s in report.to_dict()["stances"] if s["actor"] == "Ukraine"]
     assert (stance["label"], stance["label_source"]) == ("conditional", "own_condition")
+
+
+KYIV_AND_MOSCOW = alias_pattern(["Kyiv", "Ukraine", "Moscow", "Russia"])
+
+
+@pytest.mark.parametrize(
+    ("label", "evidence", "expected"),
+    [
+        # another actor refuses or calls: not the actor's act
+        ("supports", "Berlin said it is ready for talks, which Kyiv rejected.", "supports"),
+        ("supports", "Berlin backs the peace plan rejected by Moscow.", "supports"),
+        ("supports", "A deal needs land, an idea Kyiv firmly opposes.", "supports"),
+        ("neutral", "Berlin noted that Moscow proposed talks.", "neutral"),
+        # the actor's own refusal or call, beside another actor's name
+        ("supports", "Berlin rejected the talks Moscow wants.", "conditional"),
+        ("neutral", "Berlin urged Kyiv to negotiate.", "supports"),
+        # a condition binding another actor is still the speaker's demand
+        ("supports", "Berlin said Moscow must withdraw before any talks.", "conditional"),
+    ],
+)
+def test_a_refusal_or_call_counts_only_where_no_other_actor_acts_with_it(
+    label: StanceLabel, evidence: str, expected: str
+) -> None:
+    assert check_label(label, SAYS, [evidence], others=KYIV_AND_MOSCOW).label == expected
