@@ -124,16 +124,27 @@ def _calls(
     return {canonical(s.actor): call for s, call in zip(report.stances, calls, strict=True)}
 
 
+def _taking_turns(items: list[dict[str, str]]) -> list[dict[str, str]]:
+    """``items`` with the classes taking turns (the first of each class, then the
+    second, …), so that the rows written so far cover every class alike."""
+    by_class: dict[str, list[dict[str, str]]] = {}
+    for item in items:
+        by_class.setdefault(item["label"], []).append(item)
+    queues = list(by_class.values())
+    most = max((len(q) for q in queues), default=0)
+    return [q[turn] for turn in range(most) for q in queues if turn < len(q)]
+
+
 def probe_rows(split: str, client: LLMClient) -> list[dict[str, Any]]:
     """One row per probe passage: its gold class and what the probed country's label
     check saw (``None``: no stance)."""
     rows = []
-    for item in stance_probe.items(split):
+    for item in _taking_turns(stance_probe.items(split)):
         doc = document_from_text(item["text"], id=item["id"])
         calls = _calls(doc, stances.DEFAULT_TOPIC, client, {item["actor"]}, named=True)
         call = calls.get(item["actor"])
         rows.append({"id": item["id"], "gold": item["label"], "call": call})
-        print(item["id"], label(call, "rules"), file=sys.stderr, flush=True)
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     return rows
 
 
