@@ -135,11 +135,12 @@ def _taking_turns(items: list[dict[str, str]]) -> list[dict[str, str]]:
     return [q[turn] for turn in range(most) for q in queues if turn < len(q)]
 
 
-def probe_rows(split: str, client: LLMClient) -> list[dict[str, Any]]:
+def probe_rows(split: str, client: LLMClient, *, backwards: bool = False) -> list[dict[str, Any]]:
     """One row per probe passage: its gold class and what the probed country's label
     check saw (``None``: no stance)."""
     rows = []
-    for item in _taking_turns(stance_probe.items(split)):
+    items = _taking_turns(stance_probe.items(split))
+    for item in reversed(items) if backwards else items:
         doc = document_from_text(item["text"], id=item["id"])
         calls = _calls(doc, stances.DEFAULT_TOPIC, client, {item["actor"]}, named=True)
         call = calls.get(item["actor"])
@@ -217,6 +218,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--rescore", action="store_true", help="score the rows of --out again (no model)"
     )
+    parser.add_argument(
+        "--backwards",
+        action="store_true",
+        help="probe passages last to first (a second run on the same cache meets the first)",
+    )
     args = parser.parse_args(argv)
     out = args.out or RESULTS / f"label_rules_{args.data}.json"
     if args.rescore:
@@ -224,7 +230,11 @@ def main(argv: list[str] | None = None) -> None:
     else:
         cache = args.cache or CACHES.get(args.data, RESULTS / "stance-probe-cache.sqlite")
         client = LLMClient(Settings.from_env(), cache=ResponseCache(cache))
-        rows = gold_rows(client) if args.data == "gold" else probe_rows(args.data, client)
+        rows = (
+            gold_rows(client)
+            if args.data == "gold"
+            else probe_rows(args.data, client, backwards=args.backwards)
+        )
     rows = scored(rows)
     result = summary(rows)
     out.parent.mkdir(parents=True, exist_ok=True)
