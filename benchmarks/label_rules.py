@@ -149,11 +149,11 @@ def probe_rows(split: str, client: LLMClient, *, backwards: bool = False) -> lis
     return rows
 
 
-def gold_rows(client: LLMClient) -> list[dict[str, Any]]:
-    """One row per gold country of the labelled dev articles, with what its label check
-    saw (``None``: the country got no stance)."""
+def gold_rows(client: LLMClient, limit: int | None = None) -> list[dict[str, Any]]:
+    """One row per gold country of the labelled dev articles (the first ``limit``), with
+    what its label check saw (``None``: the country got no stance)."""
     rows = []
-    for item in data.country_stances("dev"):
+    for item in data.country_stances("dev")[:limit]:
         calls = _calls(item.article, item.topic, client, set(item.actors))
         for name, gold in item.actors.items():
             rows.append(
@@ -218,6 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--rescore", action="store_true", help="score the rows of --out again (no model)"
     )
+    parser.add_argument("--articles", type=int, help="--data gold: only the first N articles")
     parser.add_argument(
         "--backwards",
         action="store_true",
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> None:
         cache = args.cache or CACHES.get(args.data, RESULTS / "stance-probe-cache.sqlite")
         client = LLMClient(Settings.from_env(), cache=ResponseCache(cache))
         rows = (
-            gold_rows(client)
+            gold_rows(client, args.articles)
             if args.data == "gold"
             else probe_rows(args.data, client, backwards=args.backwards)
         )
