@@ -5,7 +5,7 @@ call is made only for the actors scored, whose calls are those of the whole
 pipeline, and on a probe passage the probed country stands for the call naming the
 actors); for every actor the model's own label and what the label rules saw are
 kept, then the labels are scored with every rule, with each rule left out, with
-none (``model``), and with rule words counted whoever acts with them
+each rule alone, with none (``model``), and with rule words counted whoever acts with them
 (``others_ignored``: "ready for talks, which Kyiv rejected" a refusal of the
 speaker's), all on the same replies, beside always answering ``supports``:
 
@@ -44,7 +44,13 @@ from newsqa.tasks import stances
 RESULTS = Path(__file__).resolve().parent / "results"
 CACHES = {"gold": RESULTS / "quality-cache.sqlite"}
 """The reply cache of each data set (default: the stance probe's)."""
-VARIANTS = ("rules", *(f"without_{r}" for r in stances.LABEL_RULES), "others_ignored", "model")
+VARIANTS = (
+    "rules",
+    *(f"without_{r}" for r in stances.LABEL_RULES),
+    *(f"only_{r}" for r in stances.LABEL_RULES),
+    "others_ignored",
+    "model",
+)
 
 
 @contextmanager
@@ -74,7 +80,11 @@ def label(call: dict[str, Any] | None, variant: str) -> str:
     if variant == "model":
         return str(call["label"])
     others = None if variant == "others_ignored" or not call["others"] else call["others"]
-    skip = {variant.removeprefix("without_")} if variant.startswith("without_") else set()
+    skip: set[str] = set()
+    if variant.startswith("without_"):
+        skip = {variant.removeprefix("without_")}
+    elif variant.startswith("only_"):
+        skip = set(stances.LABEL_RULES) - {variant.removeprefix("only_")}
     return stances.check_label(
         call["label"],
         call["position"],
