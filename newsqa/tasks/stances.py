@@ -140,13 +140,12 @@ def checked_label(
       (``on_topic`` false) is ``unclear``.
     - Support whose position states a condition, demand or refusal is ``conditional``.
     - ``evidence`` is the actor's own cited sentences: where one of them on talks or a
-      deal (:data:`TALK_WORDS`) states a condition or demand ("any peace deal must
-      include the withdrawal"), any other label is ``conditional``; where one refuses
-      or rejects something ("Kyiv refuses to talk directly to the rebels"), so are
-      ``supports``, ``neutral`` and ``unclear`` (a refusal may be plain opposition);
-      where one calls for, proposes, leads or hosts talks ("Scholz said he called on
-      Putin to negotiate", "peace initiatives led by China"), ``neutral`` and
-      ``unclear`` are ``supports``.
+      deal (:data:`TALK_WORDS`) states a condition or demand ("a deal must include
+      a withdrawal"), any other label is ``conditional``; where one refuses or
+      rejects something ("X refuses to negotiate with Y"), so are ``supports``,
+      ``neutral`` and ``unclear`` (a refusal may be plain opposition); where one
+      calls for, proposes, leads or hosts talks ("X called on Y to negotiate",
+      "talks led by X"), ``neutral`` and ``unclear`` are ``supports``.
     - Refusing the talks themselves ("refused to send a delegation") is no condition,
       so ``opposes`` stays; a negated word ("neither support nor oppose") and someone
       else's proposal ("the proposed talks") are not the actor's act.
