@@ -17,7 +17,7 @@ import newsqa
 
 
 class PeaceTalksFacts(BaseModel):
-    """Facts about the talks to end the war in Ukraine, as one article states them."""
+    """Facts about peace talks on the war in Ukraine, as one article states them."""
 
     military_aid_billions: float | None = Field(
         None, description="U.S. military aid committed to Ukraine, in billions of dollars"

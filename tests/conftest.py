@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Iterator
@@ -13,12 +14,20 @@ import pytest
 from newsqa.config import Settings
 from newsqa.documents import load_document
 from newsqa.llm.client import LLMClient
+from newsqa.llm.model_files import missing_parts
 from newsqa.types import Document
 from tests.support.fake_openai import FakeOpenAI, Reply
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_c21f091162a05fc4.txt"
 CASSETTES = Path(__file__).resolve().parent / "cassettes"
+needs_llama_cpp = pytest.mark.skipif(
+    importlib.util.find_spec("llama_cpp") is None,
+    reason="needs the local extra: llama-cpp-python",
+)
+needs_model_parts = pytest.mark.skipif(
+    bool(missing_parts()), reason="needs the local extra: the embedded model's parts"
+)
 FILTERED_HEADERS = [
     "authorization",
     "api-key",
@@ -99,7 +108,7 @@ def seed() -> Document:
 
 
 @pytest.fixture
-def fake_server() -> Iterator[FakeOpenAI]:
+def server() -> Iterator[FakeOpenAI]:
     """A loopback server with an empty script; tests fill ``script``."""
     with FakeOpenAI([]) as server:
         yield server
@@ -114,6 +123,13 @@ def _close_clients() -> Iterator[None]:
     yield
     while _OPEN_CLIENTS:
         _OPEN_CLIENTS.pop().close()
+
+
+def one_line(err: str) -> str:
+    """``err`` as its one line: a user error is one line on stderr, never a traceback."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
 
 
 def track(client: LLMClient) -> LLMClient:

@@ -117,8 +117,8 @@ def acts_at(text: str, index: int, pattern: re.Pattern[str]) -> bool:
 
 def attributed(text: str, pattern: re.Pattern[str]) -> bool:
     """Does an alias matched by ``pattern`` speak or act in ``text``? An alias inside
-    a quotation is the speaker's subject, not the speaker ("“It is what Putin has long
-    sought,” Zelensky said")."""
+    a quotation is the speaker's subject, not the speaker ("“It is what Putin
+    wants,” Zelensky said")."""
     quoted = _quoted(text)
     for match in pattern.finditer(text):
         if any(a <= match.start() < b for a, b in quoted):

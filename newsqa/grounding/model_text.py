@@ -3,7 +3,7 @@ for every task.
 
 A length cap in the schema is enforced by the grammar: when a small model runs into it
 mid-word, the only tokens that still fit are one-character ones, and Qwen's vocabulary
-offers CJK characters there ("… the humanitarian impact of Russia's入侵"). So letters
+offers CJK characters there ("… the impact of the war入侵"). So letters
 of a script the source text never uses are dropped, and a text that reached its cap
 loses the word it was cut in.
 """

@@ -157,13 +157,13 @@ def check_label(
     - ``off_topic``: a definite label whose actor's own cited sentences never touch the
       topic (``on_topic`` false) is ``unclear``.
     - ``own_condition``: ``evidence`` is the actor's own cited sentences; where one of
-      them on talks or a deal (:data:`TALK_WORDS`) states a condition or demand ("any
-      peace deal must include the withdrawal"), any other label is ``conditional``.
-    - ``own_refusal``: where one refuses or rejects something ("Kyiv refuses to talk
-      directly to the rebels"), so are ``supports``, ``neutral`` and ``unclear`` (a
+      them on talks or a deal (:data:`TALK_WORDS`) states a condition or demand ("a deal
+      must include a withdrawal"), any other label is ``conditional``.
+    - ``own_refusal``: where one refuses or rejects something ("X refuses to negotiate
+      with Y"), so are ``supports``, ``neutral`` and ``unclear`` (a
       refusal may be plain opposition).
-    - ``own_call``: where one calls for, proposes, leads or hosts talks ("Scholz said he
-      called on Putin to negotiate", "peace initiatives led by China"), ``neutral`` and
+    - ``own_call``: where one calls for, proposes, leads or hosts talks ("X called on Y to
+      negotiate", "talks led by X"), ``neutral`` and
       ``unclear`` are ``supports``.
     - ``position_condition``: support whose position states a condition, demand or
       refusal is ``conditional``.

@@ -44,14 +44,34 @@ def test_share_of_empty_is_none() -> None:
     assert share([]) is None and share([True, False]) == 0.5
 
 
+@pytest.mark.parametrize(
+    ("hits", "n", "interval"),
+    [
+        # Newcombe (1998), Statistics in Medicine 17:857, Table II, method 3 (Wilson score)
+        (81, 263, (0.255, 0.366)),
+        (15, 148, (0.062, 0.160)),
+        (0, 20, (0.000, 0.161)),
+        (1, 29, (0.006, 0.172)),
+        # by hand from the score formula
+        (2, 4, (0.150, 0.850)),
+        (29, 29, (0.883, 1.000)),
+    ],
+)
+def test_wilson_interval_matches_published_values(
+    hits: int, n: int, interval: tuple[float, float]
+) -> None:
+    assert wilson(hits, n) == pytest.approx(interval, abs=0.0011)
+
+
 def test_proportion_carries_n_and_a_wilson_interval() -> None:
     assert proportion([True, True, False, False]) == {
         "k": 2,
         "n": 4,
         "share": 0.5,
-        "ci95": wilson(2, 4),
+        "ci95": pytest.approx((0.150, 0.850), abs=0.0011),
     }
     assert proportion([]) == {"k": 0, "n": 0, "share": None, "ci95": None}
+    assert wilson(0, 0) is None
 
 
 def test_paired_counts_only_the_discordant_items() -> None:

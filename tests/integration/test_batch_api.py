@@ -19,8 +19,8 @@ from newsqa.batch.run import job_key
 from newsqa.documents import load_document
 from newsqa.llm.client import Completion, Message
 from tests.conftest import fake_client
+from tests.integration.batch_support import done_ids
 from tests.support.fake_openai import FakeOpenAI, Reply
-from tests.unit.batch_support import done_ids
 
 GOOD = {"sentences": [1], "answer": "Kyiv"}
 QUESTION = "Which city said no?"

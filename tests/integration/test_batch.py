@@ -10,8 +10,8 @@ import pytest
 from newsqa.batch.run import completed_keys, job_key, run_batch
 from newsqa.documents import iter_inputs, load_document
 from tests.conftest import fake_client
+from tests.integration.batch_support import done_ids
 from tests.support.fake_openai import FakeOpenAI, Reply
-from tests.unit.batch_support import done_ids
 
 GOOD = {"sentences": [1], "answer": "Kyiv"}
 QUESTION = "Which city said no?"

@@ -18,7 +18,7 @@ import pytest
 
 from newsqa import document_from_text
 from newsqa.types import Document
-from tests.unit.test_ask_gate import _run
+from tests.integration.test_ask_gate import _run
 
 LEAD = "Leaders gathered on Monday. "
 PALACE = "The envoys met at the old harbour palace in Geneva. "
