@@ -77,17 +77,16 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__), so `newsqa --help`
     from newsqa.safe_text import printable
     from newsqa.schema_models import import_model, model_from_json_schema
     from newsqa.types import (
+        SCHEMA_VERSION,
         Answer,
         Chunk,
-        Citation,
         ClaimCheck,
-        CorpusEvidence,
-        CorpusStance,
         CorpusStanceReport,
         Document,
         Evidence,
         Extraction,
         KeyPoint,
+        Period,
         Sentence,
         Stance,
         StanceChange,
@@ -103,18 +102,16 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_TOPIC",
+    "SCHEMA_VERSION",
     "ActorMention",
     "Answer",
     "BatchItem",
     "BatchReport",
     "BatchRun",
     "Chunk",
-    "Citation",
     "ClaimCheck",
     "ConfigError",
     "Corpus",
-    "CorpusEvidence",
-    "CorpusStance",
     "CorpusStanceReport",
     "Document",
     "DocumentError",
@@ -129,6 +126,7 @@ __all__ = [
     "LLMTimeoutError",
     "NewsQAError",
     "OutputValidationError",
+    "Period",
     "PromptError",
     "ProviderError",
     "RateLimitError",
@@ -200,6 +198,8 @@ _ORIGINS: dict[str, str] = {}
 
 def __getattr__(name: str) -> Any:
     """Import a public name where it lives the first time it is used."""
+    if name in ("Citation", "CorpusEvidence", "CorpusStance"):  # deprecated: warns on each use
+        return getattr(importlib.import_module("newsqa.types"), name)
     if not _ORIGINS:
         _ORIGINS.update(_origins())
     if name not in _ORIGINS:

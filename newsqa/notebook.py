@@ -17,7 +17,6 @@ from typing import Any
 from newsqa.types import (
     Answer,
     ClaimCheck,
-    CorpusEvidence,
     CorpusStanceReport,
     Evidence,
     Extraction,
@@ -64,7 +63,7 @@ def _evidence(items: list[Evidence]) -> str:
     )
 
 
-def _corpus_evidence(items: list[CorpusEvidence]) -> str:
+def _corpus_evidence(items: list[Evidence]) -> str:
     return "".join(
         f'<div style="margin:2px 0;color:#444"><code>{escape(str(ev.date or "undated"))} '
         f"{escape(ev.doc)} [{ev.sentence_id}] {ev.start}-{ev.end}</code> “{escape(ev.text)}”</div>"

@@ -1,31 +1,31 @@
 """Plain data models: documents and the grounded results newsqa returns.
 
-Every piece of evidence or citation holds ``text == document.text[start:end]``.
-The JSON form of each result (``to_json``) is a stable contract read by other tools.
+Every piece of evidence holds ``text == document.text[start:end]``. The JSON form of each
+result (``to_json``) is a contract read by other tools, versioned by its ``schema_version``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Callable
 from html import escape
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Final, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 __all__ = [
+    "SCHEMA_VERSION",
     "Answer",
     "Chunk",
-    "Citation",
     "ClaimCheck",
     "ClaimLabel",
-    "CorpusEvidence",
-    "CorpusStance",
     "CorpusStanceReport",
     "Document",
     "Evidence",
     "Extraction",
     "KeyPoint",
+    "Period",
     "Sentence",
     "Stance",
     "StanceChange",
@@ -45,6 +45,10 @@ _M = TypeVar("_M", bound=BaseModel)
 StanceLabel = Literal["supports", "opposes", "conditional", "neutral", "unclear"]
 TargetLabel = Literal["supports", "opposes", "neutral"]
 ClaimLabel = Literal["agrees", "disagrees", "discusses", "unrelated"]
+
+SCHEMA_VERSION: Final = 2
+"""Version of the JSON contract, the first key of every result's JSON (``schema_version``).
+Results written before the field existed are version 1."""
 
 
 class Usage(BaseModel):
@@ -137,6 +141,9 @@ def register_html(
 
 
 class _Result(BaseModel):
+    schema_version: Literal[2] = Field(
+        SCHEMA_VERSION, description="Version of the JSON contract this result follows."
+    )
     usage: Usage = Field(default_factory=lambda: Usage(), exclude=True, description="Tokens spent.")
 
     def _repr_html_(self) -> str:
@@ -157,10 +164,14 @@ class _Result(BaseModel):
 
 
 class Evidence(BaseModel):
-    """A verbatim span of the source supporting a claim."""
+    """A verbatim sentence of one document supporting a result:
+    ``text == document.text[start:end]``, with the document's id, title and date."""
 
     model_config = ConfigDict(frozen=True)
 
+    doc: str = Field(description="Id of the document.")
+    title: str | None = Field(None, description="Title of the document, when known.")
+    date: dt.date | None = Field(None, description="Date of the document, when known.")
     text: str = Field(description="Exact document text between start and end.")
     start: int
     end: int
@@ -188,14 +199,32 @@ LABEL_SOURCE = (
 )
 
 
+class Period(BaseModel):
+    """The dates a stance's evidence spans, oldest to newest."""
+
+    model_config = ConfigDict(frozen=True)
+
+    since: dt.date
+    until: dt.date
+
+
 class Stance(BaseModel):
-    """One actor's position on a topic, with evidence."""
+    """One actor's position on a topic, with evidence from one document or several."""
 
     actor: str
     label: StanceLabel
     label_source: str = Field(default="model", description=LABEL_SOURCE)
     position: str
-    evidence: list[Evidence]
+    evidence: list[Evidence] = Field(
+        description="In document order; across documents oldest first."
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def period(self) -> Period | None:
+        """The dates of the oldest and newest dated evidence (``None`` when none is dated)."""
+        dates = [e.date for e in self.evidence if e.date is not None]
+        return Period(since=min(dates), until=max(dates)) if dates else None
 
 
 class StanceReport(_Result):
@@ -219,24 +248,13 @@ class StanceReport(_Result):
         ]
 
 
-class Citation(BaseModel):
-    """A verbatim span of one document cited by an answer."""
-
-    model_config = ConfigDict(frozen=True)
-
-    doc: str = Field(description="Id of the cited document.")
-    text: str
-    start: int
-    end: int
-
-
 class Answer(_Result):
     """An answer to a question, or an abstention when the documents don't say."""
 
     question: str
     answer: str | None
     answerable: bool
-    citations: list[Citation]
+    citations: list[Evidence]
     choice: int | None = Field(
         None, description="0-based index of the chosen option (multiple-choice questions)."
     )
@@ -338,37 +356,13 @@ class StanceTimeline(_Result):
         }
 
 
-class CorpusEvidence(BaseModel):
-    """A verbatim sentence of one corpus article, with the article's id, title and date."""
-
-    model_config = ConfigDict(frozen=True)
-
-    doc: str = Field(description="Id of the document.")
-    title: str | None = Field(description="Title of the document, when known.")
-    date: dt.date | None = Field(description="Date of the document, when known.")
-    text: str = Field(description="Exact document text between start and end.")
-    start: int
-    end: int
-    sentence_id: int
-
-
-class CorpusStance(BaseModel):
-    """One actor's position on a topic, with evidence from one or more articles."""
-
-    actor: str
-    label: StanceLabel
-    label_source: str = Field(default="model", description=LABEL_SOURCE)
-    position: str
-    evidence: list[CorpusEvidence] = Field(description="Oldest first; undated last.")
-
-
 class CorpusStanceReport(_Result):
     """Stances on ``topic`` found in the passages a corpus search retrieved."""
 
     topic: str
     since: dt.date | None
     until: dt.date | None
-    stances: list[CorpusStance]
+    stances: list[Stance]
 
     def records(self) -> list[dict[str, Any]]:
         """One flat dict per evidence sentence (pandas-friendly)."""
@@ -396,7 +390,7 @@ class CorpusStanceReport(_Result):
         """
         actors: dict[str, list[StanceChange]] = {}
         for s in self.stances:
-            by_doc: dict[str, list[CorpusEvidence]] = {}
+            by_doc: dict[str, list[Evidence]] = {}
             for e in s.evidence:
                 by_doc.setdefault(e.doc, []).append(e)
             actors[s.actor] = [
@@ -405,12 +399,25 @@ class CorpusStanceReport(_Result):
                     doc=doc,
                     label=s.label,
                     position=s.position,
-                    evidence=[
-                        Evidence(text=e.text, start=e.start, end=e.end, sentence_id=e.sentence_id)
-                        for e in evs
-                    ],
+                    evidence=evs,
                     changed=False,
                 )
                 for doc, evs in by_doc.items()
             ]
         return StanceTimeline(topic=self.topic, actors=actors, usage=self.usage)
+
+
+_DEPRECATED = {"Citation": Evidence, "CorpusEvidence": Evidence, "CorpusStance": Stance}
+
+
+def __getattr__(name: str) -> Any:
+    """The names of the types :class:`Evidence` and :class:`Stance` replaced, deprecated."""
+    if name in _DEPRECATED:
+        new = _DEPRECATED[name]
+        warnings.warn(
+            f"newsqa.{name} is deprecated: use newsqa.{new.__name__}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return new
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -44,14 +44,15 @@ def test_stances_json_follows_the_contract(
 ) -> None:
     assert main(["stances", str(SEED), "--json", "-q", *model_args]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"topic", "stances"}
+    assert list(out) == ["schema_version", "topic", "stances"] and out["schema_version"] == 2
     text = SEED.read_text(encoding="utf-8")
     assert {"Russia", "United States", "Ukraine"} <= {s["actor"] for s in out["stances"]}
     for stance in out["stances"]:
-        assert set(stance) == {"actor", "label", "label_source", "position", "evidence"}
+        assert set(stance) == {"actor", "label", "label_source", "position", "evidence", "period"}
+        assert stance["period"] == {"since": "2024-11-08", "until": "2024-11-08"}  # its date
         for ev in stance["evidence"]:
-            assert set(ev) == {"text", "start", "end", "sentence_id"}
-            assert ev["text"] in text
+            assert set(ev) == {"doc", "title", "date", "text", "start", "end", "sentence_id"}
+            assert (ev["doc"], ev["date"]) == (SEED.stem, "2024-11-08") and ev["text"] in text
 
 
 @pytest.mark.vcr
@@ -96,7 +97,7 @@ def test_stance_toward_json(model_args: list[str], capsys: pytest.CaptureFixture
     assert [r["target"] for r in out] == ["Russia", "Ukraine"]
     text = load_document(SEED).text
     for result in out:
-        assert set(result) == {"target", "label", "evidence"}
+        assert set(result) == {"schema_version", "target", "label", "evidence"}
         assert result["label"] in {"supports", "opposes", "neutral"}
         assert all(text[e["start"] : e["end"]] == e["text"] for e in result["evidence"])
         assert result["label"] == "neutral" or result["evidence"]
@@ -422,6 +423,9 @@ def test_timeline_prints_dated_points_with_evidence_and_changes(
         ("2024-03-01", "late", "opposes", True),
     ]
     assert points[1]["evidence"][0] == {
+        "doc": "late",
+        "title": None,
+        "date": "2024-03-01",
         "text": "Kyiv rejected the talks.",
         "start": 0,
         "end": 24,

@@ -98,7 +98,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 def test_stance_table_wraps_to_the_terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
     position = "Russia welcomes talks but only on its own terms, " * 6
-    evidence = newsqa.Evidence(text="Kyiv said no. " * 12, start=0, end=168, sentence_id=1)
+    evidence = newsqa.Evidence(doc="d", text="Kyiv said no. " * 12, start=0, end=168, sentence_id=1)
     report = newsqa.StanceReport(
         topic="talks",
         stances=[

@@ -17,7 +17,7 @@ from pydantic import AfterValidator, Field, ValidationInfo
 
 from newsqa.documents.chunking import count_tokens, pack
 from newsqa.prompts import one_line, render
-from newsqa.types import Citation, Document, Evidence, Sentence
+from newsqa.types import Document, Evidence, Sentence
 
 __all__ = ["DOC_TOKENS", "Passage", "SentenceIds", "Unit", "restrict_ids"]
 
@@ -187,22 +187,16 @@ class Passage:
         return sorted((self._by_number[n] for n in set(numbers)), key=lambda u: u.number)
 
     def evidence(self, numbers: Iterable[int]) -> list[Evidence]:
-        """Verbatim spans for sentence numbers (in document order)."""
-        units = self.units_of(numbers)
+        """Verbatim sentences, with their documents, for sentence numbers (passage order)."""
         return [
             Evidence(
+                doc=u.doc.id,
+                title=u.doc.title,
+                date=u.doc.date,
                 text=u.sentence.text,
                 start=u.sentence.start,
                 end=u.sentence.end,
                 sentence_id=u.sentence.id,
             )
-            for u in units
-        ]
-
-    def citations(self, numbers: Iterable[int]) -> list[Citation]:
-        """Citations (document id + verbatim span) for sentence numbers."""
-        units = self.units_of(numbers)
-        return [
-            Citation(doc=u.doc.id, text=u.sentence.text, start=u.sentence.start, end=u.sentence.end)
-            for u in units
+            for u in self.units_of(numbers)
         ]

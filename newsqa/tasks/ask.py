@@ -144,7 +144,7 @@ def _adds(answer: str, question: str) -> bool:
 
 
 def _texts(passage: Passage, numbers: Sequence[int]) -> list[str]:
-    return [c.text for c in passage.citations(numbers)]
+    return [c.text for c in passage.evidence(numbers)]
 
 
 def _with_neighbours(passage: Passage, numbers: Sequence[int]) -> list[int]:
@@ -437,7 +437,7 @@ def answer_from(
         question=question,
         answer=answer,
         answerable=True,
-        citations=passage.citations(grounds.numbers),
+        citations=passage.evidence(grounds.numbers),
         usage=usage,
     )
 
@@ -471,6 +471,6 @@ def _answer_choice(
         answer=choices[index],
         answerable=True,
         choice=index,
-        citations=passage.citations(grounds.numbers),
+        citations=passage.evidence(grounds.numbers),
         usage=usage,
     )

@@ -10,30 +10,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from newsqa.grounding import Passage, Unit
+from newsqa.grounding import Passage
 from newsqa.llm.client import LLMClient
 from newsqa.tasks.stances import DEFAULT_TOPIC, stance_drafts
-from newsqa.types import CorpusEvidence, CorpusStance, CorpusStanceReport
+from newsqa.types import CorpusStanceReport, Evidence, Stance
 
 __all__ = ["stances_from"]
 
 
-def _evidence(units: list[Unit]) -> list[CorpusEvidence]:
-    def when(u: Unit) -> tuple[bool, dt.date, int]:
-        return (u.doc.date is None, u.doc.date or dt.date.max, u.number)
-
-    return [
-        CorpusEvidence(
-            doc=u.doc.id,
-            title=u.doc.title,
-            date=u.doc.date,
-            text=u.sentence.text,
-            start=u.sentence.start,
-            end=u.sentence.end,
-            sentence_id=u.sentence.id,
-        )
-        for u in sorted(units, key=when)
-    ]
+def _oldest_first(evidence: list[Evidence]) -> list[Evidence]:
+    """Dated evidence oldest first, undated last (a stable sort keeps passage order)."""
+    return sorted(evidence, key=lambda e: (e.date is None, e.date or dt.date.max))
 
 
 def stances_from(
@@ -58,7 +45,7 @@ def stances_from(
         until: likewise.
 
     Returns:
-        One :class:`CorpusStance` per actor whose position the model grounded in at
+        One :class:`Stance` per actor whose position the model grounded in at
         least one sentence, evidence oldest first.
 
     Raises:
@@ -70,12 +57,12 @@ def stances_from(
         passage, topic, client=client, max_actors=max_actors, actors=actors
     )
     stances = [
-        CorpusStance(
+        Stance(
             actor=d.actor,
             label=d.label,
             label_source=d.label_source,
             position=d.position,
-            evidence=_evidence(d.units),
+            evidence=_oldest_first(passage.evidence(u.number for u in d.units)),
         )
         for d in drafts
     ]

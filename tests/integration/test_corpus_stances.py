@@ -203,9 +203,10 @@ def test_json_contract_and_timeline(corpus: Corpus) -> None:
         ]
         report = corpus.stances(TOPIC, client=client, max_actors=2)
     data = json.loads(report.to_json())
-    assert set(data) == {"topic", "since", "until", "stances"}
+    assert set(data) == {"schema_version", "topic", "since", "until", "stances"}
     (stance,) = data["stances"]
-    assert set(stance) == {"actor", "label", "label_source", "position", "evidence"}
+    assert set(stance) == {"actor", "label", "label_source", "position", "evidence", "period"}
+    assert stance["period"] == {"since": "2024-01-10", "until": "2024-03-05"}
     assert all(
         set(e) == {"doc", "title", "date", "text", "start", "end", "sentence_id"}
         for e in stance["evidence"]

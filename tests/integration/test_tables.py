@@ -298,7 +298,7 @@ def test_numbering_runs_on_over_three_documents_and_maps_back() -> None:
         6: ("d2", "Oslo left."),
     }
     for number, (doc_id, text) in expected.items():
-        [citation] = passage.citations([number])
+        [citation] = passage.evidence([number])
         assert (citation.doc, citation.text) == (doc_id, text)
         source = next(d for d in docs if d.id == doc_id).text
         assert source[citation.start : citation.end] == text

@@ -60,7 +60,7 @@ def test_passage_of_several_documents_numbers_on(seed: Document) -> None:
     other = document_from_text("One. Two.", id="other")
     passage = Passage.of([seed, other])
     assert max(passage.numbers) == len(seed.sentences) + 2
-    cites = passage.citations([len(seed.sentences) + 2, 1])
+    cites = passage.evidence([len(seed.sentences) + 2, 1])
     assert [(c.doc, c.text) for c in cites] == [
         (seed.id, seed.sentences[0].text),
         ("other", "Two."),

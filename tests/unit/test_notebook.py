@@ -4,7 +4,6 @@ from pydantic import BaseModel
 
 from newsqa.types import (
     Answer,
-    Citation,
     Evidence,
     Extraction,
     KeyPoint,
@@ -13,7 +12,7 @@ from newsqa.types import (
     Summary,
 )
 
-EV = Evidence(text="Kyiv <b>said</b> no.", start=0, end=20, sentence_id=1)
+EV = Evidence(doc="d", text="Kyiv <b>said</b> no.", start=0, end=20, sentence_id=1)
 
 
 def test_stance_table_is_escaped_and_flattens_to_records() -> None:
@@ -43,7 +42,7 @@ def test_summary_and_answer_render() -> None:
         question="Q?",
         answer="no",
         answerable=True,
-        citations=[Citation(doc="d", text="Kyiv said no.", start=0, end=13)],
+        citations=[Evidence(doc="d", text="Kyiv said no.", start=0, end=13, sentence_id=1)],
     )
     assert "<mark>Kyiv said no.</mark>" in answer._repr_html_()
     abstained = Answer(question="Q?", answer=None, answerable=False, citations=[])
@@ -55,8 +54,6 @@ def test_every_result_type_renders_escaped_html() -> None:
 
     from newsqa.types import (
         ClaimCheck,
-        CorpusEvidence,
-        CorpusStance,
         CorpusStanceReport,
         StanceChange,
         StanceTimeline,
@@ -64,7 +61,7 @@ def test_every_result_type_renders_escaped_html() -> None:
     )
 
     day = dt.date(2024, 11, 8)
-    corpus_ev = CorpusEvidence(
+    corpus_ev = Evidence(
         doc="d<1>", title="T", date=day, text="Kyiv <b>said</b> no.", start=0, end=20, sentence_id=1
     )
     results = [
@@ -90,7 +87,7 @@ def test_every_result_type_renders_escaped_html() -> None:
             since=None,
             until=day,
             stances=[
-                CorpusStance(actor="Ukraine", label="opposes", position="No.", evidence=[corpus_ev])
+                Stance(actor="Ukraine", label="opposes", position="No.", evidence=[corpus_ev])
             ],
         ),
     ]
@@ -119,8 +116,10 @@ class _Talks(BaseModel):
 
 
 def _extraction() -> Extraction[_Talks]:
-    hostile = Evidence(text="Kyiv <b>said</b> “no” & left.", start=40, end=68, sentence_id=3)
-    place = Evidence(text="They met in <Geneva>.", start=70, end=91, sentence_id=4)
+    hostile = Evidence(
+        doc="d<1>", text="Kyiv <b>said</b> “no” & left.", start=40, end=68, sentence_id=3
+    )
+    place = Evidence(doc="d<1>", text="They met in <Geneva>.", start=70, end=91, sentence_id=4)
     return Extraction[_Talks](
         doc="d<1>",
         value=_Talks(speaker="Kyiv <b>", places=[_Place(city="<Geneva>")]),
