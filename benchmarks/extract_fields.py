@@ -79,7 +79,10 @@ def _ours(
 ) -> tuple[dict[str, Any], newsqa.Usage]:
     result, usage = with_usage(newsqa.extract)(doc, model, client=client)
     evidence = {
-        path: [{**e.model_dump(), "verbatim": doc.text[e.start : e.end] == e.text} for e in spans]
+        path: [
+            {**e.model_dump(mode="json"), "verbatim": doc.text[e.start : e.end] == e.text}
+            for e in spans
+        ]
         for path, spans in result.evidence.items()
     }
     return {"answer": getattr(result.value, "answer", None), "evidence": evidence}, usage
