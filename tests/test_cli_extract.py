@@ -97,7 +97,7 @@ def test_json_prints_one_contract_line_per_document(
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["doc"] for line in lines] == ["a", "b"]
     for line in lines:
-        assert set(line) == {"doc", "value", "evidence", "dropped", "usage"}
+        assert set(line) == {"schema_version", "doc", "value", "evidence", "dropped", "usage"}
         assert line["usage"]["calls"] == 1
         text = (articles / f"{line['doc']}.txt").read_text()
         for cited in line["evidence"].values():

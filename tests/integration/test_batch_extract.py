@@ -61,7 +61,7 @@ def test_each_line_holds_the_extraction_contract_and_resume_skips_done(tmp_path:
     a, b = lines["a"], lines["b"]
     assert set(a) == {"id", "task", "schema", "instructions", "key", "result", "usage"}
     assert (a["task"], a["schema"], a["instructions"]) == ("extract", "Talks", None)
-    assert set(a["result"]) == {"doc", "value", "evidence", "dropped"}
+    assert set(a["result"]) == {"schema_version", "doc", "value", "evidence", "dropped"}
     assert a["result"]["value"] == {"casualties": 3, "meetings": [{"place": "Geneva"}]}
     text = (folder / "a.txt").read_text()
     for path, cited in a["result"]["evidence"].items():
