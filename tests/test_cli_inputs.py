@@ -14,7 +14,7 @@ import newsqa
 from newsqa.cli import main
 from newsqa.cli.text import format_stances, format_timeline
 from tests.conftest import SEED, one_line
-from tests.support.fake_openai import FakeOpenAI, Reply
+from tests.support.fake_openai import FakeOpenAI, Reply, schema_reply
 from tests.support.replies import SUMMARY
 
 
@@ -141,3 +141,14 @@ def test_folder_inputs_are_the_same_for_every_command(tmp_path: Path) -> None:
     walked = list(newsqa.iter_inputs(folder))
     assert [getattr(d, "id", None) for d in walked] == expected
     assert newsqa.count_inputs(folder) == 3
+
+
+def test_report_json_opens_with_the_schema_version_of_both_results(
+    server: FakeOpenAI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.responder = schema_reply
+    args = ["report", str(SEED), "--json", "-q", "--base-url", server.base_url, "--model", "fake"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert list(out) == ["schema_version", "summary", "stances"] and out["schema_version"] == 2
+    assert out["summary"]["schema_version"] == out["stances"]["schema_version"] == 2

@@ -112,7 +112,8 @@ def report(args: argparse.Namespace, session: Session) -> str:
 
     summary, found = session.run_task(f"summarizing {doc.id}", both, doc)
     if session.json:
-        return session.dump({"summary": summary.to_dict(), "stances": found.to_dict()})
+        both_results = {"summary": summary.to_dict(), "stances": found.to_dict()}
+        return session.dump({"schema_version": newsqa.SCHEMA_VERSION, **both_results})
     return format_summary(summary) + "\n\n" + format_stances(found)
 
 
