@@ -73,7 +73,8 @@ DEFAULT_TOPIC = _stances.DEFAULT_TOPIC
 
 DocumentLike = Document | str | os.PathLike[str]
 """What task functions accept: a :class:`Document`, a file path (``Path``), or text
-(a ``str``; one line naming an existing file is loaded as that file)."""
+(a ``str``; one naming a file, or looking like a path, is a path: see
+:func:`~newsqa.documents.as_document`)."""
 
 Progress = Callable[[int, int], None]
 

@@ -50,8 +50,9 @@ class DocumentError(NewsQAError):
 
     Attributes:
         reason: short machine-readable cause (``empty``, ``binary``, ``encoding``,
-            ``too_large``, ``format``, ``not_found``, ``busy``: a corpus another
-            process kept locked).
+            ``too_large``, ``format``, ``not_found``, ``not_one``: a folder or several
+            documents where one is taken, ``busy``: a corpus another process kept
+            locked, ``read_only``: adding to a corpus that cannot be written).
         source: the file path or record id the text came from, when known.
     """
 

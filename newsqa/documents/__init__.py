@@ -2,6 +2,7 @@
 
 from newsqa.documents.chunking import chunk_document, count_tokens
 from newsqa.documents.load import (
+    Inputs,
     as_document,
     count_inputs,
     document_from_text,
@@ -13,6 +14,7 @@ from newsqa.documents.load import (
 from newsqa.documents.sentences import split_sentences
 
 __all__ = [
+    "Inputs",
     "as_document",
     "chunk_document",
     "count_inputs",

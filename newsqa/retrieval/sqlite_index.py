@@ -4,7 +4,8 @@ Passages are windows of up to three sentences (overlapping by one) indexed with 
 and ranked by BM25. The database runs in WAL mode, so readers keep working while
 another process indexes; each document is checked and written in one
 transaction, so concurrent writers on overlapping inputs store every document
-once. A file that is not a newsqa corpus is never written to. User queries never
+once. A file that is not a newsqa corpus is never written to; one this process cannot
+write (a read-only mount) is opened read-only, for queries. User queries never
 reach FTS5 syntax: they are reduced to quoted words joined with OR, the rarest ones
 only when the common ones would make a query score most of the corpus (:data:`ROW_BUDGET`).
 """
@@ -22,7 +23,7 @@ from pathlib import Path
 from newsqa.documents import lexical
 from newsqa.errors import DocumentError
 from newsqa.retrieval.base import Hit
-from newsqa.sqlite_files import connect, locked, use_wal
+from newsqa.sqlite_files import connect, locked, use_wal, writable
 from newsqa.types import Document, Sentence
 
 __all__ = ["IndexStats", "SQLiteIndex"]
@@ -99,6 +100,10 @@ class SQLiteIndex:
         path: the database file.
         create: create it when missing; otherwise a missing file is an error.
 
+    Attributes:
+        read_only: the file cannot be written here (a read-only mount or an
+            immutable file): searches work, :meth:`add` raises.
+
     Raises:
         DocumentError: missing file (``create=False``) or a file that is not a
             newsqa corpus.
@@ -106,16 +111,17 @@ class SQLiteIndex:
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
+        self.read_only = self.path.is_file() and not writable(self.path)
         if not create and not self.path.is_file():
             raise DocumentError(
                 f"{self.path}: no such corpus; build it with `newsqa index`",
                 reason="not_found",
                 source=str(self.path),
             )
-        if create:
+        if create and not self.read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = connect(self.path)
+            self._db = connect(self.path, read_only=self.read_only)
         except sqlite3.Error as e:
             raise DocumentError(
                 f"{self.path}: cannot open ({e})", reason="format", source=str(self.path)
@@ -144,34 +150,47 @@ class SQLiteIndex:
         The check and the schema run in one write transaction, so concurrent creators
         of a new corpus do not trip over each other.
         """
+        if self.read_only:
+            self._check_format(self._tables(), create=False)
+            return
         self._db.execute("PRAGMA foreign_keys=ON")
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
-            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
-            row = (
-                self._db.execute("SELECT value FROM meta WHERE key='format'").fetchone()
-                if "meta" in tables
-                else None
-            )
-            if row is None and (tables or not create):
-                raise DocumentError(
-                    f"{self.path}: not a newsqa corpus (it holds other tables); "
-                    "choose another file",
-                    reason="format",
-                    source=str(self.path),
-                )
-            if row is not None and row[0] != _FORMAT:
-                raise DocumentError(
-                    f"{self.path}: corpus format {row[0]!r} is not supported",
-                    reason="format",
-                    source=str(self.path),
-                )
-            if row is None:
+            if not self._check_format(self._tables(), create=create):
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         self._db.execute(statement)
                 self._db.execute("INSERT INTO meta VALUES ('format', ?)", (_FORMAT,))
         use_wal(self._db)  # only once the file is known to be ours
+
+    def _tables(self) -> set[str]:
+        return {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
+
+    def _check_format(self, tables: set[str], *, create: bool) -> bool:
+        """Whether the file is a newsqa corpus already (``False``: an empty file to set
+        up, when creating).
+
+        Raises:
+            DocumentError: a file holding other tables or another corpus format.
+        """
+        row = (
+            self._db.execute("SELECT value FROM meta WHERE key='format'").fetchone()
+            if "meta" in tables
+            else None
+        )
+        if row is None and (tables or not create):
+            raise DocumentError(
+                f"{self.path}: not a newsqa corpus (it holds other tables); choose another file",
+                reason="format",
+                source=str(self.path),
+            )
+        if row is not None and row[0] != _FORMAT:
+            raise DocumentError(
+                f"{self.path}: corpus format {row[0]!r} is not supported",
+                reason="format",
+                source=str(self.path),
+            )
+        return row is not None
 
     def close(self) -> None:
         """Close the database."""
@@ -205,7 +224,17 @@ class SQLiteIndex:
             docs: the documents.
             prune: remove stored documents that are not in ``docs``.
             on_done: called with each document and ``added``/``replaced``/``unchanged``.
+
+        Raises:
+            DocumentError: two documents with one id, or a read-only corpus.
         """
+        if self.read_only:
+            raise DocumentError(
+                f"{self.path}: read-only here (a read-only mount or an immutable file); "
+                "it can be searched, not added to",
+                reason="read_only",
+                source=str(self.path),
+            )
         added = replaced = unchanged = 0
         seen: set[str] = set()
         for doc in docs:

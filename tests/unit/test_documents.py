@@ -100,7 +100,13 @@ def test_control_characters_make_text_binary(text: str, binary: bool) -> None:
     ("name", "content", "message", "reason"),
     [
         ("nope.txt", None, "no such file", "not_found"),
-        ("folder.txt", "", "not a file", "not_found"),  # "" makes a folder
+        (
+            "folder.txt",
+            "",  # makes a folder
+            "a folder, and this takes one document "
+            "(for many: `newsqa batch`, `newsqa ask`, newsqa.load_documents)",
+            "not_one",
+        ),
         ("huge.txt", b"x" * 1001, "file is 1,001 bytes, over the 1,000-byte limit", "too_large"),
         (
             "blob.txt",
