@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__), so `newsqa --help`
     from newsqa.config import DEFAULT_TOPIC, Settings
     from newsqa.corpus import Corpus
     from newsqa.documents import (
+        Inputs,
         as_document,
         chunk_document,
         count_inputs,
@@ -119,6 +120,7 @@ __all__ = [
     "Evidence",
     "Extraction",
     "Hit",
+    "Inputs",
     "KeyPoint",
     "LLMClient",
     "LLMConnectionError",

@@ -15,13 +15,14 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, Unpack, cast, overload
 
 from pydantic import BaseModel
 
 from newsqa.batch import run as _batch
+from newsqa.batch.output import output_files
 from newsqa.config import Settings, SettingsOverrides
-from newsqa.documents import as_document, iter_inputs
+from newsqa.documents import Inputs, as_document
 from newsqa.errors import ConfigError, DocumentError
 from newsqa.llm.cache import ResponseCache
 from newsqa.llm.client import LLMClient
@@ -430,7 +431,8 @@ async def astance_toward(
     return await _in_thread(stance_toward, doc, target, client=client, aliases=aliases)
 
 
-_Inputs = Iterable[Document | DocumentError] | str | os.PathLike[str]
+_Path = str | os.PathLike[str]
+_Inputs = Iterable[Document | DocumentError] | _Path | Sequence[_Path]
 
 
 @overload
@@ -533,9 +535,12 @@ def abatch(
     ``run.report`` holds the counts and usage.
 
     Args:
-        docs: documents (or :class:`DocumentError` entries), or a path that
-            :func:`~newsqa.documents.iter_inputs` walks lazily: a folder, a ``.jsonl``
-            file of records, a text file, or ``-`` (standard input).
+        docs: documents (or :class:`DocumentError` entries), or paths (one or a
+            list) that :class:`~newsqa.documents.Inputs` walks: folders, ``.jsonl``
+            files of records, text files, or ``-`` (standard input); walked once to
+            check them (two documents with one id are refused before any model
+            call), then again one document at a time; the run's own output (and its
+            ``.partial``) is never read as input.
         task: ``"summarize"``, ``"stances"``, ``"ask"`` or ``"extract"``.
         out: the JSONL file to append to.
         client: default :func:`connect`, closed when the run is over.
@@ -565,7 +570,7 @@ def abatch(
     """
     # before any input or client
     _batch.check_job(task, question=question, schema=schema, as_of=as_of)
-    items = iter_inputs(docs) if isinstance(docs, str | os.PathLike) else docs
+    items = _walk(docs, Path(out))
     owned = client is None
     llm = client or connect()
     try:
@@ -587,6 +592,15 @@ def abatch(
         if owned:
             llm.close()
         raise
+
+
+def _walk(docs: _Inputs, out: Path) -> Iterable[Document | DocumentError]:
+    """``docs``, or the walk of paths leaving the run's own files out."""
+    if isinstance(docs, str | os.PathLike):
+        return Inputs(docs, skip=output_files(out))
+    if isinstance(docs, Sequence) and docs and all(isinstance(d, str | os.PathLike) for d in docs):
+        return Inputs(cast("Sequence[_Path]", docs), skip=output_files(out))
+    return cast("Iterable[Document | DocumentError]", docs)
 
 
 def batch(

@@ -15,7 +15,7 @@ import sys
 from io import FileIO
 from pathlib import Path
 
-__all__ = ["OutputFile"]
+__all__ = ["OutputFile", "check_output", "output_files"]
 
 _BLOCK = 1 << 16
 
@@ -52,6 +52,23 @@ def _torn_tail(fh: FileIO) -> int | None:
     return 0
 
 
+def output_files(path: Path) -> tuple[Path, Path]:
+    """The files a run on ``path`` writes: the output and its ``.partial`` fragments
+    (never read as input by that run)."""
+    return path, path.with_name(path.name + ".partial")
+
+
+def check_output(path: Path) -> None:
+    """Refuse an output that is not a regular file (a folder, ``/dev/full``, a pipe):
+    appending to it and reading it back to resume would fail or never end.
+
+    Raises:
+        ValueError: naming the path.
+    """
+    if path.exists() and not path.is_file():
+        raise ValueError(f"{path}: not a regular file; the output must be a JSONL file")
+
+
 class OutputFile:
     """An output file opened for appending by one run.
 
@@ -79,7 +96,7 @@ class OutputFile:
         if tail is not None:
             self._fh.seek(tail)
             fragment = self._fh.readall()
-            with path.with_name(path.name + ".partial").open("ab") as side:
+            with output_files(path)[1].open("ab") as side:
                 side.write(fragment + b"\n")
             self._fh.truncate(tail)
             self.quarantined = len(fragment)

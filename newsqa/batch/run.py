@@ -21,7 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import threading
-from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -29,7 +29,7 @@ from typing import Any, Generic, Literal, NamedTuple, TypeVar, cast
 
 from pydantic import BaseModel
 
-from newsqa.batch.output import OutputFile
+from newsqa.batch.output import OutputFile, check_output
 from newsqa.errors import DocumentError, LLMError, NewsQAError
 from newsqa.llm.client import LLMClient
 from newsqa.tasks.ask import ask
@@ -178,14 +178,18 @@ def completed_keys(out: Path) -> set[str]:
     return done
 
 
-def _check_distinct(docs: Iterable[Document | DocumentError]) -> None:
-    """Refuse two documents with one id (their results could not be told apart)."""
+def _check_distinct(docs: Iterable[Document | DocumentError]) -> int:
+    """Refuse two documents with one id (their results could not be told apart);
+    return how many entries there are. Keeps ids only, never a document's text."""
     sources: dict[str, str | None] = {}
+    count = 0
     for doc in docs:
+        count += 1
         if isinstance(doc, Document):
             if doc.id in sources:
                 raise _duplicate(doc, sources[doc.id])
             sources[doc.id] = doc.source
+    return count
 
 
 def _duplicate(doc: Document, first: str | None) -> ValueError:
@@ -278,9 +282,13 @@ class BatchRun(Generic[R]):
 
     Args:
         docs: documents, or the :class:`DocumentError` of inputs that failed to load
-            (recorded as failures, so a bad file never stops the batch).
+            (recorded as failures, so a bad file never stops the batch). Anything but
+            an iterator (a list, :class:`~newsqa.documents.Inputs`) is walked once
+            first, keeping ids only, so two documents with one id are refused before
+            any work while one document is held at a time.
         task: ``summarize``, ``stances``, ``ask`` or ``extract``.
-        out: JSONL output; lines are ``{"id", "task", "result"}`` or
+        out: JSONL output, a regular file or a new one (``/dev/full`` or a folder
+            is refused); lines are ``{"id", "task", "result"}`` or
             ``{"id", "task", "error", "error_type"}``, with ``usage`` (and the
             ``question``, ``topic``, or ``schema`` name and ``instructions`` of the job).
         client: the LLM client (thread-safe; the embedded model serves one at a time).
@@ -295,11 +303,14 @@ class BatchRun(Generic[R]):
 
     Attributes:
         report: counts, usage and errors so far; final once the iteration ends.
+        total: documents and failed inputs the first walk found (``None`` for an
+            iterator, walked once).
 
     Raises:
         ValueError: ``ask`` without a question, ``extract`` without a schema,
-            ``concurrency`` below 1, or two documents with one id (at once for a
-            sequence of documents, otherwise when the second one is reached).
+            ``concurrency`` below 1, an output that is not a regular file, or two
+            documents with one id (at once unless ``docs`` is an iterator, otherwise
+            when the second one is reached).
         SchemaError: a schema that cannot be extracted (before any document is read).
     """
 
@@ -327,8 +338,10 @@ class BatchRun(Generic[R]):
         self.question, self.topic, self.concurrency = question, topic, concurrency
         self.schema, self.instructions = schema, instructions
         self.report = BatchReport()
-        if isinstance(docs, Sequence):
-            _check_distinct(docs)  # refused before any work when all are at hand
+        check_output(out)
+        self.total: int | None = None
+        if not isinstance(docs, Iterator):  # walked twice: refused before any work
+            self.total = _check_distinct(docs)
         self._docs = docs
         self._on_done = on_done
         self._close_client = close_client
