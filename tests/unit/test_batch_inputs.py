@@ -71,10 +71,11 @@ def test_paths_with_one_id_twice_are_refused_before_any_call(tmp_path: Path) -> 
         (tmp_path / name / "news.txt").write_text(f"Kyiv said no in {name}.")
     (tmp_path / "x2" / "other.txt").write_text("Moscow said yes.")
     out = tmp_path / "out.jsonl"
+    paths: list[str | Path] = [tmp_path / "x1", str(tmp_path / "x2")]
     with FakeOpenAI([]) as server:
         client = fake_client(server)
         with pytest.raises(ValueError, match="two documents share the id 'news'"):
-            newsqa.batch([tmp_path / "x1", str(tmp_path / "x2")], "summarize", out, client=client)
+            newsqa.batch(paths, "summarize", out, client=client)
         client.close()
         assert not server.requests
     assert not out.exists()
