@@ -366,7 +366,7 @@ def test_os_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[st
     ]
     assert main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "Is a directory" in err[0]
+    assert len(err) == 1 and "not a regular file" in err[0]
     assert main(["ask", str(SEED), "-Q", "x", "--base-url", "http://[::1"]) == 2
     assert "invalid endpoint" in capsys.readouterr().err
     assert main(["index", "nope.txt", "--db", str(tmp_path / "n.sqlite")]) == 2
