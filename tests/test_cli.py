@@ -453,7 +453,7 @@ def test_timeline_without_actors_says_so(
     [
         (lambda d: [str(d / "absent.txt")], "no such file"),
         (lambda d: [str(d / "empty.txt")], "document is empty"),
-        (lambda d: [str(d / "ok.txt"), str(d / "bin.txt")], "binary"),
+        (lambda d: [str(d / "bin.txt"), str(d / "empty.txt")], "1 more input(s) that cannot"),
         (lambda d: [str(d / "nothing")], "no .txt, .md or .jsonl files"),
     ],
 )

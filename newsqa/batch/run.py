@@ -29,7 +29,8 @@ from typing import Any, Generic, Literal, NamedTuple, TypeVar, cast
 
 from pydantic import BaseModel
 
-from newsqa.batch.output import OutputFile, check_output
+from newsqa.batch.output import OutputFile, check_output, output_files
+from newsqa.documents.load import check_inputs, duplicate_id
 from newsqa.errors import DocumentError, LLMError, NewsQAError
 from newsqa.llm.client import LLMClient
 from newsqa.tasks.ask import ask
@@ -178,28 +179,6 @@ def completed_keys(out: Path) -> set[str]:
     return done
 
 
-def _check_distinct(docs: Iterable[Document | DocumentError]) -> int:
-    """Refuse two documents with one id (their results could not be told apart);
-    return how many entries there are. Keeps ids only, never a document's text."""
-    sources: dict[str, str | None] = {}
-    count = 0
-    for doc in docs:
-        count += 1
-        if isinstance(doc, Document):
-            if doc.id in sources:
-                raise _duplicate(doc, sources[doc.id])
-            sources[doc.id] = doc.source
-    return count
-
-
-def _duplicate(doc: Document, first: str | None) -> ValueError:
-    where = f" ({first or '?'} and {doc.source or '?'})"
-    return ValueError(
-        f"two documents share the id {doc.id!r}{where}; ids must be distinct "
-        "(rename a file or give the records their own ids)"
-    )
-
-
 def check_job(
     task: Task,
     *,
@@ -305,6 +284,8 @@ class BatchRun(Generic[R]):
         report: counts, usage and errors so far; final once the iteration ends.
         total: documents and failed inputs the first walk found (``None`` for an
             iterator, walked once).
+        unreadable: the inputs the first walk could not load (the run records each
+            as a failure; ``newsqa batch`` refuses to start instead).
 
     Raises:
         ValueError: ``ask`` without a question, ``extract`` without a schema,
@@ -340,8 +321,9 @@ class BatchRun(Generic[R]):
         self.report = BatchReport()
         check_output(out)
         self.total: int | None = None
+        self.unreadable: list[DocumentError] = []
         if not isinstance(docs, Iterator):  # walked twice: refused before any work
-            self.total = _check_distinct(docs)
+            self.total, self.unreadable = check_inputs(docs)
         self._docs = docs
         self._on_done = on_done
         self._close_client = close_client
@@ -350,6 +332,12 @@ class BatchRun(Generic[R]):
         self._lock = threading.Lock()
         self._started = False
         self._file: OutputFile | None = None
+
+    @staticmethod
+    def files(out: str | Path) -> tuple[Path, Path]:
+        """What a run on ``out`` writes: ``out`` and ``out.partial`` (torn lines);
+        a walk of its inputs must leave both out (``Inputs(..., skip=...)``)."""
+        return output_files(Path(out))
 
     def _key(self, doc: Document) -> str:
         return self._spec.key(doc)
@@ -401,7 +389,7 @@ class BatchRun(Generic[R]):
                 yield self._record(BatchItem(entry.source or "?", entry))
                 continue
             if entry.id in sources:
-                raise _duplicate(entry, sources[entry.id])
+                raise duplicate_id(entry, sources[entry.id])
             sources[entry.id] = entry.source
             if self._key(entry) in skip:
                 self.report.skipped += 1

@@ -4,10 +4,12 @@ table that dispatches them."""
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,7 +19,6 @@ import newsqa
 from newsqa import (
     Corpus,
     Document,
-    DocumentError,
     Extraction,
     LLMClient,
     OutputValidationError,
@@ -25,6 +26,7 @@ from newsqa import (
     Summary,
 )
 from newsqa.cli.exits import PartialFailure
+from newsqa.cli.inputs import documents, left_out, name_unreadable
 from newsqa.cli.parser import actors
 from newsqa.cli.session import Session, awaiting, one_document
 from newsqa.cli.text import (
@@ -118,7 +120,7 @@ def report(args: argparse.Namespace, session: Session) -> str:
 
 
 def timeline(args: argparse.Namespace, session: Session) -> str:
-    docs = newsqa.load_documents(args.paths)
+    docs, skipped = documents(args.paths)
     with tqdm(
         total=len(docs), unit="doc", disable=session.quiet, file=sys.stderr, desc="stances"
     ) as bar:
@@ -135,12 +137,17 @@ def timeline(args: argparse.Namespace, session: Session) -> str:
             actors=actors(args),
             on_done=advance,
         )
-    return session.dump(result.to_dict()) if session.json else format_timeline(result)
+    output = session.dump(result.to_dict()) if session.json else format_timeline(result)
+    if skipped:
+        raise PartialFailure(output, left_out(skipped))
+    return output
 
 
 def _schema(spec: str) -> type[BaseModel]:
     """The model ``--schema`` names: a JSON Schema file, or ``package.module:Model``
     (imported with the working directory on the path, as ``python -m`` would)."""
+    if spec.lower().endswith(".py"):
+        raise ValueError(_module_hint(spec))
     if os.path.exists(spec) or ":" not in spec or spec.lower().endswith(".json"):
         return newsqa.model_from_json_schema(spec)
     here = os.getcwd()
@@ -154,9 +161,31 @@ def _schema(spec: str) -> type[BaseModel]:
             sys.path.remove(here)
 
 
+def _module_hint(spec: str) -> str:
+    """What to write instead of a ``.py`` path: its module and the first Pydantic model
+    it defines (read, never run)."""
+    path = Path(spec)
+    parts = path.with_suffix("").parts
+    module = path.stem if path.is_absolute() or ".." in parts else ".".join(parts)
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        tree = ast.Module(body=[], type_ignores=[])
+    models = [
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.ClassDef)
+        and any("BaseModel" in ast.unparse(base) for base in node.bases)
+    ]
+    return (
+        f"{spec} is a Python file: name the model in it as module:Model, "
+        f"e.g. --schema {module}:{models[0] if models else 'YourModel'}"
+    )
+
+
 def extract(args: argparse.Namespace, session: Session) -> str:
     model = _schema(args.schema)  # a bad schema is refused before any input is read
-    docs = newsqa.load_documents(args.paths)
+    docs, skipped = documents(args.paths)
     results: list[Extraction[Any]] = []
     failed: list[str] = []
     with tqdm(
@@ -195,6 +224,8 @@ def extract(args: argparse.Namespace, session: Session) -> str:
         raise PartialFailure(
             output, f"{len(failed)} of {len(docs)} documents failed: {', '.join(failed)}"
         )
+    if skipped:
+        raise PartialFailure(output, left_out(skipped))
     return output
 
 
@@ -208,14 +239,18 @@ def batch(args: argparse.Namespace, session: Session) -> str:
     if args.task != "ask" and args.as_of:
         raise ValueError("--as-of is for --task ask")
     model = _schema(args.schema) if args.schema else None  # refused before any input
-    # Every input is read first, so a missing path or two documents with one id are
-    # refused before any model call.
-    inputs = list(newsqa.iter_inputs(args.inputs))
+    # The inputs are walked once first, keeping ids only: a missing path or two
+    # documents with one id are refused and unreadable inputs named before the client
+    # is made (they get error lines, never a model call); then the run holds one
+    # document at a time.
+    inputs = newsqa.Inputs(args.inputs, skip=newsqa.BatchRun.files(args.output))
+    total, unreadable = inputs.check()
+    name_unreadable(unreadable, total - len(unreadable))
     client = session.client()
     session.status(f"{args.task} over {' '.join(args.inputs)} with {client.endpoint}…")
     cached = client.cached
     with tqdm(
-        total=len(inputs), unit="doc", disable=session.quiet, file=sys.stderr, desc=args.task
+        total=total, unit="doc", disable=session.quiet, file=sys.stderr, desc=args.task
     ) as bar:
 
         def advance(_id: str, _ok: bool) -> None:
@@ -225,8 +260,8 @@ def batch(args: argparse.Namespace, session: Session) -> str:
             bar.set_postfix_str(awaiting(replies, seconds), refresh=True)
 
         with session.watch(client, waiting):
-            run = newsqa.batch(
-                inputs,
+            report = newsqa.batch(
+                iter(inputs),  # checked: walked once more, lazily
                 args.task,
                 args.output,
                 client=client,
@@ -238,55 +273,60 @@ def batch(args: argparse.Namespace, session: Session) -> str:
                 concurrency=args.concurrency,
                 on_done=advance,
             )
-        bar.update(run.skipped)
-    session.record(run.usage, client.cached - cached)
+        bar.update(report.skipped)
+    session.record(report.usage, client.cached - cached)
     if session.json:
-        output = session.dump({"output": args.output, **run.to_dict()})
+        output = session.dump({"output": args.output, **report.to_dict()})
     else:
         output = (
-            f"{args.output}: {run.done} done, {run.failed} failed, "
-            f"{run.skipped} already done; {session.usage_text}"
+            f"{args.output}: {report.done} done, {report.failed} failed, "
+            f"{report.skipped} already done; {session.usage_text}"
         )
-    if run.failed:
-        total = run.done + run.failed
+    if report.failed:
+        ran = report.done + report.failed
         raise PartialFailure(
-            output, f"{run.failed} of {total} documents failed (see {args.output})"
+            output, f"{report.failed} of {ran} documents failed (see {args.output})"
         )
     return output
 
 
 def index(args: argparse.Namespace, session: Session) -> str:
-    docs: list[Document] = []
-    failures = 0
-    for item in newsqa.iter_inputs(args.paths):  # every path is checked before the corpus opens
-        if isinstance(item, DocumentError):
-            failures += 1
-            print(newsqa.printable(f"newsqa: skipped: {item}"), file=sys.stderr)
-        else:
-            docs.append(item)
-    if failures and args.prune:
+    inputs = newsqa.Inputs(args.paths)
+    total, errors = inputs.check()  # every path is walked before the corpus opens
+    name_unreadable(errors, total - len(errors))
+    if errors and args.prune:
         raise ValueError(
-            f"{failures} input(s) failed to load: not pruning (their documents "
+            f"{len(errors)} input(s) failed to load: not pruning (their documents "
             "would be removed); fix or remove them first"
         )
+    undated = 0
     with (
         Corpus(args.db) as corpus,
         tqdm(
-            total=len(docs), unit="doc", disable=session.quiet, file=sys.stderr, desc="indexing"
+            total=total - len(errors),
+            unit="doc",
+            disable=session.quiet,
+            file=sys.stderr,
+            desc="indexing",
         ) as bar,
     ):
 
-        def advance(_doc: Document, _outcome: str) -> None:
+        def advance(doc: Document, _outcome: str) -> None:
+            nonlocal undated
+            undated += doc.date is None
             bar.update(1)
 
+        docs = (item for item in inputs if isinstance(item, Document))
         stats = corpus.add(docs, prune=args.prune, on_done=advance)
         size = len(corpus)
-    undated = sum(1 for d in docs if d.date is None)
-    return (
+    output = (
         f"{args.db}: {stats.added} added, {stats.replaced} replaced, "
-        f"{stats.unchanged} unchanged, {stats.pruned} pruned, {failures} skipped, "
+        f"{stats.unchanged} unchanged, {stats.pruned} pruned, {len(errors)} skipped, "
         f"{undated} undated; {size} documents"
     )
+    if errors:
+        raise PartialFailure(output, left_out(len(errors)))
+    return output
 
 
 def ask(args: argparse.Namespace, session: Session) -> str:
@@ -300,7 +340,7 @@ def ask(args: argparse.Namespace, session: Session) -> str:
         raise ValueError("give documents to ask, or --db CORPUS")
     if args.since or args.until:
         raise ValueError("--since/--until need --db")
-    docs = newsqa.load_documents(args.paths)
+    docs, skipped = documents(args.paths)
     answer = session.run_task(
         f"answering from {len(docs)} document(s)",
         newsqa.ask,
@@ -309,7 +349,10 @@ def ask(args: argparse.Namespace, session: Session) -> str:
         choices=args.choices,
         as_of=args.as_of,
     )
-    return session.dump(answer.to_dict()) if session.json else format_answer(answer)
+    output = session.dump(answer.to_dict()) if session.json else format_answer(answer)
+    if skipped:
+        raise PartialFailure(output, left_out(skipped))
+    return output
 
 
 def _ask_corpus(args: argparse.Namespace, session: Session) -> str:

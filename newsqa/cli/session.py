@@ -9,6 +9,7 @@ import json
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from tqdm import tqdm
@@ -111,14 +112,9 @@ def usage_line(usage: Usage, client: LLMClient, cached: int = 0) -> str:
 
 
 def one_document(path: str) -> Document:
-    """The single document at ``path`` (a text file, a one-record .jsonl, or ``-``)."""
-    docs = newsqa.load_documents([path])
-    if len(docs) != 1:
-        raise ValueError(
-            f"{path} holds {len(docs)} documents and this command takes one; "
-            "use `newsqa batch` for many"
-        )
-    return docs[0]
+    """The single document at ``path``: a text file, a one-record ``.jsonl`` or ``-``
+    (a folder or several records are refused as such)."""
+    return newsqa.as_document(Path(path))
 
 
 class Session:

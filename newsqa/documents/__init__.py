@@ -4,6 +4,7 @@ from newsqa.documents.chunking import chunk_document, count_tokens
 from newsqa.documents.load import (
     Inputs,
     as_document,
+    check_inputs,
     count_inputs,
     document_from_text,
     iter_inputs,
@@ -16,6 +17,7 @@ from newsqa.documents.sentences import split_sentences
 __all__ = [
     "Inputs",
     "as_document",
+    "check_inputs",
     "chunk_document",
     "count_inputs",
     "count_tokens",

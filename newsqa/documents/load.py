@@ -28,8 +28,10 @@ __all__ = [
     "INPUT_SUFFIXES",
     "Inputs",
     "as_document",
+    "check_inputs",
     "count_inputs",
     "document_from_text",
+    "duplicate_id",
     "iter_inputs",
     "load_document",
     "load_documents",
@@ -337,6 +339,36 @@ def _jsonl_inputs(path: Path, max_bytes: int) -> Iterator[Document | DocumentErr
                 yield e
 
 
+def duplicate_id(doc: Document, first: str | None) -> ValueError:
+    """The error for ``doc`` sharing its id with the document from ``first``."""
+    where = f" ({first or '?'} and {doc.source or '?'})"
+    return ValueError(
+        f"two documents share the id {doc.id!r}{where}; ids must be distinct "
+        "(rename a file or give the records their own ids)"
+    )
+
+
+def check_inputs(items: Iterable[Document | DocumentError]) -> tuple[int, list[DocumentError]]:
+    """Walk ``items`` once keeping ids only, never a document's text: how many entries
+    there are, and the inputs that cannot be read.
+
+    Raises:
+        ValueError: two documents with one id (their results could not be told apart).
+    """
+    sources: dict[str, str | None] = {}
+    count = 0
+    unreadable: list[DocumentError] = []
+    for item in items:
+        count += 1
+        if isinstance(item, DocumentError):
+            unreadable.append(item)
+        elif item.id in sources:
+            raise duplicate_id(item, sources[item.id])
+        else:
+            sources[item.id] = item.source
+    return count, unreadable
+
+
 class Inputs:
     """The documents at some paths, walked anew each time it is iterated (see
     :func:`iter_inputs`): a first pass can check them all before a second one runs,
@@ -366,6 +398,11 @@ class Inputs:
                 self._stdin = sys.stdin.buffer.read(self.max_bytes + 1)
             stdin = io.BytesIO(self._stdin)
         return iter_inputs(self.paths, max_bytes=self.max_bytes, stdin=stdin, skip=self.skip)
+
+    def check(self) -> tuple[int, list[DocumentError]]:
+        """A first walk (see :func:`check_inputs`): entries, and inputs that cannot be
+        read; two documents with one id raise ``ValueError``."""
+        return check_inputs(self)
 
 
 def count_inputs(paths: _Paths, *, skip: Iterable[str | os.PathLike[str]] = ()) -> int | None:

@@ -92,9 +92,9 @@ def test_breaking_out_does_not_wait_for_the_documents_in_flight(tmp_path: Path) 
 
 
 def test_duplicate_messages_name_both_sources_and_the_fix() -> None:
-    from newsqa.batch.run import _duplicate
+    from newsqa.documents.load import duplicate_id
 
-    message = str(_duplicate(document_from_text("x.", id="n"), None))
+    message = str(duplicate_id(document_from_text("x.", id="n"), None))
     assert message == (
         "two documents share the id 'n' (? and ?); ids must be distinct "
         "(rename a file or give the records their own ids)"

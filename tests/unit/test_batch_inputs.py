@@ -89,6 +89,7 @@ def test_a_run_over_paths_knows_its_total_before_it_starts(tmp_path: Path) -> No
             folder, "ask", tmp_path / "o.jsonl", client=fake_client(server), question=QUESTION
         )
         assert run.total == 3 and not server.requests
+        assert [e.source for e in run.unreadable] == [str(folder / "c.txt")]
         items = list(run)
         run.client.close()
     assert sorted(i.ok for i in items) == [False, True, True]
