@@ -30,6 +30,20 @@ it, warning once):
 
 Each reports its exit status, lost results and the warnings naming the cache file.
 
+Then hostile inputs and storage, on the same server (its faults included):
+
+- nested JSON line: the documents as JSONL records with a line of 100,000 ``[`` in the
+  middle; the batch must name that ``file:line``, run every other record and show no
+  traceback;
+- late NUL bytes: the folder plus a text file whose NUL byte comes after its first 64 KB;
+  it must be named and never sent, every other document run;
+- read-only corpus: the documents indexed, the corpus folder made immutable
+  (``chattr +i``, which stops root too, as a read-only mount does); ``ask --db`` must
+  answer from it, and ``index`` into it exit 2 saying it is read-only.
+
+Each reports its exit status, lost results (documents without a result after at most
+three runs) and whether a traceback showed.
+
 Usage: python benchmarks/faults.py [--docs 200] [--kills 10] [--seed 15]
 """
 
@@ -41,6 +55,7 @@ import multiprocessing as mp
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -148,6 +163,76 @@ def _storage_fault(
     )
 
 
+def _newsqa(args: list[str], cache: Path) -> subprocess.CompletedProcess[str]:
+    """``newsqa ARGS`` with the benchmark's cache and key, its output captured."""
+    env = {**os.environ, "NEWSQA_CACHE_DIR": str(cache), "OPENAI_API_KEY": "sk-bench"}
+    command = [sys.executable, "-m", "newsqa.cli", *args]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def _hostile_batch(
+    name: str, inputs: Path, out: Path, base_url: str, cache: Path, expected: set[str]
+) -> str:
+    """Up to three runs over ``inputs`` (documents failed by the server run again): the
+    last exit status, ``expected`` ids left without a result, the inputs named as
+    skipped, and whether a traceback showed."""
+    traceback, skipped, done = False, [], set()
+    for _ in range(3):
+        run = _batch(inputs, out, base_url, cache, stderr=subprocess.PIPE)
+        err = run.communicate()[1].decode(errors="replace")
+        traceback |= "Traceback" in err
+        skipped = [line for line in err.splitlines() if line.startswith("newsqa: skipped")]
+        for line in out.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            if "result" in record:
+                done.add(record["id"])
+        if expected <= done:
+            break
+    return (
+        f"{name}: exit {run.returncode}, lost {len(expected - done)}, "
+        f"named {skipped}, traceback {traceback}"
+    )
+
+
+def _hostile(tmp: Path, folder: Path, base_url: str, cache: Path) -> list[str]:
+    """The hostile input and storage cases (see the module's docstring)."""
+    docs = sorted(folder.glob("doc*.txt"))
+    records = tmp / "records.jsonl"
+    with records.open("w", encoding="utf-8") as fh:
+        for i, path in enumerate(docs):
+            if i == len(docs) // 2:
+                fh.write("[" * 100_000 + "\n")
+            fh.write(json.dumps({"id": path.stem, "text": path.read_text()}) + "\n")
+    ids = {path.stem for path in docs}
+    lines = [
+        _hostile_batch("nested JSON line", records, tmp / "nested.jsonl", base_url, cache, ids)
+    ]
+    late = tmp / "late"
+    shutil.copytree(folder, late)
+    (late / "zz_late.txt").write_text(
+        "Kyiv named revision 9 for item 999. " + "Talks go on. " * 6000 + "\x00",
+        encoding="utf-8",
+    )
+    lines.append(_hostile_batch("late NUL bytes", late, tmp / "late.jsonl", base_url, cache, ids))
+    corpus = tmp / "ro" / "corpus.sqlite"
+    indexed = _newsqa(["index", str(folder), "--db", str(corpus), "-q"], cache)
+    frozen = [*corpus.parent.iterdir(), corpus.parent]
+    subprocess.run(["chattr", "+i", *map(str, frozen)], check=True)
+    try:
+        endpoint = ["--base-url", base_url, "--model", "fake", "--json", "-q"]
+        asked = _newsqa(["ask", "-Q", QUESTION, "--db", str(corpus), *endpoint], cache)
+        answer = json.loads(asked.stdout or "{}").get("answer")
+        again = _newsqa(["index", str(folder), "--db", str(corpus), "-q"], cache)
+    finally:
+        subprocess.run(["chattr", "-i", *map(str, frozen)], check=True)
+    lines.append(
+        f"read-only corpus: index exit {indexed.returncode}; ask --db exit {asked.returncode}, "
+        f"answer {answer!r}, lost {int(answer is None)}; index into it exit {again.returncode}: "
+        f"{again.stderr.strip()!r}; traceback {'Traceback' in asked.stderr + again.stderr}"
+    )
+    return lines
+
+
 def _tally(folder: Path, out: Path, n: int) -> dict[str, int]:
     revisions = {
         f"doc{i:03d}": (folder / f"doc{i:03d}.txt").read_text().split()[3] for i in range(n)
@@ -221,6 +306,7 @@ def main() -> None:
                 file_limit=256 * 1024,
             ),
         ]
+        hostile = _hostile(Path(tmp), folder, base_url, Path(tmp) / "cache4")
     stop.set()
     server.join(timeout=10)
     answered, failed, dropped = counts[:]
@@ -238,6 +324,7 @@ def main() -> None:
     )
     for line in storage:
         print(line)
+    print("\n".join(hostile))
 
 
 if __name__ == "__main__":
