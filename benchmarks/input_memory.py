@@ -101,24 +101,9 @@ def main() -> None:
             rows = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
         conn.close()
         print(f"index: rc {rc}, {wall:.0f} s, peak RSS {peak:.0f} MB, {rows}/{count} stored")
-        batch = [
-            "batch",
-            str(big),
-            "-o",
-            str(out),
-            "--task",
-            "ask",
-            "-Q",
-            QUESTION,
-            "--base-url",
-            base_url,
-            "--model",
-            "fake",
-            "--concurrency",
-            str(args.concurrency),
-            "--no-cache",
-            "-q",
-        ]
+        batch = ["batch", str(big), "-o", str(out), "--task", "ask", "-Q", QUESTION]
+        batch += ["--base-url", base_url, "--model", "fake", "--no-cache", "-q"]
+        batch += ["--concurrency", str(args.concurrency)]
         rc, wall, peak = _measure(batch, env)
         with out.open(encoding="utf-8") as fh:
             done = sum(1 for line in fh if '"result"' in line)
