@@ -169,3 +169,22 @@ def test_a_batch_walks_its_inputs_twice_holding_one_document(
         assert main(args) == 0  # the output is not read as two more documents
         assert "0 done, 0 failed, 2 already done" in capsys.readouterr().out.splitlines()[-1]
         assert len(server.requests) == 2
+
+
+def test_standard_input_is_read_once_for_both_walks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import sys
+
+    records = "".join(
+        json.dumps({"id": f"r{i}", "text": f"The weather was mild on day {i}."}) + "\n"
+        for i in range(3)
+    )
+    with FakeOpenAI([], responder=lambda _: Reply.json(REPLIES["batch"])) as server:
+        for command in ("batch", "index"):
+            stdin = io.TextIOWrapper(io.BytesIO(records.encode()), encoding="utf-8")
+            monkeypatch.setattr(sys, "stdin", stdin)
+            assert main(_command(command, ["-"], tmp_path, server)) == 0
+    out = capsys.readouterr().out
+    assert "3 done, 0 failed" in out and "3 added" in out
