@@ -28,7 +28,10 @@ it, warning once):
   (``RLIMIT_FSIZE``), so the cache's WAL fills after a few dozen replies while the
   output (about 0.1 MB) fits, as on a disk that fills up mid-run.
 
-Each reports its exit status, lost results and the warnings naming the cache file.
+Each is resumed like the kill phase (at most three runs, until one exits 0: a document
+can fail all five tries of its request at these fault rates) and reports its exit
+statuses, lost and duplicated results, and the warnings naming the cache file (one per
+run that meets the fault).
 
 Then hostile inputs and storage, on the same server (its faults included):
 
@@ -149,16 +152,22 @@ def _batch(
 def _storage_fault(
     name: str, folder: Path, out: Path, base_url: str, cache: Path, file_limit: int | None = None
 ) -> str:
-    """One run on a fresh output whose cache storage fails: its status, lost results
-    and the warnings that name the cache file."""
-    run = _batch(folder, out, base_url, cache, file_limit=file_limit, stderr=subprocess.PIPE)
-    _, err = run.communicate()
-    text = err.decode(errors="replace")
-    warnings = sum(1 for line in text.splitlines() if str(cache / "responses.sqlite") in line)
+    """Runs on a fresh output whose cache storage fails, resumed (as after the kills)
+    until one exits 0 or three have run: their exit statuses, lost and duplicated
+    results, the warnings naming the cache file, and whether a traceback showed."""
+    statuses: list[int] = []
+    warnings = 0
+    traceback = False
+    while len(statuses) < 3 and (not statuses or statuses[-1] != 0):
+        run = _batch(folder, out, base_url, cache, file_limit=file_limit, stderr=subprocess.PIPE)
+        _, err = run.communicate()
+        text = err.decode(errors="replace")
+        statuses.append(run.returncode)
+        warnings += sum(1 for line in text.splitlines() if str(cache / "responses.sqlite") in line)
+        traceback = traceback or "Traceback" in text
     figures = _tally(folder, out, len(list(folder.iterdir())))
-    traceback = "Traceback" in text
     return (
-        f"{name}: exit {run.returncode}, lost {figures['lost']}, duplicated "
+        f"{name}: exit statuses {statuses}, lost {figures['lost']}, duplicated "
         f"{figures['duplicated']}, warnings naming the cache {warnings}, traceback {traceback}"
     )
 
@@ -293,6 +302,7 @@ def main() -> None:
             if _batch(folder, out, base_url, cache).wait() == 0:
                 break
         figures = _tally(folder, out, args.docs)
+        answered, failed, dropped = counts[:]  # the storage runs below are not counted
         cache.joinpath("responses.sqlite-wal").unlink(missing_ok=True)
         corrupt_pages(cache / "responses.sqlite")
         storage = [
@@ -309,7 +319,6 @@ def main() -> None:
         hostile = _hostile(Path(tmp), folder, base_url, Path(tmp) / "cache4")
     stop.set()
     server.join(timeout=10)
-    answered, failed, dropped = counts[:]
     requests = answered + failed + dropped
     print(
         f"{args.docs} documents ({edited} edited after kill {args.kills // 2}), "

@@ -46,14 +46,15 @@ def cache_key(base_url: str, request: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-_DAMAGE = ("malformed", "disk is full", "disk i/o error", "database or disk is full")
+_DISK_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_DAMAGE = ("malformed", "disk is full", "disk i/o error")
 
 
 def _damage(error: BaseException) -> bool:
     """Whether ``error`` is the file failing (a corrupt page, a full disk, an I/O
     error) rather than a mistake to report (another kind of file, a lock held)."""
     if isinstance(error, OSError):
-        return error.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG)
+        return error.errno in _DISK_ERRNOS
     return isinstance(error, sqlite3.DatabaseError) and any(
         words in str(error).lower() for words in _DAMAGE
     )
