@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import newsqa
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -31,21 +37,21 @@ def test_errors_share_one_root() -> None:
         assert issubclass(getattr(newsqa, name), newsqa.NewsQAError)
 
 
-def test_a_result_made_through_the_package_renders_in_a_notebook_in_a_fresh_process() -> None:
-    import subprocess
-    import sys
-    from pathlib import Path
+def _fresh(probe: str) -> str:
+    """What ``probe`` prints, run in a new interpreter (nothing of newsqa loaded yet)."""
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return result.stdout
 
-    probe = (
+
+def test_a_result_made_through_the_package_renders_in_a_notebook_in_a_fresh_process() -> None:
+    html = _fresh(
         "import newsqa\n"
         "summary = newsqa.Summary(headline='H', summary='S', key_points=[])\n"
         "print(summary._repr_html_())\n"
     )
-    root = Path(__file__).resolve().parent.parent
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
-    )
-    assert "<pre>" not in result.stdout and "H" in result.stdout
+    assert "<pre>" not in html and "H" in html
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
@@ -54,17 +60,9 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 
 
 def test_the_batch_function_stays_the_batch_function_after_its_subpackage_loads() -> None:
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    probe = (
+    printed = _fresh(
         "from newsqa.batch.run import BatchRun\n"
         "import newsqa\n"
         "print(callable(newsqa.batch), callable(newsqa.abatch))\n"
     )
-    root = Path(__file__).resolve().parent.parent
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
-    )
-    assert result.stdout.split() == ["True", "True"]
+    assert printed.split() == ["True", "True"]
