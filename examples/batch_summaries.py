@@ -24,7 +24,7 @@ def main() -> None:
     with newsqa.connect() as client:
         report = newsqa.batch(
             args.input,
-            "summarize",
+            newsqa.Summarize(),
             out,
             client=client,
             on_done=lambda doc_id, ok: print(("done " if ok else "FAILED ") + doc_id),

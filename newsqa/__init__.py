@@ -11,7 +11,7 @@ Quick start::
         print(stance.actor, stance.label, stance.evidence[0].text)
 
     # many documents, resumable, one JSONL line each as it finishes
-    newsqa.batch("articles/", "summarize", "summaries.jsonl", client=client)
+    newsqa.batch("articles/", newsqa.Summarize(), "summaries.jsonl", client=client)
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__), so `newsqa --help`
         acheck_claim,
         aextract,
         analyze_stances,
+        arun,
         ask,
         astance_toward,
         asummarize,
@@ -37,10 +38,12 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__), so `newsqa --help`
         check_claim,
         connect,
         extract,
+        run,
         stance_timeline,
         stance_toward,
         stances_toward,
         summarize,
+        task,
     )
     from newsqa.batch.run import BatchItem, BatchReport, BatchRun
     from newsqa.config import DEFAULT_TOPIC, Settings
@@ -77,6 +80,13 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__), so `newsqa --help`
     from newsqa.retrieval import Hit, Retriever
     from newsqa.safe_text import printable
     from newsqa.schema_models import import_model, model_from_json_schema
+    from newsqa.tasks.ask import Ask
+    from newsqa.tasks.base import Task, register, registered
+    from newsqa.tasks.claims import CheckClaim
+    from newsqa.tasks.extract import Extract
+    from newsqa.tasks.stances import Stances
+    from newsqa.tasks.summarize import Summarize
+    from newsqa.tasks.target_stance import StanceToward
     from newsqa.types import (
         SCHEMA_VERSION,
         Answer,
@@ -88,6 +98,7 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__), so `newsqa --help`
         Extraction,
         KeyPoint,
         Period,
+        Result,
         Sentence,
         Stance,
         StanceChange,
@@ -106,9 +117,11 @@ __all__ = [
     "SCHEMA_VERSION",
     "ActorMention",
     "Answer",
+    "Ask",
     "BatchItem",
     "BatchReport",
     "BatchRun",
+    "CheckClaim",
     "Chunk",
     "ClaimCheck",
     "ConfigError",
@@ -118,6 +131,7 @@ __all__ = [
     "DocumentError",
     "DocumentLike",
     "Evidence",
+    "Extract",
     "Extraction",
     "Hit",
     "Inputs",
@@ -133,6 +147,7 @@ __all__ = [
     "ProviderError",
     "RateLimitError",
     "ResponseCache",
+    "Result",
     "Retriever",
     "SchemaError",
     "Sentence",
@@ -141,8 +156,12 @@ __all__ = [
     "StanceChange",
     "StanceReport",
     "StanceTimeline",
+    "StanceToward",
+    "Stances",
+    "Summarize",
     "Summary",
     "TargetStance",
+    "Task",
     "Usage",
     "__version__",
     "aanalyze_stances",
@@ -151,6 +170,7 @@ __all__ = [
     "acheck_claim",
     "aextract",
     "analyze_stances",
+    "arun",
     "as_document",
     "ask",
     "astance_toward",
@@ -171,11 +191,15 @@ __all__ = [
     "model_from_json_schema",
     "parse_date",
     "printable",
+    "register",
+    "registered",
+    "run",
     "split_sentences",
     "stance_timeline",
     "stance_toward",
     "stances_toward",
     "summarize",
+    "task",
 ]
 
 

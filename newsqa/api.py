@@ -12,10 +12,11 @@ import datetime as dt
 import functools
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, Unpack, cast, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, Unpack, cast
 
 from pydantic import BaseModel
 
@@ -28,17 +29,20 @@ from newsqa.llm.cache import ResponseCache
 from newsqa.llm.client import LLMClient
 from newsqa.llm.local import prepare_embedded
 from newsqa.tasks import ask as _ask
+from newsqa.tasks import base as _registry
 from newsqa.tasks import claims as _claims
 from newsqa.tasks import extract as _extract
 from newsqa.tasks import stances as _stances
 from newsqa.tasks import summarize as _summarize
 from newsqa.tasks import target_stance as _target_stance
 from newsqa.tasks import timeline as _timeline
+from newsqa.tasks.base import Task
 from newsqa.types import (
     Answer,
     ClaimCheck,
     Document,
     Extraction,
+    Result,
     StanceReport,
     StanceTimeline,
     Summary,
@@ -57,6 +61,7 @@ __all__ = [
     "acheck_claim",
     "aextract",
     "analyze_stances",
+    "arun",
     "ask",
     "astance_toward",
     "asummarize",
@@ -64,10 +69,12 @@ __all__ = [
     "check_claim",
     "connect",
     "extract",
+    "run",
     "stance_timeline",
     "stance_toward",
     "stances_toward",
     "summarize",
+    "task",
 ]
 
 DEFAULT_TOPIC = _stances.DEFAULT_TOPIC
@@ -327,6 +334,7 @@ def extract(
 
 
 _P = ParamSpec("_P")
+_R = TypeVar("_R", bound=Result)
 _T = TypeVar("_T")
 
 
@@ -435,103 +443,61 @@ _Path = str | os.PathLike[str]
 _Inputs = Iterable[Document | DocumentError] | _Path | Sequence[_Path]
 
 
-@overload
-def abatch(
-    docs: _Inputs,
-    task: Literal["summarize"],
-    out: str | os.PathLike[str],
-    *,
-    client: LLMClient | None = None,
-    question: str | None = None,
-    topic: str = DEFAULT_TOPIC,
-    concurrency: int = 1,
-    on_done: Callable[[str, bool], None] | None = None,
-) -> _batch.BatchRun[Summary]: ...
+def task(name: str, **params: Any) -> Task[Any]:
+    """The registered task ``name`` with ``params`` (``newsqa.task("ask",
+    question="Who met?")``): built-in tasks and those you register alike.
+
+    Raises:
+        ValueError: no task of that name, or parameters it does not take or accept.
+    """
+    return _registry.task_named(name, params)
 
 
-@overload
-def abatch(
-    docs: _Inputs,
-    task: Literal["stances"],
-    out: str | os.PathLike[str],
-    *,
-    client: LLMClient | None = None,
-    question: str | None = None,
-    topic: str = DEFAULT_TOPIC,
-    concurrency: int = 1,
-    on_done: Callable[[str, bool], None] | None = None,
-) -> _batch.BatchRun[StanceReport]: ...
+def run(task: Task[_R], doc: DocumentLike, *, client: LLMClient | None = None) -> _R:
+    """Run ``task`` on one document (default client: :func:`connect`, made only for a
+    task that uses the model)."""
+    document = as_document(doc)
+    task.check()
+    if not task.uses_model:
+        return task.run(document, client=client)
+    with _using(client) as llm:
+        return task.run(document, client=llm)
 
 
-@overload
-def abatch(
-    docs: _Inputs,
-    task: Literal["ask"],
-    out: str | os.PathLike[str],
-    *,
-    client: LLMClient | None = None,
-    question: str | None = None,
-    topic: str = DEFAULT_TOPIC,
-    as_of: dt.date | None = None,
-    concurrency: int = 1,
-    on_done: Callable[[str, bool], None] | None = None,
-) -> _batch.BatchRun[Answer]: ...
+async def arun(task: Task[_R], doc: DocumentLike, *, client: LLMClient | None = None) -> _R:
+    """:func:`run` for ``await`` (runs in a worker thread)."""
+    return await _in_thread(run, task, doc, client=client)
 
 
-@overload
-def abatch(
-    docs: _Inputs,
-    task: Literal["extract"],
-    out: str | os.PathLike[str],
-    *,
-    client: LLMClient | None = None,
-    schema: type[_M],
-    instructions: str | None = None,
-    concurrency: int = 1,
-    on_done: Callable[[str, bool], None] | None = None,
-) -> _batch.BatchRun[Extraction[_M]]: ...
-
-
-@overload
-def abatch(
-    docs: _Inputs,
-    task: _batch.Task,
-    out: str | os.PathLike[str],
-    *,
-    client: LLMClient | None = None,
-    question: str | None = None,
-    topic: str = DEFAULT_TOPIC,
-    schema: type[BaseModel] | None = None,
-    instructions: str | None = None,
-    as_of: dt.date | None = None,
-    concurrency: int = 1,
-    on_done: Callable[[str, bool], None] | None = None,
-) -> _batch.BatchRun[_batch.Result]: ...
+def _legacy_task(name: str, params: Mapping[str, Any]) -> Task[Any]:
+    """The task object for a task given by name (deprecated)."""
+    warnings.warn(
+        f"batch/abatch with a task name is deprecated; pass a task object "
+        f"(newsqa.task({name!r}, ...) or e.g. newsqa.Summarize())",
+        DeprecationWarning,
+        stacklevel=4,
+    )
+    return _registry.task_named(name, {k: v for k, v in params.items() if v is not None})
 
 
 def abatch(
     docs: _Inputs,
-    task: _batch.Task,
+    task: Task[_R] | str,
     out: str | os.PathLike[str],
     *,
     client: LLMClient | None = None,
-    question: str | None = None,
-    topic: str = DEFAULT_TOPIC,
-    schema: type[BaseModel] | None = None,
-    instructions: str | None = None,
-    as_of: dt.date | None = None,
     concurrency: int = 1,
     on_done: Callable[[str, bool], None] | None = None,
-) -> _batch.BatchRun[Any]:
+    **params: Any,
+) -> _batch.BatchRun[_R]:
     """Run ``task`` over ``docs`` and iterate the documents as they finish.
 
     ``async for doc_id, outcome in abatch(...)`` (or a plain ``for``) gets each
-    document's result (:class:`Summary`, :class:`StanceReport`, :class:`Answer` or
-    :class:`Extraction`) or the exception it failed with, in completion order, after
-    its JSONL line is on disk. At most ``concurrency`` documents run at once. Resume is
-    that of :func:`batch`: documents with a result in ``out`` for the same task,
-    question, topic or schema and instructions, and document content
-    (:func:`~newsqa.batch.run.job_key`) are skipped, failed ones run again.
+    document's result (the task's result type) or the exception it failed with, in
+    completion order, after its JSONL line is on disk. At most ``concurrency``
+    documents run at once. Resume is that of :func:`batch`: documents with a result in
+    ``out`` for the same task, parameters and document content
+    (:meth:`~newsqa.tasks.base.Task.key`) are skipped, failed ones run again.
     ``run.report`` holds the counts and usage.
 
     Args:
@@ -541,55 +507,54 @@ def abatch(
             check them (two documents with one id are refused before any model
             call), then again one document at a time; the run's own output (and its
             ``.partial``) is never read as input.
-        task: ``"summarize"``, ``"stances"``, ``"ask"`` or ``"extract"``.
+        task: a task object: :class:`Summarize`, :class:`Stances`, :class:`Ask`,
+            :class:`Extract` (its schema's whole JSON Schema is part of the resume key),
+            :class:`CheckClaim`, :class:`StanceToward`, or any registered task
+            (:func:`task`). A task name with its parameters as keywords
+            (``"ask", question=...``) still works, with a ``DeprecationWarning``.
         out: the JSONL file to append to.
-        client: default :func:`connect`, closed when the run is over.
-        question: required for ``ask``.
-        topic: for ``stances``.
-        schema: required for ``extract``: your Pydantic model (see :func:`extract`);
-            its whole JSON Schema is part of the resume key, so changing the model
-            runs every document again.
-        instructions: for ``extract``: extra guidance for the model (part of the key).
-        as_of: for ``ask``: the day the question is asked (see :func:`ask`; part of
-            the key).
+        client: default :func:`connect` (made only for a task that uses the model),
+            closed when the run is over.
         concurrency: documents in flight at once (more than 1 pays off with remote
             endpoints; the embedded model serves one request at a time).
         on_done: called with ``(id, ok)`` after each document (progress bars).
+        params: only with a task name (deprecated): its parameters.
 
     Raises:
-        ValueError: ``ask`` without a question, ``extract`` without a schema,
-            ``concurrency`` below 1, or two documents with one id (see
+        ValueError: a task that cannot run (an empty question, ...), ``concurrency``
+            below 1, or two documents with one id (see
             :class:`~newsqa.batch.run.BatchRun`).
-        SchemaError: ``schema`` cannot be extracted; raised before any document is
-            read or a client made.
+        TypeError: parameters given beside a task object.
+        SchemaError: an extract schema that cannot be extracted; raised before any
+            document is read or a client made.
 
     Example:
-        >>> async for doc_id, outcome in newsqa.abatch("articles/", "summarize",
+        >>> async for doc_id, outcome in newsqa.abatch("articles/", newsqa.Summarize(),
         ...                                            "out.jsonl"):  # doctest: +SKIP
         ...     print(doc_id, outcome if isinstance(outcome, Exception) else outcome.headline)
     """
-    # before any input or client
-    _batch.check_job(task, question=question, schema=schema, as_of=as_of)
+    if isinstance(task, str):
+        job: Task[Any] = _legacy_task(task, params)
+    elif params:
+        raise TypeError(f"parameters {sorted(params)} belong to the task object, not to batch")
+    else:
+        job = task
+    job.check()  # before any input or client
     items = _walk(docs, Path(out))
-    owned = client is None
-    llm = client or connect()
+    owned = client is None and job.uses_model
+    llm = connect() if owned else client
     try:
-        return _batch.BatchRun[Any](
+        return _batch.BatchRun(
             items,
-            task,
+            job,
             Path(out),
             client=llm,
-            question=question,
-            topic=topic,
-            schema=schema,
-            instructions=instructions,
-            as_of=as_of,
             concurrency=concurrency,
             on_done=on_done,
             close_client=owned,
         )
     except BaseException:
-        if owned:
+        if owned and llm is not None:
             llm.close()
         raise
 
@@ -605,46 +570,30 @@ def _walk(docs: _Inputs, out: Path) -> Iterable[Document | DocumentError]:
 
 def batch(
     docs: _Inputs,
-    task: _batch.Task,
+    task: Task[Any] | str,
     out: str | os.PathLike[str],
     *,
     client: LLMClient | None = None,
-    question: str | None = None,
-    topic: str = DEFAULT_TOPIC,
-    schema: type[BaseModel] | None = None,
-    instructions: str | None = None,
-    as_of: dt.date | None = None,
     concurrency: int = 1,
     on_done: Callable[[str, bool], None] | None = None,
+    **params: Any,
 ) -> _batch.BatchReport:
     """Run ``task`` over ``docs``, appending one JSONL line per document to ``out``.
 
     Each line is written as soon as its document finishes (``{"id", "task", "key",
-    "result", "usage"}`` or ``{"id", "task", "key", "error", "error_type", "usage"}``),
-    so an interrupted run loses no finished work; re-running with the same ``out`` skips
-    documents that already have a result for the same job and content, and retries
-    failed ones. A failing document never stops the
-    batch. Arguments as for :func:`abatch`; ``"extract"`` takes ``schema=`` (and
-    ``instructions=``) and writes each :class:`Extraction` as ``{"doc", "value",
-    "evidence"}``.
+    "result", "usage"}`` or ``{"id", "task", "key", "error", "error_type", "usage"}``,
+    with the task's parameters), so an interrupted run loses no finished work;
+    re-running with the same ``out`` skips documents that already have a result for
+    the same job and content, and retries failed ones. A failing document never stops
+    the batch. Arguments as for :func:`abatch`.
 
     Returns:
         The :class:`~newsqa.batch.run.BatchReport`: done, failed, skipped, usage, errors.
 
     Example:
-        >>> report = newsqa.batch("articles/", "ask", "answers.jsonl",
-        ...                       question="Who met in Geneva?")  # doctest: +SKIP
+        >>> report = newsqa.batch("articles/", newsqa.Ask("Who met in Geneva?"),
+        ...                       "answers.jsonl")  # doctest: +SKIP
     """
     return abatch(
-        docs,
-        task,
-        out,
-        client=client,
-        question=question,
-        topic=topic,
-        schema=schema,
-        instructions=instructions,
-        as_of=as_of,
-        concurrency=concurrency,
-        on_done=on_done,
+        docs, task, out, client=client, concurrency=concurrency, on_done=on_done, **params
     ).run()

@@ -26,6 +26,7 @@ __all__ = [
     "Extraction",
     "KeyPoint",
     "Period",
+    "Result",
     "Sentence",
     "Stance",
     "StanceChange",
@@ -39,7 +40,7 @@ __all__ = [
     "register_html",
 ]
 
-_R = TypeVar("_R", bound="_Result")
+_R = TypeVar("_R", bound="Result")
 _M = TypeVar("_M", bound=BaseModel)
 
 StanceLabel = Literal["supports", "opposes", "conditional", "neutral", "unclear"]
@@ -140,7 +141,10 @@ def register_html(
     return register
 
 
-class _Result(BaseModel):
+class Result(BaseModel):
+    """Base of every task result: its usage (not part of the JSON), the JSON form, and
+    HTML in Jupyter from the renderer registered for its type."""
+
     schema_version: Literal[2] = Field(
         SCHEMA_VERSION, description="Version of the JSON contract this result follows."
     )
@@ -185,7 +189,7 @@ class KeyPoint(BaseModel):
     evidence: list[Evidence]
 
 
-class Summary(_Result):
+class Summary(Result):
     """A grounded summary of one document."""
 
     headline: str
@@ -227,7 +231,7 @@ class Stance(BaseModel):
         return Period(since=min(dates), until=max(dates)) if dates else None
 
 
-class StanceReport(_Result):
+class StanceReport(Result):
     """Stances of every actor that takes a position on ``topic``."""
 
     topic: str
@@ -248,7 +252,7 @@ class StanceReport(_Result):
         ]
 
 
-class Answer(_Result):
+class Answer(Result):
     """An answer to a question, or an abstention when the documents don't say."""
 
     question: str
@@ -260,7 +264,7 @@ class Answer(_Result):
     )
 
 
-class Extraction(_Result, Generic[_M]):
+class Extraction(Result, Generic[_M]):
     """The caller's own model filled from a document, each value tied to the verbatim
     sentences that state it (``newsqa.extract``)."""
 
@@ -314,7 +318,7 @@ def _leaf_values(data: Any, path: str = "") -> list[tuple[str, Any]]:
     return [(path, data)]
 
 
-class TargetStance(_Result):
+class TargetStance(Result):
     """Where the author of a text stands toward a target, with evidence."""
 
     target: str
@@ -322,7 +326,7 @@ class TargetStance(_Result):
     evidence: list[Evidence]
 
 
-class ClaimCheck(_Result):
+class ClaimCheck(Result):
     """What an article says about a claim (e.g. a headline), with evidence."""
 
     claim: str
@@ -341,7 +345,7 @@ class StanceChange(BaseModel):
     changed: bool = Field(description="The label differs from the actor's previous point.")
 
 
-class StanceTimeline(_Result):
+class StanceTimeline(Result):
     """How each actor's stance on ``topic`` evolves across dated documents."""
 
     topic: str
@@ -356,7 +360,7 @@ class StanceTimeline(_Result):
         }
 
 
-class CorpusStanceReport(_Result):
+class CorpusStanceReport(Result):
     """Stances on ``topic`` found in the passages a corpus search retrieved."""
 
     topic: str

@@ -193,12 +193,12 @@ _TYPING_PROBE = """
 import newsqa
 
 newsqa.connect(modle="qwen")
-run = newsqa.abatch("articles/", "summarize", "out.jsonl")
+run = newsqa.abatch("articles/", newsqa.Summarize(), "out.jsonl")
 for doc_id, outcome in run:
     if not isinstance(outcome, Exception):
         reveal_type(outcome)
         print(outcome.headline)
-answers = newsqa.abatch("articles/", "ask", "out.jsonl", question="Who?")
+answers = newsqa.abatch("articles/", newsqa.Ask("Who?"), "out.jsonl")
 for item in answers:
     if not isinstance(item.outcome, Exception):
         print(item.outcome.answer)
@@ -249,7 +249,7 @@ class Facts(BaseModel):
     casualties: int | None = None
 
 
-for doc_id, outcome in newsqa.abatch("articles/", "extract", "o.jsonl", schema=Facts):
+for doc_id, outcome in newsqa.abatch("articles/", newsqa.Extract(Facts), "o.jsonl"):
     if not isinstance(outcome, Exception):
         reveal_type(outcome)
         print(outcome.value.casualties)

@@ -2,10 +2,9 @@
 
 Each finished document is appended to the output file at once, so an interrupted
 run loses no finished work. Re-running with the same output skips the documents
-that already have a result for the same job (task, its question, topic or schema and
-instructions, and the document's content: an edited article runs again) and retries
-those that failed; a
-line torn by a crash or a full disk is set aside first (:mod:`newsqa.batch.output`).
+that already have a result for the same job (the task and its parameters, and the
+document's content: an edited article runs again) and retries those that failed; a line
+torn by a crash or a full disk is set aside first (:mod:`newsqa.batch.output`).
 One run at a time holds an output file. Failures are recorded per document
 (``error``, with the usage of every call it made) and never stop the batch.
 
@@ -17,42 +16,23 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
-import datetime as dt
-import hashlib
+import contextlib
 import json
 import threading
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Generic, Literal, NamedTuple, TypeVar, cast
-
-from pydantic import BaseModel
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from newsqa.batch.output import OutputFile, check_output, output_files
 from newsqa.documents.load import check_inputs, duplicate_id
 from newsqa.errors import DocumentError, LLMError, NewsQAError
 from newsqa.llm.client import LLMClient
-from newsqa.tasks.ask import ask
-from newsqa.tasks.extract import extract, shape_of
-from newsqa.tasks.stances import DEFAULT_TOPIC, analyze_stances
-from newsqa.tasks.summarize import summarize
-from newsqa.types import Answer, Document, Extraction, StanceReport, Summary, Usage
+from newsqa.tasks.base import Task
+from newsqa.types import Document, Result, Usage
 
-__all__ = [
-    "BatchItem",
-    "BatchReport",
-    "BatchRun",
-    "Task",
-    "check_job",
-    "completed_keys",
-    "job_key",
-    "run_batch",
-    "schema_text",
-]
+__all__ = ["BatchItem", "BatchReport", "BatchRun", "completed_keys", "job_key", "run_batch"]
 
-Task = Literal["summarize", "stances", "ask", "extract"]
-Result = Summary | StanceReport | Answer | Extraction[Any]
 R = TypeVar("R", bound=Result)
 """The result type of a batch's task (``BatchRun[Summary]`` for ``summarize``)."""
 
@@ -100,66 +80,12 @@ class BatchReport:
         }
 
 
-def _job(
-    task: str,
-    question: str | None,
-    topic: str,
-    schema: type[BaseModel] | None = None,
-    instructions: str | None = None,
-    as_of: dt.date | None = None,
-) -> dict[str, str | None]:
-    """What identifies a job besides the document, as each JSONL line shows it: the
-    task and its question (and the day it is asked, when given), topic, or schema (by
-    name) and instructions."""
-    if task == "ask":
-        job: dict[str, str | None] = {"task": task, "question": question or ""}
-        if as_of is not None:
-            job["as_of"] = as_of.isoformat()
-        return job
-    if task == "stances":
-        return {"task": task, "topic": topic}
-    if task == "extract":
-        name = schema.__name__ if schema is not None else None
-        return {"task": task, "schema": name, "instructions": instructions or None}
-    return {"task": task}
-
-
-@lru_cache(maxsize=64)
-def schema_text(schema: type[BaseModel]) -> str:
-    """The JSON Schema of ``schema``, keys sorted: what the resume key of an extract
-    job holds (field names, types, descriptions, choices, defaults, the title)."""
-    return json.dumps(schema.model_json_schema(), sort_keys=True, ensure_ascii=False)
-
-
-def job_key(
-    doc: Document,
-    task: str,
-    *,
-    question: str | None = None,
-    topic: str = DEFAULT_TOPIC,
-    schema: type[BaseModel] | None = None,
-    instructions: str | None = None,
-    as_of: dt.date | None = None,
-) -> str:
-    """Resume key of one document's job: SHA-256 of the job (task and its question and
-    ``as_of``, topic, or schema and instructions) and of everything of the document the
-    prompt shows (id, text, title, date), so an edited document, another question or
-    day, or a changed model never reuses an old result.
-
-    For ``extract`` the schema counts by its whole JSON Schema (:func:`schema_text`):
-    a field added, retyped or described differently runs every document again (a
-    changed validator, which the JSON Schema does not show, does not)."""
-    job = _job(task, question, topic, schema, instructions, as_of)
-    if task == "extract":
-        job["schema"] = schema_text(schema) if schema is not None else None
-    payload = {
-        **job,
-        "id": doc.id,
-        "text": doc.text,
-        "title": doc.title,
-        "date": doc.date.isoformat() if doc.date else None,
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+def job_key(doc: Document, task: Task[Any]) -> str:
+    """Resume key of one document's job (:meth:`~newsqa.tasks.base.Task.key`): SHA-256 of
+    the task and its parameters and of everything of the document the prompt shows
+    (id, text, title, date), so an edited document, another parameter or a changed
+    schema never reuses an old result."""
+    return task.key(doc)
 
 
 def completed_keys(out: Path) -> set[str]:
@@ -179,72 +105,6 @@ def completed_keys(out: Path) -> set[str]:
     return done
 
 
-def check_job(
-    task: Task,
-    *,
-    question: str | None = None,
-    schema: type[BaseModel] | None = None,
-    as_of: dt.date | None = None,
-) -> None:
-    """Refuse a job that cannot run, before any document is read.
-
-    Raises:
-        ValueError: ``ask`` without a question, ``extract`` without a schema, ``as_of``
-            for another task than ``ask``.
-        SchemaError: a schema that cannot be extracted (the message names the field).
-    """
-    _Job(task, question, schema=schema, as_of=as_of).check()
-
-
-@dataclass(frozen=True)
-class _Job:
-    """A task and what it needs besides the document."""
-
-    task: Task
-    question: str | None = None
-    topic: str = DEFAULT_TOPIC
-    schema: type[BaseModel] | None = None
-    instructions: str | None = None
-    as_of: dt.date | None = None
-
-    def check(self) -> None:
-        """See :func:`check_job`."""
-        if self.task == "ask" and not (self.question and self.question.strip()):
-            raise ValueError("the ask task needs a question")
-        if self.as_of is not None and self.task != "ask":
-            raise ValueError("as_of (the day a question is asked) is for the ask task")
-        if self.task == "extract":
-            if self.schema is None:
-                raise ValueError("the extract task needs a schema (a Pydantic model class)")
-            shape_of(self.schema)
-
-    def key(self, doc: Document) -> str:
-        return job_key(
-            doc,
-            self.task,
-            question=self.question,
-            topic=self.topic,
-            schema=self.schema,
-            instructions=self.instructions,
-            as_of=self.as_of,
-        )
-
-    def line(self) -> dict[str, str | None]:
-        return _job(
-            self.task, self.question, self.topic, self.schema, self.instructions, self.as_of
-        )
-
-    def run(self, doc: Document, client: LLMClient) -> Result:
-        if self.task == "summarize":
-            return summarize(doc, client=client)
-        if self.task == "stances":
-            return analyze_stances(doc, self.topic, client=client)
-        if self.task == "extract":
-            assert self.schema is not None  # check() refused it
-            return extract(doc, self.schema, client=client, instructions=self.instructions)
-        if not self.question:
-            raise ValueError("the ask task needs a question")
-        return ask([doc], self.question, client=client, as_of=self.as_of)
 
 
 class BatchRun(Generic[R]):
@@ -265,17 +125,14 @@ class BatchRun(Generic[R]):
             an iterator (a list, :class:`~newsqa.documents.Inputs`) is walked once
             first, keeping ids only, so two documents with one id are refused before
             any work while one document is held at a time.
-        task: ``summarize``, ``stances``, ``ask`` or ``extract``.
+        task: the task object (``Summarize()``, ``Ask("Who met?")``, a registered task
+            of your own, ...).
         out: JSONL output, a regular file or a new one (``/dev/full`` or a folder
-            is refused); lines are ``{"id", "task", "result"}`` or
-            ``{"id", "task", "error", "error_type"}``, with ``usage`` (and the
-            ``question``, ``topic``, or ``schema`` name and ``instructions`` of the job).
-        client: the LLM client (thread-safe; the embedded model serves one at a time).
-        question: required for ``ask``.
-        topic: for ``stances``.
-        schema: the Pydantic model to fill, required for ``extract``.
-        instructions: extra guidance for ``extract``.
-        as_of: for ``ask``: the day the question is asked (see :func:`~newsqa.ask`).
+            is refused); lines are ``{"id", "task", "key", "result", "usage"}`` or
+            ``{"id", "task", "key", "error", "error_type", "usage"}``, with the task's
+            parameters as :meth:`~newsqa.tasks.base.Task.job` shows them.
+        client: the LLM client (thread-safe; the embedded model serves one at a time);
+            ``None`` for a task that does not use the model.
         concurrency: documents in flight at once.
         on_done: called with ``(id, ok)`` after each document (progress bars).
         close_client: close ``client`` once the run and its requests are over.
@@ -288,7 +145,8 @@ class BatchRun(Generic[R]):
             as a failure; ``newsqa batch`` refuses to start instead).
 
     Raises:
-        ValueError: ``ask`` without a question, ``extract`` without a schema,
+        ValueError: a task that cannot run (:meth:`~newsqa.tasks.base.Task.check`, e.g.
+            an empty question), a task that uses the model without a client,
             ``concurrency`` below 1, an output that is not a regular file, or two
             documents with one id (at once unless ``docs`` is an iterator, otherwise
             when the second one is reached).
@@ -298,26 +156,21 @@ class BatchRun(Generic[R]):
     def __init__(
         self,
         docs: Iterable[Document | DocumentError],
-        task: Task,
+        task: Task[R],
         out: Path,
         *,
-        client: LLMClient,
-        question: str | None = None,
-        topic: str = DEFAULT_TOPIC,
-        schema: type[BaseModel] | None = None,
-        instructions: str | None = None,
-        as_of: dt.date | None = None,
+        client: LLMClient | None,
         concurrency: int = 1,
         on_done: Callable[[str, bool], None] | None = None,
         close_client: bool = False,
     ) -> None:
-        job = _Job(task, question, topic, schema, instructions, as_of)
-        job.check()
+        task.check()
+        if task.uses_model and client is None:
+            raise ValueError(f"the {task.name} task needs a model client")
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.task, self.out, self.client = task, out, client
-        self.question, self.topic, self.concurrency = question, topic, concurrency
-        self.schema, self.instructions = schema, instructions
+        self.concurrency = concurrency
         self.report = BatchReport()
         check_output(out)
         self.total: int | None = None
@@ -327,8 +180,7 @@ class BatchRun(Generic[R]):
         self._docs = docs
         self._on_done = on_done
         self._close_client = close_client
-        self._spec = job
-        self._job = job.line()
+        self._job = task.job()
         self._lock = threading.Lock()
         self._started = False
         self._file: OutputFile | None = None
@@ -340,7 +192,7 @@ class BatchRun(Generic[R]):
         return output_files(Path(out))
 
     def _key(self, doc: Document) -> str:
-        return self._spec.key(doc)
+        return job_key(doc, self.task)
 
     def _record(self, item: BatchItem[R], key: str | None = None) -> BatchItem[R]:
         """Append the item's line (flushed), count it, report progress."""
@@ -367,12 +219,13 @@ class BatchRun(Generic[R]):
         return item
 
     def _work(self, doc: Document) -> BatchItem[R]:
-        with self.client.metered() as meter:
+        metered = self.client.metered() if self.client else contextlib.nullcontext()
+        with metered as meter:
             try:
-                outcome: R | Exception = cast(R, self._spec.run(doc, self.client))
+                outcome: R | Exception = self.task.run(doc, client=self.client)
             except (NewsQAError, ValueError) as e:
                 outcome = e
-        if isinstance(outcome, LLMError):
+        if isinstance(outcome, LLMError) and meter is not None:
             outcome.usage = meter.usage  # every call of the document, not only the last
         return self._record(BatchItem(doc.id, outcome), self._key(doc))
 
@@ -406,7 +259,7 @@ class BatchRun(Generic[R]):
         pool.shutdown()
         if self._file is not None:
             self._file.close()
-        if self._close_client:
+        if self._close_client and self.client is not None:
             self.client.close()
 
     def run(self) -> BatchReport:
@@ -466,30 +319,13 @@ class BatchRun(Generic[R]):
 
 def run_batch(
     docs: Iterable[Document | DocumentError],
-    task: Task,
+    task: Task[R],
     out: Path,
     *,
-    client: LLMClient,
-    question: str | None = None,
-    topic: str = DEFAULT_TOPIC,
-    schema: type[BaseModel] | None = None,
-    instructions: str | None = None,
-    as_of: dt.date | None = None,
+    client: LLMClient | None,
     concurrency: int = 1,
     on_done: Callable[[str, bool], None] | None = None,
 ) -> BatchReport:
     """Run ``task`` on every document, appending one JSONL line each to ``out``, and
     return the report (arguments as for :class:`BatchRun`)."""
-    return BatchRun[Result](
-        docs,
-        task,
-        out,
-        client=client,
-        question=question,
-        topic=topic,
-        schema=schema,
-        instructions=instructions,
-        as_of=as_of,
-        concurrency=concurrency,
-        on_done=on_done,
-    ).run()
+    return BatchRun(docs, task, out, client=client, concurrency=concurrency, on_done=on_done).run()

@@ -7,7 +7,7 @@ import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field, create_model
 
@@ -23,12 +23,13 @@ from newsqa.grounding.limits import check_windows
 from newsqa.grounding.model_text import cleaned
 from newsqa.llm.client import LLMClient
 from newsqa.prompts import user_text
+from newsqa.tasks.base import Task, needs_client, register
 from newsqa.tasks.calls import grounded_call
 from newsqa.tasks.recency import timely, untimed
 from newsqa.thresholds import CHOICE_SHARE, OPTION_SHARE, QUESTION_SHARE, STATED_SHARE
 from newsqa.types import Answer, Document, Usage
 
-__all__ = ["FOCUS_TOKENS", "MAX_CHOICES", "Reading", "answer_from", "ask"]
+__all__ = ["FOCUS_TOKENS", "MAX_CHOICES", "Ask", "Reading", "answer_from", "ask"]
 
 MAX_TOKENS = 200
 MAX_CHOICES = 10
@@ -474,3 +475,42 @@ def _answer_choice(
         citations=passage.evidence(grounds.numbers),
         usage=usage,
     )
+
+
+@register
+class Ask(Task[Answer]):
+    """Answer ``question`` from the article with citations, or abstain; ``choices``
+    makes it multiple choice, ``as_of`` is the day it is asked (see :func:`ask`)."""
+
+    name: ClassVar[str] = "ask"
+    prompts: ClassVar[tuple[str, ...]] = ("ask", "ask_choice", "verify")
+
+    question: str = ""
+    choices: tuple[str, ...] | None = None
+    as_of: dt.date | None = None
+
+    def __init__(
+        self,
+        question: str = "",
+        choices: Sequence[str] | None = None,
+        as_of: dt.date | None = None,
+    ) -> None:
+        BaseModel.__init__(
+            self,
+            question=question,
+            choices=None if choices is None else tuple(choices),
+            as_of=as_of,
+        )
+
+    def check(self) -> None:
+        if not self.question.strip():
+            raise ValueError("the ask task needs a question")
+
+    def run(self, doc: Document, *, client: LLMClient | None = None) -> Answer:
+        return ask(
+            [doc],
+            self.question,
+            client=needs_client(self, client),
+            choices=self.choices,
+            as_of=self.as_of,
+        )

@@ -6,16 +6,19 @@ articles cost one short call.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel
 
 from newsqa.grounding import Passage, SentenceIds
 from newsqa.grounding.focus import focus
 from newsqa.llm.client import LLMClient
 from newsqa.prompts import user_text
+from newsqa.tasks.base import Task, needs_client, register
 from newsqa.tasks.calls import grounded_call
 from newsqa.types import ClaimCheck, ClaimLabel, Document
 
-__all__ = ["FOCUS_TOKENS", "check_claim"]
+__all__ = ["FOCUS_TOKENS", "CheckClaim", "check_claim"]
 
 MAX_TOKENS = 120
 FOCUS_TOKENS = 900
@@ -57,3 +60,23 @@ def check_claim(doc: Document, claim: str, *, client: LLMClient) -> ClaimCheck:
     return ClaimCheck(
         claim=claim, label=label, evidence=shown.evidence(draft.sentences), usage=result.usage
     )
+
+
+@register
+class CheckClaim(Task[ClaimCheck]):
+    """Does the article agree with, disagree with, discuss or ignore ``claim``?"""
+
+    name: ClassVar[str] = "check-claim"
+    prompts: ClassVar[tuple[str, ...]] = ("claim",)
+
+    claim: str = ""
+
+    def __init__(self, claim: str = "") -> None:
+        BaseModel.__init__(self, claim=claim)
+
+    def check(self) -> None:
+        if not self.claim.strip():
+            raise ValueError("the check-claim task needs a claim")
+
+    def run(self, doc: Document, *, client: LLMClient | None = None) -> ClaimCheck:
+        return check_claim(doc, self.claim, client=needs_client(self, client))

@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property, lru_cache
-from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, Union
 
 from pydantic import (
     BaseModel,
@@ -47,6 +47,7 @@ from newsqa.grounding.focus import focus
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import read_json, strict_schema
 from newsqa.prompts import USER_TEXT_CHARS, one_line, user_text
+from newsqa.tasks.base import Task, needs_client, register
 from newsqa.tasks.calls import grounded_call
 from newsqa.thresholds import TEXT_SHARE
 from newsqa.types import Document, Evidence, Extraction
@@ -56,8 +57,10 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_FIELDS",
     "MAX_ITEMS",
+    "Extract",
     "extract",
     "fields_guide",
+    "schema_text",
     "shape_of",
 ]
 
@@ -813,3 +816,47 @@ def _tolerant(
                 typing.cast(type[BaseModel], info.annotation), raw, context, where, dropped
             )
     return cls.model_construct(**fields)
+
+
+@lru_cache(maxsize=64)
+def schema_text(schema: type[BaseModel]) -> str:
+    """The JSON Schema of ``schema``, keys sorted: what the resume key of an extract
+    job holds (field names, types, descriptions, choices, defaults, the title)."""
+    return json.dumps(schema.model_json_schema(), sort_keys=True, ensure_ascii=False)
+
+
+@register
+class Extract(Task[Extraction[M]], Generic[M]):
+    """Fill ``schema`` (your Pydantic model) from the article, each value tied to the
+    sentences that state it; ``instructions`` guide the model (see :func:`extract`)."""
+
+    name: ClassVar[str] = "extract"
+    prompts: ClassVar[tuple[str, ...]] = ("extract",)
+
+    schema_: type[M] = Field(alias="schema")
+    instructions: str | None = None
+
+    def __init__(self, schema: type[M], instructions: str | None = None) -> None:
+        BaseModel.__init__(self, schema=schema, instructions=instructions)
+
+    def check(self) -> None:
+        shape_of(self.schema_)
+
+    def job(self) -> dict[str, Any]:
+        """The schema by its class name (and the instructions, ``null`` when none)."""
+        return {
+            "task": self.name,
+            "schema": self.schema_.__name__,
+            "instructions": self.instructions or None,
+        }
+
+    def key_fields(self) -> dict[str, Any]:
+        """The schema by its whole JSON Schema (:func:`schema_text`): a field added,
+        retyped or described differently runs every document again (a changed
+        validator, which the JSON Schema does not show, does not)."""
+        return {**self.job(), "schema": schema_text(self.schema_)}
+
+    def run(self, doc: Document, *, client: LLMClient | None = None) -> Extraction[M]:
+        return extract(
+            doc, self.schema_, client=needs_client(self, client), instructions=self.instructions
+        )

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
@@ -37,6 +37,7 @@ from newsqa.grounding.model_text import cleaned
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import Structured
 from newsqa.prompts import user_text
+from newsqa.tasks.base import Task, needs_client, register
 from newsqa.tasks.calls import grounded_call, model_call
 from newsqa.thresholds import BORROWED_SHARE, CLAUSE_SHARE, MIN_MENTION_SHARE, NAMES_TOKENS
 from newsqa.types import Document, Sentence, Stance, StanceLabel, StanceReport, Usage
@@ -48,6 +49,7 @@ __all__ = [
     "READ_TOKENS",
     "ActorStance",
     "CheckedLabel",
+    "Stances",
     "actor_sentences",
     "analyze_stances",
     "check_label",
@@ -551,3 +553,29 @@ def analyze_stances(
         for d in drafts
     ]
     return StanceReport(topic=topic, stances=stances, usage=usage)
+
+
+@register
+class Stances(Task[StanceReport]):
+    """Each actor's stance on ``topic``; ``actors`` (name → aliases) are added to the
+    gazetteer and asked about first (see :func:`analyze_stances`)."""
+
+    name: ClassVar[str] = "stances"
+    prompts: ClassVar[tuple[str, ...]] = ("actors", "stance")
+
+    topic: str = DEFAULT_TOPIC
+    actors: dict[str, tuple[str, ...]] | None = None
+
+    def __init__(
+        self, topic: str = DEFAULT_TOPIC, actors: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
+        BaseModel.__init__(
+            self,
+            topic=topic,
+            actors=None if actors is None else {k: tuple(v) for k, v in actors.items()},
+        )
+
+    def run(self, doc: Document, *, client: LLMClient | None = None) -> StanceReport:
+        return analyze_stances(
+            doc, self.topic, client=needs_client(self, client), actors=self.actors
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -10,10 +11,11 @@ from newsqa.grounding import Passage, SentenceIds
 from newsqa.grounding.limits import check_windows
 from newsqa.grounding.model_text import cleaned
 from newsqa.llm.client import LLMClient
+from newsqa.tasks.base import Task, needs_client, register
 from newsqa.tasks.calls import grounded_call, model_call
 from newsqa.types import Document, KeyPoint, Summary, Usage
 
-__all__ = ["complete_sentences", "summarize"]
+__all__ = ["Summarize", "complete_sentences", "summarize"]
 
 MAX_TOKENS = 450
 POINT_CHARS, HEADLINE_CHARS, SUMMARY_CHARS = 220, 120, 600
@@ -122,3 +124,14 @@ def summarize(doc: Document, *, client: LLMClient) -> Summary:
         key_points=[points[i - 1] for i in reduce.value.key_points],
         usage=usage + reduce.usage,
     )
+
+
+@register
+class Summarize(Task[Summary]):
+    """Headline, summary and key points, each point with its evidence."""
+
+    name: ClassVar[str] = "summarize"
+    prompts: ClassVar[tuple[str, ...]] = ("summarize", "summarize_reduce")
+
+    def run(self, doc: Document, *, client: LLMClient | None = None) -> Summary:
+        return summarize(doc, client=needs_client(self, client))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, create_model
 
@@ -22,10 +22,11 @@ from newsqa.grounding import Passage, SentenceIds
 from newsqa.grounding.focus import focus
 from newsqa.llm.client import LLMClient
 from newsqa.prompts import user_text
+from newsqa.tasks.base import Task, needs_client, register
 from newsqa.tasks.calls import grounded_call
 from newsqa.types import Document, TargetLabel, TargetStance, Usage
 
-__all__ = ["FOCUS_TOKENS", "MAX_TARGETS", "stance_toward", "stances_toward"]
+__all__ = ["FOCUS_TOKENS", "MAX_TARGETS", "StanceToward", "stance_toward", "stances_toward"]
 
 MAX_TOKENS = 60
 MAX_TARGETS = 5
@@ -129,3 +130,26 @@ def stance_toward(
     if not target.strip():
         raise ValueError("the target is empty")
     return stances_toward(doc, [target], client=client, aliases={target.strip(): aliases})[0]
+
+
+@register
+class StanceToward(Task[TargetStance]):
+    """Where the author stands toward ``target`` (``aliases``: other names for it)."""
+
+    name: ClassVar[str] = "stance-toward"
+    prompts: ClassVar[tuple[str, ...]] = ("target_stance",)
+
+    target: str = ""
+    aliases: tuple[str, ...] | None = None
+
+    def __init__(self, target: str = "", aliases: Sequence[str] | None = None) -> None:
+        BaseModel.__init__(self, target=target, aliases=None if aliases is None else tuple(aliases))
+
+    def check(self) -> None:
+        if not self.target.strip():
+            raise ValueError("the stance-toward task needs a target")
+
+    def run(self, doc: Document, *, client: LLMClient | None = None) -> TargetStance:
+        return stance_toward(
+            doc, self.target, client=needs_client(self, client), aliases=self.aliases or ()
+        )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from newsqa import Ask, Summarize
 from newsqa.batch.run import completed_keys, job_key, run_batch
 from newsqa.documents import iter_inputs, load_document
 from tests.conftest import fake_client
@@ -37,10 +38,9 @@ def test_failures_are_recorded_per_document_and_finished_work_is_kept(tmp_path: 
     with FakeOpenAI(script) as server:
         report = run_batch(
             iter_inputs(_folder(tmp_path)),
-            "ask",
+            Ask(QUESTION),
             out,
             client=fake_client(server, max_reasks=2),
-            question=QUESTION,
         )
     assert (report.done, report.failed, report.skipped) == (2, 2, 0)
     lines = {str(r["id"]): r for r in _lines(out)}
@@ -58,33 +58,29 @@ def test_rerun_skips_done_and_retries_failed(tmp_path: Path) -> None:
     with FakeOpenAI(
         [Reply.json(GOOD), Reply(status=400, body={"error": {"message": "x"}}), Reply.json(GOOD)]
     ) as server:
-        first = run_batch(
-            iter_inputs(folder), "ask", out, client=fake_client(server), question=QUESTION
-        )
+        first = run_batch(iter_inputs(folder), Ask(QUESTION), out, client=fake_client(server))
     assert (first.done, first.failed) == (2, 2)
     with FakeOpenAI([Reply.json(GOOD)]) as server:
-        second = run_batch(
-            iter_inputs(folder), "ask", out, client=fake_client(server), question=QUESTION
-        )
+        second = run_batch(iter_inputs(folder), Ask(QUESTION), out, client=fake_client(server))
         assert len(server.requests) == 1  # only b is asked again
     assert (second.done, second.skipped) == (1, 2)
-    assert done_ids(out, folder, "ask", question=QUESTION) == {"a", "b", "d"}
-    assert done_ids(out, folder, "ask", question="Another question?") == set()
-    assert done_ids(out, folder, "summarize") == set()
+    assert done_ids(out, folder, Ask(QUESTION)) == {"a", "b", "d"}
+    assert done_ids(out, folder, Ask("Another question?")) == set()
+    assert done_ids(out, folder, Summarize()) == set()
 
 
 def test_a_line_cut_short_by_a_crash_is_redone(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     folder = _folder(tmp_path)
     a, b = (load_document(folder / f"{n}.txt") for n in "ab")
-    key_a, key_b = (job_key(d, "ask", question="Q") for d in (a, b))
+    key_a, key_b = (job_key(d, Ask("Q")) for d in (a, b))
     out.write_bytes(
         f'{{"id": "a", "key": "{key_a}", "result": {{}}}}\n'.encode()
         + f'{{"id": "b", "key": "{key_b}", "result": "'.encode()
         + b"\xe2\x80"
     )  # cut mid-character
     assert completed_keys(out) == {key_a}
-    assert done_ids(out, folder, "ask", question="Q") == {"a"}
+    assert done_ids(out, folder, Ask("Q")) == {"a"}
 
 
 def test_concurrency_runs_every_document_once(tmp_path: Path) -> None:
@@ -95,12 +91,7 @@ def test_concurrency_runs_every_document_once(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     with FakeOpenAI([Reply.json(GOOD, delay=0.05)] * 12) as server:
         report = run_batch(
-            iter_inputs(folder),
-            "ask",
-            out,
-            client=fake_client(server),
-            question=QUESTION,
-            concurrency=4,
+            iter_inputs(folder), Ask(QUESTION), out, client=fake_client(server), concurrency=4
         )
         assert len(server.requests) == 12
     assert report.done == 12
@@ -118,10 +109,9 @@ def test_interrupt_keeps_finished_lines(tmp_path: Path) -> None:
     with FakeOpenAI([Reply.json(GOOD)] * 3) as server, pytest.raises(KeyboardInterrupt):
         run_batch(
             iter_inputs(_folder(tmp_path)),
-            "ask",
+            Ask(QUESTION),
             out,
             client=fake_client(server),
-            question=QUESTION,
             on_done=stop_after_first,
         )
     assert [r["id"] for r in _lines(out)] == ["a"] == seen
@@ -139,4 +129,4 @@ def test_jsonl_input_with_a_bad_record_keeps_going(tmp_path: Path) -> None:
 
 def test_ask_needs_a_question(tmp_path: Path) -> None:
     with FakeOpenAI([]) as server, pytest.raises(ValueError, match="question"):
-        run_batch([], "ask", tmp_path / "o.jsonl", client=fake_client(server))
+        run_batch([], Ask(), tmp_path / "o.jsonl", client=fake_client(server))

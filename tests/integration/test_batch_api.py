@@ -71,7 +71,7 @@ def test_abatch_yields_each_document_as_it_finishes(tmp_path: Path) -> None:
     with FakeOpenAI([Reply.json(GOOD)] * 3) as server:
         client = fake_client(server)
         Gauge(client, slow_word="slowly", delay=0.5)
-        run = newsqa.abatch(folder, "ask", out, client=client, question=QUESTION, concurrency=2)
+        run = newsqa.abatch(folder, newsqa.Ask(QUESTION), out, client=client, concurrency=2)
         items = asyncio.run(_collect(run))
     assert [i.id for i in items] == ["b", "c", "a"]  # a was first in, finished last
     assert all(i.ok and isinstance(i.outcome, Answer) for i in items)
@@ -91,7 +91,7 @@ def test_abatch_never_exceeds_its_concurrency(tmp_path: Path) -> None:
         client = fake_client(server)
         gauge = Gauge(client)
         run = newsqa.abatch(
-            folder, "ask", tmp_path / "o.jsonl", client=client, question=QUESTION, concurrency=3
+            folder, newsqa.Ask(QUESTION), tmp_path / "o.jsonl", client=client, concurrency=3
         )
         items = asyncio.run(_collect(run))
         assert len(server.requests) == 8
@@ -102,11 +102,11 @@ def test_abatch_resumes_like_run_batch_and_yields_failures(tmp_path: Path) -> No
     folder = _folder(tmp_path, {"a": "Kyiv said no.", "b": "Kyiv said no twice."})
     (folder / "c.txt").write_bytes(b"\x00\x01binary")
     out = tmp_path / "out.jsonl"
-    key = job_key(load_document(folder / "a.txt"), "ask", question=QUESTION)
+    key = job_key(load_document(folder / "a.txt"), newsqa.Ask(QUESTION))
     out.write_text(json.dumps({"id": "a", "key": key, "result": {}}) + "\n")
     with FakeOpenAI([Reply.text("garbage")] * 3) as server:
         run = newsqa.abatch(
-            folder, "ask", out, client=fake_client(server, max_reasks=2), question=QUESTION
+            folder, newsqa.Ask(QUESTION), out, client=fake_client(server, max_reasks=2)
         )
         items = {i.id: i for i in run}  # a plain for works too
         assert len(server.requests) == 3  # a skipped, c never reached the model
@@ -115,12 +115,12 @@ def test_abatch_resumes_like_run_batch_and_yields_failures(tmp_path: Path) -> No
     assert isinstance(failed, OutputValidationError) and items["b"].usage.calls == 3
     assert isinstance(items[str(folder / "c.txt")].outcome, DocumentError)
     assert (run.report.done, run.report.failed, run.report.skipped) == (0, 2, 1)
-    assert done_ids(out, folder, "ask", question=QUESTION) == {"a"}
+    assert done_ids(out, folder, newsqa.Ask(QUESTION)) == {"a"}
     with FakeOpenAI([Reply.json(GOOD)]) as server:
-        again = newsqa.batch(folder, "ask", out, client=fake_client(server), question=QUESTION)
+        again = newsqa.batch(folder, newsqa.Ask(QUESTION), out, client=fake_client(server))
         assert len(server.requests) == 1  # only b runs again
     assert (again.done, again.failed, again.skipped) == (1, 1, 1)
-    assert done_ids(out, folder, "ask", question=QUESTION) == {"a", "b"}
+    assert done_ids(out, folder, newsqa.Ask(QUESTION)) == {"a", "b"}
 
 
 def test_breaking_out_starts_no_new_document_and_keeps_finished_lines(tmp_path: Path) -> None:
@@ -134,7 +134,7 @@ def test_breaking_out_starts_no_new_document_and_keeps_finished_lines(tmp_path: 
         raise AssertionError("no item")
 
     with FakeOpenAI([Reply.json(GOOD)] * 3) as server:
-        run = newsqa.abatch(folder, "ask", out, client=fake_client(server), question=QUESTION)
+        run = newsqa.abatch(folder, newsqa.Ask(QUESTION), out, client=fake_client(server))
         assert asyncio.run(first_only(run)) == "a"
         time.sleep(0.2)
         assert len(server.requests) == 1
@@ -153,11 +153,11 @@ def test_batch_closes_the_client_it_made(tmp_path: Path, monkeypatch: pytest.Mon
             return made[-1]
 
         monkeypatch.setattr(newsqa.api, "connect", connect)
-        report = newsqa.batch(str(folder), "ask", str(tmp_path / "o.jsonl"), question=QUESTION)
+        report = newsqa.batch(str(folder), newsqa.Ask(QUESTION), str(tmp_path / "o.jsonl"))
         with pytest.raises(ValueError, match="concurrency"):  # refused once the client is made
-            newsqa.abatch(folder, "ask", tmp_path / "o.jsonl", question=QUESTION, concurrency=0)
+            newsqa.abatch(folder, newsqa.Ask(QUESTION), tmp_path / "o.jsonl", concurrency=0)
         with pytest.raises(ValueError, match="question"):  # refused before a client is made
-            newsqa.abatch(folder, "ask", tmp_path / "o.jsonl")
+            newsqa.abatch(folder, newsqa.Ask(), tmp_path / "o.jsonl")
     assert report.done == 1 and len(made) == 2
     assert made[0]._sdk.is_closed() and made[1]._sdk.is_closed()
 
@@ -166,8 +166,25 @@ def test_batch_arguments_are_checked_before_any_work(tmp_path: Path) -> None:
     with FakeOpenAI([]) as server:
         client = fake_client(server)
         with pytest.raises(ValueError, match="question"):
-            newsqa.abatch([], "ask", tmp_path / "o.jsonl", client=client)
+            newsqa.abatch([], newsqa.Ask(), tmp_path / "o.jsonl", client=client)
         with pytest.raises(ValueError, match="concurrency"):
-            newsqa.batch([], "summarize", tmp_path / "o.jsonl", client=client, concurrency=0)
+            newsqa.batch([], newsqa.Summarize(), tmp_path / "o.jsonl", client=client, concurrency=0)
         assert not server.requests
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_a_task_name_still_runs_with_a_deprecation_warning(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {"a": "Kyiv said no."})
+    out = tmp_path / "out.jsonl"
+    with (
+        FakeOpenAI([Reply.json(GOOD)]) as server,
+        pytest.warns(DeprecationWarning, match="task object"),
+    ):
+        report = newsqa.batch(folder, "ask", out, client=fake_client(server), question=QUESTION)
+    assert report.done == 1
+    assert done_ids(out, folder, newsqa.Ask(QUESTION)) == {"a"}  # the object's key
+
+
+def test_parameters_beside_a_task_object_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="question"):
+        newsqa.batch([], newsqa.Summarize(), tmp_path / "o.jsonl", question=QUESTION)

@@ -53,8 +53,8 @@ def test_each_line_holds_the_extraction_contract_and_resume_skips_done(tmp_path:
     script = [Reply.json(_draft(3, "Geneva")), Reply.json(_draft(None, "Doha"))]
     with FakeOpenAI(script) as server:
         client = fake_client(server)
-        report = newsqa.batch(folder, "extract", out, schema=Talks, client=client)
-        again = newsqa.batch(folder, "extract", out, schema=Talks, client=client)
+        report = newsqa.batch(folder, newsqa.Extract(Talks), out, client=client)
+        again = newsqa.batch(folder, newsqa.Extract(Talks), out, client=client)
         assert len(server.requests) == 2
     assert (report.done, report.failed, again.skipped, again.done) == (2, 0, 2, 0)
     lines = {line["id"]: line for line in map(json.loads, out.read_text().splitlines())}
@@ -76,7 +76,7 @@ def test_a_document_that_never_validates_is_an_error_line(tmp_path: Path) -> Non
     doc = newsqa.document_from_text("Three people died.", id="x")
     out = tmp_path / "o.jsonl"
     with FakeOpenAI([Reply.text("not json")] * 3) as server:
-        report = run_batch([doc], "extract", out, client=fake_client(server), schema=Talks)
+        report = run_batch([doc], newsqa.Extract(Talks), out, client=fake_client(server))
     assert (report.done, report.failed) == (0, 1)
     line = json.loads(out.read_text())
     assert line["error_type"] == "OutputValidationError" and line["usage"]["calls"] == 3
@@ -88,7 +88,7 @@ def test_abatch_yields_extractions_of_the_callers_model(tmp_path: Path) -> None:
 
     async def collect(client: LLMClient) -> list[Extraction[Talks]]:
         got = []
-        run = newsqa.abatch(folder, "extract", tmp_path / "o.jsonl", schema=Talks, client=client)
+        run = newsqa.abatch(folder, newsqa.Extract(Talks), tmp_path / "o.jsonl", client=client)
         async for _doc_id, outcome in run:
             assert not isinstance(outcome, Exception)
             got.append(outcome)
@@ -117,13 +117,13 @@ def test_a_bad_schema_fails_before_any_document_is_read_or_client_made(
     missing = tmp_path / "no-such-folder"
     for call in (newsqa.batch, newsqa.abatch):
         with pytest.raises(SchemaError, match="child: Recursive contains itself"):
-            call(_untouchable(), "extract", out, schema=Recursive)
+            call(_untouchable(), newsqa.Extract(Recursive), out)
         with pytest.raises(SchemaError, match="contains itself"):
-            call(missing, "extract", out, schema=Recursive)  # the path is never opened
-        with pytest.raises(ValueError, match="needs a schema"):
+            call(missing, newsqa.Extract(Recursive), out)  # the path is never opened
+        with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="needs a schema"):
             call(_untouchable(), "extract", out)
     with FakeOpenAI([]) as server:
         with pytest.raises(SchemaError, match="contains itself"):
-            BatchRun(_untouchable(), "extract", out, client=fake_client(server), schema=Recursive)
+            BatchRun(_untouchable(), newsqa.Extract(Recursive), out, client=fake_client(server))
         assert server.requests == []
     assert not out.exists()

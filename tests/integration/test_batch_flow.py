@@ -30,7 +30,7 @@ def test_a_slow_document_does_not_hold_back_the_others(tmp_path: Path) -> None:
         client = fake_client(server)
         Gauge(client, slow_word="slowly", delay=0.6)
         run = newsqa.abatch(
-            folder, "ask", tmp_path / "o.jsonl", client=client, question=QUESTION, concurrency=2
+            folder, newsqa.Ask(QUESTION), tmp_path / "o.jsonl", client=client, concurrency=2
         )
         order = [item.id for item in run]  # the plain-for path
     assert order[-1] == "a" and sorted(order) == ["a", "b", "c", "d"]
@@ -43,10 +43,9 @@ def test_run_batch_keeps_its_concurrency(tmp_path: Path) -> None:
         gauge = Gauge(client)
         report = run_batch(
             iter_inputs(folder),
-            "ask",
+            newsqa.Ask(QUESTION),
             tmp_path / "o.jsonl",
             client=client,
-            question=QUESTION,
             concurrency=3,
         )
     assert report.done == 6 and gauge.peak == 3
@@ -66,7 +65,7 @@ def test_async_iteration_goes_on_after_a_document_that_did_not_load(tmp_path: Pa
         client = fake_client(server)
         gauge = Gauge(client)
         run = newsqa.abatch(
-            docs, "ask", tmp_path / "o.jsonl", client=client, question=QUESTION, concurrency=1
+            docs, newsqa.Ask(QUESTION), tmp_path / "o.jsonl", client=client, concurrency=1
         )
         items = asyncio.run(collect(run))
     assert sorted(i.id for i in items) == ["a", "b", "bad.txt"] and gauge.peak == 1
@@ -78,7 +77,7 @@ def test_breaking_out_does_not_wait_for_the_documents_in_flight(tmp_path: Path) 
         client = fake_client(server)
         Gauge(client, slow_word="slowly", delay=3.0)
         run = newsqa.abatch(
-            folder, "ask", tmp_path / "o.jsonl", client=client, question=QUESTION, concurrency=2
+            folder, newsqa.Ask(QUESTION), tmp_path / "o.jsonl", client=client, concurrency=2
         )
         for _item in run:
             started = time.monotonic()
@@ -120,10 +119,9 @@ def test_lines_carry_the_job_the_error_and_raw_text(tmp_path: Path) -> None:
     with FakeOpenAI([Reply.json({"sentences": [1], "answer": "Kyïv"}), refused]) as server:
         report = run_batch(
             docs,
-            "ask",
+            newsqa.Ask("Who?"),
             tmp_path / "o.jsonl",
             client=fake_client(server),
-            question="Who?",
             on_done=lambda i, ok: seen.append((i, ok)),
         )
     raw = (tmp_path / "o.jsonl").read_text(encoding="utf-8")
@@ -139,8 +137,8 @@ def test_summarize_and_stances_batches_run_their_task(tmp_path: Path) -> None:
     doc = document_from_text("Russia said it was ready for talks.", id="a")
     with FakeOpenAI([], responder=schema_reply) as server:
         client = fake_client(server)
-        summary = run_batch([doc], "summarize", tmp_path / "s.jsonl", client=client)
-        stances = run_batch([doc], "stances", tmp_path / "t.jsonl", client=client, topic="grain")
+        summary = run_batch([doc], newsqa.Summarize(), tmp_path / "s.jsonl", client=client)
+        stances = run_batch([doc], newsqa.Stances("grain"), tmp_path / "t.jsonl", client=client)
         prompts = [str(r["messages"][-1]["content"]) for r in server.requests]
     assert (summary.done, stances.done) == (1, 1)
     assert "summarize the article" in prompts[0]
@@ -154,15 +152,13 @@ def test_default_concurrency_is_one(tmp_path: Path) -> None:
     with FakeOpenAI([Reply.json(GOOD, delay=0.1)] * 3) as server:
         client = fake_client(server)
         gauge = Gauge(client)
-        run_batch(
-            iter_inputs(folder), "ask", tmp_path / "o.jsonl", client=client, question=QUESTION
-        )
+        run_batch(iter_inputs(folder), newsqa.Ask(QUESTION), tmp_path / "o.jsonl", client=client)
     assert gauge.peak == 1
 
 
 def test_a_torn_line_does_not_hide_the_lines_after_it(tmp_path: Path) -> None:
     doc = document_from_text("Kyiv said no.", id="a")
-    key = job_key(doc, "ask", question="Q")
+    key = job_key(doc, newsqa.Ask("Q"))
     out = tmp_path / "o.jsonl"
     out.write_text(
         '{"id": "a", "key": "torn\n' + json.dumps({"id": "a", "key": key, "result": {}}) + "\n"
@@ -174,9 +170,7 @@ def test_a_lazily_found_duplicate_names_the_first_source(tmp_path: Path) -> None
     a = document_from_text("Kyiv said no.", id="news", source="x1/news.txt")
     b = document_from_text("Moscow said yes.", id="news", source="x2/news.txt")
     with FakeOpenAI([Reply.json(GOOD)]) as server, pytest.raises(ValueError) as info:
-        run_batch(
-            iter([a, b]), "ask", tmp_path / "o.jsonl", client=fake_client(server), question="Q"
-        )
+        run_batch(iter([a, b]), newsqa.Ask("Q"), tmp_path / "o.jsonl", client=fake_client(server))
     assert "(x1/news.txt and x2/news.txt)" in str(info.value)
 
 
@@ -201,7 +195,7 @@ def test_a_batch_run_defaults_to_one_document_at_a_time(tmp_path: Path) -> None:
         client = fake_client(server)
         gauge = Gauge(client)
         run = newsqa.BatchRun[Answer](
-            docs, "ask", tmp_path / "o.jsonl", client=client, question=QUESTION
+            docs, newsqa.Ask(QUESTION), tmp_path / "o.jsonl", client=client
         )
         assert run.concurrency == 1 and run.run().done == 3
     assert gauge.peak == 1

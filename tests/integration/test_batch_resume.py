@@ -11,8 +11,11 @@ from typing import Any, Literal
 import pytest
 from pydantic import BaseModel, Field, create_model
 
+import newsqa
+from newsqa import Ask, Extract, Stances, Summarize
 from newsqa.batch.run import BatchReport, job_key, run_batch
 from newsqa.documents import document_from_text, load_document
+from newsqa.tasks.base import Task
 from newsqa.types import Document
 from tests.conftest import fake_client
 from tests.support.fake_openai import FakeOpenAI, Reply
@@ -31,36 +34,40 @@ def _doc(**changes: Any) -> Document:
     return document_from_text(fields.pop("text"), **fields)
 
 
-BASE: dict[str, Any] = {"task": "stances", "question": None, "topic": "the war"}
+BASE = Stances("the war")
 
 
 @pytest.mark.parametrize(
-    ("doc_changes", "job_changes"),
+    ("doc_changes", "task"),
     [
-        ({"text": "Kyiv said yes to the plan."}, {}),
-        ({"id": "other"}, {}),
-        ({"title": "Yes"}, {}),
-        ({"date": dt.date(2024, 11, 9)}, {}),
-        ({"date": None}, {}),
-        ({}, {"topic": "the talks"}),
-        ({}, {"task": "summarize"}),
-        ({}, {"task": "ask", "question": "Who said no?"}),
+        ({"text": "Kyiv said yes to the plan."}, BASE),
+        ({"id": "other"}, BASE),
+        ({"title": "Yes"}, BASE),
+        ({"date": dt.date(2024, 11, 9)}, BASE),
+        ({"date": None}, BASE),
+        ({}, Stances("the talks")),
+        ({}, Stances("the war", actors={"Hungary": ["Orban"]})),
+        ({}, Summarize()),
+        ({}, Ask("Who said no?")),
+        ({}, Ask("Who said no?", choices=["Kyiv", "Moscow"])),
     ],
 )
 def test_every_field_of_the_job_and_document_changes_the_key(
-    doc_changes: dict[str, Any], job_changes: dict[str, Any]
+    doc_changes: dict[str, Any], task: Task[Any]
 ) -> None:
-    before = job_key(_doc(), **BASE)
-    after = job_key(_doc(**doc_changes), **{**BASE, **job_changes})
+    before = job_key(_doc(), BASE)
+    after = job_key(_doc(**doc_changes), task)
     assert after != before
-    assert job_key(_doc(), **BASE) == before  # stable
+    assert job_key(_doc(), BASE) == before  # stable
 
 
-def test_questions_change_ask_keys_and_parameters_a_task_ignores_do_not() -> None:
+def test_questions_change_ask_keys_and_parameters_a_task_does_not_take_are_refused() -> None:
     doc = _doc()
-    assert job_key(doc, "ask", question="A?") != job_key(doc, "ask", question="B?")
-    assert job_key(doc, "summarize", question="A?", topic="x") == job_key(doc, "summarize")
-    assert job_key(doc, "ask", question="A?", topic="x") == job_key(doc, "ask", question="A?")
+    assert job_key(doc, Ask("A?")) != job_key(doc, Ask("B?"))
+    with pytest.raises(ValueError, match="the summarize task takes no question"):
+        newsqa.task("summarize", question="A?")
+    with pytest.raises(ValueError, match="the ask task takes no topic"):
+        newsqa.task("ask", question="A?", topic="x")
 
 
 def test_an_edited_document_runs_again_and_its_new_result_is_written(tmp_path: Path) -> None:
@@ -69,10 +76,10 @@ def test_an_edited_document_runs_again_and_its_new_result_is_written(tmp_path: P
     path.write_text("Kyiv said no to the plan.")
     with FakeOpenAI([Reply.json(GOOD)] * 2) as server:
         client = fake_client(server)
-        first = run_batch([load_document(path)], "ask", out, client=client, question="Who?")
+        first = run_batch([load_document(path)], Ask("Who?"), out, client=client)
         path.write_text("Kyiv said yes to the plan.")
-        second = run_batch([load_document(path)], "ask", out, client=client, question="Who?")
-        third = run_batch([load_document(path)], "ask", out, client=client, question="Who?")
+        second = run_batch([load_document(path)], Ask("Who?"), out, client=client)
+        third = run_batch([load_document(path)], Ask("Who?"), out, client=client)
         assert len(server.requests) == 2
     assert (first.done, second.done, second.skipped, third.skipped) == (1, 1, 0, 1)
 
@@ -80,10 +87,10 @@ def test_an_edited_document_runs_again_and_its_new_result_is_written(tmp_path: P
 def test_stances_resume_is_keyed_on_the_topic(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     doc = _doc()
-    key_war = job_key(doc, "stances", topic="the war")
+    key_war = job_key(doc, Stances("the war"))
     out.write_text(f'{{"id": "news", "key": "{key_war}", "result": {{}}}}\n')
     with FakeOpenAI([]) as server:
-        report = run_batch([doc], "stances", out, client=fake_client(server), topic="the war")
+        report = run_batch([doc], Stances("the war"), out, client=fake_client(server))
         assert (report.skipped, len(server.requests)) == (1, 0)
 
 
@@ -92,12 +99,10 @@ def test_two_documents_with_one_id_are_refused_before_any_call(tmp_path: Path) -
     b = document_from_text("Moscow said yes.", id="news", source="x2/news.txt")
     with FakeOpenAI([Reply.json(GOOD)] * 2) as server:
         with pytest.raises(ValueError, match=r"'news' \(x1/news.txt and x2/news.txt\)"):
-            run_batch([a, b], "ask", tmp_path / "o.jsonl", client=fake_client(server), question="Q")
+            run_batch([a, b], Ask("Q"), tmp_path / "o.jsonl", client=fake_client(server))
         assert server.requests == []
         with pytest.raises(ValueError, match="share the id 'news'"):  # lazily: at the second
-            run_batch(
-                iter([a, b]), "ask", tmp_path / "o.jsonl", client=fake_client(server), question="Q"
-            )
+            run_batch(iter([a, b]), Ask("Q"), tmp_path / "o.jsonl", client=fake_client(server))
         assert len(server.requests) == 1  # the first ran and was written before the error
     assert '"id": "news"' in (tmp_path / "o.jsonl").read_text()
 
@@ -119,7 +124,7 @@ Facts = _facts()
 
 
 def _extract_key(schema: type[BaseModel] = Facts, instructions: str | None = None) -> str:
-    return job_key(_doc(), "extract", schema=schema, instructions=instructions)
+    return job_key(_doc(), Extract(schema, instructions=instructions))
 
 
 @pytest.mark.parametrize(
@@ -132,8 +137,8 @@ def _extract_key(schema: type[BaseModel] = Facts, instructions: str | None = Non
         lambda: _extract_key(_facts(casualties=(int | None, Field(None, description="wounded")))),
         lambda: _extract_key(_facts(side=(Literal["Kyiv", "Moscow", "Minsk"] | None, None))),
         lambda: _extract_key(instructions="Count only civilians."),
-        lambda: job_key(_doc(text="Kyiv said yes to the plan."), "extract", schema=Facts),
-        lambda: job_key(_doc(), "summarize"),
+        lambda: job_key(_doc(text="Kyiv said yes to the plan."), Extract(Facts)),
+        lambda: job_key(_doc(), Summarize()),
     ],
     ids=["field added", "retyped", "description", "choices", "instructions", "text", "task"],
 )
@@ -152,14 +157,13 @@ def test_the_extract_key_is_that_of_the_schema_not_of_the_class_object() -> None
 def test_other_tasks_keep_their_keys() -> None:
     """Outputs written before ``extract`` existed still resume: the same keys."""
     doc = _doc()
-    assert job_key(doc, "summarize", schema=Facts, instructions="x") == job_key(doc, "summarize")
-    assert job_key(doc, "summarize") == (
+    assert job_key(doc, Summarize()) == (
         "a559ef44f5a1edf511e2ef5ca7711b26f51acb60597ee9d376725b1b4e8419a9"
     )
-    assert job_key(doc, "stances", topic="the war") == (
+    assert job_key(doc, Stances("the war")) == (
         "7650d3b5a14d5572c347653d4b09fa2f73ff7682eb254d0074b78a81ded79f1f"
     )
-    assert job_key(doc, "ask", question="Who?") == (
+    assert job_key(doc, Ask("Who?")) == (
         "4e30406af1d1206b8f75980f14c364f805f66795030e15b74615bcf2e5fc2811"
     )
 
@@ -176,15 +180,11 @@ def test_changing_the_model_or_instructions_reruns_the_documents(tmp_path: Path)
     with FakeOpenAI(script) as server:
         client = fake_client(server)
         reports = [
-            run_batch([doc], "extract", out, client=client, schema=Facts),
-            run_batch([doc], "extract", out, client=client, schema=_facts()),
-            run_batch([doc], "extract", out, client=client, schema=with_place),
-            run_batch(
-                [doc], "extract", out, client=client, schema=Facts, instructions="Civilians."
-            ),
-            run_batch(
-                [doc], "extract", out, client=client, schema=Facts, instructions="Civilians."
-            ),
+            run_batch([doc], Extract(Facts), out, client=client),
+            run_batch([doc], Extract(_facts()), out, client=client),
+            run_batch([doc], Extract(with_place), out, client=client),
+            run_batch([doc], Extract(Facts, instructions="Civilians."), out, client=client),
+            run_batch([doc], Extract(Facts, instructions="Civilians."), out, client=client),
         ]
         assert len(server.requests) == 3
     assert [(r.done, r.skipped) for r in reports] == [(1, 0), (0, 1), (1, 0), (1, 0), (0, 1)]
@@ -203,21 +203,16 @@ def test_changing_the_model_or_instructions_reruns_the_documents(tmp_path: Path)
 
 def test_the_day_a_question_is_asked_is_part_of_the_ask_key(tmp_path: Path) -> None:
     doc = _doc(date=dt.date(2022, 3, 1))
-    plain = job_key(doc, "ask", question="Who said no this week?")
-    june = job_key(doc, "ask", question="Who said no this week?", as_of=dt.date(2024, 6, 14))
-    assert (
-        plain
-        != june
-        != job_key(doc, "ask", question="Who said no this week?", as_of=dt.date(2024, 6, 15))
-    )
-    assert job_key(doc, "summarize", as_of=dt.date(2024, 6, 14)) == job_key(doc, "summarize")
+    plain = job_key(doc, Ask("Who said no this week?"))
+    june = job_key(doc, Ask("Who said no this week?", as_of=dt.date(2024, 6, 14)))
+    assert plain != june != job_key(doc, Ask("Who said no this week?", as_of=dt.date(2024, 6, 15)))
     out = tmp_path / "out.jsonl"
     with FakeOpenAI([Reply.json(GOOD)] * 2) as server:
         client = fake_client(server)
 
         def asked_on(day: dt.date) -> BatchReport:
             question = "Who said no this week?"
-            return run_batch([doc], "ask", out, client=client, question=question, as_of=day)
+            return run_batch([doc], Ask(question, as_of=day), out, client=client)
 
         late = asked_on(dt.date(2024, 6, 14))
         again = asked_on(dt.date(2024, 6, 14))
@@ -232,11 +227,13 @@ def test_the_day_a_question_is_asked_is_part_of_the_ask_key(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("task", ["summarize", "stances", "extract"])
-def test_as_of_is_refused_for_another_task(
-    tmp_path: Path, task: Literal["summarize", "stances", "extract"]
-) -> None:
-    with FakeOpenAI([]) as server, pytest.raises(ValueError, match="for the ask task"):
-        run_batch(
+def test_as_of_is_refused_for_another_task_given_by_name(tmp_path: Path, task: str) -> None:
+    with (
+        FakeOpenAI([]) as server,
+        pytest.warns(DeprecationWarning, match="task object"),
+        pytest.raises(ValueError, match="as_of"),
+    ):
+        newsqa.batch(
             [],
             task,
             tmp_path / "o.jsonl",
