@@ -27,7 +27,7 @@ import openai
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from newsqa import Settings, document_from_text  # noqa: E402
+from newsqa import Ask, Settings, document_from_text  # noqa: E402
 from newsqa.batch.run import run_batch  # noqa: E402
 from newsqa.llm.cache import ResponseCache  # noqa: E402
 from newsqa.llm.client import LLMClient  # noqa: E402
@@ -81,15 +81,13 @@ def _batch_once(args: argparse.Namespace, docs: list, tmp: Path) -> dict[str, fl
         with _client(url, cache) as client:
             t = time.perf_counter()
             report = run_batch(
-                docs, "ask", out, client=client, question=QUESTION, concurrency=args.concurrency
+                docs, Ask(QUESTION), out, client=client, concurrency=args.concurrency
             )
             wall = time.perf_counter() - t
             calls = client.usage.calls
         out.unlink()  # the same batch again from scratch: every answer is cached
         with _client(url, ResponseCache(tmp / "cache.sqlite")) as second:
-            again = run_batch(
-                docs, "ask", out, client=second, question=QUESTION, concurrency=args.concurrency
-            )
+            again = run_batch(docs, Ask(QUESTION), out, client=second, concurrency=args.concurrency)
             cached_calls = second.usage.calls
     finally:
         server.communicate(input="", timeout=30)

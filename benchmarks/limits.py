@@ -37,8 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from newsqa import (  # noqa: E402
+    Ask,
     LLMError,
     Settings,
+    Stances,
     analyze_stances,
     ask,
     check_claim,
@@ -128,7 +130,7 @@ _CHILD = textwrap.dedent(
     import resource, signal, sys
     sys.path.insert(0, {root!r})
     from pathlib import Path
-    from newsqa import Settings, document_from_text
+    from newsqa import Ask, Settings, document_from_text
     from newsqa.llm.client import LLMClient
     from newsqa.batch.run import run_batch
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG)
@@ -136,7 +138,7 @@ _CHILD = textwrap.dedent(
     docs = [document_from_text(f"Kyiv said no {{i}}.", id=f"d{{i}}") for i in range({n})]
     settings = Settings(base_url={url!r}, api_key="sk-bench", model="fake")
     try:
-        run_batch(docs, "ask", Path({out!r}), client=LLMClient(settings), question="Who?")
+        run_batch(docs, Ask("Who?"), Path({out!r}), client=LLMClient(settings))
     except OSError as e:
         print("child stopped:", e.strerror)
     """
@@ -154,7 +156,7 @@ def full_disk(n: int = 40) -> None:
         before = len(out.read_bytes().splitlines())
         client = _client(server)
         docs = [document_from_text(f"Kyiv said no {i}.", id=f"d{i}") for i in range(n)]
-        report = run_batch(docs, "ask", out, client=client, question="Who?")
+        report = run_batch(docs, Ask("Who?"), out, client=client)
         client.close()
         ids = []
         for line in out.read_text().splitlines():
@@ -226,7 +228,7 @@ def usage_vs_served(n: int) -> None:
         FakeOpenAI([], responder=respond, max_requests=20 * n) as server,
     ):
         client = _client(server, max_retries=1)
-        report = run_batch(docs, "stances", Path(tmp) / "o.jsonl", client=client, concurrency=4)
+        report = run_batch(docs, Stances(), Path(tmp) / "o.jsonl", client=client, concurrency=4)
         served = len(server.requests)
         client.close()
     print(

@@ -79,7 +79,7 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__), so `newsqa --help`
     from newsqa.llm.client import LLMClient
     from newsqa.retrieval import Hit, Retriever
     from newsqa.safe_text import printable
-    from newsqa.schema_models import import_model, model_from_json_schema
+    from newsqa.schema_models import import_model, import_task, model_from_json_schema
     from newsqa.tasks.ask import Ask
     from newsqa.tasks.base import Task, register, registered
     from newsqa.tasks.claims import CheckClaim
@@ -185,6 +185,7 @@ __all__ = [
     "extract",
     "find_actors",
     "import_model",
+    "import_task",
     "iter_inputs",
     "load_document",
     "load_documents",

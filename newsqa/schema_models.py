@@ -1,6 +1,7 @@
 """Models for :func:`newsqa.extract` defined outside Python code: a JSON Schema (a file
 or a mapping) or a ``package.module:Model`` reference (what ``newsqa extract --schema``
-takes).
+takes); and ``package.module:Task`` references to task classes of your own (what
+``newsqa batch --task`` takes).
 
 Both are checked as extraction sees them (:func:`newsqa.tasks.extract.shape_of`), so a
 schema that cannot be extracted is a :class:`~newsqa.errors.SchemaError` naming the
@@ -17,15 +18,24 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from json_schema_to_pydantic import create_model
 from pydantic import BaseModel
 
 from newsqa.errors import SchemaError
+from newsqa.tasks.base import Task, register
 from newsqa.tasks.extract import shape_of
 
-__all__ = ["MAX_SCHEMA_BYTES", "check_model", "import_model", "model_from_json_schema"]
+__all__ = [
+    "MAX_SCHEMA_BYTES",
+    "check_model",
+    "import_model",
+    "import_task",
+    "model_from_json_schema",
+]
+
+_C = TypeVar("_C")
 
 MAX_SCHEMA_BYTES = 1_000_000
 """Size of the largest JSON Schema file read."""
@@ -226,20 +236,17 @@ def model_from_json_schema(
         raise SchemaError(prefix + str(e)) from e
 
 
-def import_model(spec: str) -> type[BaseModel]:
-    """The Pydantic model named by ``"package.module:Model"`` (``Outer.Inner`` after
-    the colon works too), checked for :func:`newsqa.extract`.
-
-    The module is imported (its code runs) from ``sys.path``.
+def _imported(spec: str, kind: str) -> Any:
+    """What ``"package.module:Name"`` names (``Outer.Inner`` after the colon works too);
+    the module is imported (its code runs) from ``sys.path``.
 
     Raises:
         SchemaError: a malformed reference, a module that cannot be imported, a missing
-            attribute, an attribute that is not a model class, or a model that cannot
-            be extracted.
+            attribute.
     """
     module_name, colon, attribute = spec.partition(":")
     if not colon or not module_name.strip() or not attribute.strip():
-        raise SchemaError(f"{spec!r}: name a model as package.module:Model")
+        raise SchemaError(f"{spec!r}: name a {kind.lower()} as package.module:{kind}")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as e:
@@ -256,10 +263,47 @@ def import_model(spec: str) -> type[BaseModel]:
         if not hasattr(found, part):
             raise SchemaError(f"{spec}: {module_name} has no attribute {attribute!r}")
         found = getattr(found, part)
-    if not (isinstance(found, type) and issubclass(found, BaseModel)):
-        kind = "class" if isinstance(found, type) else type(found).__name__
-        raise SchemaError(f"{spec}: {attribute} is a {kind}, not a Pydantic model class")
+    return found
+
+
+def _imported_class(spec: str, kind: str, base: type[_C], what: str) -> type[_C]:
+    """The class ``spec`` names (see :func:`_imported`), a subclass of ``base``."""
+    found = _imported(spec, kind)
+    if not (isinstance(found, type) and issubclass(found, base)):
+        attribute = spec.partition(":")[2]
+        made = "class" if isinstance(found, type) else type(found).__name__
+        raise SchemaError(f"{spec}: {attribute} is a {made}, not {what}")
+    return found
+
+
+def import_model(spec: str) -> type[BaseModel]:
+    """The Pydantic model named by ``"package.module:Model"`` (``Outer.Inner`` after
+    the colon works too), checked for :func:`newsqa.extract`.
+
+    The module is imported (its code runs) from ``sys.path``.
+
+    Raises:
+        SchemaError: a malformed reference, a module that cannot be imported, a missing
+            attribute, an attribute that is not a model class, or a model that cannot
+            be extracted.
+    """
+    found = _imported_class(spec, "Model", BaseModel, "a Pydantic model class")
     try:
         return check_model(found)
     except SchemaError as e:
+        raise SchemaError(f"{spec}: {e}") from e
+
+
+def import_task(spec: str) -> type[Task[Any]]:
+    """The task class named by ``"package.module:Task"``, registered (what ``newsqa batch
+    --task`` takes for a task of your own).
+
+    Raises:
+        SchemaError: a malformed reference, a module that cannot be imported, a missing
+            attribute, or an attribute that is not a task class.
+    """
+    found = _imported_class(spec, "Task", Task, "a newsqa.Task class")
+    try:
+        return register(found)
+    except ValueError as e:
         raise SchemaError(f"{spec}: {e}") from e

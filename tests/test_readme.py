@@ -12,6 +12,7 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from pydantic import BaseModel
@@ -146,9 +147,13 @@ def test_python_snippets_run_against_an_endpoint(
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         monkeypatch.setenv("NEWSQA_MODEL", "fake")
         for number, block in enumerate(blocks, start=1):
-            exec(compile(block, f"README python block {number}", "exec"), {"__name__": "readme"})
+            module = ModuleType("readme")  # a real module: a generic class looks its own up
+            monkeypatch.setitem(sys.modules, "readme", module)
+            exec(compile(block, f"README python block {number}", "exec"), module.__dict__)
         assert server.requests and all(r["model"] == "fake" for r in server.requests)
     assert (tmp_path / "summaries.jsonl").is_file() and (tmp_path / "news.sqlite").is_file()
+    longest = [json.loads(line) for line in (tmp_path / "longest.jsonl").read_text().splitlines()]
+    assert [(line["task"], line["max_words"]) for line in longest] == [("longest-sentence", 60)] * 2
     facts = [json.loads(line) for line in (tmp_path / "facts.jsonl").read_text().splitlines()]
     assert [line["task"] for line in facts] == ["extract"] * 2
     assert all("result" in line for line in facts), facts
@@ -199,6 +204,9 @@ def test_the_json_contract_covers_every_command() -> None:
     contract = _section("JSON contract")
     for command in ("summarize", "stances", "report", "ask", "check", "stance-toward", "extract"):
         assert f"- `{command}`" in contract, command
+    built_in = [n for n, c in newsqa.registered().items() if c.__module__.startswith("newsqa.")]
+    for task in built_in:  # every task batch can run
+        assert f"- `{task}`" in contract, task
     for label in ("agrees", "disagrees", "discusses", "unrelated", "conditional", "unclear"):
         assert label in contract
 

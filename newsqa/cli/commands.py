@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import os
 import sys
@@ -239,6 +240,16 @@ def batch(args: argparse.Namespace, session: Session) -> str:
     if args.task != "ask" and args.as_of:
         raise ValueError("--as-of is for --task ask")
     model = _schema(args.schema) if args.schema else None  # refused before any input
+    given = {
+        "question": args.question,
+        "as_of": args.as_of,
+        "topic": args.topic if args.task == "stances" else None,
+        "schema": model,
+        "instructions": args.instructions,
+    }
+    task = newsqa.task(
+        args.task, **args.params, **{k: v for k, v in given.items() if v is not None}
+    )
     # The inputs are walked once first, keeping ids only: a missing path or two
     # documents with one id are refused and unreadable inputs named before the client
     # is made (they get error lines, never a model call); then the run holds one
@@ -246,9 +257,10 @@ def batch(args: argparse.Namespace, session: Session) -> str:
     inputs = newsqa.Inputs(args.inputs, skip=newsqa.BatchRun.files(args.output))
     total, unreadable = inputs.check()
     name_unreadable(unreadable, total - len(unreadable))
-    client = session.client()
-    session.status(f"{args.task} over {' '.join(args.inputs)} with {client.endpoint}…")
-    cached = client.cached
+    client = session.client() if task.uses_model else None
+    where = f"with {client.endpoint}" if client else "(no model)"
+    session.status(f"{args.task} over {' '.join(args.inputs)} {where}…")
+    cached = client.cached if client else 0
     with tqdm(
         total=total, unit="doc", disable=session.quiet, file=sys.stderr, desc=args.task
     ) as bar:
@@ -259,28 +271,24 @@ def batch(args: argparse.Namespace, session: Session) -> str:
         def waiting(replies: int, seconds: float) -> None:
             bar.set_postfix_str(awaiting(replies, seconds), refresh=True)
 
-        with session.watch(client, waiting):
+        with session.watch(client, waiting) if client else contextlib.nullcontext():
             report = newsqa.batch(
                 iter(inputs),  # checked: walked once more, lazily
-                args.task,
+                task,
                 args.output,
                 client=client,
-                question=args.question,
-                topic=args.topic,
-                schema=model,
-                instructions=args.instructions,
-                as_of=args.as_of,
                 concurrency=args.concurrency,
                 on_done=advance,
             )
         bar.update(report.skipped)
-    session.record(report.usage, client.cached - cached)
+    if client:
+        session.record(report.usage, client.cached - cached)
     if session.json:
         output = session.dump({"output": args.output, **report.to_dict()})
     else:
         output = (
             f"{args.output}: {report.done} done, {report.failed} failed, "
-            f"{report.skipped} already done; {session.usage_text}"
+            f"{report.skipped} already done" + (f"; {session.usage_text}" if client else "")
         )
     if report.failed:
         ran = report.done + report.failed

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+from typing import Any
 
 import newsqa
 
@@ -27,6 +29,29 @@ def _date(value: str) -> dt.date:
             f"not a full date (2024-11-08, 'November 8, 2024', RFC 2822): {value!r}"
         )
     return day
+
+
+def _json_object(value: str) -> dict[str, Any]:
+    try:
+        found = json.loads(value)
+    except json.JSONDecodeError as e:
+        raise argparse.ArgumentTypeError(f"not JSON: {e}") from None
+    if not isinstance(found, dict):
+        raise argparse.ArgumentTypeError("a JSON object ({...}) is needed")
+    return found
+
+
+def _task_name(value: str) -> str:
+    """A registered task's name, or a ``package.module:Class`` task (imported, registered)."""
+    if ":" in value:
+        try:
+            return newsqa.import_task(value).name
+        except newsqa.SchemaError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    if value not in newsqa.registered():
+        known = ", ".join(newsqa.registered())
+        raise argparse.ArgumentTypeError(f"unknown task {value!r} (known: {known})")
+    return value
 
 
 def _actor(value: str) -> tuple[str, list[str]]:
@@ -116,7 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("batch", parents=[common], help="run a task over many documents")
     p.add_argument("inputs", nargs="+", help=many)
     p.add_argument("-o", "--output", required=True, help="JSONL file to append results to")
-    p.add_argument("--task", choices=["summarize", "stances", "ask", "extract"], required=True)
+    p.add_argument(
+        "--task",
+        type=_task_name,
+        required=True,
+        help=f"{', '.join(newsqa.registered())}, or package.module:Class for a task of your own",
+    )
+    p.add_argument(
+        "--params", type=_json_object, default={}, help="the task's parameters, a JSON object"
+    )
     p.add_argument("-Q", "--question", help="the question, for --task ask")
     p.add_argument("--as-of", type=_date, help="for --task ask: the day the question is asked")
     p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="for --task stances")

@@ -66,7 +66,7 @@ def check_claim(doc: Document, claim: str, *, client: LLMClient) -> ClaimCheck:
 class CheckClaim(Task[ClaimCheck]):
     """Does the article agree with, disagree with, discuss or ignore ``claim``?"""
 
-    name: ClassVar[str] = "check-claim"
+    name: ClassVar[str] = "check"
     prompts: ClassVar[tuple[str, ...]] = ("claim",)
 
     claim: str = ""
@@ -76,7 +76,7 @@ class CheckClaim(Task[ClaimCheck]):
 
     def check(self) -> None:
         if not self.claim.strip():
-            raise ValueError("the check-claim task needs a claim")
+            raise ValueError("the check task needs a claim")
 
     def run(self, doc: Document, *, client: LLMClient | None = None) -> ClaimCheck:
         return check_claim(doc, self.claim, client=needs_client(self, client))
