@@ -81,7 +81,7 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__), so `newsqa --help`
     from newsqa.safe_text import printable
     from newsqa.schema_models import import_model, import_task, model_from_json_schema
     from newsqa.tasks.ask import Ask
-    from newsqa.tasks.base import Task, register, registered
+    from newsqa.tasks.base import Task, register, registered, result_type
     from newsqa.tasks.claims import CheckClaim
     from newsqa.tasks.extract import Extract
     from newsqa.tasks.stances import Stances
@@ -194,6 +194,7 @@ __all__ = [
     "printable",
     "register",
     "registered",
+    "result_type",
     "run",
     "split_sentences",
     "stance_timeline",

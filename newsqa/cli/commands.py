@@ -8,6 +8,7 @@ import ast
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -298,6 +299,53 @@ def batch(args: argparse.Namespace, session: Session) -> str:
     return output
 
 
+def run(args: argparse.Namespace, session: Session) -> str:
+    """Any registered task on each document; its own text renderer, or the JSON lines."""
+    task = newsqa.task(args.task, **args.params)
+    docs = newsqa.load_documents(args.paths)
+    doing = f"running {args.task} on {len(docs)} document(s)"
+
+    def each(items: list[Document], client: LLMClient | None = None) -> list[Any]:
+        return [task.run(doc, client=client) for doc in items]
+
+    if task.uses_model:
+        results = session.run_task(doing, each, docs)
+    else:
+        session.status(f"{doing} (no model)…")
+        results = each(docs)
+    if session.json:
+        return session.dump(
+            [r.to_dict() for r in results] if len(results) > 1 else results[0].to_dict()
+        )
+    return "\n\n".join(task.text(r) for r in results)
+
+
+def tasks(args: argparse.Namespace, session: Session) -> str:
+    """The registry: each task's name, what it does and its parameters (``--json``: its
+    parameters and result as JSON Schema)."""
+    found = newsqa.registered()
+    if session.json:
+        return json.dumps(
+            {
+                name: {
+                    "uses_model": cls.uses_model,
+                    "prompts": list(cls.prompts),
+                    "parameters": cls.model_json_schema(by_alias=True),
+                    "result": newsqa.result_type(cls).model_json_schema(),
+                }
+                for name, cls in found.items()
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    lines = []
+    for name, cls in found.items():
+        doc = re.sub(r"\s*\(see :\w+:`[^`]*`\)", "", (cls.__doc__ or "").split("\n\n")[0])
+        params = ", ".join(f.alias or n for n, f in cls.model_fields.items()) or "no parameters"
+        lines.append(f"{name}: {' '.join(doc.split())}\n  parameters: {params}")
+    return "\n".join(lines)
+
+
 def index(args: argparse.Namespace, session: Session) -> str:
     inputs = newsqa.Inputs(args.paths)
     total, errors = inputs.check()  # every path is walked before the corpus opens
@@ -413,6 +461,8 @@ COMMANDS: dict[str, Command] = {
     "report": report,
     "timeline": timeline,
     "batch": batch,
+    "run": run,
+    "tasks": tasks,
     "extract": extract,
     "index": index,
     "ask": ask,

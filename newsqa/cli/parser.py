@@ -167,6 +167,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", help=many)
     p.add_argument("--schema", required=True, help=schema)
     p.add_argument("--instructions", help="extra guidance for the model")
+    p = sub.add_parser(
+        "run", parents=[common], help="run any registered task on articles (see `newsqa tasks`)"
+    )
+    p.add_argument("task", type=_task_name, help="a task name, or package.module:Class")
+    p.add_argument("paths", nargs="+", help=many)
+    p.add_argument(
+        "--params", type=_json_object, default={}, help="the task's parameters, a JSON object"
+    )
+    p = sub.add_parser("tasks", help="the registered tasks, their parameters and results")
+    p.add_argument(
+        "--json", action="store_true", help="each task's parameters and result as JSON Schema"
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
     p = sub.add_parser("index", help="add files, folders or .jsonl records to a corpus")
     p.add_argument("paths", nargs="+", help=many)
     p.add_argument("--db", required=True, help="the corpus (SQLite file)")

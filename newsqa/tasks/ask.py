@@ -479,8 +479,8 @@ def _answer_choice(
 
 @register
 class Ask(Task[Answer]):
-    """Answer ``question`` from the article with citations, or abstain; ``choices``
-    makes it multiple choice, ``as_of`` is the day it is asked (see :func:`ask`)."""
+    """Answer a question from the article with citations, or abstain; choices make it
+    multiple choice, as_of is the day it is asked (see :func:`ask`)."""
 
     name: ClassVar[str] = "ask"
     prompts: ClassVar[tuple[str, ...]] = ("ask", "ask_choice", "verify")

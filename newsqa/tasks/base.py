@@ -42,7 +42,9 @@ class Task(BaseModel, Generic[R]):
     """One task over one document; its fields are its parameters.
 
     A subclass sets :attr:`name` (what ``batch --task`` and the JSONL lines call it) and
-    implements :meth:`run`; :func:`register` makes it known by name.
+    implements :meth:`run`; :func:`register` makes it known by name. An ``__init__`` of
+    its own (for positional parameters) must take the fields by their names: Pydantic
+    calls it with them when a job's JSON is read back.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)

@@ -64,7 +64,7 @@ def check_claim(doc: Document, claim: str, *, client: LLMClient) -> ClaimCheck:
 
 @register
 class CheckClaim(Task[ClaimCheck]):
-    """Does the article agree with, disagree with, discuss or ignore ``claim``?"""
+    """Does the article agree with, disagree with, discuss or ignore the claim?"""
 
     name: ClassVar[str] = "check"
     prompts: ClassVar[tuple[str, ...]] = ("claim",)

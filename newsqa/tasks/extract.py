@@ -827,8 +827,8 @@ def schema_text(schema: type[BaseModel]) -> str:
 
 @register
 class Extract(Task[Extraction[M]], Generic[M]):
-    """Fill ``schema`` (your Pydantic model) from the article, each value tied to the
-    sentences that state it; ``instructions`` guide the model (see :func:`extract`)."""
+    """Fill the schema (your Pydantic model) from the article, each value tied to the
+    sentences that state it; instructions guide the model (see :func:`extract`)."""
 
     name: ClassVar[str] = "extract"
     prompts: ClassVar[tuple[str, ...]] = ("extract",)

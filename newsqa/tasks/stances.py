@@ -557,7 +557,7 @@ def analyze_stances(
 
 @register
 class Stances(Task[StanceReport]):
-    """Each actor's stance on ``topic``; ``actors`` (name → aliases) are added to the
+    """Each actor's stance on the topic; actors (name → aliases) are added to the
     gazetteer and asked about first (see :func:`analyze_stances`)."""
 
     name: ClassVar[str] = "stances"

@@ -134,7 +134,7 @@ def stance_toward(
 
 @register
 class StanceToward(Task[TargetStance]):
-    """Where the author stands toward ``target`` (``aliases``: other names for it)."""
+    """Where the author stands toward the target (aliases: other names for it)."""
 
     name: ClassVar[str] = "stance-toward"
     prompts: ClassVar[tuple[str, ...]] = ("target_stance",)

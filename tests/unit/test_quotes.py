@@ -92,6 +92,15 @@ def test_the_cli_runs_quotes_in_batch(
     assert json.loads(out.read_text())["result"]["quotes"][-1]["actor"] == "Ukraine"
 
 
+def test_the_cli_runs_quotes_on_an_article(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(newsqa, "connect", _no_client)
+    assert main(["run", "quotes", str(SEED)]) == 0
+    out = capsys.readouterr().out
+    assert "[12] 1815-1911 Zelensky (Ukraine): “Strong and unwavering" in out
+
+
 def test_the_notebook_and_the_terminal_show_each_quote_with_its_speaker() -> None:
     task = newsqa.task("quotes")
     report = newsqa.run(task, load_document(SEED))

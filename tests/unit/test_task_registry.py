@@ -150,3 +150,29 @@ def test_the_cli_runs_a_task_of_your_own_by_module_and_class(
     with pytest.raises(SystemExit):
         main([*argv, "--params", "[4]"])
     assert "a JSON object" in capsys.readouterr().err
+
+
+def test_the_cli_lists_the_registry_with_each_tasks_parameters_and_result(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["tasks", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert set(listed) >= BUILT_IN
+    assert listed["ask"]["parameters"]["properties"].keys() == {"question", "choices", "as_of"}
+    assert "schema" in listed["extract"]["parameters"]["properties"]
+    assert "key_points" in listed["summarize"]["result"]["properties"]
+    assert listed["ask"]["prompts"] == ["ask", "ask_choice", "verify"]
+    assert main(["tasks"]) == 0
+    assert "stance-toward: Where the author stands" in capsys.readouterr().out
+
+
+def test_the_cli_runs_any_registered_task_on_articles(
+    registry: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    newsqa.register(WordCount)
+    article = tmp_path / "a.txt"
+    article.write_text("Kyiv said no to the plan.")
+    assert main(["run", "word-count", str(article), "--params", '{"min_length": 4}', "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"words": 3}
+    assert main(["run", "word-count", str(article), "--params", '{"min_lenght": 4}']) == 2
+    assert "the word-count task takes no min_lenght" in capsys.readouterr().err
