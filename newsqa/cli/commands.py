@@ -300,7 +300,7 @@ def batch(args: argparse.Namespace, session: Session) -> str:
 
 
 def run(args: argparse.Namespace, session: Session) -> str:
-    """Any registered task on each document; its own text renderer, or the JSON lines."""
+    """Any registered task on each document: its text renderer, or the results as JSON."""
     task = newsqa.task(args.task, **args.params)
     docs = newsqa.load_documents(args.paths)
     doing = f"running {args.task} on {len(docs)} document(s)"
