@@ -145,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--task",
         type=_task_name,
         required=True,
-        help=f"{', '.join(newsqa.registered())}, or package.module:Class for a task of your own",
+        help="a registered task (`newsqa tasks` lists them), or package.module:Class",
     )
     p.add_argument(
         "--params", type=_json_object, default={}, help="the task's parameters, a JSON object"
