@@ -43,6 +43,51 @@ def test_a_speaker_is_named_as_the_text_names_them_and_resolved_in_the_gazetteer
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (  # the name just before the verb, the actor from the whole title
+            "“We will push at once,” White House national security advisor Jake Sullivan said.",
+            ("Jake Sullivan", "United States"),
+        ),
+        (
+            "“They lack diesel,” Maj. Gen. Igor Konashenkov said.",
+            ("Maj. Gen. Igor Konashenkov", None),
+        ),
+        ("“The talks will go on,” Zelensky’s office said.", ("Zelensky’s office", "Ukraine")),
+        (  # the mark outside the quotation, British style
+            'So far, Russia "has concentrated its pressure in the east", said Reuters.',
+            ("Reuters", None),
+        ),
+        (  # a quotation over two sentences, attributed after its end
+            "“This decision was necessary. Russia sees that the West is united,” Polish "
+            "President Andrzej Duda said.",
+            ("Polish President Andrzej Duda", "Poland"),
+        ),
+        (  # "she" is the speaker the sentence before names
+            "Kavanagh said the strikes could provoke Putin. “Putin has an incentive to push "
+            "on,” she said.",
+            ("Kavanagh", None),
+        ),
+        (  # the word that opens the sentence is not part of the name
+            "But Zelensky rejected this, saying: “They lied about the civilians.”",
+            ("Zelensky", "Ukraine"),
+        ),
+        (  # a quotation right after the sentence's end
+            '"They do not read the news," Fadek said. "But their parents were worried."',
+            ("Fadek", None),
+        ),
+        (  # a name after the mark that does not speak
+            'The statement vowed to "prevent the evasion of our measures against Russia," an '
+            "admission that Russia has found workarounds.",
+            (None, None),
+        ),
+    ],
+)
+def test_the_speaker_after_a_closing_mark(text: str, said: tuple[str | None, str | None]) -> None:
+    assert _said(text)[0][:2] == said  # the first quotation of the text
+
+
 def test_a_quotation_after_a_colon_is_the_sentence_speakers() -> None:
     assert _said("Zelensky said: “We will never accept this plan.”") == [
         ("Zelensky", "Ukraine", "We will never accept this plan.")
