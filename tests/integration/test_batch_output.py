@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from newsqa import (
+    Ask,
+    Stances,
     document_from_text,
 )
 from newsqa.batch.run import BatchRun, run_batch
@@ -20,6 +22,7 @@ from tests.support.fake_openai import FakeOpenAI, Reply
 def _docs(n: int) -> list[Document]:
     return [document_from_text(f"Kyiv said no {i}.", id=f"d{i}") for i in range(n)]
 
+
 ANSWER = Reply.json({"sentences": [1], "answer": "no"})
 
 
@@ -27,10 +30,10 @@ def test_resume_after_a_torn_last_line_loses_no_record(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     with FakeOpenAI([ANSWER] * 3) as server:
         client = fake_client(server)
-        run_batch(_docs(1), "ask", out, client=client, question="Who said no?")
+        run_batch(_docs(1), Ask("Who said no?"), out, client=client)
         with out.open("ab") as fh:  # the disk filled up in the middle of d1's line
             fh.write(b'{"id": "d1", "task": "ask", "question": "Who said no?", "res')
-        report = run_batch(_docs(3), "ask", out, client=client, question="Who said no?")
+        report = run_batch(_docs(3), Ask("Who said no?"), out, client=client)
     lines = [json.loads(line) for line in out.read_text().splitlines()]  # all whole
     assert sorted(r["id"] for r in lines) == ["d0", "d1", "d2"]
     assert (report.done, report.skipped) == (2, 1)
@@ -41,13 +44,13 @@ def test_a_second_run_on_the_same_output_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     with FakeOpenAI([ANSWER] * 4) as server:
         client = fake_client(server)
-        run = BatchRun[Answer](_docs(2), "ask", out, client=client, question="Who said no?")
+        run = BatchRun[Answer](_docs(2), Ask("Who said no?"), out, client=client)
         first = iter(run)
         next(first)  # the first run holds the file
         with pytest.raises(BlockingIOError, match="another batch run"):
-            run_batch(_docs(2), "ask", out, client=client, question="Who said no?")
+            run_batch(_docs(2), Ask("Who said no?"), out, client=client)
         assert len(list(first)) == 1
-        run_batch(_docs(2), "ask", out, client=client, question="Who said no?")  # released
+        run_batch(_docs(2), Ask("Who said no?"), out, client=client)  # released
     assert len(out.read_text().splitlines()) == 2
 
 
@@ -65,7 +68,7 @@ def test_usage_counts_every_request_served_also_when_a_document_fails(tmp_path: 
     out = tmp_path / "out.jsonl"
     with FakeOpenAI(script) as server:
         client = fake_client(server)
-        report = run_batch([doc], "stances", out, client=client)
+        report = run_batch([doc], Stances(), out, client=client)
         served = len(server.requests)
     line = json.loads(out.read_text())
     assert served == 4 and report.failed == 1

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from newsqa import (
+    Ask,
     ProviderError,
     document_from_text,
 )
@@ -22,6 +23,7 @@ from tests.support.fake_openai import FakeOpenAI, Reply
 
 def _docs(n: int) -> list[Document]:
     return [document_from_text(f"Kyiv said no {i}.", id=f"d{i}") for i in range(n)]
+
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 
@@ -54,7 +56,7 @@ def test_secrets_never_reach_errors_stderr_or_jsonl(
         client = track(LLMClient(settings))
         with pytest.raises(ProviderError) as info:
             client.chat(MESSAGES, max_tokens=5)
-        run_batch(_docs(1), "ask", out, client=client, question="Who?")
+        run_batch(_docs(1), Ask("Who?"), out, client=client)
         monkeypatch.setenv("OPENAI_API_KEY", key)
         article = tmp_path / "a.txt"
         article.write_text("Kyiv said no.")
