@@ -483,7 +483,13 @@ class Ask(Task[Answer]):
     multiple choice, as_of is the day it is asked (see :func:`ask`)."""
 
     name: ClassVar[str] = "ask"
-    prompts: ClassVar[tuple[str, ...]] = ("ask", "ask_choice", "verify")
+    prompts: ClassVar[tuple[str, ...]] = (
+        "system",
+        "document",
+        "ask.user",
+        "ask_choice.user",
+        "verify.user",
+    )
 
     question: str = ""
     choices: tuple[str, ...] | None = None

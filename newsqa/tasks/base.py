@@ -52,7 +52,8 @@ class Task(BaseModel, Generic[R]):
     name: ClassVar[str]
     """The task's name in the registry, the CLI and each JSONL line."""
     prompts: ClassVar[tuple[str, ...]] = ()
-    """The prompt templates the task renders (for a prompt-version hash)."""
+    """The prompt templates the task renders, as :func:`newsqa.prompts.load_template`
+    names them (``"system"``, ``"ask.user"``): what a prompt version is a hash of."""
     uses_model: ClassVar[bool] = True
     """Does :meth:`run` call the model (else it needs no client)?"""
 

@@ -67,7 +67,7 @@ class CheckClaim(Task[ClaimCheck]):
     """Does the article agree with, disagree with, discuss or ignore the claim?"""
 
     name: ClassVar[str] = "check"
-    prompts: ClassVar[tuple[str, ...]] = ("claim",)
+    prompts: ClassVar[tuple[str, ...]] = ("system", "document", "claim.user")
 
     claim: str = ""
 

@@ -831,7 +831,7 @@ class Extract(Task[Extraction[M]], Generic[M]):
     sentences that state it; instructions guide the model (see :func:`extract`)."""
 
     name: ClassVar[str] = "extract"
-    prompts: ClassVar[tuple[str, ...]] = ("extract",)
+    prompts: ClassVar[tuple[str, ...]] = ("system", "document", "extract.user")
 
     schema_: type[M] = Field(alias="schema")
     instructions: str | None = None

@@ -561,7 +561,7 @@ class Stances(Task[StanceReport]):
     gazetteer and asked about first (see :func:`analyze_stances`)."""
 
     name: ClassVar[str] = "stances"
-    prompts: ClassVar[tuple[str, ...]] = ("actors", "stance")
+    prompts: ClassVar[tuple[str, ...]] = ("system", "document", "actors.user", "stance.user")
 
     topic: str = DEFAULT_TOPIC
     actors: dict[str, tuple[str, ...]] | None = None

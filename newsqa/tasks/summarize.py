@@ -131,7 +131,12 @@ class Summarize(Task[Summary]):
     """Headline, summary and key points, each point with its evidence."""
 
     name: ClassVar[str] = "summarize"
-    prompts: ClassVar[tuple[str, ...]] = ("summarize", "summarize_reduce")
+    prompts: ClassVar[tuple[str, ...]] = (
+        "system",
+        "document",
+        "summarize.user",
+        "summarize_reduce.user",
+    )
 
     def run(self, doc: Document, *, client: LLMClient | None = None) -> Summary:
         return summarize(doc, client=needs_client(self, client))

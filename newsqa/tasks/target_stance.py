@@ -137,7 +137,7 @@ class StanceToward(Task[TargetStance]):
     """Where the author stands toward the target (aliases: other names for it)."""
 
     name: ClassVar[str] = "stance-toward"
-    prompts: ClassVar[tuple[str, ...]] = ("target_stance",)
+    prompts: ClassVar[tuple[str, ...]] = ("system", "document", "target_stance.user")
 
     target: str = ""
     aliases: tuple[str, ...] | None = None

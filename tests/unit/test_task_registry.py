@@ -57,9 +57,7 @@ def test_every_built_in_task_is_registered_and_names_its_prompt_templates() -> N
     for name, cls in tasks.items():
         assert cls.name == name
         for template in cls.prompts:
-            assert (
-                Path(newsqa.__file__).parent.parent / "prompts" / f"{template}.user.md"
-            ).is_file()
+            assert (Path(newsqa.__file__).parent.parent / "prompts" / f"{template}.md").is_file()
 
 
 def test_parameters_are_checked_by_name_with_what_is_wrong() -> None:
@@ -161,7 +159,13 @@ def test_the_cli_lists_the_registry_with_each_tasks_parameters_and_result(
     assert listed["ask"]["parameters"]["properties"].keys() == {"question", "choices", "as_of"}
     assert "schema" in listed["extract"]["parameters"]["properties"]
     assert "key_points" in listed["summarize"]["result"]["properties"]
-    assert listed["ask"]["prompts"] == ["ask", "ask_choice", "verify"]
+    assert listed["ask"]["prompts"] == [
+        "system",
+        "document",
+        "ask.user",
+        "ask_choice.user",
+        "verify.user",
+    ]
     assert main(["tasks"]) == 0
     assert "stance-toward: Where the author stands" in capsys.readouterr().out
 
