@@ -106,7 +106,7 @@ def test_a_task_of_your_own_runs_through_batch_and_the_notebook(
     report = newsqa.batch([doc], newsqa.task("word-count", min_length=4), out)
     line = json.loads(out.read_text())
     assert report.done == 1
-    assert (line["task"], line["min_length"], line["result"]) == ("word-count", 4, {"words": 3})
+    assert (line["task"], line["min_length"], line["result"]["words"]) == ("word-count", 4, 3)
     assert newsqa.run(WordCount(), doc)._repr_html_() == "<b>6 words</b>"
 
 
@@ -140,7 +140,7 @@ def test_the_cli_runs_a_task_of_your_own_by_module_and_class(
     argv = ["batch", str(article), "-o", str(out), "--json", "--task", "mytasks:Words"]
     assert main([*argv, "--params", '{"min_length": 4}']) == 0
     assert json.loads(capsys.readouterr().out)["done"] == 1
-    assert json.loads(out.read_text())["result"] == {"words": 3}
+    assert json.loads(out.read_text())["result"]["words"] == 3
     with pytest.raises(SystemExit) as exit_:
         main([*argv[:-1], "mytasks:Nope"])
     assert exit_.value.code == 2
@@ -177,6 +177,6 @@ def test_the_cli_runs_any_registered_task_on_articles(
     article = tmp_path / "a.txt"
     article.write_text("Kyiv said no to the plan.")
     assert main(["run", "word-count", str(article), "--params", '{"min_length": 4}', "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"words": 3}
+    assert json.loads(capsys.readouterr().out)["words"] == 3
     assert main(["run", "word-count", str(article), "--params", '{"min_lenght": 4}']) == 2
     assert "the word-count task takes no min_lenght" in capsys.readouterr().err
