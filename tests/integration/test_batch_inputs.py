@@ -29,13 +29,13 @@ def test_a_batch_never_reads_its_own_output(tmp_path: Path) -> None:
     out = folder / "out.jsonl"
     with FakeOpenAI([], responder=lambda _: Reply.json(GOOD)) as server:
         client = fake_client(server)
-        first = newsqa.batch(folder, "ask", out, client=client, question=QUESTION)
+        first = newsqa.batch(folder, newsqa.Ask(QUESTION), out, client=client)
         (folder / "out.jsonl.partial").write_text('{"id": "a", "task": "as\n')
         calls = len(server.requests)
-        again = newsqa.batch(str(folder), "ask", out, client=client, question=QUESTION)
+        again = newsqa.batch(str(folder), newsqa.Ask(QUESTION), out, client=client)
         # as a shell glob names them: articles/*
         named = sorted(str(p) for p in folder.iterdir())
-        third = newsqa.batch(named, "ask", out, client=client, question=QUESTION)
+        third = newsqa.batch(named, newsqa.Ask(QUESTION), out, client=client)
         client.close()
     assert (first.done, first.failed) == (2, 0)
     assert (again.done, again.failed, again.skipped) == (0, 0, 2)
@@ -59,7 +59,7 @@ def test_an_output_that_is_not_a_regular_file_is_refused_before_any_call(
     with FakeOpenAI([]) as server:
         client = fake_client(server)
         with pytest.raises(ValueError) as info:
-            newsqa.batch(folder, "summarize", out, client=client)
+            newsqa.batch(folder, newsqa.Summarize(), out, client=client)
         client.close()
         assert not server.requests
     assert str(info.value) == f"{out}: not a regular file; the output must be a JSONL file"
@@ -75,7 +75,7 @@ def test_paths_with_one_id_twice_are_refused_before_any_call(tmp_path: Path) -> 
     with FakeOpenAI([]) as server:
         client = fake_client(server)
         with pytest.raises(ValueError, match="two documents share the id 'news'"):
-            newsqa.batch(paths, "summarize", out, client=client)
+            newsqa.batch(paths, newsqa.Summarize(), out, client=client)
         client.close()
         assert not server.requests
     assert not out.exists()
@@ -85,11 +85,10 @@ def test_a_run_over_paths_knows_its_total_before_it_starts(tmp_path: Path) -> No
     folder = _articles(tmp_path)
     (folder / "c.txt").write_bytes(b"\x00\x01" * 40)  # a failed input counts too
     with FakeOpenAI([], responder=lambda _: Reply.json(GOOD)) as server:
-        run = newsqa.abatch(
-            folder, "ask", tmp_path / "o.jsonl", client=fake_client(server), question=QUESTION
-        )
+        client = fake_client(server)
+        run = newsqa.abatch(folder, newsqa.Ask(QUESTION), tmp_path / "o.jsonl", client=client)
         assert run.total == 3 and not server.requests
         assert [e.source for e in run.unreadable] == [str(folder / "c.txt")]
         items = list(run)
-        run.client.close()
+        client.close()
     assert sorted(i.ok for i in items) == [False, True, True]
