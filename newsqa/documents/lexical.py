@@ -17,7 +17,9 @@ __all__ = [
     "TOKEN",
     "WHOLE_WORD",
     "WORD",
+    "amounts",
     "content_tokens",
+    "currencies",
     "name_stems",
     "names_in",
     "numbers",
@@ -133,12 +135,43 @@ def numbers(text: str) -> set[float]:
     """
     found: set[float] = set()
     for match in _NUMBER.finditer(text):
-        digits, percent, scale = match.groups()
-        key = digits.lower()
-        value = _NUMBER_WORDS[key] if key in _NUMBER_WORDS else float(digits.replace(",", ""))
-        found.add(value)
-        if percent:
-            found.add(value / 100)
-        if scale:
-            found.add(value * _SCALES[scale.lower()])
+        found |= _values(match)
     return found
+
+
+def _values(match: re.Match[str]) -> set[float]:
+    """What one matched number may stand for (see :func:`numbers`)."""
+    digits, percent, scale = match.groups()
+    key = digits.lower()
+    value = _NUMBER_WORDS[key] if key in _NUMBER_WORDS else float(digits.replace(",", ""))
+    found = {value}
+    if percent:
+        found.add(value / 100)
+    if scale:
+        found.add(value * _SCALES[scale.lower()])
+    return found
+
+
+_CURRENCY = re.compile(r"US\$|[$€£]|\b(?:usd|eur|gbp|dollars?|euros?)\b", re.IGNORECASE)
+_CURRENCIES = {"$": "USD", "us$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD"}
+_CURRENCIES |= {"€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "£": "GBP", "gbp": "GBP"}
+
+
+def currencies(text: str) -> set[str]:
+    """The currencies ``text`` names, however written: "$", "US$", "USD" and "dollars"
+    are all ``USD`` (likewise ``EUR`` and ``GBP``)."""
+    return {_CURRENCIES[m.group(0).lower()] for m in _CURRENCY.finditer(text)}
+
+
+def amounts(text: str) -> tuple[list[set[float]], set[str], str]:
+    """The numbers of ``text`` (each as the values it may stand for, :func:`numbers`),
+    the currencies it names (:func:`currencies`), and the text without either:
+    "over $64.1bn" gives ``[{64.1, 64.1e9}]``, ``{"USD"}`` and "over"."""
+    values: list[set[float]] = []
+
+    def number(match: re.Match[str]) -> str:
+        values.append(_values(match))
+        return " "
+
+    rest = _NUMBER.sub(number, text)
+    return values, currencies(rest), _CURRENCY.sub(" ", rest)

@@ -40,7 +40,15 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
-from newsqa.documents.lexical import WORD, content_tokens, names_in, numbers, stems
+from newsqa.documents.lexical import (
+    WORD,
+    amounts,
+    content_tokens,
+    currencies,
+    names_in,
+    numbers,
+    stems,
+)
 from newsqa.errors import OutputValidationError, SchemaError
 from newsqa.grounding import Passage, SentenceIds, states, supported_by
 from newsqa.grounding.focus import focus
@@ -76,6 +84,11 @@ MAX_ITEMS = 8
 """Items the model may write into one list field."""
 MAX_TEXT = 300
 """Characters of one text value."""
+COPY_SHARE = 0.9
+COPY_MIN_WORDS = 8
+"""A text value holding this share of the content words of a sentence of at least this
+many is the sentence copied, not a value: it is re-asked for the shortest words that
+answer the field (and kept if the model insists: it is stated)."""
 MAX_OUTPUT_TOKENS = 2000
 """Output cap of one extraction call, whatever the model's size."""
 _CHECK = "extract"
@@ -385,6 +398,28 @@ def _number_stated(value: float, text: str) -> bool:
     return any(abs(n - value) <= 1e-6 * max(1.0, abs(value)) for n in numbers(text))
 
 
+def _copies(value: str, sentence: str) -> bool:
+    """Does the text ``value`` copy ``sentence`` (nine tenths of its content words, a
+    sentence of eight or more) rather than give the words that answer a field?"""
+    said = set(content_tokens(sentence))
+    if len(said) < COPY_MIN_WORDS:
+        return False
+    return len(said & set(content_tokens(value))) >= COPY_SHARE * len(said)
+
+
+def _text_stated(value: str, texts: Sequence[str], share: float) -> bool:
+    """Do ``texts`` state the text ``value``: each of its numbers by value however it is
+    written ("$64.1bn" by "64.1 billion dollars"), its currencies, all its names and
+    ``share`` of its other content words?"""
+    joined = " ".join(texts)
+    values, money, rest = amounts(value)
+    if not all(any(_number_stated(v, joined) for v in options) for options in values):
+        return False
+    if not money <= currencies(joined):
+        return False
+    return not content_tokens(rest) or states(rest, texts, min_share=share)
+
+
 def unstated(
     leaf: Leaf, value: Any, texts: Sequence[str], *, named_choice: bool = False
 ) -> str | None:
@@ -399,7 +434,7 @@ def unstated(
     if leaf.kind == "text":
         if not content_tokens(str(value)):
             return "it has no word to find in the cited sentences"
-        if not states(str(value), texts, min_share=TEXT_SHARE):
+        if not _text_stated(str(value), texts, TEXT_SHARE):
             return "its words are not in the cited sentences"
     if leaf.kind in ("integer", "number") and not _number_stated(float(value), joined):
         return "that number is not written in the cited sentences"
@@ -421,6 +456,26 @@ class _Found:
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
     dropped: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    copies: list[str] = field(default_factory=list)
+    """Text values that copy their whole sentence (re-asked, kept if they stay so)."""
+
+    def reask(self) -> str:
+        """What a re-ask says about the values to write again ("" when none)."""
+        parts = []
+        if self.problems:
+            parts.append(
+                "values not stated in their cited sentences:\n"
+                + "\n".join(self.problems)
+                + "\ncite the sentences that state each value, or give null"
+            )
+        if self.copies:
+            parts.append(
+                "values that copy their whole sentence:\n"
+                + "\n".join(self.copies)
+                + "\nwrite only the shortest words that answer each field (a name, an "
+                "amount, a date), not the sentence"
+            )
+        return "\n".join(parts)
 
 
 @dataclass
@@ -440,12 +495,8 @@ class _Settle:
         found = _Found()
         shape = draft.__shape__
         data = self._group(shape, draft, "", found)
-        if found.problems and self.strict:
-            raise ValueError(
-                "values not stated in their cited sentences:\n"
-                + "\n".join(found.problems)
-                + "\ncite the sentences that state each value, or give null"
-            )
+        if self.strict and found.reask():
+            raise ValueError(found.reask())
         if self.strict:
             try:
                 value = shape.model.model_validate(data, by_name=True)
@@ -497,6 +548,8 @@ class _Settle:
         spans = self.passage.evidence(cited)
         alone = [e for e in spans if unstated(shape, said, [e.text], named_choice=named) is None]
         found.evidence[path] = alone or spans  # the sentences that state it, if any does alone
+        if shape.kind == "text" and any(_copies(str(said), e.text) for e in spans):
+            found.copies.append(f"- {path} = {json.dumps(said)}")
         return value
 
     def _items(self, shape: Many, drafts: Sequence[Any], path: str, found: _Found) -> list[Any]:
@@ -505,7 +558,7 @@ class _Settle:
         items: list[Any] = []
         for index, item in enumerate(drafts):
             where = f"{path}[{index}]"
-            mine = _Found(dropped=found.dropped, problems=found.problems)
+            mine = _Found(dropped=found.dropped, problems=found.problems, copies=found.copies)
             value = self._any(shape.item, item, where, mine)
             if value is None or value == {}:
                 continue
@@ -547,7 +600,7 @@ class _Settle:
             (-len(stems(u.sentence.text) & about), abs(u.number - near), u.number)
             for u in self.passage.units
             if unstated(leaf, value, [u.sentence.text], named_choice=named) is None
-            and (leaf.kind != "text" or supported_by(str(value), [u.sentence.text], min_share=1.0))
+            and (leaf.kind != "text" or _text_stated(str(value), [u.sentence.text], 1.0))
         ]
         return min(found)[2] if found else None
 

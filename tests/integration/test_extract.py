@@ -1053,3 +1053,49 @@ def test_a_reply_that_cannot_fit_names_the_field_and_the_reason(doc: Document) -
     assert str(caught.value).splitlines()[0] == (
         "no reply fits Required after 2 tries: place: not stated, and Required requires it"
     )
+
+
+PESKOV_SAID = document_from_text(
+    "Kremlin spokesperson Dmitry Peskov acknowledged Trump's intent to prioritize peace, "
+    "though he noted Trump’s timeline for achieving it was likely exaggerated. Since 2022, "
+    "the U.S. has committed over 64.1 billion dollars in military aid to Ukraine.",
+    id="peskov",
+)
+
+
+class PlainStrings(BaseModel):
+    aid_amount: str | None = None
+    spokesperson: str | None = Field(None, description="name of the Kremlin spokesperson")
+
+
+@pytest.mark.parametrize("amount", ["$64.1bn", "64.1 billion USD", "US$64,100,000,000"])
+def test_an_amount_written_another_way_is_stated_by_its_sentence(amount: str) -> None:
+    reply = {"aid_amount": cited(amount, 2), "spokesperson": cited("Dmitry Peskov", 1)}
+    with FakeOpenAI([Reply.json(reply)]) as server:
+        result = newsqa.extract(PESKOV_SAID, PlainStrings, client=fake_client(server))
+        assert len(server.requests) == 1
+    assert result.value == PlainStrings(aid_amount=amount, spokesperson="Dmitry Peskov")
+    assert [e.sentence_id for e in result.evidence["aid_amount"]] == [2]
+    assert result.dropped == {}
+
+
+def test_an_amount_in_another_currency_or_figure_is_not_stated() -> None:
+    leaf = ex.Leaf("text", str, "aid amount")
+    sentence = [PESKOV_SAID.sentences[1].text]
+    assert ex.unstated(leaf, "64.1 billion euros", sentence) is not None
+    assert ex.unstated(leaf, "$46.1bn", sentence) is not None
+
+
+def test_a_value_that_copies_its_whole_sentence_is_reasked_for_the_shortest_answer() -> None:
+    sentence = PESKOV_SAID.sentences[0].text
+    copied = {"aid_amount": cited(None), "spokesperson": cited(sentence, 1)}
+    short = {"aid_amount": cited(None), "spokesperson": cited("Dmitry Peskov", 1)}
+    with FakeOpenAI([Reply.json(copied), Reply.json(short)]) as server:
+        result = newsqa.extract(PESKOV_SAID, PlainStrings, client=fake_client(server))
+        reask = _user(server.requests[1])
+    assert result.value.spokesperson == "Dmitry Peskov" and result.usage.calls == 2
+    assert "values that copy their whole sentence:\n- spokesperson = " in reask
+    assert "write only the shortest words that answer each field" in reask
+    with FakeOpenAI([Reply.json(copied)] * 2) as server:
+        kept = newsqa.extract(PESKOV_SAID, PlainStrings, client=fake_client(server, max_reasks=1))
+    assert kept.value.spokesperson == sentence  # stated: kept when the model insists
