@@ -14,7 +14,9 @@ stays data (spotlighting, Hines et al. 2024).
 
 from __future__ import annotations
 
+import hashlib
 import string
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -29,6 +31,7 @@ __all__ = [
     "prompts_dir",
     "render",
     "user_text",
+    "version",
 ]
 
 USER_TEXT_CHARS = 1000
@@ -55,6 +58,19 @@ def load_template(name: str) -> string.Template:
         return string.Template(path.read_text(encoding="utf-8").strip())
     except OSError as e:
         raise PromptError(f"prompt template {name!r} not found at {path}") from e
+
+
+def version(names: Iterable[str]) -> str:
+    """The prompt version of templates ``names``: SHA-256 of their text, so a result is
+    reused only with the prompts it was made with.
+
+    Raises:
+        PromptError: no such template.
+    """
+    digest = hashlib.sha256()
+    for name in sorted(set(names)):
+        digest.update(f"{name}\0{load_template(name).template}\0".encode())
+    return digest.hexdigest()
 
 
 def render(name: str, **values: str) -> str:

@@ -143,8 +143,7 @@ def fake_client(server: FakeOpenAI, **overrides: Any) -> LLMClient:
     settings = Settings(
         base_url=server.base_url,
         api_key="sk-test-dummy",
-        model="fake",
-        **{"timeout": 5.0, "max_retries": 3, **overrides},
+        **{"model": "fake", "timeout": 5.0, "max_retries": 3, **overrides},
     )
     return track(LLMClient(settings, sleep=lambda _: None))
 

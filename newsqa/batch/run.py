@@ -2,8 +2,10 @@
 
 Each finished document is appended to the output file at once, so an interrupted
 run loses no finished work. Re-running with the same output skips the documents
-that already have a result for the same job (the task and its parameters, and the
-document's content: an edited article runs again) and retries those that failed; a line
+that already have a result for the same content key (the document, the task and its
+parameters, the model, the endpoint and the prompt version: an edited article, another
+model or base URL, or an edited prompt template runs again; a line that names no model
+counts as made by the model in use) and retries those that failed; a line
 torn by a crash or a full disk is set aside first (:mod:`newsqa.batch.output`).
 One run at a time holds an output file. Failures are recorded per document
 (``error``, with the usage of every call it made) and never stop the batch.
@@ -24,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
+from newsqa import prompts
+from newsqa.batch.keys import content_key, document_text
 from newsqa.batch.output import OutputFile, check_output, output_files
 from newsqa.documents.load import check_inputs, duplicate_id
 from newsqa.errors import DocumentError, LLMError, NewsQAError
@@ -31,7 +35,15 @@ from newsqa.llm.client import LLMClient
 from newsqa.tasks.base import Task
 from newsqa.types import Document, Result, Usage
 
-__all__ = ["BatchItem", "BatchReport", "BatchRun", "completed_keys", "job_key", "run_batch"]
+__all__ = [
+    "BatchItem",
+    "BatchReport",
+    "BatchRun",
+    "completed_keys",
+    "job_key",
+    "result_key",
+    "run_batch",
+]
 
 R = TypeVar("R", bound=Result)
 """The result type of a batch's task (``BatchRun[Summary]`` for ``summarize``)."""
@@ -88,23 +100,48 @@ def job_key(doc: Document, task: Task[Any]) -> str:
     return task.key(doc)
 
 
+def result_key(doc: Document, task: Task[Any], client: LLMClient | None) -> str:
+    """The content key of ``task`` on ``doc`` with ``client``: SHA-256 of the document
+    (id, text, title, date), the task and its parameters, the model, the endpoint and
+    the prompt version (a hash of the templates the task renders), so another model,
+    base URL or prompt template never reuses a result; for a task that uses no model
+    (``client`` is ``None``), its :func:`job_key`."""
+    if client is None:
+        return job_key(doc, task)
+    return content_key(
+        document_text(doc),
+        task.name,
+        json.dumps(task.key_fields(), sort_keys=True, ensure_ascii=False),
+        client.model,
+        client.scope,
+        prompts.version(task.prompts),
+    )
+
+
 def completed_keys(out: Path) -> set[str]:
-    """:func:`job_key` of every line of ``out`` that holds a result; a later error
-    line for the same key does not undo an earlier result."""
-    done: set[str] = set()
+    """The key of every line of ``out`` that holds a result (a later error line for the
+    same key does not undo an earlier result)."""
+    current, legacy = _result_keys(out)
+    return current | legacy
+
+
+def _result_keys(out: Path) -> tuple[set[str], set[str]]:
+    """The keys of ``out``'s result lines: those that name their model (content keys,
+    :func:`~newsqa.batch.keys.content_key`) and those that name none (written before
+    lines recorded their model: a :func:`job_key`, made by the model in use)."""
+    current: set[str] = set()
+    legacy: set[str] = set()
     if not out.exists():
-        return done
+        return current, legacy
     with out.open(encoding="utf-8", errors="replace") as fh:
         for line in fh:
             try:
                 record = json.loads(line)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 continue  # a line cut short by a crash: that document runs again
             if isinstance(record, dict) and "result" in record and "key" in record:
-                done.add(str(record["key"]))
-    return done
-
-
+                (current if "model" in record else legacy).add(str(record["key"]))
+    return current, legacy
 
 
 class BatchRun(Generic[R]):
@@ -128,8 +165,9 @@ class BatchRun(Generic[R]):
         task: the task object (``Summarize()``, ``Ask("Who met?")``, a registered task
             of your own, ...).
         out: JSONL output, a regular file or a new one (``/dev/full`` or a folder
-            is refused); lines are ``{"id", "task", "key", "result", "usage"}`` or
-            ``{"id", "task", "key", "error", "error_type", "usage"}``, with the task's
+            is refused); lines are ``{"id", "task", "model", "key", "result", "usage"}`` or
+            ``{"id", "task", "model", "key", "error", "error_type", "usage"}``
+            (``model`` when the task uses one), with the task's
             parameters as :meth:`~newsqa.tasks.base.Task.job` shows them.
         client: the LLM client (thread-safe; the embedded model serves one at a time);
             ``None`` for a task that does not use the model.
@@ -192,11 +230,20 @@ class BatchRun(Generic[R]):
         return output_files(Path(out))
 
     def _key(self, doc: Document) -> str:
-        return job_key(doc, self.task)
+        return result_key(doc, self.task, self.client)
+
+    def _done(self, doc: Document, skip: tuple[set[str], set[str]]) -> bool:
+        """Has ``doc`` a result in the output: a line with its content key, or a line
+        that names no model with its :func:`job_key` (made by the model in use, so
+        upgrading newsqa bills no finished document again)?"""
+        current, legacy = skip
+        return self._key(doc) in current or job_key(doc, self.task) in legacy
 
     def _record(self, item: BatchItem[R], key: str | None = None) -> BatchItem[R]:
         """Append the item's line (flushed), count it, report progress."""
         line: dict[str, Any] = {"id": item.id, **self._job}
+        if self.client is not None:
+            line["model"] = self.client.model
         if key:
             line["key"] = key
         if isinstance(item.outcome, Exception):
@@ -235,7 +282,7 @@ class BatchRun(Generic[R]):
             raise RuntimeError("a batch run can be iterated only once")
         self._started = True
         self._file = OutputFile(self.out)
-        skip = completed_keys(self.out)
+        skip = _result_keys(self.out)
         sources: dict[str, str | None] = {}
         for entry in self._docs:
             if isinstance(entry, DocumentError):
@@ -244,7 +291,7 @@ class BatchRun(Generic[R]):
             if entry.id in sources:
                 raise duplicate_id(entry, sources[entry.id])
             sources[entry.id] = entry.source
-            if self._key(entry) in skip:
+            if self._done(entry, skip):
                 self.report.skipped += 1
             else:
                 yield entry

@@ -310,6 +310,12 @@ class LLMClient:
         return self.settings.model_name
 
     @property
+    def scope(self) -> str:
+        """Where replies come from, for result keys: the base URL (embedded: with the
+        GGUF file's identity when one is named)."""
+        return self._cache_scope
+
+    @property
     def endpoint(self) -> str:
         """``model at host`` (or ``model (embedded)``), for status lines."""
         return self.settings.endpoint

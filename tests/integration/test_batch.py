@@ -58,15 +58,16 @@ def test_rerun_skips_done_and_retries_failed(tmp_path: Path) -> None:
     with FakeOpenAI(
         [Reply.json(GOOD), Reply(status=400, body={"error": {"message": "x"}}), Reply.json(GOOD)]
     ) as server:
-        first = run_batch(iter_inputs(folder), Ask(QUESTION), out, client=fake_client(server))
-    assert (first.done, first.failed) == (2, 2)
-    with FakeOpenAI([Reply.json(GOOD)]) as server:
-        second = run_batch(iter_inputs(folder), Ask(QUESTION), out, client=fake_client(server))
-        assert len(server.requests) == 1  # only b is asked again
-    assert (second.done, second.skipped) == (1, 2)
-    assert done_ids(out, folder, Ask(QUESTION)) == {"a", "b", "d"}
-    assert done_ids(out, folder, Ask("Another question?")) == set()
-    assert done_ids(out, folder, Summarize()) == set()
+        client = fake_client(server)
+        first = run_batch(iter_inputs(folder), Ask(QUESTION), out, client=client)
+        assert (first.done, first.failed) == (2, 2)
+        server.script = [Reply.json(GOOD)]
+        second = run_batch(iter_inputs(folder), Ask(QUESTION), out, client=client)
+        assert len(server.requests) == 4  # only b is asked again
+        assert (second.done, second.skipped) == (1, 2)
+        assert done_ids(out, folder, Ask(QUESTION), client) == {"a", "b", "d"}
+        assert done_ids(out, folder, Ask("Another question?"), client) == set()
+        assert done_ids(out, folder, Summarize(), client) == set()
 
 
 def test_a_line_cut_short_by_a_crash_is_redone(tmp_path: Path) -> None:

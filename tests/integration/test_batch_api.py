@@ -110,17 +110,18 @@ def test_abatch_resumes_like_run_batch_and_yields_failures(tmp_path: Path) -> No
         )
         items = {i.id: i for i in run}  # a plain for works too
         assert len(server.requests) == 3  # a skipped, c never reached the model
-    assert set(items) == {"b", str(folder / "c.txt")}
-    failed = items["b"].outcome
-    assert isinstance(failed, OutputValidationError) and items["b"].usage.calls == 3
-    assert isinstance(items[str(folder / "c.txt")].outcome, DocumentError)
-    assert (run.report.done, run.report.failed, run.report.skipped) == (0, 2, 1)
-    assert done_ids(out, folder, newsqa.Ask(QUESTION)) == {"a"}
-    with FakeOpenAI([Reply.json(GOOD)]) as server:
-        again = newsqa.batch(folder, newsqa.Ask(QUESTION), out, client=fake_client(server))
-        assert len(server.requests) == 1  # only b runs again
-    assert (again.done, again.failed, again.skipped) == (1, 1, 1)
-    assert done_ids(out, folder, newsqa.Ask(QUESTION)) == {"a", "b"}
+        assert set(items) == {"b", str(folder / "c.txt")}
+        failed = items["b"].outcome
+        assert isinstance(failed, OutputValidationError) and items["b"].usage.calls == 3
+        assert isinstance(items[str(folder / "c.txt")].outcome, DocumentError)
+        assert (run.report.done, run.report.failed, run.report.skipped) == (0, 2, 1)
+        client = fake_client(server)
+        assert done_ids(out, folder, newsqa.Ask(QUESTION), client) == {"a"}
+        server.script = [Reply.json(GOOD)]
+        again = newsqa.batch(folder, newsqa.Ask(QUESTION), out, client=client)
+        assert len(server.requests) == 4  # only b runs again
+        assert (again.done, again.failed, again.skipped) == (1, 1, 1)
+        assert done_ids(out, folder, newsqa.Ask(QUESTION), client) == {"a", "b"}
 
 
 def test_breaking_out_starts_no_new_document_and_keeps_finished_lines(tmp_path: Path) -> None:
@@ -180,9 +181,10 @@ def test_a_task_name_still_runs_with_a_deprecation_warning(tmp_path: Path) -> No
         FakeOpenAI([Reply.json(GOOD)]) as server,
         pytest.warns(DeprecationWarning, match="task object"),
     ):
-        report = newsqa.batch(folder, "ask", out, client=fake_client(server), question=QUESTION)
+        client = fake_client(server)
+        report = newsqa.batch(folder, "ask", out, client=client, question=QUESTION)
     assert report.done == 1
-    assert done_ids(out, folder, newsqa.Ask(QUESTION)) == {"a"}  # the object's key
+    assert done_ids(out, folder, newsqa.Ask(QUESTION), client) == {"a"}  # the object's key
 
 
 def test_parameters_beside_a_task_object_are_refused(tmp_path: Path) -> None:

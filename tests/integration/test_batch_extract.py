@@ -59,8 +59,9 @@ def test_each_line_holds_the_extraction_contract_and_resume_skips_done(tmp_path:
     assert (report.done, report.failed, again.skipped, again.done) == (2, 0, 2, 0)
     lines = {line["id"]: line for line in map(json.loads, out.read_text().splitlines())}
     a, b = lines["a"], lines["b"]
-    assert set(a) == {"id", "task", "schema", "instructions", "key", "result", "usage"}
-    assert (a["task"], a["schema"], a["instructions"]) == ("extract", "Talks", None)
+    assert set(a) == {"id", "task", "model", "schema", "instructions", "key", "result", "usage"}
+    assert (a["task"], a["model"], a["schema"]) == ("extract", "fake", "Talks")
+    assert a["instructions"] is None
     assert set(a["result"]) == {"schema_version", "doc", "value", "evidence", "dropped"}
     assert a["result"]["value"] == {"casualties": 3, "meetings": [{"place": "Geneva"}]}
     text = (folder / "a.txt").read_text()
