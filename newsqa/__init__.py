@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__), so `newsqa --help`
         summarize,
         task,
     )
+    from newsqa.batch import BatchResults, compact_results, read_results
     from newsqa.batch.run import BatchItem, BatchReport, BatchRun
     from newsqa.config import DEFAULT_TOPIC, Settings
     from newsqa.corpus import Corpus
@@ -120,6 +121,7 @@ __all__ = [
     "Ask",
     "BatchItem",
     "BatchReport",
+    "BatchResults",
     "BatchRun",
     "CheckClaim",
     "Chunk",
@@ -178,6 +180,7 @@ __all__ = [
     "batch",
     "check_claim",
     "chunk_document",
+    "compact_results",
     "connect",
     "count_inputs",
     "count_tokens",
@@ -192,6 +195,7 @@ __all__ = [
     "model_from_json_schema",
     "parse_date",
     "printable",
+    "read_results",
     "register",
     "registered",
     "result_type",

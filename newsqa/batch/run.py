@@ -20,6 +20,7 @@ import asyncio
 import concurrent.futures as cf
 import contextlib
 import json
+import re
 import threading
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -144,6 +145,18 @@ def _result_keys(out: Path) -> tuple[set[str], set[str]]:
     return current, legacy
 
 
+def input_id(error: DocumentError) -> str:
+    """The id of an input that did not load, by the rule every line follows (the id of
+    its document): a file's stem, ``stdin`` for ``-``, and ``file:line`` for a JSONL
+    line (its record's id could not be read). A later result for that id supersedes it."""
+    source = error.source or "?"
+    if source == "-":
+        return "stdin"
+    if re.search(r":\d+$", source):
+        return source
+    return Path(source).stem
+
+
 class BatchRun(Generic[R]):
     """A batch in progress: iterate it with ``for`` or ``async for`` to get a
     :class:`BatchItem` for each document as it finishes (completion order).
@@ -249,6 +262,8 @@ class BatchRun(Generic[R]):
         if isinstance(item.outcome, Exception):
             line["error"] = str(item.outcome)
             line["error_type"] = type(item.outcome).__name__
+            if isinstance(item.outcome, DocumentError) and item.outcome.source:
+                line["source"] = item.outcome.source
         else:
             line["result"] = item.outcome.to_dict()
         line["usage"] = item.usage.model_dump()
@@ -286,7 +301,7 @@ class BatchRun(Generic[R]):
         sources: dict[str, str | None] = {}
         for entry in self._docs:
             if isinstance(entry, DocumentError):
-                yield self._record(BatchItem(entry.source or "?", entry))
+                yield self._record(BatchItem(input_id(entry), entry))
                 continue
             if entry.id in sources:
                 raise duplicate_id(entry, sources[entry.id])

@@ -44,10 +44,11 @@ def test_failures_are_recorded_per_document_and_finished_work_is_kept(tmp_path: 
         )
     assert (report.done, report.failed, report.skipped) == (2, 2, 0)
     lines = {str(r["id"]): r for r in _lines(out)}
-    assert set(lines) == {"a", "b", str(tmp_path / "in" / "c.txt"), "d"}
+    assert set(lines) == {"a", "b", "c", "d"}  # an input that did not load: its stem too
     assert lines["a"]["result"]["answer"] == "Kyiv"  # type: ignore[index]
     assert lines["b"]["error_type"] == "OutputValidationError"
-    assert lines[str(tmp_path / "in" / "c.txt")]["error_type"] == "DocumentError"
+    assert lines["c"]["error_type"] == "DocumentError"
+    assert lines["c"]["source"] == str(tmp_path / "in" / "c.txt")
     assert lines["b"]["usage"]["calls"] == 3  # type: ignore[index]
     assert report.usage.calls == 5
 
