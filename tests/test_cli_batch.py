@@ -218,3 +218,23 @@ def test_a_second_ctrl_c_ends_a_batch_at_once_keeping_finished_lines(tmp_path: P
     assert "Ctrl-C again" in err and "stopped" in err
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(line["id"], "result" in line) for line in lines] == [("a", True)]
+
+
+def test_compact_rewrites_the_output_with_each_ids_current_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _folder(tmp_path, a="Kyiv said no.", b="Moscow said yes.")
+    out = tmp_path / "out.jsonl"
+    refused = Reply(status=400, body={"error": {"message": "bad request"}})
+    with FakeOpenAI([GOOD, refused, GOOD]) as server:
+        assert main([*_args(server, out, folder), "--no-cache"]) == 1
+        assert main([*_args(server, out, folder), "--no-cache"]) == 0  # b retried
+    assert len(out.read_text().splitlines()) == 3
+    capsys.readouterr()
+    assert main(["compact", str(out)]) == 0
+    assert capsys.readouterr().out == (
+        f"{out}: 3 lines, 2 kept (2 results, 0 failing); 0 unreadable left out\n"
+    )
+    assert sorted(json.loads(line)["id"] for line in out.read_text().splitlines()) == ["a", "b"]
+    assert main(["compact", str(tmp_path / "nope.jsonl")]) == 2
+    assert "nope.jsonl: no such file" in capsys.readouterr().err

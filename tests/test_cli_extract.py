@@ -159,7 +159,9 @@ def test_a_document_that_never_validates_exits_1_and_the_others_print(
     captured = capsys.readouterr()
     assert "b from b" not in captured.out and captured.out.startswith("Talks from b\n")
     assert "place: <Doha>" in captured.out
-    assert "newsqa: a: the model's output never validated (3 tries)" in captured.err
+    assert (
+        "newsqa: a: model output failed validation after 3 tries: reply is not valid JSON"
+    ) in captured.err
     assert "1 of 2 documents failed: a" in captured.err
     assert "Traceback" not in captured.err
 
@@ -297,3 +299,42 @@ def test_batch_schema_options_belong_to_the_extract_task(
     assert main(["batch", str(tmp_path), "-o", str(tmp_path / "o.jsonl"), *extra]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
+
+
+def test_a_value_that_cannot_be_kept_is_named_with_its_reason_and_the_rest_printed(
+    server: FakeOpenAI, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema = {
+        **TALKS,
+        "properties": {**TALKS["properties"], "day": {"type": "string", "format": "date"}},
+    }
+    path = _write(tmp_path, "dated.json", schema)
+    (tmp_path / "a.txt").write_text(
+        "Three people died in Kharkiv. Envoys met in Geneva on 4 November."
+    )
+    server.script = [_talks(3, "Geneva", day="November 4")] * 6
+    args = ["extract", str(tmp_path / "a.txt"), "--schema", path, *_endpoint(server)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "  casualties: 3\n" in out and "  place: Geneva\n" in out
+    assert '  day: dropped: "November 4": value: Input should be a valid date' in out
+    assert main([*args, "--json"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["value"] == {"casualties": 3, "place": "Geneva", "day": None}
+    assert list(line["dropped"]) == ["day"]
+
+
+def test_a_required_field_nothing_states_is_named_when_the_document_fails(
+    server: FakeOpenAI, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, "req.json", {**TALKS, "required": ["place"]})
+    (tmp_path / "a.txt").write_text("Three people died in Kharkiv.")
+    server.script = [_talks(3, None)] * 3
+    args = ["extract", str(tmp_path / "a.txt"), "--schema", path, *_endpoint(server)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert (
+        "newsqa: a: no reply fits Talks after 3 tries: place: not stated, and Talks requires it"
+        in err
+    )
+    assert "never validated" not in err and "Traceback" not in err

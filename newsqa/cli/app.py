@@ -16,6 +16,7 @@ import newsqa
 from newsqa import ConfigError, DocumentError, LLMError, NewsQAError, OutputValidationError
 from newsqa.cli.exits import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, PartialFailure
 from newsqa.cli.parser import build_parser
+from newsqa.cli.text import validation_line
 
 __all__ = ["EXIT_FAILURE", "EXIT_USAGE", "main"]
 
@@ -75,8 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except OutputValidationError as e:
         print(
-            f"newsqa: the model's output never validated ({len(e.attempts)} tries); "
-            f"last output: {e.raw_output[:200]!r}",
+            newsqa.printable(f"newsqa: {validation_line(e)} (last output: {e.raw_output[:200]!r})"),
             file=sys.stderr,
         )
         return EXIT_FAILURE

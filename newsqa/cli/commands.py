@@ -40,6 +40,7 @@ from newsqa.cli.text import (
     format_summary,
     format_target_stances,
     format_timeline,
+    validation_line,
 )
 
 __all__ = ["COMMANDS", "Command"]
@@ -203,10 +204,7 @@ def extract(args: argparse.Namespace, session: Session) -> str:
                 except OutputValidationError as e:  # that document only; the others go on
                     failed.append(doc.id)
                     print(
-                        newsqa.printable(
-                            f"newsqa: {doc.id}: the model's output never validated "
-                            f"({len(e.attempts)} tries)"
-                        ),
+                        newsqa.printable(f"newsqa: {doc.id}: {validation_line(e)}"),
                         file=sys.stderr,
                     )
                 bar.update(1)
@@ -346,6 +344,32 @@ def tasks(args: argparse.Namespace, session: Session) -> str:
     return "\n".join(lines)
 
 
+def compact(args: argparse.Namespace, session: Session) -> str:
+    """Rewrite each batch output with its current lines only (``newsqa.compact_results``)."""
+    rows = []
+    for path in args.outputs:
+        if not os.path.isfile(path):
+            raise ValueError(f"{path}: no such file")
+        kept = newsqa.compact_results(path)
+        rows.append(
+            {
+                "output": path,
+                "lines": kept.lines,
+                "kept": kept.kept,
+                "results": len(kept.results),
+                "errors": len(kept.errors),
+                "unreadable": kept.unreadable,
+            }
+        )
+    if session.json:
+        return session.dump(rows)
+    return "\n".join(
+        f"{r['output']}: {r['lines']} lines, {r['kept']} kept ({r['results']} results, "
+        f"{r['errors']} failing); {r['unreadable']} unreadable left out"
+        for r in rows
+    )
+
+
 def index(args: argparse.Namespace, session: Session) -> str:
     inputs = newsqa.Inputs(args.paths)
     total, errors = inputs.check()  # every path is walked before the corpus opens
@@ -464,6 +488,7 @@ COMMANDS: dict[str, Command] = {
     "run": run,
     "tasks": tasks,
     "extract": extract,
+    "compact": compact,
     "index": index,
     "ask": ask,
     "check": check,

@@ -180,6 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="each task's parameters and result as JSON Schema"
     )
     p.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
+    p = sub.add_parser("compact", help="rewrite batch outputs with each id's current lines only")
+    p.add_argument("outputs", nargs="+", help="JSONL files written by `newsqa batch`")
+    p.add_argument("--json", action="store_true", help="print what was kept as JSON")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p = sub.add_parser("index", help="add files, folders or .jsonl records to a corpus")
     p.add_argument("paths", nargs="+", help=many)
     p.add_argument("--db", required=True, help="the corpus (SQLite file)")

@@ -30,6 +30,7 @@ __all__ = [
     "format_summary",
     "format_target_stances",
     "format_timeline",
+    "validation_line",
 ]
 
 
@@ -126,7 +127,8 @@ def _leaf(value: Any) -> str:
 
 def format_extraction(result: Extraction[Any]) -> str:
     """Human-readable extraction: one line per field path with its value, the cited
-    sentences (id, text, offsets) under it; a field without evidence is "not stated"."""
+    sentences (id, text, offsets) under it; a field without evidence is "not stated";
+    then each value dropped from the model's reply, with the reason."""
     lines = [f"{type(result.value).__name__} from {result.doc}"]
     for row in result.records():
         path, value = row["field"], row["value"]
@@ -138,6 +140,7 @@ def format_extraction(result: Extraction[Any]) -> str:
             lines.append(f"  {path}: not stated")
         else:
             lines.append(_wrap(f"{path}: {_leaf(value)} (default; not stated)", "  "))
+    lines.extend(_wrap(f"{path}: dropped: {why}", "  ") for path, why in result.dropped.items())
     return "\n".join(lines)
 
 
@@ -175,3 +178,14 @@ def format_corpus_stances(result: CorpusStanceReport) -> str:
             f'{ev.date or "undated"} {ev.doc} [{ev.sentence_id}] "{ev.text}" ({ev.start}-{ev.end})'
         ),
     )
+
+
+def validation_line(error: Exception) -> str:
+    """One line saying why the model's output was refused: the error's first line, with
+    its first reason when that line only introduces them ("... after 3 tries:")."""
+    lines = [line.strip().removeprefix("- ") for line in str(error).splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    if lines[0].endswith(":") and len(lines) > 1:
+        return f"{lines[0]} {lines[1]}"
+    return lines[0]
