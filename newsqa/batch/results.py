@@ -95,10 +95,13 @@ def compact_results(path: str | os.PathLike[str]) -> BatchResults:
         What was read (``lines``, ``unreadable``) and kept (``kept``).
 
     Raises:
+        FileNotFoundError: no such file (none is made).
         BlockingIOError: a batch run is writing the file.
         OSError: the file cannot be read or rewritten.
     """
     out = Path(path)
+    if not out.is_file():
+        raise FileNotFoundError(f"{out}: no such file")
     held = OutputFile(out)  # refuses a file a run holds; sets a torn last line aside
     try:
         state, kept = _read(out)

@@ -14,9 +14,14 @@ from typing import Any
 
 import newsqa
 from newsqa import ConfigError, DocumentError, LLMError, NewsQAError, OutputValidationError
-from newsqa.cli.exits import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, PartialFailure
+from newsqa.cli.exits import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    PartialFailure,
+    validation_line,
+)
 from newsqa.cli.parser import build_parser
-from newsqa.cli.text import validation_line
 
 __all__ = ["EXIT_FAILURE", "EXIT_USAGE", "main"]
 

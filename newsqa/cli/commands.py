@@ -27,7 +27,7 @@ from newsqa import (
     StanceReport,
     Summary,
 )
-from newsqa.cli.exits import PartialFailure
+from newsqa.cli.exits import PartialFailure, validation_line
 from newsqa.cli.inputs import documents, left_out, name_unreadable
 from newsqa.cli.parser import actors
 from newsqa.cli.session import Session, awaiting, one_document
@@ -40,7 +40,6 @@ from newsqa.cli.text import (
     format_summary,
     format_target_stances,
     format_timeline,
-    validation_line,
 )
 
 __all__ = ["COMMANDS", "Command"]
@@ -348,8 +347,6 @@ def compact(args: argparse.Namespace, session: Session) -> str:
     """Rewrite each batch output with its current lines only (``newsqa.compact_results``)."""
     rows = []
     for path in args.outputs:
-        if not os.path.isfile(path):
-            raise ValueError(f"{path}: no such file")
         kept = newsqa.compact_results(path)
         rows.append(
             {

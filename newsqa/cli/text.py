@@ -30,7 +30,6 @@ __all__ = [
     "format_summary",
     "format_target_stances",
     "format_timeline",
-    "validation_line",
 ]
 
 
@@ -178,14 +177,3 @@ def format_corpus_stances(result: CorpusStanceReport) -> str:
             f'{ev.date or "undated"} {ev.doc} [{ev.sentence_id}] "{ev.text}" ({ev.start}-{ev.end})'
         ),
     )
-
-
-def validation_line(error: Exception) -> str:
-    """One line saying why the model's output was refused: the error's first line, with
-    its first reason when that line only introduces them ("... after 3 tries:")."""
-    lines = [line.strip().removeprefix("- ") for line in str(error).splitlines() if line.strip()]
-    if not lines:
-        return type(error).__name__
-    if lines[0].endswith(":") and len(lines) > 1:
-        return f"{lines[0]} {lines[1]}"
-    return lines[0]

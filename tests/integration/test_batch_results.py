@@ -99,3 +99,9 @@ def test_compacting_a_file_a_run_holds_is_refused(tmp_path: Path) -> None:
     finally:
         held.close()
     assert _ids(out) == ["a"]
+
+
+def test_compacting_a_missing_file_is_refused_and_makes_none(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"nope\.jsonl: no such file"):
+        newsqa.compact_results(tmp_path / "nope.jsonl")
+    assert not (tmp_path / "nope.jsonl").exists()
