@@ -51,8 +51,12 @@ _LABEL_COLOURS = {
 }
 
 
-def _label(label: str) -> str:
-    return f'<b style="color:{_LABEL_COLOURS.get(label, "#000")}">{escape(label)}</b>'
+def _label(label: str, source: str = "model") -> str:
+    """A coloured label; one a rule set names the rule."""
+    shown = f'<b style="color:{_LABEL_COLOURS.get(label, "#000")}">{escape(label)}</b>'
+    if source == "model":
+        return shown
+    return f'{shown} <small style="color:#57606a">(rule {escape(source)})</small>'
 
 
 def _evidence(items: list[Evidence]) -> str:
@@ -93,7 +97,11 @@ def summary_html(summary: Summary) -> str:
 def stances_html(report: StanceReport) -> str:
     """A stance table: actor, coloured label, position, evidence."""
     rows = [
-        [f"<b>{escape(s.actor)}</b>", _label(s.label), escape(s.position) + _evidence(s.evidence)]
+        [
+            f"<b>{escape(s.actor)}</b>",
+            _label(s.label, s.label_source),
+            escape(s.position) + _evidence(s.evidence),
+        ]
         for s in report.stances
     ]
     table = _table(["Actor", "Label", "Position and evidence"], rows)
@@ -140,7 +148,7 @@ def timeline_html(timeline: StanceTimeline) -> str:
         rows = [
             [
                 escape(p.date.isoformat() if p.date else "undated"),
-                _label(p.label) + (" <b>CHANGED</b>" if p.changed else ""),
+                _label(p.label, p.label_source) + (" <b>CHANGED</b>" if p.changed else ""),
                 f"<code>{escape(p.doc)}</code> {escape(p.position)}{_evidence(p.evidence)}",
             ]
             for p in points
@@ -160,7 +168,7 @@ def corpus_stances_html(report: CorpusStanceReport) -> str:
     rows = [
         [
             f"<b>{escape(s.actor)}</b>",
-            _label(s.label),
+            _label(s.label, s.label_source),
             escape(s.position) + _corpus_evidence(s.evidence),
         ]
         for s in report.stances

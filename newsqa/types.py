@@ -223,6 +223,16 @@ class Stance(BaseModel):
         description="In document order; across documents oldest first."
     )
 
+    def row(self, topic: str) -> dict[str, Any]:
+        """The stance's own columns in a flat record (``records()`` of the reports)."""
+        return {
+            "topic": topic,
+            "actor": self.actor,
+            "label": self.label,
+            "label_source": self.label_source,
+            "position": self.position,
+        }
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def period(self) -> Period | None:
@@ -240,11 +250,8 @@ class StanceReport(Result):
     def records(self) -> list[dict[str, Any]]:
         """One flat dict per stance (pandas-friendly: ``pd.DataFrame(report.records())``)."""
         return [
-            {
-                "topic": self.topic,
-                "actor": s.actor,
-                "label": s.label,
-                "position": s.position,
+            s.row(self.topic)
+            | {
                 "evidence": " | ".join(e.text for e in s.evidence),
                 "sentence_ids": [e.sentence_id for e in s.evidence],
             }
@@ -340,6 +347,7 @@ class StanceChange(BaseModel):
     date: dt.date | None = Field(description="Date of the document (None if undated).")
     doc: str = Field(description="Id of the document.")
     label: StanceLabel
+    label_source: str = Field(default="model", description=LABEL_SOURCE)
     position: str
     evidence: list[Evidence]
     changed: bool = Field(description="The label differs from the actor's previous point.")
@@ -371,11 +379,8 @@ class CorpusStanceReport(Result):
     def records(self) -> list[dict[str, Any]]:
         """One flat dict per evidence sentence (pandas-friendly)."""
         return [
-            {
-                "topic": self.topic,
-                "actor": s.actor,
-                "label": s.label,
-                "position": s.position,
+            s.row(self.topic)
+            | {
                 "doc": e.doc,
                 "date": e.date,
                 "title": e.title,
@@ -402,6 +407,7 @@ class CorpusStanceReport(Result):
                     date=evs[0].date,
                     doc=doc,
                     label=s.label,
+                    label_source=s.label_source,
                     position=s.position,
                     evidence=evs,
                     changed=False,

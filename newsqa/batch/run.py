@@ -354,29 +354,19 @@ class BatchRun(Generic[R]):
         self._finish(pool)
 
     async def __aiter__(self) -> AsyncGenerator[BatchItem[R], None]:
-        loop = asyncio.get_running_loop()
-        pool = cf.ThreadPoolExecutor(max_workers=self.concurrency)
-        running: set[asyncio.Future[BatchItem[R]]] = set()
+        """The same run as ``for``, each step awaited off the event loop: leaving early
+        (``break``, cancellation) closes it as ``break`` closes the ``for`` loop, as soon as
+        the step under way returns, without waiting for the documents in flight."""
+        items = iter(self)
+        stepper = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsqa-batch")
+        step: cf.Future[BatchItem[R] | None] = stepper.submit(next, items, None)
         try:
-            for entry in self._entries():
-                if isinstance(entry, BatchItem):
-                    yield entry
-                    continue
-                if len(running) >= self.concurrency:
-                    finished, running = await asyncio.wait(
-                        running, return_when=asyncio.FIRST_COMPLETED
-                    )
-                    for future in finished:
-                        yield future.result()
-                running.add(loop.run_in_executor(pool, self._work, entry))
-            while running:
-                finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                for future in finished:
-                    yield future.result()
-        except BaseException:  # break (aclose), cancellation: every finished line is on disk
-            self._stop(pool)
-            raise
-        self._finish(pool)
+            while (item := await asyncio.wrap_future(step)) is not None:
+                yield item
+                step = stepper.submit(next, items, None)
+        finally:
+            step.add_done_callback(lambda _: items.close())
+            stepper.shutdown(wait=False)
 
 
 def run_batch(

@@ -70,6 +70,11 @@ def _table_rows(actor: str, label: str, position: str, width: int) -> list[str]:
     return [first, *(indent + line for line in wrapped[1:])]
 
 
+def _rule_line(label_source: str, indent: str) -> list[str]:
+    """The line under a label a rule set (none under the model's own label)."""
+    return [] if label_source == "model" else [f"{indent}(label set by rule {label_source})"]
+
+
 def _stance_table(title: str, stances: Sequence[Any], evidence: Callable[[Any], str]) -> str:
     """ACTOR / LABEL / POSITION rows under ``title``, each stance's evidence lines (as
     ``evidence`` writes one) under its row."""
@@ -82,6 +87,7 @@ def _stance_table(title: str, stances: Sequence[Any], evidence: Callable[[Any], 
     ]
     for s in stances:
         lines.extend(_table_rows(s.actor, s.label, s.position, width))
+        lines.extend(_rule_line(s.label_source, " " * (width + 2)))
         lines.extend(_wrap(evidence(ev), " " * (width + 15), _width()) for ev in s.evidence)
     return "\n".join(lines)
 
@@ -157,6 +163,7 @@ def format_timeline(result: StanceTimeline) -> str:
             flag = "CHANGED" if p.changed else ""
             row = f"  {when:<10}  {p.label:<11}  {flag:<7}  {p.doc}: {p.position}"
             lines.append(textwrap.fill(row, width=_width(), subsequent_indent=" " * 36))
+            lines.extend(_rule_line(p.label_source, " " * 14))
             lines.extend(_wrap("evidence " + _quote(ev), " " * 14) for ev in p.evidence)
     return "\n".join(lines)
 

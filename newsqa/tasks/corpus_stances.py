@@ -1,7 +1,7 @@
 """Stances across articles: the stance pipeline over retrieved passages.
 
 The passage holds sentences of several dated articles (what a corpus search
-retrieved); :func:`newsqa.tasks.stances.stance_drafts` does the work, and the
+retrieved); :func:`newsqa.tasks.stances.stances_in` does the work, and the
 evidence here keeps each sentence's document id, title and date, oldest first.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 
 from newsqa.grounding import Passage
 from newsqa.llm.client import LLMClient
-from newsqa.tasks.stances import DEFAULT_TOPIC, stance_drafts
-from newsqa.types import CorpusStanceReport, Evidence, Stance
+from newsqa.tasks.stances import DEFAULT_TOPIC, stances_in
+from newsqa.types import CorpusStanceReport, Evidence
 
 __all__ = ["stances_from"]
 
@@ -53,17 +53,7 @@ def stances_from(
         OutputValidationError: the model never produced a valid stance.
         LLMError: the endpoint failed.
     """
-    drafts, usage = stance_drafts(
-        passage, topic, client=client, max_actors=max_actors, actors=actors
+    stances, usage = stances_in(
+        passage, topic, client=client, max_actors=max_actors, actors=actors, arrange=_oldest_first
     )
-    stances = [
-        Stance(
-            actor=d.actor,
-            label=d.label,
-            label_source=d.label_source,
-            position=d.position,
-            evidence=_oldest_first(passage.evidence(u.number for u in d.units)),
-        )
-        for d in drafts
-    ]
     return CorpusStanceReport(topic=topic, since=since, until=until, stances=stances, usage=usage)

@@ -40,7 +40,15 @@ from newsqa.prompts import user_text
 from newsqa.tasks.base import Task, needs_client, register
 from newsqa.tasks.calls import grounded_call, model_call
 from newsqa.thresholds import BORROWED_SHARE, CLAUSE_SHARE, MIN_MENTION_SHARE, NAMES_TOKENS
-from newsqa.types import Document, Sentence, Stance, StanceLabel, StanceReport, Usage
+from newsqa.types import (
+    Document,
+    Evidence,
+    Sentence,
+    Stance,
+    StanceLabel,
+    StanceReport,
+    Usage,
+)
 
 __all__ = [
     "DEFAULT_TOPIC",
@@ -55,6 +63,7 @@ __all__ = [
     "check_label",
     "own_sentences",
     "stance_drafts",
+    "stances_in",
     "whole_clauses",
 ]
 
@@ -512,6 +521,33 @@ def stance_drafts(
     return out, usage
 
 
+def stances_in(
+    passage: Passage,
+    topic: str = DEFAULT_TOPIC,
+    *,
+    client: LLMClient,
+    max_actors: int = 5,
+    actors: Mapping[str, Sequence[str]] | None = None,
+    arrange: Callable[[list[Evidence]], list[Evidence]] = list,
+) -> tuple[list[Stance], Usage]:
+    """:func:`stance_drafts` as :class:`Stance` results, each draft's sentences as
+    evidence in the order ``arrange`` gives them (default: the passage's)."""
+    drafts, usage = stance_drafts(
+        passage, topic, client=client, max_actors=max_actors, actors=actors
+    )
+    stances = [
+        Stance(
+            actor=d.actor,
+            label=d.label,
+            label_source=d.label_source,
+            position=d.position,
+            evidence=arrange(passage.evidence(u.number for u in d.units)),
+        )
+        for d in drafts
+    ]
+    return stances, usage
+
+
 def analyze_stances(
     doc: Document,
     topic: str = DEFAULT_TOPIC,
@@ -538,20 +574,9 @@ def analyze_stances(
         OutputValidationError: the model never produced a valid stance.
         LLMError: the endpoint failed.
     """
-    passage = Passage.of([doc])
-    drafts, usage = stance_drafts(
-        passage, topic, client=client, max_actors=max_actors, actors=actors
+    stances, usage = stances_in(
+        Passage.of([doc]), topic, client=client, max_actors=max_actors, actors=actors
     )
-    stances = [
-        Stance(
-            actor=d.actor,
-            label=d.label,
-            label_source=d.label_source,
-            position=d.position,
-            evidence=passage.evidence(u.number for u in d.units),
-        )
-        for d in drafts
-    ]
     return StanceReport(topic=topic, stances=stances, usage=usage)
 
 

@@ -45,6 +45,7 @@ def stance_timeline(
                     date=doc.date,
                     doc=doc.id,
                     label=stance.label,
+                    label_source=stance.label_source,
                     position=stance.position,
                     evidence=stance.evidence,
                     changed=changed,

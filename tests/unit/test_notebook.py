@@ -4,6 +4,7 @@ from pydantic import BaseModel
 
 from newsqa.types import (
     Answer,
+    CorpusStanceReport,
     Evidence,
     Extraction,
     KeyPoint,
@@ -28,6 +29,7 @@ def test_stance_table_is_escaped_and_flattens_to_records() -> None:
             "topic": "talks & <peace>",
             "actor": "Ukraine",
             "label": "opposes",
+            "label_source": "model",
             "position": "Rejects <it>.",
             "evidence": "Kyiv <b>said</b> no.",
             "sentence_ids": [1],
@@ -158,3 +160,30 @@ def test_extraction_lists_each_dropped_value_with_its_reason_escaped() -> None:
     assert len(rows) == 6
     assert "<code>places[1]</code>" in rows[-1]
     assert "dropped: city: &lt;not stated&gt;" in rows[-1]
+
+
+def test_a_label_a_rule_set_names_the_rule_in_every_view() -> None:
+    from newsqa.cli.text import format_stances, format_timeline
+
+    ruled = Stance(
+        actor="Russia",
+        label="conditional",
+        label_source="own_condition",
+        position="Talks only if <sanctions> go.",
+        evidence=[EV],
+    )
+    own = Stance(actor="Ukraine", label="opposes", position="Rejects it.", evidence=[EV])
+    report = StanceReport(topic="talks", stances=[ruled, own])
+    html = report._repr_html_()
+    assert html.count("(rule ") == 1 and "(rule own_condition)" in html
+    text = format_stances(report)
+    assert text.count("label set by rule") == 1
+    assert "(label set by rule own_condition)" in text.split("Ukraine")[0]
+    assert [r["label_source"] for r in report.records()] == ["own_condition", "model"]
+    corpus = CorpusStanceReport(topic="talks", since=None, until=None, stances=[ruled, own])
+    assert [r["label_source"] for r in corpus.records()] == ["own_condition", "model"]
+    timeline = corpus.timeline()
+    assert timeline.actors["Russia"][0].label_source == "own_condition"
+    assert "(label set by rule own_condition)" in format_timeline(timeline)
+    assert "(rule own_condition)" in timeline._repr_html_()
+    assert "(rule " not in StanceReport(topic="t", stances=[own])._repr_html_()
