@@ -778,3 +778,29 @@ def test_an_actor_whose_sentences_do_not_fit_the_reading_is_passed_over() -> Non
         drafts, usage = stance_drafts(Passage.of(docs), "peace talks", client=fake_client(server))
     assert [(d.actor, d.label) for d in drafts] == [("Ukraine", "conditional")]
     assert usage.calls == 2
+
+
+def test_a_timeline_point_says_which_rule_set_its_label() -> None:
+    from newsqa import stance_timeline
+
+    docs = [
+        document_from_text(
+            "Kyiv said it would join the talks only if Russia first withdraws its troops.",
+            id="a",
+            date="2024-01-01",
+        ),
+        document_from_text("Kyiv welcomed the talks.", id="b", date="2024-02-01"),
+    ]
+    script = [
+        _names("Ukraine"),
+        _stance([1], "supports", "Would join the talks."),
+        _names("Ukraine"),
+        _stance([1], "supports", "Welcomes talks."),
+    ]
+    with FakeOpenAI(script) as server:
+        timeline = stance_timeline(docs, "the talks", client=fake_client(server))
+    points = timeline.actors["Ukraine"]
+    assert [(p.label, p.label_source) for p in points] == [
+        ("conditional", "own_condition"),
+        ("supports", "model"),
+    ]
