@@ -33,6 +33,7 @@ from newsqa.batch.output import OutputFile, check_output, output_files
 from newsqa.documents.load import check_inputs, duplicate_id
 from newsqa.errors import DocumentError, LLMError, NewsQAError
 from newsqa.llm.client import LLMClient
+from newsqa.llm.pending import Pending
 from newsqa.tasks.base import Task
 from newsqa.types import Document, Result, Usage
 
@@ -55,7 +56,9 @@ class BatchItem(NamedTuple, Generic[R]):
 
     ``outcome`` is the task's result, or the exception the document failed with
     (:class:`~newsqa.errors.NewsQAError` or ``ValueError``; a
-    :class:`~newsqa.errors.DocumentError` for an input that did not load).
+    :class:`~newsqa.errors.DocumentError` for an input that did not load), or, in a
+    provider batch round, :class:`~newsqa.llm.pending.Pending` (no line written: the
+    document waits for the batch's replies).
     """
 
     id: str
@@ -81,13 +84,17 @@ class BatchReport:
     skipped: int = 0
     usage: Usage = field(default_factory=Usage)
     errors: dict[str, str] = field(default_factory=dict)
+    pending: int = 0
+    """Documents that wait for a provider batch's replies (no line written yet)."""
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``--json`` of ``newsqa batch``)."""
+        """The JSON form (``--json`` of ``newsqa batch``; ``pending`` only when some
+        document waits for a provider batch)."""
         return {
             "done": self.done,
             "failed": self.failed,
             "skipped": self.skipped,
+            **({"pending": self.pending} if self.pending else {}),
             "usage": self.usage.model_dump(),
             "errors": dict(self.errors),
         }
@@ -287,6 +294,10 @@ class BatchRun(Generic[R]):
                 outcome: R | Exception = self.task.run(doc, client=self.client)
             except (NewsQAError, ValueError) as e:
                 outcome = e
+            except Pending as e:  # its requests wait for a provider batch: no line yet
+                with self._lock:
+                    self.report.pending += 1
+                return BatchItem(doc.id, e)
         if isinstance(outcome, LLMError) and meter is not None:
             outcome.usage = meter.usage  # every call of the document, not only the last
         return self._record(BatchItem(doc.id, outcome), self._key(doc))

@@ -35,11 +35,12 @@ from newsqa.errors import (
 )
 from newsqa.llm.cache import ResponseCache, cache_key
 from newsqa.llm.deadline import DeadlineTransport, request_limit
+from newsqa.llm.pending import Pending, ReplySource
 from newsqa.llm.retry import DeadlinePassed, TooLongRetryAfter, parse_retry_after, retrying
 from newsqa.safe_text import redact
 from newsqa.types import Usage
 
-__all__ = ["Completion", "LLMClient", "Message", "Meter"]
+__all__ = ["Completion", "LLMClient", "Message", "Meter", "read_completion"]
 
 Message = dict[str, str]
 _TRANSIENT_STATUS = frozenset({408, 409, 429})
@@ -194,13 +195,26 @@ def _map_error(exc: BaseException, settings: Settings, tries: int) -> LLMError:
 
 
 def _read_reply(response: httpx2.Response) -> tuple[str, str | None, Usage]:
-    """Text, finish reason and usage of a chat-completion response body.
+    """Text, finish reason and usage of a chat-completion response.
 
     Raises:
         LLMError: the body is not a chat completion (no JSON, no choices).
     """
     try:
         data = response.json()
+    except ValueError as e:
+        raise LLMError(f"endpoint returned no chat completion: {type(e).__name__}: {e}") from e
+    return read_completion(data)
+
+
+def read_completion(data: Any) -> tuple[str, str | None, Usage]:
+    """Text, finish reason and usage of a chat-completion body (parsed JSON; also a
+    line of a provider batch's output).
+
+    Raises:
+        LLMError: the body is not a chat completion (no choices).
+    """
+    try:
         choice = data["choices"][0]
         text = choice["message"].get("content") or ""
         finish_reason = choice.get("finish_reason")
@@ -276,6 +290,7 @@ class LLMClient:
         self.cached = 0
         self.on_call: Callable[[Usage], None] | None = None
         self.structured_mode = "json_schema"
+        self.replies: ReplySource | None = None
 
     def _own_sdk(
         self, http_client: httpx2.Client | None, default_headers: Mapping[str, str] | None
@@ -303,6 +318,31 @@ class LLMClient:
         except (ValueError, httpx2.InvalidURL) as e:
             message = f"invalid endpoint {self.settings.base_url!r}: {e}"
             raise ConfigError(redact(message, [self.settings.api_key])) from e
+
+    @property
+    def sdk(self) -> openai.OpenAI:
+        """The ``openai`` SDK client requests go through (its files and batches APIs
+        serve provider batches)."""
+        return self._sdk
+
+    @contextmanager
+    def answering_from(self, replies: ReplySource) -> Iterator[None]:
+        """While open, answer each request from ``replies`` first (with the usage the
+        reply reports), then from the cache, and queue any other request with
+        ``replies.defer`` instead of sending it (:class:`~newsqa.llm.pending.Pending`
+        is raised): the pipeline of a provider batch round.
+
+        Raises:
+            ConfigError: the client has no response cache (the cache key names each
+                queued request).
+        """
+        if self.cache is None:
+            raise ConfigError("a provider batch needs the response cache (drop --no-cache)")
+        self.replies = replies
+        try:
+            yield
+        finally:
+            self.replies = None
 
     @property
     def model(self) -> str:
@@ -345,6 +385,8 @@ class LLMClient:
                 non-transient errors.
             ConfigError: the embedded backend cannot run (no llama-cpp-python, no
                 model file); raised at once, never retried.
+            Pending: inside :meth:`answering_from`, for a request neither the replies
+                nor the cache answer (it was queued).
         """
         body: dict[str, Any] = {
             "model": self.model,
@@ -355,12 +397,23 @@ class LLMClient:
         if response_format is not None:
             body["response_format"] = response_format
         key = cache_key(self._cache_scope, body) if self.cache is not None else None
+        replies = self.replies
+        if replies is not None and key:
+            stored = replies.reply(key)
+            if stored is not None:  # a batch's reply: it cost what the batch reports
+                self._count(stored[2])
+                return Completion(
+                    text=stored[0], usage=stored[2], finish_reason=stored[1], cache_key=key
+                )
         if self.cache is not None and key:
             hit = self.cache.get(key)
             if hit is not None:
                 with self._usage_lock:
                     self.cached += 1
                 return Completion(text=hit[0], usage=Usage(), finish_reason=hit[1], cache_key=key)
+        if replies is not None and key:
+            replies.defer(key, body)
+            raise Pending()
         end = time.monotonic() + self.settings.deadline
         policy = retrying(
             max_retries=self.settings.max_retries,

@@ -22,6 +22,7 @@ from newsqa.grounding.focus import focus
 from newsqa.grounding.limits import check_windows
 from newsqa.grounding.model_text import cleaned
 from newsqa.llm.client import LLMClient
+from newsqa.llm.pending import each
 from newsqa.prompts import user_text
 from newsqa.tasks.base import Task, needs_client, register
 from newsqa.tasks.calls import grounded_call
@@ -414,8 +415,8 @@ def answer_from(
         windows = passage.windows(budget)
         check_windows(len(windows) + 1, "the documents")
         cited: set[int] = set()
-        for window in windows:
-            draft, spent = _ask_passage(client, window, question)
+        drafts = each(lambda window: _ask_passage(client, window, question), windows)
+        for window, (draft, spent) in zip(windows, drafts, strict=True):
             usage += spent
             found = _grounded(draft, window, untimed(question))
             cited.update(found.numbers if found is not None else ())

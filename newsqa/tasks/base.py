@@ -56,6 +56,9 @@ class Task(BaseModel, Generic[R]):
     names them (``"system"``, ``"ask.user"``): what a prompt version is a hash of."""
     uses_model: ClassVar[bool] = True
     """Does :meth:`run` call the model (else it needs no client)?"""
+    rounds: ClassVar[int] = 1
+    """Model calls one document makes one after the other, at least: the rounds a
+    provider batch takes (re-asks and long documents may add more)."""
 
     def check(self) -> None:
         """Refuse a job that cannot run, before any document is read (``ValueError``)."""

@@ -35,6 +35,7 @@ from newsqa.documents.vocabulary import vocabulary
 from newsqa.grounding import Passage, SentenceIds, Unit
 from newsqa.grounding.model_text import cleaned
 from newsqa.llm.client import LLMClient
+from newsqa.llm.pending import each
 from newsqa.llm.structured import Structured
 from newsqa.prompts import user_text
 from newsqa.tasks.base import Task, needs_client, register
@@ -478,11 +479,15 @@ def stance_drafts(
     names, usage = _ask_names(client, reading, topic)
     out: list[ActorStance] = []
     shown = reading.text
-    for name in cast.chosen(cast.add([*(actors or {}), *names]), max_actors):
-        ids = [n for n in cast.candidates(name) if n in reading.numbers]
-        if not ids:
-            continue
-        result = _ask_actor(client, reading, topic, cast.found[name], ids)
+    asked = [
+        (name, ids)
+        for name in cast.chosen(cast.add([*(actors or {}), *names]), max_actors)
+        if (ids := [n for n in cast.candidates(name) if n in reading.numbers])
+    ]
+    results = each(  # independent calls: a provider batch sends them in one round
+        lambda pick: _ask_actor(client, reading, topic, cast.found[pick[0]], pick[1]), asked
+    )
+    for (name, _ids), result in zip(asked, results, strict=True):
         usage += result.usage
         draft = result.value
         if not draft.sentences:
@@ -587,6 +592,7 @@ class Stances(Task[StanceReport]):
 
     name: ClassVar[str] = "stances"
     prompts: ClassVar[tuple[str, ...]] = ("system", "document", "actors.user", "stance.user")
+    rounds: ClassVar[int] = 2  # the actors' names, then every actor at once
 
     topic: str = DEFAULT_TOPIC
     actors: dict[str, tuple[str, ...]] | None = None

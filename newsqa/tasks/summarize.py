@@ -11,6 +11,7 @@ from newsqa.grounding import Passage, SentenceIds
 from newsqa.grounding.limits import check_windows
 from newsqa.grounding.model_text import cleaned
 from newsqa.llm.client import LLMClient
+from newsqa.llm.pending import each
 from newsqa.tasks.base import Task, needs_client, register
 from newsqa.tasks.calls import grounded_call, model_call
 from newsqa.types import Document, KeyPoint, Summary, Usage
@@ -102,8 +103,8 @@ def summarize(doc: Document, *, client: LLMClient) -> Summary:
     check_windows(len(windows) + 1, doc.id)
     points: list[KeyPoint] = []
     usage = Usage()
-    for window in windows:
-        draft, spent = _summarize_passage(client, window)
+    drafts = each(lambda window: _summarize_passage(client, window), windows)
+    for window, (draft, spent) in zip(windows, drafts, strict=True):
         usage += spent
         points.extend(
             KeyPoint(text=_point(kp.point, doc.text), evidence=window.evidence(kp.sentences))
