@@ -35,9 +35,11 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__), so `newsqa --help`
         astance_toward,
         asummarize,
         batch,
+        cancel_provider_batch,
         check_claim,
         connect,
         extract,
+        provider_batch,
         run,
         stance_timeline,
         stance_toward,
@@ -46,6 +48,8 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__), so `newsqa --help`
         task,
     )
     from newsqa.batch import BatchResults, compact_results, read_results
+    from newsqa.batch.provider import BATCH_PRICE, BatchStatus
+    from newsqa.batch.rounds import BatchObserver, RoundsReport
     from newsqa.batch.run import BatchItem, BatchReport, BatchRun
     from newsqa.config import DEFAULT_TOPIC, Settings
     from newsqa.corpus import Corpus
@@ -114,15 +118,18 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__), so `newsqa --help`
 __version__ = "0.1.0"
 
 __all__ = [
+    "BATCH_PRICE",
     "DEFAULT_TOPIC",
     "SCHEMA_VERSION",
     "ActorMention",
     "Answer",
     "Ask",
     "BatchItem",
+    "BatchObserver",
     "BatchReport",
     "BatchResults",
     "BatchRun",
+    "BatchStatus",
     "CheckClaim",
     "Chunk",
     "ClaimCheck",
@@ -151,6 +158,7 @@ __all__ = [
     "ResponseCache",
     "Result",
     "Retriever",
+    "RoundsReport",
     "SchemaError",
     "Sentence",
     "Settings",
@@ -178,6 +186,7 @@ __all__ = [
     "astance_toward",
     "asummarize",
     "batch",
+    "cancel_provider_batch",
     "check_claim",
     "chunk_document",
     "compact_results",
@@ -195,6 +204,7 @@ __all__ = [
     "model_from_json_schema",
     "parse_date",
     "printable",
+    "provider_batch",
     "read_results",
     "register",
     "registered",

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, Unpack, cast
 
 from pydantic import BaseModel
 
+from newsqa.batch import rounds as _rounds
 from newsqa.batch import run as _batch
 from newsqa.batch.output import output_files
+from newsqa.batch.provider import BatchesAPI
 from newsqa.config import Settings, SettingsOverrides
 from newsqa.documents import Inputs, as_document
 from newsqa.errors import ConfigError, DocumentError
@@ -597,3 +599,73 @@ def batch(
     return abatch(
         docs, task, out, client=client, concurrency=concurrency, on_done=on_done, **params
     ).run()
+
+
+def provider_batch(
+    docs: _Inputs,
+    task: Task[Any],
+    out: str | os.PathLike[str],
+    *,
+    client: LLMClient | None = None,
+    concurrency: int = 1,
+    export_requests: str | os.PathLike[str] | None = None,
+    import_responses: str | os.PathLike[str] | None = None,
+    observer: _rounds.BatchObserver | None = None,
+    poll_seconds: float = 30.0,
+) -> _rounds.RoundsReport:
+    """Run ``task`` over ``docs`` through the provider's Batch API (half the price of
+    single requests, each round answered within 24 hours), appending one JSONL line per
+    document to ``out`` as :func:`batch` does.
+
+    Each round runs the task's pipeline with every request answered from the earlier
+    rounds' replies or the response cache; documents whose calls are all answered
+    finish, the other requests are submitted as batches (files of at most 50,000
+    requests and 200 MB, ``custom_id`` = the cache key) and polled until done. A task of
+    dependent calls takes more rounds (stances: 2; one more per re-ask). The state is
+    kept in ``<out>.rounds/``: calling it again resumes polling, never resubmits what is
+    in flight. With ``export_requests`` one round's requests are written to that file
+    instead (OpenAI batch input format: ``vllm run-batch -i FILE -o RESULTS``), and
+    ``import_responses`` loads such a server's output first.
+
+    Args:
+        docs: paths or a list of documents (walked once per round: not an iterator).
+        task: the task object.
+        out: the JSONL file to append to.
+        client: default :func:`connect`; it needs its response cache.
+        concurrency: documents in flight at once in each pass.
+        export_requests, import_responses: files for another server (see above).
+        observer: told of each submission, poll and pass (progress display).
+        poll_seconds: seconds between polls of the batches in flight.
+
+    Raises:
+        ConfigError: a client without a response cache.
+        ValueError: ``docs`` is an iterator, or the task cannot run.
+        LLMError: the Batches API failed (the state is kept: call again to resume).
+    """
+    task.check()
+    owned = client is None
+    llm = connect() if client is None else client
+    try:
+        run = _rounds.ProviderRun(
+            _walk(docs, Path(out)),
+            task,
+            Path(out),
+            client=llm,
+            concurrency=concurrency,
+            observer=observer,
+            poll_seconds=poll_seconds,
+        )
+        return run.run(
+            export_requests=None if export_requests is None else Path(export_requests),
+            import_responses=None if import_responses is None else Path(import_responses),
+        )
+    finally:
+        if owned:
+            llm.close()
+
+
+def cancel_provider_batch(out: str | os.PathLike[str], *, client: LLMClient | None = None) -> int:
+    """Cancel the batches in flight of the :func:`provider_batch` run on ``out`` (what
+    they finished stays billed); returns how many were cancelled."""
+    with _using(client) as llm:
+        return _rounds.cancel_batches(Path(out), BatchesAPI(llm.sdk, key=llm.settings.api_key))

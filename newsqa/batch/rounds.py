@@ -24,7 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from newsqa.batch.provider import BatchesAPI, BatchStatus
-from newsqa.batch.replies import MAX_FILE_BYTES, MAX_FILE_REQUESTS, RoundReplies, request_files
+from newsqa.batch.replies import (
+    MAX_FILE_BYTES,
+    MAX_FILE_REQUESTS,
+    RoundReplies,
+    request_files,
+    request_line,
+)
 from newsqa.batch.run import BatchReport, BatchRun, input_id
 from newsqa.batch.state import RunState, Submitted, rounds_folder
 from newsqa.documents.load import check_inputs
@@ -34,7 +40,7 @@ from newsqa.llm.pending import Pending
 from newsqa.tasks.base import Task
 from newsqa.types import Document
 
-__all__ = ["Observer", "ProviderRun", "RoundsReport"]
+__all__ = ["BatchObserver", "ProviderRun", "RoundsReport", "cancel_batches"]
 
 MAX_ROUNDS = 50
 """Rounds after which a run stops with an error (a task needs a handful at most)."""
@@ -53,7 +59,7 @@ class RoundsReport(BatchReport):
         return {**super().to_dict(), "rounds": self.rounds, "submitted": self.submitted}
 
 
-class Observer:
+class BatchObserver:
     """What a provider batch run tells as it goes (the CLI prints it); the default
     tells nothing."""
 
@@ -84,7 +90,7 @@ class ProviderRun:
         api: the Batches API (default: the client's endpoint's).
         observer: told about submissions, polls and rounds.
         poll_seconds: seconds between polls of the batches in flight.
-        sleep: how to wait between polls (tests pass a no-op).
+        sleep: how to wait between polls (default ``time.sleep``).
         max_requests, max_bytes: limits of one request file.
 
     Raises:
@@ -102,9 +108,9 @@ class ProviderRun:
         client: LLMClient,
         concurrency: int = 1,
         api: BatchesAPI | None = None,
-        observer: Observer | None = None,
+        observer: BatchObserver | None = None,
         poll_seconds: float = 30.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         max_requests: int = MAX_FILE_REQUESTS,
         max_bytes: int = MAX_FILE_BYTES,
     ) -> None:
@@ -119,8 +125,8 @@ class ProviderRun:
         self.docs, self.task, self.out, self.client = docs, task, Path(out), client
         self.concurrency = concurrency
         self.api = api or BatchesAPI(client.sdk, key=client.settings.api_key)
-        self.observer = observer or Observer()
-        self.poll_seconds, self._sleep = poll_seconds, sleep
+        self.observer = observer or BatchObserver()
+        self.poll_seconds, self._sleep = poll_seconds, sleep or time.sleep
         self.max_requests, self.max_bytes = max_requests, max_bytes
         self.folder = rounds_folder(self.out)
         self.state = RunState.load(self.folder)
@@ -215,9 +221,8 @@ class ProviderRun:
         return report
 
     def _export(self, pending: dict[str, dict[str, Any]], path: Path) -> None:
-        with path.open("w", encoding="utf-8") as fh:
-            for _keys, content in request_files(pending, max_requests=len(pending) or 1):
-                fh.write(content.decode())
+        with path.open("w", encoding="utf-8") as fh:  # one file: a local server has no limit
+            fh.writelines(request_line(key, body) + "\n" for key, body in pending.items())
         self.state.exported = list(pending)
         self._save()
 
@@ -259,11 +264,19 @@ class ProviderRun:
         RunState.clear(self.folder)
 
     def cancel(self) -> int:
-        """Cancel the batches in flight (their finished requests stay billed) and forget
-        them; returns how many were cancelled."""
-        for batch in self.state.batches:
-            self.api.cancel(batch.id)
-        count = len(self.state.batches)
-        self.state.batches = []
-        self._save()
-        return count
+        """Cancel the batches in flight (see :func:`cancel_batches`)."""
+        return cancel_batches(self.out, self.api)
+
+
+def cancel_batches(out: Path, api: BatchesAPI) -> int:
+    """Cancel the batches in flight of the provider batch run on ``out`` (what they
+    finished stays billed) and forget them; returns how many were cancelled. Its
+    replies so far are kept: running it again submits what is still needed."""
+    folder = rounds_folder(out)
+    state = RunState.load(folder)
+    count = len(state.batches)
+    while state.batches:
+        api.cancel(state.batches[0].id)
+        state.batches.pop(0)
+        state.save(folder)
+    return count

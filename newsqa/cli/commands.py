@@ -30,6 +30,7 @@ from newsqa import (
 from newsqa.cli.exits import PartialFailure, validation_line
 from newsqa.cli.inputs import documents, left_out, name_unreadable
 from newsqa.cli.parser import actors
+from newsqa.cli.provider import provider_batch, wants_provider_batch
 from newsqa.cli.session import Session, awaiting, one_document
 from newsqa.cli.text import (
     format_answer,
@@ -248,6 +249,8 @@ def batch(args: argparse.Namespace, session: Session) -> str:
     task = newsqa.task(
         args.task, **args.params, **{k: v for k, v in given.items() if v is not None}
     )
+    if wants_provider_batch(args):
+        return provider_batch(args, session, task)
     # The inputs are walked once first, keeping ids only: a missing path or two
     # documents with one id are refused and unreadable inputs named before the client
     # is made (they get error lines, never a model call); then the run holds one

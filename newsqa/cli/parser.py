@@ -161,6 +161,31 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="documents in flight at once (remote endpoints; default 1)",
     )
+    p.add_argument(
+        "--provider-batch",
+        action="store_true",
+        help="send the requests through the endpoint's Batch API in rounds (half price, "
+        "each round within 24 hours); run again to resume",
+    )
+    p.add_argument(
+        "--export-requests",
+        metavar="FILE",
+        help="write one round's requests to FILE (OpenAI batch format, e.g. for vllm run-batch)",
+    )
+    p.add_argument(
+        "--import-responses",
+        metavar="FILE",
+        help="load a batch output FILE (vllm run-batch -o) before the next round",
+    )
+    p.add_argument(
+        "--cancel", action="store_true", help="cancel the provider batches in flight for -o"
+    )
+    p.add_argument(
+        "--poll",
+        type=_positive,
+        default=30,
+        help="seconds between polls of the batches in flight (default %(default)s)",
+    )
     p = sub.add_parser(
         "extract", parents=[common], help="fill your own schema, each value with its sentences"
     )

@@ -95,9 +95,9 @@ def since(before: Usage, now: Usage) -> Usage:
     )
 
 
-def usage_line(usage: Usage, client: LLMClient, cached: int = 0) -> str:
+def usage_line(usage: Usage, client: LLMClient, cached: int = 0, price_share: float = 1.0) -> str:
     """``N model calls, T tokens in, C out`` (or that the cache answered), and the
-    estimated cost when prices are set."""
+    estimated cost when prices are set (``price_share`` of them: a Batch API's price)."""
     if cached and not usage.calls:
         return f"no model calls: {cached} answered from the cache"
     line = (
@@ -107,7 +107,9 @@ def usage_line(usage: Usage, client: LLMClient, cached: int = 0) -> str:
         line += f" ({cached} more answered from the cache)"
     prices = client.settings.prices
     if prices:
-        line += f"; estimated cost ${usage.cost(*prices):.4f}"
+        line += f"; estimated cost ${usage.cost(*prices) * price_share:.4f}"
+        if price_share != 1.0:
+            line += f" at the batch price ({price_share:g} of NEWSQA_PRICE_IN/OUT)"
     return line
 
 
@@ -175,10 +177,11 @@ class Session:
         self.status(self.usage_text)
         return result
 
-    def record(self, spent: Usage, cached: int) -> None:
-        """What the run spent, and how many requests the cache answered."""
+    def record(self, spent: Usage, cached: int, price_share: float = 1.0) -> None:
+        """What the run spent, and how many requests the cache answered (``price_share``:
+        of the prices set, for a Batch API's)."""
         self.spent, self.cached = spent, cached
-        self.usage_text = usage_line(spent, self.client(), cached)
+        self.usage_text = usage_line(spent, self.client(), cached, price_share)
 
     def text(self, output: str) -> str:
         """The text output, with the usage line under it when ``--usage`` asks for it

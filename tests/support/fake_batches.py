@@ -10,6 +10,7 @@ direct run and a batch run can read the same scripted replies.
 
 from __future__ import annotations
 
+import email.message
 import email.parser
 import itertools
 import json
@@ -31,7 +32,8 @@ def _multipart_file(content_type: str, payload: bytes) -> tuple[str, bytes]:
     message = email.parser.BytesParser().parsebytes(
         f"Content-Type: {content_type}\r\n\r\n".encode() + payload
     )
-    for part in message.get_payload():  # type: ignore[union-attr]
+    for part in message.get_payload():
+        assert isinstance(part, email.message.Message)
         if part.get_param("name", header="content-disposition") == "file":
             return str(part.get_filename()), bytes(part.get_payload(decode=True))
     raise ValueError("no file field")
@@ -157,7 +159,8 @@ class FakeBatches:
         items = [
             json.loads(line) for line in self.files[batch["input_file_id"]].decode().splitlines()
         ]
-        output, errors = [], []
+        output: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
         for item in items:
             fate = self.fate(item["custom_id"], item["body"]) if self.fate else "ok"
             line: dict[str, Any] = {"id": f"req-{next(self._ids)}", "custom_id": item["custom_id"]}
