@@ -17,10 +17,9 @@ import json
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any, Literal
 
-from tests.support.fake_openai import Reply, _Server
+from tests.support.fake_openai import Loopback, Reply
 
 __all__ = ["FakeBatches", "Fate"]
 
@@ -39,7 +38,7 @@ def _multipart_file(content_type: str, payload: bytes) -> tuple[str, bytes]:
     raise ValueError("no file field")
 
 
-class FakeBatches:
+class FakeBatches(Loopback):
     """Serve the Files and Batches API; ``created`` lists each batch started (its
     requests as sent), ``cancelled`` the ids cancelled, ``chat`` the direct requests."""
 
@@ -121,9 +120,7 @@ class FakeBatches:
                     else:
                         self._json({"error": {"message": "no route"}}, 404)
 
-        self._httpd = _Server(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+        self._serve(Handler)
 
     def _create(self, request: dict[str, Any]) -> dict[str, Any]:
         lines = self.files[request["input_file_id"]].decode().splitlines()
@@ -195,22 +192,3 @@ class FakeBatches:
             "total": len(items),
         }
         batch["status"] = "expired" if any(e.get("error") for e in errors) else "completed"
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
-
-    def __enter__(self) -> FakeBatches:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)

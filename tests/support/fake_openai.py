@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
-__all__ = ["FakeOpenAI", "Reply", "completion", "schema_instance", "schema_reply"]
+__all__ = ["FakeOpenAI", "Loopback", "Reply", "completion", "schema_instance", "schema_reply"]
 
 
 def completion(
@@ -126,7 +126,37 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
-class FakeOpenAI:
+class Loopback:
+    """A threaded HTTP server on 127.0.0.1 (a free port) serving ``handler``, from the
+    ``with`` block's start to its end."""
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._httpd = _Server(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """The ``/v1`` base URL to give the client."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+
+class FakeOpenAI(Loopback):
     """Serve a script of replies; ``requests`` keeps every JSON request body.
 
     With a ``responder``, a request the script does not cover is answered by
@@ -222,29 +252,7 @@ class FakeOpenAI:
                         return  # the client gave up
                     time.sleep(reply.trickle)
 
-        self._httpd = _Server(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        """The ``/v1`` base URL to give the client."""
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
-
-    def __enter__(self) -> FakeOpenAI:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+        self._serve(Handler)
 
 
 def _serve_main() -> None:
