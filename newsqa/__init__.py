@@ -112,6 +112,7 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__), so `newsqa --help`
         Summary,
         TargetStance,
         Usage,
+        ValueSpan,
     )
 
 
@@ -173,6 +174,7 @@ __all__ = [
     "TargetStance",
     "Task",
     "Usage",
+    "ValueSpan",
     "__version__",
     "aanalyze_stances",
     "aask",

@@ -24,6 +24,7 @@ from newsqa.types import (
     StanceTimeline,
     Summary,
     TargetStance,
+    ValueSpan,
     register_html,
 )
 
@@ -190,12 +191,25 @@ def _cited(items: list[Evidence]) -> str:
     )
 
 
+def _written(span: ValueSpan | None) -> str:
+    """Where a value is written: its highlighted text, offsets and alignment."""
+    if span is None:
+        return ""
+    if span.alignment == "sentence":
+        return f"<i>sentence [{span.sentence_id}] as a whole</i>"
+    return (
+        f"<mark>{escape(span.text)}</mark> <code>{span.start}-{span.end}</code> "
+        f"<i>{escape(span.alignment)}</i>"
+    )
+
+
 @register_html(Extraction)
 def extraction_html(result: Extraction[Any]) -> str:
-    """The filled model as a table: field path, value, the cited sentences (id,
-    offsets, highlighted text). A field without evidence is "not stated" (its default,
-    if it has one other than empty, is shown next to it); a value dropped from the
-    reply is listed with the reason."""
+    """The filled model as a table: field path, value, where it is written (span,
+    offsets, alignment) and the cited sentences (id, offsets, highlighted text). A
+    field without evidence is "not stated" (its default, if it has one other than
+    empty, is shown next to it); a value dropped from the reply is listed with the
+    reason."""
     rows = []
     for row in result.records():
         path, value = row["field"], row["value"]
@@ -206,9 +220,10 @@ def extraction_html(result: Extraction[Any]) -> str:
             shown = "<i>not stated</i>"
         else:
             shown = f"{escape(_value(value))} <i>(default; not stated)</i>"
-        rows.append([f"<code>{escape(path)}</code>", shown, _cited(cited)])
+        written = _written(result.spans.get(path))
+        rows.append([f"<code>{escape(path)}</code>", shown, written, _cited(cited)])
     for path, reason in result.dropped.items():
-        rows.append([f"<code>{escape(path)}</code>", f"<i>dropped: {escape(reason)}</i>", ""])
-    table = _table(["Field", "Value", "Cited sentences"], rows)
+        rows.append([f"<code>{escape(path)}</code>", f"<i>dropped: {escape(reason)}</i>", "", ""])
+    table = _table(["Field", "Value", "Written", "Cited sentences"], rows)
     name = type(result.value).__name__
     return f"<div><b>{escape(name)}</b> from <code>{escape(result.doc)}</code>{table}</div>"

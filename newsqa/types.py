@@ -12,7 +12,7 @@ from collections.abc import Callable
 from html import escape
 from typing import Any, Final, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -37,6 +37,7 @@ __all__ = [
     "TargetLabel",
     "TargetStance",
     "Usage",
+    "ValueSpan",
     "register_html",
 ]
 
@@ -46,6 +47,7 @@ _M = TypeVar("_M", bound=BaseModel)
 StanceLabel = Literal["supports", "opposes", "conditional", "neutral", "unclear"]
 TargetLabel = Literal["supports", "opposes", "neutral"]
 ClaimLabel = Literal["agrees", "disagrees", "discusses", "unrelated"]
+Alignment = Literal["exact", "fuzzy", "sentence"]
 
 SCHEMA_VERSION: Final = 2
 """Version of the JSON contract, the first key of every result's JSON (``schema_version``).
@@ -271,6 +273,23 @@ class Answer(Result):
     )
 
 
+class ValueSpan(BaseModel):
+    """Where an extracted value is written: ``text == document.text[start:end]``.
+
+    ``alignment`` says how it was found: ``exact`` (the value as written, a number or
+    date by value: "64.1 billion" for 64.1), ``fuzzy`` (the shortest stretch holding the
+    words the text check asks for), or ``sentence`` (only the sentence as a whole
+    states it: the span is that sentence)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = Field(description="Exact document text between start and end.")
+    start: int
+    end: int
+    sentence_id: int = Field(description="The sentence the span lies in.")
+    alignment: Alignment
+
+
 class Extraction(Result, Generic[_M]):
     """The caller's own model filled from a document, each value tied to the verbatim
     sentences that state it (``newsqa.extract``)."""
@@ -290,14 +309,33 @@ class Extraction(Result, Generic[_M]):
         "was left out: not stated in its cited sentences, not a valid value, or needed by "
         "an item or optional model that was left out with it.",
     )
+    spans: dict[str, ValueSpan] = Field(
+        default_factory=dict,
+        description="Field path -> where its value is written in the document (each "
+        "path of `evidence` has one).",
+    )
+    _document: Document | None = PrivateAttr(default=None)
+
+    @property
+    def document(self) -> Document | None:
+        """The document read (not part of the JSON; ``None`` for a result parsed from it)."""
+        return self._document
+
+    def with_document(self, doc: Document) -> Extraction[_M]:
+        """This result holding ``doc`` (what a page of the whole article is drawn from)."""
+        self._document = doc
+        return self
 
     def records(self) -> list[dict[str, Any]]:
         """One row per leaf field (for ``pandas.DataFrame``): ``doc``, ``field`` (its
-        path), ``value``, ``sentence_ids`` and ``evidence`` (the cited sentences'
-        text, joined by a space). An empty list is one row with the value ``[]``."""
+        path), ``value``, ``sentence_ids``, ``evidence`` (the cited sentences' text,
+        joined by a space), and the value's span: ``start``, ``end``, ``span`` (its
+        text) and ``alignment`` (``None`` for a value not stated). An empty list is one
+        row with the value ``[]``."""
         rows = []
         for path, value in _leaf_values(self.value.model_dump(mode="json", by_alias=False)):
             cited = self.evidence.get(path, [])
+            span = self.spans.get(path)
             rows.append(
                 {
                     "doc": self.doc,
@@ -305,6 +343,10 @@ class Extraction(Result, Generic[_M]):
                     "value": value,
                     "sentence_ids": [e.sentence_id for e in cited],
                     "evidence": " ".join(e.text for e in cited),
+                    "start": span.start if span else None,
+                    "end": span.end if span else None,
+                    "span": span.text if span else None,
+                    "alignment": span.alignment if span else None,
                 }
             )
         return rows

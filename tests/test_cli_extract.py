@@ -80,8 +80,9 @@ def test_human_output_lists_every_field_with_its_cited_sentence(
     assert out.startswith("PeaceTalksFacts from 000_c21f091162a05fc4\n")
     lines = out.splitlines()
     aid = lines.index("  military_aid_billions: 64.1")
-    assert lines[aid + 1].startswith('      [14] "Since the beginning of the conflict in 2022')
-    assert "(2127-2292)" in " ".join(lines[aid + 1 : aid + 3])
+    assert lines[aid + 1] == '      written: "64.1 billion" (2200-2212, exact)'
+    assert lines[aid + 2].startswith('      [14] "Since the beginning of the conflict in 2022')
+    assert "(2127-2292)" in " ".join(lines[aid + 2 : aid + 4])
     assert "  aid_since_year: 2022" in lines and "  speakers[0]: Putin" in lines
     assert "  claimed_deadline: not stated" in lines
     prompt = server.requests[0]["messages"][-1]["content"]
@@ -97,15 +98,27 @@ def test_json_prints_one_contract_line_per_document(
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["doc"] for line in lines] == ["a", "b"]
     for line in lines:
-        assert set(line) == {"schema_version", "doc", "value", "evidence", "dropped", "usage"}
+        assert set(line) == {
+            "schema_version",
+            "doc",
+            "value",
+            "evidence",
+            "dropped",
+            "spans",
+            "usage",
+        }
         assert line["usage"]["calls"] == 1
         text = (articles / f"{line['doc']}.txt").read_text()
         for cited in line["evidence"].values():
             assert all(text[e["start"] : e["end"]] == e["text"] for e in cited)
+        assert set(line["spans"]) == set(line["evidence"])
+        for span in line["spans"].values():
+            assert text[span["start"] : span["end"]] == span["text"]
     assert lines[0]["value"] == {"casualties": 3, "place": "Geneva"}
     assert set(lines[0]["evidence"]) == {"casualties", "place"}
     assert lines[1]["value"] == {"casualties": None, "place": "<Doha>"}
     assert set(lines[1]["evidence"]) == {"place"}
+    assert lines[1]["spans"]["place"]["text"] == "<Doha>"
 
 
 def test_stdin_records_and_instructions_reach_the_model(

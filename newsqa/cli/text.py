@@ -19,6 +19,7 @@ from newsqa import (
     StanceTimeline,
     Summary,
     TargetStance,
+    ValueSpan,
 )
 
 __all__ = [
@@ -130,16 +131,27 @@ def _leaf(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
+def _span(span: ValueSpan) -> str:
+    """Where a value is written: its text and offsets, or its whole sentence."""
+    if span.alignment == "sentence":
+        return f"written: sentence [{span.sentence_id}] as a whole (sentence)"
+    return f'written: "{span.text}" ({span.start}-{span.end}, {span.alignment})'
+
+
 def format_extraction(result: Extraction[Any]) -> str:
-    """Human-readable extraction: one line per field path with its value, the cited
-    sentences (id, text, offsets) under it; a field without evidence is "not stated";
-    then each value dropped from the model's reply, with the reason."""
+    """Human-readable extraction: one line per field path with its value, where it is
+    written (its span and alignment) and the cited sentences (id, text, offsets) under
+    it; a field without evidence is "not stated"; then each value dropped from the
+    model's reply, with the reason."""
     lines = [f"{type(result.value).__name__} from {result.doc}"]
     for row in result.records():
         path, value = row["field"], row["value"]
         cited = result.evidence.get(path, [])
         if cited:
             lines.append(_wrap(f"{path}: {_leaf(value)}", "  "))
+            span = result.spans.get(path)
+            if span is not None:
+                lines.append(_wrap(_span(span), "      "))
             lines.extend(_wrap(_quote(ev), "      ") for ev in cited)
         elif value is None or value == []:
             lines.append(f"  {path}: not stated")

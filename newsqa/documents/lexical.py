@@ -8,6 +8,7 @@ A *stem* is a word's first five letters, lowercased: crude, but it matches
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from newsqa.documents.vocabulary import vocabulary
 
@@ -18,10 +19,13 @@ __all__ = [
     "WHOLE_WORD",
     "WORD",
     "amounts",
+    "content_token_spans",
     "content_tokens",
     "currencies",
+    "currency_spans",
     "name_stems",
     "names_in",
+    "number_spans",
     "numbers",
     "stem",
     "stems",
@@ -55,6 +59,14 @@ def content_tokens(text: str) -> list[str]:
     """Lowercased tokens of ``text`` (numbers kept whole, "U.S." as "us") without
     stopwords."""
     return [_undotted(t) for t in TOKEN.findall(text.lower()) if t not in STOPWORDS]
+
+
+def content_token_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    """Each content token of ``text`` (:func:`content_tokens`) with its start and end."""
+    for match in TOKEN.finditer(text):
+        token = match.group(0).lower()
+        if token not in STOPWORDS:
+            yield match.start(), match.end(), _undotted(token)
 
 
 def _undotted(token: str) -> str:
@@ -134,9 +146,16 @@ def numbers(text: str) -> set[float]:
     writing it): "100m" gives both 100 and 1e8.
     """
     found: set[float] = set()
-    for match in _NUMBER.finditer(text):
-        found |= _values(match)
+    for _, _, values in number_spans(text):
+        found |= values
     return found
+
+
+def number_spans(text: str) -> Iterator[tuple[int, int, set[float]]]:
+    """Each number of ``text`` as written ("64.1 billion", "12%", "three"): its start,
+    its end and the values it may stand for (:func:`numbers`)."""
+    for match in _NUMBER.finditer(text):
+        yield match.start(), match.end(), _values(match)
 
 
 def _values(match: re.Match[str]) -> set[float]:
@@ -160,7 +179,13 @@ _CURRENCIES |= {"€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "£":
 def currencies(text: str) -> set[str]:
     """The currencies ``text`` names, however written: "$", "US$", "USD" and "dollars"
     are all ``USD`` (likewise ``EUR`` and ``GBP``)."""
-    return {_CURRENCIES[m.group(0).lower()] for m in _CURRENCY.finditer(text)}
+    return {code for _, _, code in currency_spans(text)}
+
+
+def currency_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    """Each currency ``text`` names: its start, its end and its code (:func:`currencies`)."""
+    for match in _CURRENCY.finditer(text):
+        yield match.start(), match.end(), _CURRENCIES[match.group(0).lower()]
 
 
 def amounts(text: str) -> tuple[list[set[float]], set[str], str]:

@@ -46,19 +46,19 @@ from newsqa.documents.lexical import (
     content_tokens,
     currencies,
     names_in,
-    numbers,
     stems,
 )
 from newsqa.errors import OutputValidationError, SchemaError
 from newsqa.grounding import Passage, SentenceIds, states, supported_by
 from newsqa.grounding.focus import focus
+from newsqa.grounding.spans import date_at, number_at, value_span
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import read_json, strict_schema
 from newsqa.prompts import USER_TEXT_CHARS, one_line, user_text
 from newsqa.tasks.base import Task, needs_client, register
 from newsqa.tasks.calls import grounded_call
 from newsqa.thresholds import TEXT_SHARE
-from newsqa.types import Document, Evidence, Extraction
+from newsqa.types import Document, Evidence, Extraction, ValueSpan
 
 __all__ = [
     "MAX_CHOICES",
@@ -360,33 +360,9 @@ def output_tokens(shape: Shape) -> int:
 
 # --- settling a draft against its sentences -------------------------------------
 
-_MONTHS = [m.lower() for m in "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()]
-_YEAR = re.compile(r"\b(1[89]\d\d|2\d\d\d)\b")
-
-
 def _date_stated(value: dt.date, text: str) -> bool:
-    """Are the day and month of ``value`` written in ``text`` (a month name and the day
-    number, or the date in digits), with no other year named? A year alone, or "on
-    Monday", does not state a date."""
-    years = {int(y) for y in _YEAR.findall(text)}
-    if years and value.year not in years:
-        return False
-    day, month = value.day, value.month
-    if re.search(
-        rf"\b{value.year}-0?{month}-0?{day}\b|\b0?{month}/0?{day}/|\b0?{day}[./]0?{month}[./]",
-        text,
-    ):
-        return True
-    mon = _MONTHS[month - 1]
-    day_pattern = rf"0?{day}(?:st|nd|rd|th)?"
-    return (
-        re.search(
-            rf"\b{day_pattern}\s+(?:of\s+)?{mon}|\b{mon}[a-z]*\.?\s+{day_pattern}\b",
-            text,
-            re.IGNORECASE,
-        )
-        is not None
-    )
+    """Are the day and month of ``value`` written in ``text`` (:func:`date_at`)?"""
+    return date_at(value, text) is not None
 
 
 def _names_stated(value: str, text: str) -> bool:
@@ -395,7 +371,7 @@ def _names_stated(value: str, text: str) -> bool:
 
 
 def _number_stated(value: float, text: str) -> bool:
-    return any(abs(n - value) <= 1e-6 * max(1.0, abs(value)) for n in numbers(text))
+    return number_at(value, text) is not None
 
 
 def _copies(value: str, sentence: str) -> bool:
@@ -789,8 +765,35 @@ def extract(
         value, evidence, dropped = _lenient(e, draft, shown)
         usage = e.usage
     return Extraction[schema](  # type: ignore[valid-type]
-        doc=doc.id, value=value, evidence=evidence, dropped=dropped, usage=usage
-    )
+        doc=doc.id,
+        value=value,
+        evidence=evidence,
+        dropped=dropped,
+        spans=value_spans(shape, value, evidence),
+        usage=usage,
+    ).with_document(doc)
+
+
+_STEP = re.compile(r"(\w+)|\[(\d+)\]")
+
+
+def value_spans(
+    shape: Group, value: BaseModel, evidence: dict[str, list[Evidence]]
+) -> dict[str, ValueSpan]:
+    """Where each value with evidence is written in its sentences (:func:`value_span`),
+    by field path."""
+    kinds = {path: leaf.kind for path, leaf in _leaves(shape)}
+    spans = {}
+    for path, cited in evidence.items():
+        kind = kinds.get(re.sub(r"\[\d+\]", "[]", path))
+        if kind is None or not cited:
+            continue
+        node: Any = value
+        for name, index in _STEP.findall(path):
+            node = getattr(node, name) if name else node[int(index)]
+        said = node.value if isinstance(node, enum.Enum) else node
+        spans[path] = value_span(kind, said, cited, TEXT_SHARE)
+    return spans
 
 
 def _lenient(error: OutputValidationError, draft: type[_Draft], shown: Passage) -> Settled:

@@ -335,6 +335,49 @@ def test_depth_up_to_the_limit_is_accepted() -> None:
     assert set(ex.shape_of(D2).fields) == {"d"}
 
 
+def test_each_value_carries_the_span_its_check_found_it_in(doc: Document) -> None:
+    with FakeOpenAI([Reply.json(FULL)]) as server:
+        result = newsqa.extract(doc, Facts, client=fake_client(server))
+    found = {path: (s.text, s.alignment, s.sentence_id) for path, s in result.spans.items()}
+    assert found == {
+        "aid_usd": ("12bn", "exact", 2),  # the number as written, by value
+        "delegations": ("three", "exact", 3),
+        "outcome": ("The talks ended without a deal.", "sentence", 4),  # a label, not written
+        "meetings[0].place": ("Geneva", "exact", 1),
+        "meetings[0].day": ("12 March 2024", "exact", 1),
+        "countries[0]": ("Ukraine", "exact", 2),
+    }
+    for span in result.spans.values():
+        assert doc.text[span.start : span.end] == span.text
+    assert result.document == doc
+    data = json.loads(result.to_json())
+    assert data["spans"]["aid_usd"] == {
+        "text": "12bn",
+        "start": TEXT.index("12bn"),
+        "end": TEXT.index("12bn") + 4,
+        "sentence_id": 2,
+        "alignment": "exact",
+    }
+    assert "document" not in data
+    assert Extraction[Facts].model_validate_json(result.to_json()).spans == result.spans
+
+
+def test_a_reworded_text_value_gets_the_stretch_that_holds_its_words() -> None:
+    doc = document_from_text(
+        "Talks resumed. The envoys met at the old palace of the Swiss city on Monday.", id="d"
+    )
+
+    class Venue(BaseModel):
+        venue: str | None = None
+
+    reply = {"venue": cited("old Swiss palace", 2)}
+    with FakeOpenAI([Reply.json(reply)]) as server:
+        result = newsqa.extract(doc, Venue, client=fake_client(server))
+    span = result.spans["venue"]
+    assert (span.text, span.alignment) == ("old palace of the Swiss", "fuzzy")
+    assert doc.text[span.start : span.end] == span.text
+
+
 def test_records_flatten_values_and_evidence_for_pandas(doc: Document) -> None:
     with FakeOpenAI([Reply.json(FULL)]) as server:
         result = newsqa.extract(doc, Facts, client=fake_client(server))
@@ -345,6 +388,10 @@ def test_records_flatten_values_and_evidence_for_pandas(doc: Document) -> None:
         "value": "Geneva",
         "sentence_ids": [1],
         "evidence": doc.sentences[0].text,
+        "start": 25,
+        "end": 31,
+        "span": "Geneva",
+        "alignment": "exact",
     }
     assert list(rows) == [
         "aid_usd",

@@ -11,6 +11,7 @@ from newsqa.types import (
     Stance,
     StanceReport,
     Summary,
+    ValueSpan,
 )
 
 EV = Evidence(doc="d", text="Kyiv <b>said</b> no.", start=0, end=20, sentence_id=1)
@@ -145,6 +146,26 @@ def test_extraction_renders_each_field_with_its_cited_sentence_escaped() -> None
     assert "<code>places[0].city</code>" in city and "[4] 70-91" in city
     assert "&lt;Geneva&gt;" in city
     assert "<code>aliases</code>" in aliases and "not stated" in aliases
+
+
+def test_extraction_shows_where_each_value_is_written_escaped() -> None:
+    spans = {
+        "places[0].city": ValueSpan(
+            text="<Geneva>", start=82, end=90, sentence_id=4, alignment="exact"
+        ),
+        "speaker": ValueSpan(
+            text="Kyiv <b>said</b> “no” & left.",
+            start=40,
+            end=68,
+            sentence_id=3,
+            alignment="sentence",
+        ),
+    }
+    html = _extraction().model_copy(update={"spans": spans})._repr_html_()
+    speaker, _, _, city, _ = html.split("<tr>")[2:]
+    assert "<mark>&lt;Geneva&gt;</mark> <code>82-90</code> <i>exact</i>" in city
+    assert "<i>sentence [3] as a whole</i>" in speaker
+    assert "<th>Written</th>" in html
 
 
 def test_extraction_records_keep_a_row_for_an_empty_list() -> None:
