@@ -191,6 +191,7 @@ def _fields(model: type[BaseModel]) -> set[str]:
         types.StanceChange,
         types.CorpusStanceReport,
         types.Extraction,
+        types.ValueSpan,
         types.Usage,
     ],
 )

@@ -234,6 +234,11 @@ def test_extract_fills_a_user_model_from_the_seed(seed: Document, replay_client:
     assert "ceasefire_signed_on" not in facts.evidence
     for spans in facts.evidence.values():
         assert_verbatim(seed, spans)
+    assert set(facts.spans) == set(facts.evidence)
+    for span in facts.spans.values():
+        assert seed.text[span.start : span.end] == span.text
+    aid = facts.spans["military_aid_billion_usd"]
+    assert (aid.text, aid.alignment, aid.sentence_id) == ("64.1 billion", "exact", 14)
     assert facts.usage.calls >= 1
 
 
