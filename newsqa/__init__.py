@@ -82,6 +82,7 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__), so `newsqa --help`
     )
     from newsqa.llm.cache import ResponseCache
     from newsqa.llm.client import LLMClient
+    from newsqa.notebook import extraction_page
     from newsqa.retrieval import Hit, Retriever
     from newsqa.safe_text import printable
     from newsqa.schema_models import import_model, import_task, model_from_json_schema
@@ -197,6 +198,7 @@ __all__ = [
     "count_tokens",
     "document_from_text",
     "extract",
+    "extraction_page",
     "find_actors",
     "import_model",
     "import_task",

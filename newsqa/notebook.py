@@ -10,7 +10,10 @@ paths, values and the sentences that state them. The data models in
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
@@ -33,6 +36,7 @@ __all__ = [
     "claim_html",
     "corpus_stances_html",
     "extraction_html",
+    "extraction_page",
     "stances_html",
     "summary_html",
     "target_stance_html",
@@ -191,6 +195,114 @@ def _cited(items: list[Evidence]) -> str:
     )
 
 
+_FIELD_COLOURS = (
+    "#ffd8a8",
+    "#b2f2bb",
+    "#a5d8ff",
+    "#fcc2d7",
+    "#d0bfff",
+    "#ffec99",
+    "#99e9f2",
+    "#eebefa",
+    "#c0eb75",
+    "#ffc9c9",
+    "#bac8ff",
+    "#e9ecef",
+)
+"""Background of each field's values (a field's list items share its colour)."""
+_ITEM = re.compile(r"\[\d+\]")
+
+
+def _field_of(path: str) -> str:
+    """The field a value path belongs to: ``speakers[2]`` → ``speakers[]``."""
+    return _ITEM.sub("[]", path)
+
+
+def _colours(result: Extraction[Any]) -> dict[str, str]:
+    """A colour for each field that has a value, in field order."""
+    fields = dict.fromkeys(_field_of(path) for path in result.spans)
+    return {f: _FIELD_COLOURS[i % len(_FIELD_COLOURS)] for i, f in enumerate(fields)}
+
+
+def _legend(colours: dict[str, str]) -> str:
+    keys = "".join(
+        f'<span style="background:{colour};padding:1px 6px;margin:0 6px 4px 0;'
+        f'border-radius:3px;display:inline-block"><code>{escape(field)}</code></span>'
+        for field, colour in colours.items()
+    )
+    return f'<div class="newsqa-legend" style="margin:6px 0">{keys}</div>'
+
+
+def _highlighted(text: str, offset: int, result: Extraction[Any], colours: dict[str, str]) -> str:
+    """``text`` (the document from ``offset``), escaped, each stretch inside value
+    spans marked: the background of the shortest exact or fuzzy span over it, a dashed
+    underline for a value its sentence states only as a whole, and every value over it
+    named in ``data-fields`` and the tooltip."""
+    spans = [
+        (path, s)
+        for path, s in result.spans.items()
+        if s.start < offset + len(text) and s.end > offset and s.end > s.start
+    ]
+    cuts = sorted(
+        {0, len(text)}
+        | {min(max(p - offset, 0), len(text)) for _, s in spans for p in (s.start, s.end)}
+    )
+    pieces = []
+    for left, right in itertools.pairwise(cuts):
+        over = [(p, s) for p, s in spans if s.start <= offset + left and offset + right <= s.end]
+        chunk = escape(text[left:right])
+        if not over:
+            pieces.append(chunk)
+            continue
+        style = []
+        words = [(p, s) for p, s in over if s.alignment != "sentence"]
+        if words:
+            path, _ = min(words, key=lambda ps: ps[1].end - ps[1].start)
+            style.append(f"background:{colours[_field_of(path)]}")
+        else:
+            style.append("background:transparent")
+        whole = [p for p, s in over if s.alignment == "sentence"]
+        if whole:
+            style.append(f"border-bottom:2px dashed {colours[_field_of(whole[0])]}")
+        fields = " ".join(p for p, _ in over)
+        tip = "; ".join(f"{p} = {_value(_leaf(result, p))} ({s.alignment})" for p, s in over)
+        pieces.append(
+            f'<mark style="{";".join(style)}" data-fields="{escape(fields)}" '
+            f'title="{escape(tip)}">{chunk}</mark>'
+        )
+    return "".join(pieces)
+
+
+def _leaf(result: Extraction[Any], path: str) -> Any:
+    """The value at ``path`` in the result's JSON form."""
+    node: Any = result.value.model_dump(mode="json", by_alias=False)
+    for name, index in re.findall(r"(\w+)|\[(\d+)\]", path):
+        node = node[name] if name else node[int(index)]
+    return node
+
+
+def _text_view(result: Extraction[Any], colours: dict[str, str]) -> str:
+    """The whole document with its values highlighted; for a result without its
+    document (read from JSON), the sentences that hold a value."""
+    style = "white-space:pre-wrap;line-height:1.6;border:1px solid #ddd;padding:8px"
+    doc = result.document
+    if doc is not None:
+        body = _highlighted(doc.text, 0, result, colours)
+        return f'<div class="newsqa-article" style="{style}">{body}</div>'
+    seen: dict[int, Evidence] = {}
+    for cited in result.evidence.values():
+        for ev in cited:
+            seen.setdefault(ev.sentence_id, ev)
+    body = "\n".join(
+        f"[{ev.sentence_id}] " + _highlighted(ev.text, ev.start, result, colours)
+        for _, ev in sorted(seen.items())
+    )
+    note = (
+        "<p><i>The document is not kept with this result: its sentences that hold a value.</i></p>"
+    )
+    return f'{note}<div class="newsqa-sentences" style="{style}">{body}</div>'
+
+
 def _written(span: ValueSpan | None) -> str:
     """Where a value is written: its highlighted text, offsets and alignment."""
     if span is None:
@@ -226,4 +338,30 @@ def extraction_html(result: Extraction[Any]) -> str:
         rows.append([f"<code>{escape(path)}</code>", f"<i>dropped: {escape(reason)}</i>", "", ""])
     table = _table(["Field", "Value", "Written", "Cited sentences"], rows)
     name = type(result.value).__name__
-    return f"<div><b>{escape(name)}</b> from <code>{escape(result.doc)}</code>{table}</div>"
+    view = ""
+    if result.spans:
+        colours = _colours(result)
+        view = _legend(colours) + _text_view(result, colours)
+    return f"<div><b>{escape(name)}</b> from <code>{escape(result.doc)}</code>{view}{table}</div>"
+
+
+_PAGE_STYLE = """
+body{font-family:system-ui,sans-serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;color:#222}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 6px;
+vertical-align:top;text-align:left}mark{color:inherit;padding:0}section{margin-bottom:2rem}
+"""
+
+
+def extraction_page(results: Sequence[Extraction[Any]], title: str = "newsqa extraction") -> str:
+    """A self-contained HTML page (no script, nothing fetched) with each extraction's
+    whole document, every value highlighted in its field's colour, a legend and the
+    table of fields: what ``newsqa extract --html`` writes. Document and model text
+    are escaped."""
+    sections = "".join(f"<section>{extraction_html(r)}</section>" for r in results)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+        f"<title>{escape(title)}</title><style>{_PAGE_STYLE}</style></head>"
+        f"<body><h1>{escape(title)}</h1>{sections}</body></html>\n"
+    )

@@ -186,8 +186,29 @@ def _module_hint(spec: str) -> str:
     )
 
 
+def _page_path(spec: str | None) -> Path | None:
+    """Where ``--html`` writes its page, refused before any input is read when its
+    folder does not exist or it names a folder."""
+    if spec is None:
+        return None
+    path = Path(spec)
+    if path.is_dir():
+        raise ValueError(f"--html {spec}: is a folder; name the page's file")
+    if not path.parent.is_dir():
+        raise ValueError(f"--html {spec}: folder {path.parent} does not exist")
+    return path
+
+
+def _write_page(path: Path, results: list[Extraction[Any]]) -> None:
+    """The page of ``results`` written to ``path`` whole (a temporary file, renamed)."""
+    part = path.with_name(f".{path.name}.part")
+    part.write_text(newsqa.extraction_page(results), encoding="utf-8")
+    part.replace(path)
+
+
 def extract(args: argparse.Namespace, session: Session) -> str:
     model = _schema(args.schema)  # a bad schema is refused before any input is read
+    page = _page_path(args.html)
     docs, skipped = documents(args.paths)
     results: list[Extraction[Any]] = []
     failed: list[str] = []
@@ -220,6 +241,11 @@ def extract(args: argparse.Namespace, session: Session) -> str:
         output = "\n".join(lines)
     else:
         output = "\n\n".join(format_extraction(r) for r in results)
+    if page is not None:
+        try:
+            _write_page(page, results)
+        except OSError as e:  # the results are printed all the same
+            raise PartialFailure(output, f"--html {page}: {e.strerror or e}") from None
     if failed:
         raise PartialFailure(
             output, f"{len(failed)} of {len(docs)} documents failed: {', '.join(failed)}"

@@ -192,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", help=many)
     p.add_argument("--schema", required=True, help=schema)
     p.add_argument("--instructions", help="extra guidance for the model")
+    p.add_argument(
+        "--html",
+        metavar="FILE",
+        help="also write a page with each article, every value highlighted by field",
+    )
     p = sub.add_parser(
         "run", parents=[common], help="run any registered task on articles (see `newsqa tasks`)"
     )
