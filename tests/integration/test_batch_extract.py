@@ -62,12 +62,13 @@ def test_each_line_holds_the_extraction_contract_and_resume_skips_done(tmp_path:
     assert set(a) == {"id", "task", "model", "schema", "instructions", "key", "result", "usage"}
     assert (a["task"], a["model"], a["schema"]) == ("extract", "fake", "Talks")
     assert a["instructions"] is None
-    assert set(a["result"]) == {"schema_version", "doc", "value", "evidence", "dropped"}
+    assert set(a["result"]) == {"schema_version", "doc", "value", "evidence", "dropped", "spans"}
     assert a["result"]["value"] == {"casualties": 3, "meetings": [{"place": "Geneva"}]}
     text = (folder / "a.txt").read_text()
     for path, cited in a["result"]["evidence"].items():
         assert path in {"casualties", "meetings[0].place"}
         assert all(text[e["start"] : e["end"]] == e["text"] for e in cited)
+    assert [span["text"] for span in a["result"]["spans"].values()] == ["Three", "Geneva"]
     assert b["result"]["value"] == {"casualties": None, "meetings": [{"place": "Doha"}]}
     assert "casualties" not in b["result"]["evidence"]
     assert a["usage"]["calls"] == 1
