@@ -5,9 +5,8 @@ call is made only for the actors scored, whose calls are those of the whole
 pipeline, and on a probe passage the probed country stands for the call naming the
 actors); for every actor the model's own label and what the label rules saw are
 kept, then the labels are scored with every rule, with each rule left out, with
-each rule alone, with none (``model``), and with rule words counted whoever acts with them
-(``others_ignored``: "ready for talks, which Kyiv rejected" a refusal of the
-speaker's), all on the same replies, beside always answering ``supports``:
+each rule alone and with none (``model``), all on the same replies, beside always
+answering ``supports``:
 
 - ``--data fresh|check|dev``: a probe split (``benchmarks/data``, the probed
   country's label, see :mod:`benchmarks.stance_probe`);
@@ -23,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,9 +46,10 @@ VARIANTS = (
     "rules",
     *(f"without_{r}" for r in stances.LABEL_RULES),
     *(f"only_{r}" for r in stances.LABEL_RULES),
-    "others_ignored",
     "model",
 )
+"""The labellings scored (see :func:`label`). A row holds the model's label and what the
+rules read, so ``--rescore`` scores rows recorded under other rules by today's."""
 
 
 @contextmanager
@@ -60,13 +59,11 @@ def _recorded() -> Iterator[list[dict[str, Any]]]:
     calls: list[dict[str, Any]] = []
     real = stances.check_label
 
-    def record(label: str, position: str, evidence: Any = (), **kw: Any) -> Any:
-        others = kw.get("others")
+    def record(label: str, evidence: Any = (), **kw: Any) -> Any:
         calls.append(
-            {"label": label, "position": position, "evidence": list(evidence)}
-            | {"on_topic": kw.get("on_topic", True), "others": others and others.pattern}
+            {"label": label, "evidence": list(evidence), "on_topic": kw.get("on_topic", True)}
         )
-        return real(label, position, evidence, **kw)  # type: ignore[arg-type]
+        return real(label, evidence, **kw)  # type: ignore[arg-type]
 
     with mock.patch.object(stances, "check_label", record):
         yield calls
@@ -79,19 +76,13 @@ def label(call: dict[str, Any] | None, variant: str) -> str:
         return "missing"
     if variant == "model":
         return str(call["label"])
-    others = None if variant == "others_ignored" or not call["others"] else call["others"]
     skip: set[str] = set()
     if variant.startswith("without_"):
         skip = {variant.removeprefix("without_")}
     elif variant.startswith("only_"):
         skip = set(stances.LABEL_RULES) - {variant.removeprefix("only_")}
     return stances.check_label(
-        call["label"],
-        call["position"],
-        call["evidence"],
-        on_topic=call["on_topic"],
-        others=others and re.compile(others),
-        skip=skip,
+        call["label"], call["evidence"], on_topic=call["on_topic"], skip=skip
     ).label
 
 

@@ -26,7 +26,7 @@ from newsqa.documents.lexical import WHOLE_WORD
 from newsqa.documents.vocabulary import alternatives, vocabulary
 from newsqa.thresholds import QUOTE_BLOCK, SPEAKER_WORDS
 
-__all__ = ["SPEECH_WORDS", "acts_at", "alias_pattern", "attributed", "continues_quote"]
+__all__ = ["SPEECH_WORDS", "alias_pattern", "attributed", "continues_quote"]
 
 _VOCABULARY = vocabulary()
 SPEECH_WORDS = _VOCABULARY.speech_words
@@ -45,8 +45,6 @@ _BEFORE = re.compile(
 across a preposition ("he said in Russian", "told reporters in Moscow")."""
 _AGENT = re.compile(r"\b([\w'’-]+)\s+by\s+(?:the\s+)?$", re.IGNORECASE)
 """A passive agent: "talks proposed by Turkey", "an initiative led by China"."""
-_PASSIVE = re.compile(r"[\w'’-]*\s+by\s+(?:the\s+)?", re.IGNORECASE)
-"""A word and the "by" of its passive agent ("rejected by the Kremlin")."""
 _QUOTE_OPEN = ("“", '"', "‘")
 _QUOTE_CLOSE = ("”", '"')
 _CONTINUATION = re.compile(
@@ -100,19 +98,6 @@ def _possessor_speaks(before: str) -> bool:
     if not any(w in SPEECH_WORDS for w in spoken):
         return True
     return spoken[-1] in _CONVEYING
-
-
-def acts_at(text: str, index: int, pattern: re.Pattern[str]) -> bool:
-    """Is an alias matched by ``pattern`` the one acting with the word at
-    ``text[index]``: named at most :data:`SPEAKER_WORDS` words before it with no clause
-    break between ("…, which Kyiv rejected", "an idea Kyiv firmly opposes"), or its
-    passive agent ("a plan rejected by Kyiv")?"""
-    for match in pattern.finditer(text, 0, index):
-        between = [w.lower() for w in WHOLE_WORD.findall(text[match.end() : index])]
-        if len(between) < SPEAKER_WORDS and not _CLAUSE_BREAK.intersection(between):
-            return True
-    agent = _PASSIVE.match(text, index)
-    return bool(agent and pattern.match(text, agent.end()))
 
 
 def attributed(text: str, pattern: re.Pattern[str]) -> bool:

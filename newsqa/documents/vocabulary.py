@@ -1,8 +1,8 @@
 """The rule books as data: the word lists of ``newsqa/data/vocabulary.json``.
 
 Speech verbs and position nouns (who speaks in a sentence), stopwords and question
-words (which words carry content), talk words and the stance words of the label
-rules (a condition, a refusal, a call for talks). Edit the JSON file to change what
+words (which words carry content), talk words and the condition words of the label
+rules. Edit the JSON file to change what
 the rules read; this module only loads and shapes it.
 """
 
@@ -67,10 +67,6 @@ class Vocabulary:
     """What a party refuses when it refuses the talks themselves (word beginnings)."""
     condition: re.Pattern[str]
     """A condition or demand: "only if", "unless", "must", "refused to give up …"."""
-    refusal: re.Pattern[str]
-    """A refusal or rejection, not negated."""
-    support: re.Pattern[str]
-    """A call for, proposal, lead or hosting of talks."""
 
 
 def _stance_words(
@@ -105,8 +101,6 @@ def vocabulary() -> Vocabulary:
         talk_words=tuple(raw["talk_words"]),
         taking_part=tuple(part),
         condition=_stance_words(stance["condition"], part, negations),
-        refusal=_stance_words(stance["refusal"], part, negations),
-        support=_stance_words(stance["support"], part, negations),
     )
 
 

@@ -12,9 +12,9 @@ or the passages a corpus search retrieved (:func:`stance_drafts`).
    call starts with the same system prompt and numbered text and ends with its
    short task, so a local model processes the text once (llama.cpp reuses the
    longest common prompt prefix) and a summary of the same document shares it too.
-4. **Position first, then the label**, checked against the position and the actor's
-   own cited sentences (:func:`check_label`): a stated condition, demand or refusal
-   is not plain support, and a call for talks is not neutral.
+4. **Position first, then the label**, checked against the actor's own cited
+   sentences (:func:`check_label`): a label resting on none on the topic is
+   ``unclear``, and a stated condition or demand on talks makes it ``conditional``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field
 
 from newsqa.config import DEFAULT_TOPIC
 from newsqa.documents.actors import ActorMention, find_actors_in, gazetteer
-from newsqa.documents.attribution import acts_at, alias_pattern, attributed_ids
+from newsqa.documents.attribution import alias_pattern, attributed_ids
 from newsqa.documents.lexical import WORD, content_tokens, stem, stems
 from newsqa.documents.vocabulary import vocabulary
 from newsqa.grounding import Passage, SentenceIds, Unit
@@ -114,14 +114,8 @@ _WORDS = vocabulary()
 _CONDITION = _WORDS.condition
 """A condition or demand; refusing something other than the talks themselves ("refused
 to give up territory") is one too."""
-_REFUSAL = _WORDS.refusal
-"""A refusal or rejection; a negated one is not ("would neither support nor oppose")."""
-_SUPPORT = _WORDS.support
-"""A call for, proposal, lead or hosting of talks (not "the proposed talks")."""
 DEFINITE = frozenset({"supports", "opposes", "conditional"})
 _NOT_CONDITIONAL = frozenset({"supports", "opposes", "neutral", "unclear"})
-_OPEN_LABELS = frozenset({"supports", "neutral", "unclear"})
-_UNDECIDED = frozenset({"neutral", "unclear"})
 TALK_WORDS = stems(" ".join(_WORDS.talk_words))
 """Words of talks and diplomacy: evidence on such a topic uses them even where the
 topic's own words differ ("a negotiated ceasefire" for "peace talks"). Both "talk" and
@@ -130,8 +124,9 @@ are those of "according to" and "media", which half the sentences of any news ar
 hold."""
 
 
-LABEL_RULES = ("off_topic", "own_condition", "own_refusal", "own_call", "position_condition")
-"""The label rules of :func:`check_label`, in the order they are tried."""
+LABEL_RULES = ("off_topic", "own_condition")
+"""The label rules of :func:`check_label`, in the order they are tried (each one's
+measured effect, and the rules removed for want of one: ``docs/benchmarks.md``)."""
 
 
 @dataclass(frozen=True)
@@ -143,65 +138,36 @@ class CheckedLabel:
     source: str = "model"
 
 
-def _own(pattern: re.Pattern[str], text: str, others: re.Pattern[str] | None) -> bool:
-    """Does ``pattern`` match in ``text`` where no other actor (``others``: their
-    aliases) is the one acting ("ready for talks, which Kyiv rejected" holds no
-    refusal of the speaker's)?"""
-    return any(
-        others is None or not acts_at(text, m.start(), others) for m in pattern.finditer(text)
-    )
-
-
 def check_label(
     label: StanceLabel,
-    position: str,
     evidence: Sequence[str] = (),
     *,
     on_topic: bool = True,
-    others: re.Pattern[str] | None = None,
     skip: Collection[str] = (),
 ) -> CheckedLabel:
-    """The model's label, unless its own words or the actor's own sentences contradict it.
+    """The model's label, unless the actor's own cited sentences (``evidence``)
+    contradict it.
 
     The first of these rules that fires decides (``skip``: names of rules left out, to
-    measure what each one does); off the topic only the first applies:
+    measure what each one does):
 
     - ``off_topic``: a definite label whose actor's own cited sentences never touch the
       topic (``on_topic`` false) is ``unclear``.
-    - ``own_condition``: ``evidence`` is the actor's own cited sentences; where one of
-      them on talks or a deal (:data:`TALK_WORDS`) states a condition or demand ("a deal
-      must include a withdrawal"), any other label is ``conditional``.
-    - ``own_refusal``: where one refuses or rejects something ("X refuses to negotiate
-      with Y"), so are ``supports``, ``neutral`` and ``unclear`` (a
-      refusal may be plain opposition).
-    - ``own_call``: where one calls for, proposes, leads or hosts talks ("X called on Y to
-      negotiate", "talks led by X"), ``neutral`` and
-      ``unclear`` are ``supports``.
-    - ``position_condition``: support whose position states a condition, demand or
-      refusal is ``conditional``.
-
-    A refusal or call another actor acts with (``others``: the other actors' aliases;
-    "…, which Kyiv rejected") is not the actor's; a condition is, whoever it binds
-    ("Moscow said Kyiv must withdraw first" is Moscow's demand). Refusing the talks
-    themselves ("refused to send a delegation") is no condition, so ``opposes`` stays; a
-    negated word ("neither support nor oppose") and someone else's proposal ("the
-    proposed talks") are not the actor's act.
+    - ``own_condition``: where one of them on talks or a deal (:data:`TALK_WORDS`)
+      states a condition or demand ("a deal must include a withdrawal"), whoever it
+      binds ("Moscow said Kyiv must withdraw first" is Moscow's demand), any other
+      label is ``conditional``. Refusing something other than the talks ("refused to
+      give up territory") is a condition; refusing the talks themselves ("refused to send
+      a delegation") is not, and a negated word ("neither support nor oppose") is none.
     """
     on_talks = [text for text in evidence if stems(text) & TALK_WORDS]
-
-    def said(pattern: re.Pattern[str], whose: re.Pattern[str] | None = others) -> bool:
-        return on_topic and any(_own(pattern, text, whose) for text in on_talks)
-
     rules: tuple[tuple[str, Collection[str], StanceLabel, Callable[[], bool]], ...] = (
         ("off_topic", DEFINITE, "unclear", lambda: not on_topic),
-        ("own_condition", _NOT_CONDITIONAL, "conditional", lambda: said(_CONDITION, None)),
-        ("own_refusal", _OPEN_LABELS, "conditional", lambda: said(_REFUSAL)),
-        ("own_call", _UNDECIDED, "supports", lambda: said(_SUPPORT)),
         (
-            "position_condition",
-            {"supports"},
+            "own_condition",
+            _NOT_CONDITIONAL,
             "conditional",
-            lambda: on_topic and bool(_CONDITION.search(position)),
+            lambda: on_topic and any(_CONDITION.search(text) for text in on_talks),
         ),
     )
     for name, labels, result, fires in rules:
@@ -352,12 +318,6 @@ class _Cast:
         """Sentences where an actor other than ``name`` speaks or acts."""
         return frozenset(n for other, ids in self.own.items() if other != name for n in ids)
 
-    def others_pattern(self, name: str) -> re.Pattern[str] | None:
-        """The aliases of the actors other than ``name`` named in the passage (none: None)."""
-        mine = set(self.found[name].aliases)
-        aliases = {a for other, m in self.found.items() if other != name for a in m.aliases}
-        return alias_pattern(sorted(aliases - mine)) if aliases - mine else None
-
     def candidates(self, name: str) -> list[int]:
         """The sentences to show for actor ``name`` (see :func:`actor_sentences`)."""
         return actor_sentences(
@@ -507,13 +467,7 @@ def stance_drafts(
         # the label rests on the actor's own cited sentences: an actor that only cites
         # others' sentences on the topic has no position of its own on it
         own_cited = [u.sentence.text for u in units if u.number in cast.own[name]]
-        checked = check_label(
-            draft.label,
-            draft.says,
-            own_cited,
-            on_topic=_on_topic(topic, own_cited),
-            others=cast.others_pattern(name),
-        )
+        checked = check_label(draft.label, own_cited, on_topic=_on_topic(topic, own_cited))
         out.append(
             ActorStance(
                 actor=name,

@@ -87,8 +87,7 @@ def test_another_actors_refusal_in_the_actors_sentence_is_not_the_actors() -> No
         report = analyze_stances(doc, "peace talks", client=fake_client(server))
     labels = {s.actor: (s.label, s.label_source) for s in report.stances}
     assert labels["Russia"] == ("supports", "model")
-    # Kyiv's own refusal still is a refusal
-    assert labels["Ukraine"] == ("conditional", "own_refusal")
+    assert labels["Ukraine"] == ("supports", "model")  # the model's own reading stands
 
 
 def test_the_seeds_united_states_is_not_conditional_for_kyivs_opposition() -> None:

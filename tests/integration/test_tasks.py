@@ -120,26 +120,6 @@ def test_an_actor_may_only_cite_its_own_sentences() -> None:
 
 
 @pytest.mark.parametrize(
-    ("label", "says", "expected"),
-    [
-        ("supports", "Ukraine wants a just peace but refuses to cede territory.", "conditional"),
-        ("supports", "Kyiv demands a withdrawal before any talks.", "conditional"),
-        ("supports", "Russia is ready to talk only if sanctions are lifted.", "conditional"),
-        ("supports", "Russia says it is ready to negotiate.", "supports"),
-        ("opposes", "Ukraine rejects the offer.", "opposes"),
-        ("unclear", "Nothing shows it, but maybe.", "unclear"),
-        ("supports", "Ukraine wants peace but will not talk now.", "supports"),
-    ],
-)
-def test_a_label_must_agree_with_the_position(label: str, says: str, expected: str) -> None:
-    from newsqa.tasks.stances import check_label
-
-    assert check_label(label, says).label == expected  # type: ignore[arg-type]
-    off_topic = check_label(label, says, on_topic=False).label  # type: ignore[arg-type]
-    assert off_topic == ("unclear" if label != "neutral" else "neutral")
-
-
-@pytest.mark.parametrize(
     ("label", "evidence", "expected"),
     [
         # a condition on talks in the actor's own sentence: conditional, whatever the label
@@ -147,28 +127,21 @@ def test_a_label_must_agree_with_the_position(label: str, says: str, expected: s
         ("opposes", "The Kremlin says an agreement must be reached with rebels.", "conditional"),
         ("unclear", "Kyiv will negotiate only if troops leave.", "conditional"),
         ("neutral", "Moscow demands guarantees before any talks.", "conditional"),
-        # a refusal on talks: conditional, except where the model said opposes
-        ("unclear", "Kyiv, meanwhile, refuses to talk directly to the rebels.", "conditional"),
-        ("supports", "A peace deal needs land, an idea Kyiv firmly opposes.", "conditional"),
-        ("neutral", "Ukraine rejected the ceasefire terms.", "conditional"),
-        ("supports", "Moscow ruled out a truce.", "conditional"),
-        ("opposes", "Ukraine rejected the ceasefire terms.", "opposes"),
+        ("supports", "Russia is ready to talk only if sanctions are lifted.", "conditional"),
+        # refusing a concession is a condition; refusing the talks themselves is not
+        ("supports", "Ukraine wants a just peace but refuses to cede territory.", "conditional"),
+        ("unclear", "Kyiv, meanwhile, refuses to talk directly to the rebels.", "unclear"),
+        # a refusal, a call for or a lead in talks leaves the model's label (no rule reads
+        # them: rules that did fixed nothing on the fresh probe split, docs/benchmarks.md)
+        ("supports", "A peace deal needs land, an idea Kyiv firmly opposes.", "supports"),
+        ("neutral", "Ukraine rejected the ceasefire terms.", "neutral"),
+        ("neutral", "Scholz said he called on Putin to negotiate with Zelensky.", "neutral"),
+        ("unclear", "Turkey offered to host the talks.", "unclear"),
         ("conditional", "Ukraine rejected the ceasefire terms.", "conditional"),
         # no talk word: a condition about something else says nothing of talks
         ("supports", "Zelensky said the West must send more air defence.", "supports"),
         ("supports", "Kyiv refuses to give up the city.", "supports"),
-        # "as opposed to" is no opposition
-        ("supports", "Is Russia pursuing a diplomatic path as opposed to force?", "supports"),
         ("supports", "Russia said it is open to negotiation.", "supports"),
-        # a call for talks, a peace initiative it leads: neutral or unclear is support
-        ("neutral", "Scholz said he called on Putin to negotiate with Zelensky.", "supports"),
-        ("unclear", "Peace initiatives led by China have met skepticism.", "supports"),
-        ("unclear", "Turkey offered to host the talks.", "supports"),
-        ("neutral", "Ankara urged both sides to agree a ceasefire.", "supports"),
-        ("opposes", "Moscow welcomed the talks.", "opposes"),  # not neutral or unclear
-        ("neutral", "The war led to talks in Geneva.", "neutral"),  # "led to": no leading
-        ("neutral", "Berlin pushed back against the peace plan.", "neutral"),  # no "backs"
-        ("unclear", "China is ready to send more troops.", "unclear"),  # nothing on talks
     ],
 )
 def test_the_actors_own_sentences_on_talks_check_the_label(
@@ -176,12 +149,16 @@ def test_the_actors_own_sentences_on_talks_check_the_label(
 ) -> None:
     from newsqa.tasks.stances import check_label
 
-    says = "It speaks about the war."  # the position itself states no condition
-    assert check_label(label, says, [evidence]).label == expected
-    assert check_label(label, says).label == label
+    checked = check_label(label, [evidence])
+    assert checked.label == expected
+    assert checked.source == ("model" if expected == label else "own_condition")
+    assert check_label(label).label == label
+    assert check_label(label, [evidence], skip={"own_condition"}).label == label
     # cited sentences off the topic: a definite label is unclear, the others stay
-    off_topic = check_label(label, says, [evidence], on_topic=False).label
-    assert off_topic == ("unclear" if label in ("supports", "opposes", "conditional") else label)
+    off_topic = check_label(label, [evidence], on_topic=False)
+    definite = label in ("supports", "opposes", "conditional")
+    assert off_topic.label == ("unclear" if definite else label)
+    assert off_topic.source == ("off_topic" if definite else "model")
 
 
 def test_a_definite_label_needs_evidence_on_the_topic() -> None:

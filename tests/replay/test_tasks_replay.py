@@ -68,9 +68,12 @@ def test_stances_seed_finds_the_three_countries(seed: Document, replay_client: L
     # Kyiv's opposition to that idea is no condition of the United States'
     assert by_actor["United States"].label != "conditional"
     # Ukraine's own sentences: Zelensky's message, Kyiv's refusal to cede territory;
-    # that refusal makes its stance conditional
+    # the model reads all three as `supports` and no label rule reads a refusal (the one
+    # that did fixed nothing on the fresh probe split, docs/benchmarks.md)
     assert {e.sentence_id for e in by_actor["Ukraine"].evidence} <= {11, 12, 13}
-    assert by_actor["Ukraine"].label in {"conditional", "opposes"}
+    assert [(s.label, s.label_source) for s in report.stances] == [
+        ("supports", "model")
+    ] * len(report.stances)
     for stance in report.stances:  # a position about the actor, not the label definitions
         assert "sets no conditions" not in stance.position
         assert "ready for it and works against it" not in stance.position

@@ -1,21 +1,18 @@
-"""The stance label checks, word by word: each condition, refusal and call for talks of
-:func:`~newsqa.tasks.stances.check_label` in the actor's own sentence on talks, the
-near misses it must not take for one, and the part of ``stance_drafts`` that hands it
-only the actor's own cited sentences (scripted loopback model).
+"""The stance label checks, word by word: each condition on talks that
+:func:`~newsqa.tasks.stances.check_label` reads in the actor's own sentence, the near
+misses it must not take for one, and the refusals and calls for talks that leave the
+model's label (the rules that read them fixed nothing on the fresh probe split).
 
-Each row pins one alternative of ``_CONDITION``, ``_REFUSAL`` or ``_SUPPORT`` (or a
-word boundary, or case): without it the label would stay, or change.
+Each row of ``CONDITIONS`` and ``NEAR_MISSES`` pins one alternative of ``_CONDITION``
+(or a word boundary, or case): without it the label would stay, or change.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from newsqa.documents.attribution import alias_pattern
 from newsqa.tasks.stances import check_label
 from newsqa.types import StanceLabel
-
-SAYS = "It speaks about the war."  # the position itself states no condition
 
 # (the model's label, the actor's own cited sentence on talks, the checked label)
 CONDITIONS = [
@@ -65,8 +62,8 @@ CALLS_FOR_TALKS = [
     pytest.param("neutral", "Kyiv sought a truce.", id="sought"),
     pytest.param("neutral", "Ready to talk, Kyiv sent a delegation.", id="capitalised"),
 ]
-# words that only hold one of the patterns inside them, and a refusal the model
-# already read as opposition: the label stays
+# words that only hold one of the patterns inside them, and refusals, calls for talks
+# and others' proposals: the label stays
 NEAR_MISSES = [
     pytest.param(
         "supports", "The negotiators drafted a hundred lines of the peace deal.", id="hundred-lines"
@@ -97,48 +94,30 @@ NEAR_MISSES = [
 ]
 
 
-@pytest.mark.parametrize(("label", "evidence"), CONDITIONS + REFUSALS)
-def test_a_condition_or_refusal_on_talks_makes_the_label_conditional(
+@pytest.mark.parametrize(("label", "evidence"), CONDITIONS)
+def test_a_condition_on_talks_makes_the_label_conditional(
     label: StanceLabel, evidence: str
 ) -> None:
-    assert check_label(label, SAYS, [evidence]).label == "conditional"
-    assert check_label(label, SAYS).label == label  # the sentence decides, not the position
+    checked = check_label(label, [evidence])
+    assert (checked.label, checked.source) == ("conditional", "own_condition")
+    assert check_label(label).label == label  # the sentence decides
 
 
-@pytest.mark.parametrize(("label", "evidence"), CALLS_FOR_TALKS)
-def test_a_call_for_or_a_lead_in_talks_makes_neutral_or_unclear_supports(
-    label: StanceLabel, evidence: str
-) -> None:
-    assert check_label(label, SAYS, [evidence]).label == "supports"
-    assert check_label(label, SAYS).label == label
-
-
-@pytest.mark.parametrize(("label", "evidence"), NEAR_MISSES)
-def test_a_word_that_only_contains_a_pattern_leaves_the_label(
-    label: StanceLabel, evidence: str
-) -> None:
-    assert check_label(label, SAYS, [evidence]).label == label
-
-
-KYIV_AND_MOSCOW = alias_pattern(["Kyiv", "Ukraine", "Moscow", "Russia"])
+@pytest.mark.parametrize(("label", "evidence"), NEAR_MISSES + REFUSALS + CALLS_FOR_TALKS)
+def test_no_condition_on_talks_leaves_the_label(label: StanceLabel, evidence: str) -> None:
+    assert check_label(label, [evidence]) == check_label(label)
+    assert check_label(label, [evidence]).source == "model"
 
 
 @pytest.mark.parametrize(
-    ("label", "evidence", "expected"),
+    ("label", "evidence"),
     [
-        # another actor refuses or calls: not the actor's act
-        ("supports", "Berlin said it is ready for talks, which Kyiv rejected.", "supports"),
-        ("supports", "Berlin backs the peace plan rejected by Moscow.", "supports"),
-        ("supports", "A deal needs land, an idea Kyiv firmly opposes.", "supports"),
-        ("neutral", "Berlin noted that Moscow proposed talks.", "neutral"),
-        # the actor's own refusal or call, beside another actor's name
-        ("supports", "Berlin rejected the talks Moscow wants.", "conditional"),
-        ("neutral", "Berlin urged Kyiv to negotiate.", "supports"),
         # a condition binding another actor is still the speaker's demand
-        ("supports", "Berlin said Moscow must withdraw before any talks.", "conditional"),
+        ("supports", "Berlin said Moscow must withdraw before any talks."),
+        ("neutral", "Moscow demanded that Kyiv drop its NATO bid before talks."),
+        # another actor's refusal beside it takes nothing away
+        ("supports", "Berlin is ready for talks only if Moscow withdraws, which Kyiv rejected."),
     ],
 )
-def test_a_refusal_or_call_counts_only_where_no_other_actor_acts_with_it(
-    label: StanceLabel, evidence: str, expected: str
-) -> None:
-    assert check_label(label, SAYS, [evidence], others=KYIV_AND_MOSCOW).label == expected
+def test_a_condition_counts_whoever_it_binds(label: StanceLabel, evidence: str) -> None:
+    assert check_label(label, [evidence]).label == "conditional"
