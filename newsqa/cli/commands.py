@@ -275,8 +275,6 @@ def batch(args: argparse.Namespace, session: Session) -> str:
     task = newsqa.task(
         args.task, **args.params, **{k: v for k, v in given.items() if v is not None}
     )
-    if wants_provider_batch(args):
-        return provider_batch(args, session, task)
     # The inputs are walked once first, keeping ids only: a missing path or two
     # documents with one id are refused and unreadable inputs named before the client
     # is made (they get error lines, never a model call); then the run holds one
@@ -284,6 +282,8 @@ def batch(args: argparse.Namespace, session: Session) -> str:
     inputs = newsqa.Inputs(args.inputs, skip=newsqa.BatchRun.files(args.output))
     total, unreadable = inputs.check()
     name_unreadable(unreadable, total - len(unreadable))
+    if wants_provider_batch(args):
+        return provider_batch(args, session, task, inputs)
     client = session.client() if task.uses_model else None
     where = f"with {client.endpoint}" if client else "(no model)"
     session.status(f"{args.task} over {' '.join(args.inputs)} {where}…")
