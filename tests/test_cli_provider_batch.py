@@ -122,3 +122,32 @@ def test_export_then_import_runs_a_round_per_file(
     assert main(["batch", str(folder), "-o", str(out), "--task", "stances", "--provider-batch",
                  *export]) == 2
     assert "choose one" in capsys.readouterr().err
+
+
+class _Terminal:
+    def isatty(self) -> bool:
+        return True
+
+
+def test_ctrl_c_on_a_terminal_offers_to_cancel(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, out = _docs(tmp_path, count=2), tmp_path / "out.jsonl"
+
+    def interrupt(_seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    asked: list[str] = []
+
+    def yes(prompt: str) -> str:
+        asked.append(prompt)
+        return "y"
+
+    monkeypatch.setattr("time.sleep", interrupt)
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    monkeypatch.setattr("builtins.input", yes)
+    with FakeBatches(responder(), polls=10) as server:
+        assert main(_args(server, out, folder, "--provider-batch")) == 130
+        assert server.cancelled == list(server.batches) and len(server.cancelled) == 1
+    assert asked == ["newsqa: cancel the batches in flight? [y/N] "]
+    assert "1 batch(es) cancelled" in capsys.readouterr().err
