@@ -21,6 +21,7 @@ import datetime as dt
 import enum
 import json
 import re
+import threading
 import types
 import typing
 from collections.abc import Iterator, Sequence
@@ -836,18 +837,6 @@ def _copied(shape: Group, examples: Sequence[Example]) -> dict[str, set[str]]:
 _ITEMS = re.compile(r"\[\d+\]")
 
 
-def _settled(draft: _Draft) -> Settled:
-    if not isinstance(draft._settled, tuple):  # validated without an extraction context
-        raise RuntimeError("draft was not settled")
-    return draft._settled
-
-
-def _reading(draft: _Draft) -> Reading:
-    if not isinstance(draft._settled, Reading):  # validated without a reading context
-        raise RuntimeError("draft was not read")
-    return draft._settled
-
-
 def extract(
     doc: Document,
     schema: type[M],
@@ -909,41 +898,16 @@ def extract(
         plans = [[focus(passage, f"{instructions or ''} {guide}", budget)]] * passes
     else:
         check_windows(calls, doc.id)
-    if len(plans) > 1 or len(plans[0]) > 1:
-        read = _Parts(client, draft, note, guide, copied)
-        value, evidence, dropped = read(plans)
-        return Extraction[schema](  # type: ignore[valid-type]
-            doc=doc.id,
-            value=value,
-            evidence=evidence,
-            dropped=dropped,
-            spans=value_spans(shape, value, evidence),
-            usage=read.usage,
-        ).with_document(doc)
-    shown = plans[0][0]
-    try:
-        result = grounded_call(
-            client,
-            "extract",
-            shown,
-            draft,
-            max_tokens=min(MAX_OUTPUT_TOKENS, output_tokens(shape)),
-            context={_CHECK: _Settle(shown, strict=True, copied=copied)},
-            instructions=note,
-            fields=guide,
-        )
-        value, evidence, dropped = _settled(result.value)
-        usage = result.usage
-    except OutputValidationError as e:
-        value, evidence, dropped = typing.cast(Settled, _lenient(e, draft, shown, copied))
-        usage = e.usage
+    read = _Parts(client, draft, note, guide, copied)
+    several = len(plans) > 1 or len(plans[0]) > 1
+    value, evidence, dropped = read(plans) if several else read.once(plans[0][0])
     return Extraction[schema](  # type: ignore[valid-type]
         doc=doc.id,
         value=value,
         evidence=evidence,
         dropped=dropped,
         spans=value_spans(shape, value, evidence),
-        usage=usage,
+        usage=read.usage,
     ).with_document(doc)
 
 
@@ -962,6 +926,7 @@ class _Parts:
     guide: str
     copied: dict[str, set[str]]
     usage: Usage = field(default_factory=Usage)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __call__(self, plans: list[list[Passage]]) -> Settled:
         """Read each pass's chunks (``plans``), merge and build; the chunks of a pass
@@ -988,15 +953,19 @@ class _Parts:
             ) from None
         return value, found.evidence, found.dropped
 
+    def once(self, shown: Passage) -> Settled:
+        """One call over ``shown``, built into the caller's object."""
+        return typing.cast(Settled, self._call(shown, self.note, build=True))
+
     def _read(self, windows: list[Passage], note: str) -> list[Reading]:
         with cf.ThreadPoolExecutor(max_workers=min(READERS, len(windows))) as pool:
-            done = list(pool.map(lambda shown: self._one(shown, note), windows))
-        for _, usage in done:
-            self.usage += usage
-        return [reading for reading, _ in done]
+            parts = pool.map(lambda shown: self._call(shown, note, build=False), windows)
+            return [typing.cast(Reading, part) for part in parts]
 
-    def _one(self, shown: Passage, note: str) -> tuple[Reading, Usage]:
+    def _call(self, shown: Passage, note: str, *, build: bool) -> Settled | Reading:
+        """One call over ``shown``: the grounded reply, or the latest one read leniently."""
         shape = self.draft.__shape__
+        settle = _Settle(shown, strict=True, copied=self.copied, build=build)
         try:
             result = grounded_call(
                 self.client,
@@ -1004,19 +973,26 @@ class _Parts:
                 shown,
                 self.draft,
                 max_tokens=min(MAX_OUTPUT_TOKENS, output_tokens(shape)),
-                context={_CHECK: _Settle(shown, strict=True, copied=self.copied, build=False)},
+                context={_CHECK: settle},
                 instructions=note,
                 fields=self.guide,
             )
-            return _reading(result.value), result.usage
+            found, usage = result.value._settled, result.usage
         except OutputValidationError as e:
-            part = _lenient(e, self.draft, shown, self.copied, build=False)
-            return typing.cast(Reading, part), e.usage
+            found = _lenient(e, self.draft, shown, self.copied, build=build)
+            usage = e.usage
+        with self._lock:
+            self.usage += usage
+        if found is None:  # validated without the context (never: the call passes it)
+            raise RuntimeError("draft was not settled")
+        return found
 
 
 def _windows(passage: Passage, budget: int, k: int, passes: int) -> list[Passage]:
     """The chunks of pass ``k`` (from 0) of ``passes``: the passage's windows within
     ``budget``, their boundaries moved by ``k / passes`` of the first window."""
+    if passage.fits(budget):  # no tokenizer for a passage its bytes show fits
+        return [passage]
     windows = passage.windows(budget)
     shift = k * len(windows[0].units) // passes
     if shift == 0 or len(windows) == 1:
