@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, Unpack, cast
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, Unpack, cast
 
 from pydantic import BaseModel
 
@@ -315,6 +315,9 @@ def extract(
     *,
     client: LLMClient | None = None,
     instructions: str | None = None,
+    examples: Sequence[tuple[str, BaseModel]] = (),
+    passes: int = 1,
+    reading: Literal["auto", "chunks", "focus"] = "auto",
 ) -> Extraction[_M]:
     """Fill ``schema``, your own Pydantic model, from ``doc``.
 
@@ -323,16 +326,33 @@ def extract(
     it, by field path (``"casualties"``, ``"meetings[2].place"``). A field the text
     does not state keeps its default (``None``) and has no evidence. Nested models,
     lists, optionals, enums/``Literal``, dates and numbers work; ``instructions``
-    adds guidance for the model.
+    adds guidance for the model; ``examples``, ``(text, schema(...))`` pairs, are
+    shown to it (each value must be written in its own text; a value copied from
+    one that the article does not write is never kept). ``.spans`` says where each
+    value is written. A document over the context budget is read in chunks, several
+    at once, and what they find merged (``reading="focus"``, or beyond 40 calls:
+    one call over the sentences that best match the fields); ``passes=N`` reads it
+    N times for recall, each pass asking something new (other chunk boundaries, or
+    the values found).
 
     Raises:
         SchemaError: ``schema`` cannot be extracted (recursive, unsupported type,
             too many fields or choices), before any request.
+        ValueError: an example that does not fit ``schema`` or whose values its text
+            does not write (naming the example and the field), before any request.
     """
-    _extract.shape_of(schema)  # checked before a document is read or a client made
+    _extract.check_examples(schema, examples)  # before a document is read or a client made
     document = as_document(doc)
     with _using(client) as llm:
-        return _extract.extract(document, schema, client=llm, instructions=instructions)
+        return _extract.extract(
+            document,
+            schema,
+            client=llm,
+            instructions=instructions,
+            examples=examples,
+            passes=passes,
+            reading=reading,
+        )
 
 
 _P = ParamSpec("_P")
@@ -418,9 +438,21 @@ async def aextract(
     *,
     client: LLMClient | None = None,
     instructions: str | None = None,
+    examples: Sequence[tuple[str, BaseModel]] = (),
+    passes: int = 1,
+    reading: Literal["auto", "chunks", "focus"] = "auto",
 ) -> Extraction[_M]:
     """:func:`extract` for ``await`` (runs in a worker thread)."""
-    return await _in_thread(extract, doc, schema, client=client, instructions=instructions)
+    return await _in_thread(
+        extract,
+        doc,
+        schema,
+        client=client,
+        instructions=instructions,
+        examples=examples,
+        passes=passes,
+        reading=reading,
+    )
 
 
 async def acheck_claim(

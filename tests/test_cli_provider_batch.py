@@ -83,31 +83,71 @@ def test_cancel_cancels_what_an_interrupted_run_left_in_flight(
     assert "1 batch(es) cancelled" in capsys.readouterr().out
 
 
+def _answer_file(requests: Path, results: Path) -> None:
+    """What ``vllm run-batch -i requests -o results`` writes, with the scripted replies."""
+    answer = responder()
+    lines = [json.loads(line) for line in requests.read_text().splitlines()]
+    results.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "custom_id": x["custom_id"],
+                    "error": None,
+                    "response": {"status_code": 200, "body": answer(x["body"]).body},
+                }
+            )
+            + "\n"
+            for x in lines
+        )
+    )
+
+
 def test_export_then_import_runs_a_round_per_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder, out = _docs(tmp_path, count=2), tmp_path / "out.jsonl"
     requests, results = tmp_path / "req.jsonl", tmp_path / "res.jsonl"
-    answer = responder()
-    with FakeBatches(answer) as server:
-        assert main(_args(server, out, folder, "--export-requests", str(requests))) == 0
+    export, load = ["--export-requests", str(requests)], ["--import-responses", str(results)]
+    with FakeBatches(responder()) as server:
+        assert main(_args(server, out, folder, *export)) == 0
         assert "--import-responses" in capsys.readouterr().out
-        for _ in range(2):
-            lines = [json.loads(line) for line in requests.read_text().splitlines()]
-            results.write_text(
-                "".join(
-                    json.dumps(
-                        {
-                            "custom_id": x["custom_id"],
-                            "error": None,
-                            "response": {"status_code": 200, "body": answer(x["body"]).body},
-                        }
-                    )
-                    + "\n"
-                    for x in lines
-                )
-            )
-            more = ["--import-responses", str(results), "--export-requests", str(requests)]
-            assert main(_args(server, out, folder, *more)) == 0
-        assert server.created == [] and server.chat == []
+        _answer_file(requests, results)
+        assert main(_args(server, out, folder, *load)) == 0  # no file for round 2's requests
+        assert "2 documents wait for another round" in capsys.readouterr().out
+        assert main(_args(server, out, folder, *export)) == 0
+        _answer_file(requests, results)
+        assert main(_args(server, out, folder, *load, *export)) == 0
+        assert server.created == [] and server.chat == []  # nothing sent to the endpoint
     assert "2 done, 0 failed, 0 already done, 2 rounds" in capsys.readouterr().out
+    assert main(["batch", str(folder), "-o", str(out), "--task", "stances", "--provider-batch",
+                 *export]) == 2
+    assert "choose one" in capsys.readouterr().err
+
+
+class _Terminal:
+    def isatty(self) -> bool:
+        return True
+
+
+def test_ctrl_c_on_a_terminal_offers_to_cancel(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, out = _docs(tmp_path, count=2), tmp_path / "out.jsonl"
+
+    def interrupt(_seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    asked: list[str] = []
+
+    def yes(prompt: str) -> str:
+        asked.append(prompt)
+        return "y"
+
+    monkeypatch.setattr("time.sleep", interrupt)
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    monkeypatch.setattr("builtins.input", yes)
+    with FakeBatches(responder(), polls=10) as server:
+        assert main(_args(server, out, folder, "--provider-batch")) == 130
+        assert server.cancelled == list(server.batches) and len(server.cancelled) == 1
+    assert asked == ["newsqa: cancel the batches in flight? [y/N] "]
+    assert "1 batch(es) cancelled" in capsys.readouterr().err

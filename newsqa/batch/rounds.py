@@ -155,7 +155,9 @@ class ProviderRun:
         """Run rounds until no request is pending (polling the batches in flight of an
         earlier run first), or, with ``export_requests``, until one round's requests
         are written to that file for another server (``vllm run-batch``); with
-        ``import_responses``, that server's output file is loaded first.
+        ``import_responses``, that server's output file is loaded first. With either
+        file nothing is submitted to the Batches API: a pass that leaves requests
+        pending and has no file to write them to stops (``report.pending``).
 
         Raises:
             ValueError: an output file that is not batch output lines.
@@ -177,12 +179,14 @@ class ProviderRun:
                 if not pending:
                     self._finish()
                     return self.report
+                self.report.pending = passed.pending
+                if import_responses is not None and export_requests is None:
+                    return self.report  # the next round's requests wait for an export
                 if self.state.rounds >= MAX_ROUNDS:
                     raise LLMError(f"requests still pending after {MAX_ROUNDS} rounds")
                 self.state.rounds += 1
                 self.report.rounds = self.state.rounds
                 self.report.submitted += len(pending)
-                self.report.pending = passed.pending
                 if export_requests is not None:
                     self._export(pending, export_requests)
                     return self.report

@@ -206,8 +206,33 @@ def _write_page(path: Path, results: list[Extraction[Any]]) -> None:
     part.replace(path)
 
 
+def _examples(spec: str | None, model: type[BaseModel]) -> list[tuple[str, BaseModel]]:
+    """The examples ``--examples`` names (a JSON list of ``{"text", "value"}``), each
+    checked against ``model`` and its own text.
+
+    Raises:
+        ValueError: unreadable, not such a list, or an example that does not fit or
+            whose values its text does not write; the message names the file.
+    """
+    if spec is None:
+        return []
+    try:
+        data = json.loads(Path(spec).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ValueError(f"--examples {spec}: {e.strerror or e}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"--examples {spec}: not JSON ({e})") from None
+    if not isinstance(data, list):
+        raise ValueError(f'--examples {spec}: expected a JSON list of {{"text", "value"}}')
+    try:
+        return list(newsqa.Extract(model, examples=data).examples)
+    except ValueError as e:
+        raise ValueError(f"--examples {spec}: {e}") from None
+
+
 def extract(args: argparse.Namespace, session: Session) -> str:
     model = _schema(args.schema)  # a bad schema is refused before any input is read
+    examples = _examples(args.examples, model)
     page = _page_path(args.html)
     docs, skipped = documents(args.paths)
     results: list[Extraction[Any]] = []
@@ -220,7 +245,15 @@ def extract(args: argparse.Namespace, session: Session) -> str:
             for doc in documents:
                 try:
                     results.append(
-                        newsqa.extract(doc, model, client=client, instructions=args.instructions)
+                        newsqa.extract(
+                            doc,
+                            model,
+                            client=client,
+                            instructions=args.instructions,
+                            examples=examples,
+                            passes=args.passes,
+                            reading="focus" if args.focus else "auto",
+                        )
                     )
                 except OutputValidationError as e:  # that document only; the others go on
                     failed.append(doc.id)
@@ -275,8 +308,6 @@ def batch(args: argparse.Namespace, session: Session) -> str:
     task = newsqa.task(
         args.task, **args.params, **{k: v for k, v in given.items() if v is not None}
     )
-    if wants_provider_batch(args):
-        return provider_batch(args, session, task)
     # The inputs are walked once first, keeping ids only: a missing path or two
     # documents with one id are refused and unreadable inputs named before the client
     # is made (they get error lines, never a model call); then the run holds one
@@ -284,6 +315,8 @@ def batch(args: argparse.Namespace, session: Session) -> str:
     inputs = newsqa.Inputs(args.inputs, skip=newsqa.BatchRun.files(args.output))
     total, unreadable = inputs.check()
     name_unreadable(unreadable, total - len(unreadable))
+    if wants_provider_batch(args):
+        return provider_batch(args, session, task, inputs)
     client = session.client() if task.uses_model else None
     where = f"with {client.endpoint}" if client else "(no model)"
     session.status(f"{args.task} over {' '.join(args.inputs)} {where}…")

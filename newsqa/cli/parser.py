@@ -193,6 +193,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schema", required=True, help=schema)
     p.add_argument("--instructions", help="extra guidance for the model")
     p.add_argument(
+        "--passes",
+        type=_positive,
+        default=1,
+        help="read each article N times for recall, each pass asking something new",
+    )
+    p.add_argument(
+        "--focus",
+        action="store_true",
+        help="read a long article in one call over its best-matching sentences, not in chunks",
+    )
+    p.add_argument(
+        "--examples",
+        metavar="FILE",
+        help='worked examples shown to the model: a JSON list of {"text", "value"}',
+    )
+    p.add_argument(
         "--html",
         metavar="FILE",
         help="also write a page with each article, every value highlighted by field",

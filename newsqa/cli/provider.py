@@ -23,6 +23,15 @@ def wants_provider_batch(args: argparse.Namespace) -> bool:
     return bool(args.provider_batch or args.export_requests or args.import_responses or args.cancel)
 
 
+def _duration(seconds: float) -> str:
+    """``45 s``, ``12 min`` or ``3.5 h``."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 class _Display(BatchObserver):
     """Round announcements on stderr, and one bar per round of batches in flight."""
 
@@ -56,7 +65,7 @@ class _Display(BatchObserver):
         kinds = ", ".join(sorted({s.status for s in statuses}))
         self.bar.total = total or None
         self.bar.update(done - self.bar.n)
-        self.bar.set_postfix_str(f"{kinds}, {elapsed / 60:.0f} min", refresh=True)
+        self.bar.set_postfix_str(f"{kinds}, waited {_duration(elapsed)}", refresh=True)
         if all(s.final for s in statuses):
             self.close()
 
@@ -87,8 +96,10 @@ def _offer_cancel(args: argparse.Namespace, session: Session) -> None:
         session.status(f"newsqa: the submitted batches keep running: {again}")
 
 
-def provider_batch(args: argparse.Namespace, session: Session, task: Task[Any]) -> str:
-    """Run ``task`` over the inputs in provider batch rounds (see
+def provider_batch(
+    args: argparse.Namespace, session: Session, task: Task[Any], inputs: newsqa.Inputs
+) -> str:
+    """Run ``task`` over the checked ``inputs`` in provider batch rounds (see
     :func:`newsqa.provider_batch`), or cancel the batches in flight."""
     if args.no_cache:
         raise ValueError(
@@ -97,6 +108,11 @@ def provider_batch(args: argparse.Namespace, session: Session, task: Task[Any]) 
         )
     if not task.uses_model:
         raise ValueError(f"the {task.name} task makes no model call: run it without a batch API")
+    if args.provider_batch and (args.export_requests or args.import_responses):
+        raise ValueError(
+            "--provider-batch submits to the endpoint's Batch API; --export-requests and "
+            "--import-responses exchange files with another server: choose one"
+        )
     client = session.client()
     if args.cancel:
         count = newsqa.cancel_provider_batch(args.output, client=client)
@@ -106,7 +122,6 @@ def provider_batch(args: argparse.Namespace, session: Session, task: Task[Any]) 
             "--provider-batch needs an endpoint that serves the Batch API (--base-url); "
             "for a local server use --export-requests and --import-responses"
         )
-    inputs = newsqa.Inputs(args.inputs, skip=newsqa.BatchRun.files(args.output))
     display = _Display(session)
     session.status(f"{task.name} over {' '.join(args.inputs)} in batches of {client.endpoint}…")
     try:
@@ -140,6 +155,8 @@ def provider_batch(args: argparse.Namespace, session: Session, task: Task[Any]) 
             f"vllm run-batch -i {args.export_requests} -o RESULTS.jsonl --model MODEL), then "
             "the same command with --import-responses RESULTS.jsonl"
         )
+    elif report.pending:
+        output += f"\n{report.pending} documents wait for another round: add --export-requests FILE"
     if report.failed:
         ran = report.done + report.failed
         raise PartialFailure(

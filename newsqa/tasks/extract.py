@@ -16,10 +16,12 @@ run on the final object.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import datetime as dt
 import enum
 import json
 import re
+import threading
 import types
 import typing
 from collections.abc import Iterator, Sequence
@@ -51,21 +53,27 @@ from newsqa.documents.lexical import (
 from newsqa.errors import OutputValidationError, SchemaError
 from newsqa.grounding import Passage, SentenceIds, states, supported_by
 from newsqa.grounding.focus import focus
+from newsqa.grounding.limits import MAX_WINDOWS, check_windows
 from newsqa.grounding.spans import date_at, number_at, value_span
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import read_json, strict_schema
 from newsqa.prompts import USER_TEXT_CHARS, one_line, user_text
 from newsqa.tasks.base import Task, needs_client, register
 from newsqa.tasks.calls import grounded_call
+from newsqa.tasks.extract_merge import Reading, merge
 from newsqa.thresholds import TEXT_SHARE
-from newsqa.types import Document, Evidence, Extraction, ValueSpan
+from newsqa.types import Document, Evidence, Extraction, Usage, ValueSpan
 
 __all__ = [
     "MAX_CHOICES",
     "MAX_DEPTH",
+    "MAX_EXAMPLES",
     "MAX_FIELDS",
     "MAX_ITEMS",
+    "READERS",
+    "Example",
     "Extract",
+    "check_examples",
     "extract",
     "fields_guide",
     "schema_text",
@@ -91,7 +99,15 @@ many is the sentence copied, not a value: it is re-asked for the shortest words 
 answer the field (and kept if the model insists: it is stated)."""
 MAX_OUTPUT_TOKENS = 2000
 """Output cap of one extraction call, whatever the model's size."""
+MAX_EXAMPLES = 5
+"""Examples one extraction may show the model."""
 _CHECK = "extract"
+
+ReadingMode = Literal["auto", "chunks", "focus"]
+"""How a document over the context budget is read (see :func:`extract`)."""
+
+Example = tuple[str, BaseModel]
+"""A worked example shown to the model: a text and the caller's model filled from it."""
 
 Settled = tuple[BaseModel, dict[str, list[Evidence]], dict[str, str]]
 """The caller's object, its evidence by path and what was dropped (path -> reason)."""
@@ -302,7 +318,7 @@ class _Draft(BaseModel):
 
     __shape__: ClassVar[Group]
     """The caller's model as read (a dunder: no field of theirs can shadow it)."""
-    _settled: Settled | None = PrivateAttr(default=None)
+    _settled: Settled | Reading | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _settle(self, info: ValidationInfo) -> _Draft:
@@ -359,6 +375,7 @@ def output_tokens(shape: Shape) -> int:
 
 
 # --- settling a draft against its sentences -------------------------------------
+
 
 def _date_stated(value: dt.date, text: str) -> bool:
     """Are the day and month of ``value`` written in ``text`` (:func:`date_at`)?"""
@@ -466,13 +483,21 @@ class _Settle:
 
     passage: Passage
     strict: bool
+    copied: dict[str, set[str]] = field(default_factory=dict)
+    """The values of the examples shown, by field: one the article does not write (no
+    exact or fuzzy span) is not kept."""
+    build: bool = True
+    """Build the caller's object; else return the grounded data as a :class:`Reading`
+    (one part of a reading in several calls, merged before it is built)."""
 
-    def __call__(self, draft: _Draft) -> Settled:
+    def __call__(self, draft: _Draft) -> Settled | Reading:
         found = _Found()
         shape = draft.__shape__
         data = self._group(shape, draft, "", found)
         if self.strict and found.reask():
             raise ValueError(found.reask())
+        if not self.build:
+            return Reading(data, found.evidence, found.dropped)
         if self.strict:
             try:
                 value = shape.model.model_validate(data, by_name=True)
@@ -523,6 +548,11 @@ class _Settle:
             cited = [stating]
         spans = self.passage.evidence(cited)
         alone = [e for e in spans if unstated(shape, said, [e.text], named_choice=named) is None]
+        if self._copies_example(shape, said, path, alone or spans):
+            problem = "an example's value, which the article does not write"
+            found.problems.append(f"- {path} = {json.dumps(said, default=str)}: {problem}")
+            found.dropped[path] = f"{json.dumps(said, default=str)}: {problem}"
+            return None
         found.evidence[path] = alone or spans  # the sentences that state it, if any does alone
         if shape.kind == "text" and any(_copies(str(said), e.text) for e in spans):
             found.copies.append(f"- {path} = {json.dumps(said)}")
@@ -551,6 +581,13 @@ class _Settle:
                 found.evidence[kept + key[len(where) :]] = spans
             items.append(value)
         return items
+
+    def _copies_example(self, leaf: Leaf, value: Any, path: str, cited: list[Evidence]) -> bool:
+        """Is ``value`` an example's value for this field that its sentences do not
+        write (as words: an exact or fuzzy span)?"""
+        if json.dumps(value, default=str) not in self.copied.get(_ITEMS.sub("[]", path), ()):
+            return False
+        return value_span(leaf.kind, value, cited, TEXT_SHARE).alignment == "sentence"
 
     def _named(self, leaf: Leaf, value: Any) -> bool:
         """Is ``value`` an option whose capitalised words the shown text writes?"""
@@ -710,10 +747,94 @@ def _checked(leaf: Leaf, value: Any, named: bool) -> bool:
     return True
 
 
-def _settled(draft: _Draft) -> Settled:
-    if draft._settled is None:  # validated without an extraction context
-        raise RuntimeError("draft was not settled")
-    return draft._settled
+def _values_of(shape: Shape, node: Any, path: str = "") -> Iterator[tuple[str, Leaf, Any]]:
+    """(path, leaf, value) of every value a filled model holds (``None`` left out)."""
+    if node is None:
+        return
+    if isinstance(shape, Leaf):
+        yield path, shape, node.value if isinstance(node, enum.Enum) else node
+    elif isinstance(shape, Many):
+        for i, item in enumerate(node):
+            yield from _values_of(shape.item, item, f"{path}[{i}]")
+    else:
+        for name, child in shape.fields.items():
+            yield from _values_of(child, getattr(node, name), f"{path}.{name}" if path else name)
+
+
+def check_examples(schema: type[BaseModel], examples: Sequence[Any]) -> list[Example]:
+    """``examples`` as (text, ``schema`` instance) pairs, each value written in its own
+    text as an extraction's values must be in the article (numbers by value, dates by
+    day and month, text by its words; a boolean or a label is not checked). An item
+    may be a ``(text, value)`` pair or ``{"text", "value"}``; a value a ``schema``
+    instance or its fields as a mapping.
+
+    Raises:
+        SchemaError: ``schema`` cannot be extracted.
+        ValueError: over :data:`MAX_EXAMPLES`, a text over the length limit, a value that
+            does not fit ``schema`` or is not written in its text; the message names the
+            example (from 1) and the field.
+    """
+    shape = shape_of(schema)
+    if len(examples) > MAX_EXAMPLES:
+        raise ValueError(f"{len(examples)} examples; at most {MAX_EXAMPLES} may be shown")
+    checked: list[Example] = []
+    for number, item in enumerate(examples, 1):
+        where = f"example {number}"
+        if isinstance(item, dict) and set(item) == {"text", "value"}:
+            text, value = item["text"], item["value"]
+        elif isinstance(item, tuple | list) and len(item) == 2:
+            text, value = item
+        else:
+            raise ValueError(f'{where}: give (text, value) or {{"text", "value"}}')
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{where}: its text must be a non-empty string")
+        user_text(f"text of {where}", text)  # the length limit
+        if not isinstance(value, schema):
+            try:
+                value = schema.model_validate(
+                    value.model_dump() if isinstance(value, BaseModel) else value
+                )
+            except ValidationError as e:
+                raise ValueError(f"{where}: {_why(schema, e.errors(include_url=False))}") from None
+        for path, leaf, said in _values_of(shape, value):
+            if not _checked(leaf, said, named=False):
+                continue
+            problem = unstated(leaf, said, [text])
+            if problem is not None:
+                problem = problem.replace("the cited sentences", "its text")
+                raise ValueError(
+                    f"{where}: {path} = {json.dumps(said, default=str)} is not written "
+                    f"in its text ({problem})"
+                )
+        checked.append((text, value))
+    return checked
+
+
+def examples_note(examples: Sequence[Example]) -> str:
+    """The examples as the prompt shows them (after the instructions; "" for none)."""
+    if not examples:
+        return ""
+    lines = [
+        "Examples of values read from other texts (they are not the article: never "
+        "copy their values; take every value from the article above):"
+    ]
+    for text, value in examples:
+        lines.append(user_text("example_text", text))
+        values = value.model_dump_json(by_alias=False, exclude_none=True)
+        lines.append(user_text("example_values", values))
+    return "\n".join(lines) + "\n"
+
+
+def _copied(shape: Group, examples: Sequence[Example]) -> dict[str, set[str]]:
+    """The examples' values, by field (list items as ``[]``), as JSON."""
+    found: dict[str, set[str]] = {}
+    for _, value in examples:
+        for path, _, said in _values_of(shape, value):
+            found.setdefault(_ITEMS.sub("[]", path), set()).add(json.dumps(said, default=str))
+    return found
+
+
+_ITEMS = re.compile(r"\[\d+\]")
 
 
 def extract(
@@ -722,12 +843,28 @@ def extract(
     *,
     client: LLMClient,
     instructions: str | None = None,
+    examples: Sequence[Any] = (),
+    passes: int = 1,
+    reading: ReadingMode = "auto",
 ) -> Extraction[M]:
     """Fill ``schema`` (the caller's Pydantic model) from ``doc``, each value tied to
     the verbatim sentences that state it.
 
-    Documents over ``client.settings.context_tokens`` are read in one call over the
-    sentences that best match the fields' names and descriptions (focused reading).
+    A document over ``client.settings.context_tokens`` is read in chunks of whole
+    sentences, at most :data:`READERS` calls at once, and what they find is merged
+    (:mod:`newsqa.tasks.extract_merge`: lists without duplicates, a field the chunks
+    disagree on by the value more sentences state, the others in ``dropped``).
+    ``reading``: ``"auto"`` reads in chunks when they need at most
+    :data:`~newsqa.grounding.limits.MAX_WINDOWS` calls and else focused, in one call
+    over the sentences that best match the fields; ``"chunks"`` always in chunks
+    (refused over that many calls); ``"focus"`` always focused. ``passes`` above 1
+    reads it again for recall, each pass asking something new: chunks with other
+    boundaries, or the same sentences with the values already found listed.
+
+    ``examples`` (:func:`check_examples`: ``(text, schema(...))`` pairs) are shown to
+    the model after the instructions; a value of theirs that the article does not
+    write is never kept.
+
     When no reply is right as a whole, the latest one is kept without the values its
     sentences do not state or that do not validate, and without the list items and
     optional fields that cannot be built without them; the result's ``dropped`` says
@@ -735,7 +872,9 @@ def extract(
 
     Raises:
         SchemaError: ``schema`` cannot be extracted (before any request).
-        ValueError: ``instructions`` over the length limit.
+        ValueError: ``instructions`` over the length limit; an example that does not
+            fit ``schema`` or whose values its text does not write; ``passes`` below 1.
+        DocumentError: ``reading="chunks"`` over the call limit.
         OutputValidationError: no reply fitted ``schema`` even with those values
             dropped (a required field unstated, or a validator of the whole model);
             the message names the field and the reason.
@@ -745,33 +884,142 @@ def extract(
     shape = draft.__shape__
     strict_schema(draft)  # fails here, before any request, on a type JSON Schema lacks
     guide = fields_guide(shape)
+    shown_examples = check_examples(schema, examples)
     note = f"Instructions: {user_text('instructions', instructions)}\n" if instructions else ""
+    note += examples_note(shown_examples)
+    copied = _copied(shape, shown_examples)
+    if passes < 1:
+        raise ValueError(f"passes must be at least 1, not {passes}")
     passage = Passage.of([doc])
-    shown = focus(passage, f"{instructions or ''} {guide}", client.settings.context_tokens)
-    try:
-        result = grounded_call(
-            client,
-            "extract",
-            shown,
-            draft,
-            max_tokens=min(MAX_OUTPUT_TOKENS, output_tokens(shape)),
-            context={_CHECK: _Settle(shown, strict=True)},
-            instructions=note,
-            fields=guide,
-        )
-        value, evidence, dropped = _settled(result.value)
-        usage = result.usage
-    except OutputValidationError as e:
-        value, evidence, dropped = _lenient(e, draft, shown)
-        usage = e.usage
+    budget = client.settings.context_tokens
+    plans = [_windows(passage, budget, k, passes) for k in range(passes)]
+    calls = sum(map(len, plans))
+    if reading == "focus" or (reading == "auto" and calls > MAX_WINDOWS):
+        plans = [[focus(passage, f"{instructions or ''} {guide}", budget)]] * passes
+    else:
+        check_windows(calls, doc.id)
+    read = _Parts(client, draft, note, guide, copied)
+    several = len(plans) > 1 or len(plans[0]) > 1
+    value, evidence, dropped = read(plans) if several else read.once(plans[0][0])
     return Extraction[schema](  # type: ignore[valid-type]
         doc=doc.id,
         value=value,
         evidence=evidence,
         dropped=dropped,
         spans=value_spans(shape, value, evidence),
-        usage=usage,
+        usage=read.usage,
     ).with_document(doc)
+
+
+READERS = 4
+"""Calls one extraction of a long document has in flight at once."""
+
+
+@dataclass
+class _Parts:
+    """A reading in several calls (chunks, passes), merged and built into the caller's
+    object; ``usage`` adds up every call."""
+
+    client: LLMClient
+    draft: type[_Draft]
+    note: str
+    guide: str
+    copied: dict[str, set[str]]
+    usage: Usage = field(default_factory=Usage)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __call__(self, plans: list[list[Passage]]) -> Settled:
+        """Read each pass's chunks (``plans``), merge and build; the chunks of a pass
+        that repeats an earlier one's are read after, with the values found listed."""
+        seen: set[tuple[frozenset[int], ...]] = set()
+        fresh: list[list[Passage]] = []
+        again: list[list[Passage]] = []
+        for plan in plans:
+            key = tuple(w.numbers for w in plan)
+            (again if key in seen else fresh).append(plan)
+            seen.add(key)
+        readings = self._read([w for plan in fresh for w in plan], self.note)
+        for plan in again:  # the same chunks: asked with what was found so far
+            listed = _found_note(merge(readings).data)
+            readings += self._read(plan, self.note + listed)
+        total = merge(readings)
+        found = _Found(evidence=total.evidence, dropped=total.dropped)
+        shape = self.draft.__shape__
+        try:
+            value = _fit(shape, total.data, "", found)
+        except ValueError as e:
+            raise OutputValidationError(
+                f"no reading fits {shape.model.__name__}: {e}", attempts=[], usage=self.usage
+            ) from None
+        return value, found.evidence, found.dropped
+
+    def once(self, shown: Passage) -> Settled:
+        """One call over ``shown``, built into the caller's object."""
+        return typing.cast(Settled, self._call(shown, self.note, build=True))
+
+    def _read(self, windows: list[Passage], note: str) -> list[Reading]:
+        with cf.ThreadPoolExecutor(max_workers=min(READERS, len(windows))) as pool:
+            parts = pool.map(lambda shown: self._call(shown, note, build=False), windows)
+            return [typing.cast(Reading, part) for part in parts]
+
+    def _call(self, shown: Passage, note: str, *, build: bool) -> Settled | Reading:
+        """One call over ``shown``: the grounded reply, or the latest one read leniently."""
+        shape = self.draft.__shape__
+        settle = _Settle(shown, strict=True, copied=self.copied, build=build)
+        try:
+            result = grounded_call(
+                self.client,
+                "extract",
+                shown,
+                self.draft,
+                max_tokens=min(MAX_OUTPUT_TOKENS, output_tokens(shape)),
+                context={_CHECK: settle},
+                instructions=note,
+                fields=self.guide,
+            )
+            found, usage = result.value._settled, result.usage
+        except OutputValidationError as e:
+            found = _lenient(e, self.draft, shown, self.copied, build=build)
+            usage = e.usage
+        with self._lock:
+            self.usage += usage
+        if found is None:  # validated without the context (never: the call passes it)
+            raise RuntimeError("draft was not settled")
+        return found
+
+
+def _windows(passage: Passage, budget: int, k: int, passes: int) -> list[Passage]:
+    """The chunks of pass ``k`` (from 0) of ``passes``: the passage's windows within
+    ``budget``, their boundaries moved by ``k / passes`` of the first window."""
+    if passage.fits(budget):  # no tokenizer for a passage its bytes show fits
+        return [passage]
+    windows = passage.windows(budget)
+    shift = k * len(windows[0].units) // passes
+    if shift == 0 or len(windows) == 1:
+        return windows
+    head = Passage(passage.units[:shift])
+    return [head, *Passage(passage.units[shift:]).windows(budget)]
+
+
+def _found_note(data: dict[str, Any]) -> str:
+    """The values already found, for a pass that reads the same sentences again."""
+    found = json.dumps(_plain_values(data), ensure_ascii=False, default=str)
+    if len(found) > USER_TEXT_CHARS:
+        found = found[: USER_TEXT_CHARS - 1] + "…"
+    return (
+        "Values already found (look for the values the article states that are not among "
+        f"them; repeat one only with a sentence that states it): {user_text('found', found)}\n"
+    )
+
+
+def _plain_values(data: Any) -> Any:
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json", exclude_none=True)
+    if isinstance(data, dict):
+        return {k: _plain_values(v) for k, v in data.items() if v not in (None, [], {})}
+    if isinstance(data, list):
+        return [_plain_values(v) for v in data]
+    return data.value if isinstance(data, enum.Enum) else data
 
 
 _STEP = re.compile(r"(\w+)|\[(\d+)\]")
@@ -796,7 +1044,14 @@ def value_spans(
     return spans
 
 
-def _lenient(error: OutputValidationError, draft: type[_Draft], shown: Passage) -> Settled:
+def _lenient(
+    error: OutputValidationError,
+    draft: type[_Draft],
+    shown: Passage,
+    copied: dict[str, set[str]],
+    *,
+    build: bool = True,
+) -> Settled | Reading:
     """The latest try read leaf by leaf, with what cannot be kept dropped; else an
     :class:`OutputValidationError` that says why the latest JSON reply cannot fit."""
     context = {"sentence_ids": shown.numbers}
@@ -810,12 +1065,16 @@ def _lenient(error: OutputValidationError, draft: type[_Draft], shown: Passage) 
             continue
         dropped: dict[str, str] = {}
         try:
-            value, evidence, more = _Settle(shown, strict=False)(
+            settled = _Settle(shown, strict=False, copied=copied, build=build)(
                 _tolerant(draft, data, context, "", dropped)
             )
         except ValueError as e:
             why = why or str(e)
             continue
+        if isinstance(settled, Reading):
+            settled.dropped = {**dropped, **settled.dropped}
+            return settled
+        value, evidence, more = settled
         return value, evidence, {**dropped, **more}
     if not why:
         raise error
@@ -891,20 +1150,53 @@ class Extract(Task[Extraction[M]], Generic[M]):
 
     schema_: type[M] = Field(alias="schema")
     instructions: str | None = None
+    examples: tuple[Example, ...] = ()
+    """Worked examples shown to the model, checked (see :func:`check_examples`)."""
+    passes: int = Field(1, ge=1)
+    """Readings of the document for recall (see :func:`extract`)."""
+    reading: ReadingMode = "auto"
+    """How a document over the context budget is read (see :func:`extract`)."""
 
-    def __init__(self, schema: type[M], instructions: str | None = None) -> None:
-        BaseModel.__init__(self, schema=schema, instructions=instructions)
+    def __init__(
+        self,
+        schema: type[M],
+        instructions: str | None = None,
+        examples: Sequence[Any] = (),
+        passes: int = 1,
+        reading: ReadingMode = "auto",
+    ) -> None:
+        shown = tuple(check_examples(schema, examples)) if examples else ()
+        BaseModel.__init__(
+            self,
+            schema=schema,
+            instructions=instructions,
+            examples=shown,
+            passes=passes,
+            reading=reading,
+        )
 
     def check(self) -> None:
-        shape_of(self.schema_)
+        check_examples(self.schema_, self.examples)
 
     def job(self) -> dict[str, Any]:
-        """The schema by its class name (and the instructions, ``null`` when none)."""
-        return {
+        """The schema by its class name (and the instructions, ``null`` when none; the
+        examples as ``{"text", "value"}``, the passes and the reading when not the
+        defaults)."""
+        job: dict[str, Any] = {
             "task": self.name,
             "schema": self.schema_.__name__,
             "instructions": self.instructions or None,
         }
+        if self.examples:
+            job["examples"] = [
+                {"text": text, "value": value.model_dump(mode="json")}
+                for text, value in self.examples
+            ]
+        if self.passes != 1:
+            job["passes"] = self.passes
+        if self.reading != "auto":
+            job["reading"] = self.reading
+        return job
 
     def key_fields(self) -> dict[str, Any]:
         """The schema by its whole JSON Schema (:func:`schema_text`): a field added,
@@ -914,5 +1206,11 @@ class Extract(Task[Extraction[M]], Generic[M]):
 
     def run(self, doc: Document, *, client: LLMClient | None = None) -> Extraction[M]:
         return extract(
-            doc, self.schema_, client=needs_client(self, client), instructions=self.instructions
+            doc,
+            self.schema_,
+            client=needs_client(self, client),
+            instructions=self.instructions,
+            examples=self.examples,
+            passes=self.passes,
+            reading=self.reading,
         )

@@ -239,7 +239,9 @@ def test_long_documents_are_read_in_focus_on_the_fields(doc: Document) -> None:
     filler = " ".join(f"Filler sentence number {i} says nothing of note." for i in range(400))
     long_doc = document_from_text(filler + " " + TEXT, id="long")
     with FakeOpenAI([Reply.json({"delegations": cited(None)})]) as server:
-        newsqa.extract(long_doc, Checked, client=fake_client(server, context_tokens=500))
+        newsqa.extract(
+            long_doc, Checked, client=fake_client(server, context_tokens=500), reading="focus"
+        )
         prompt = _user(server.requests[0])
     assert "three delegations attended" in prompt
     assert prompt.count("Filler sentence") < 100
@@ -800,6 +802,7 @@ def test_instructions_steer_focused_reading() -> None:
             Truce,
             client=fake_client(server, context_tokens=500),
             instructions="the ceasefire in Rafah",
+            reading="focus",
         )
         prompt = _user(server.requests[0])
     assert "A ceasefire in Rafah began at dawn." in prompt
