@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any
 
@@ -23,6 +23,7 @@ from newsqa.types import (
     CorpusStanceReport,
     Evidence,
     Extraction,
+    Stance,
     StanceReport,
     StanceTimeline,
     Summary,
@@ -101,16 +102,21 @@ def summary_html(summary: Summary) -> str:
 @register_html(StanceReport)
 def stances_html(report: StanceReport) -> str:
     """A stance table: actor, coloured label, position, evidence."""
+    table = _stance_table(report.stances, _evidence)
+    return f"<div><b>Topic:</b> {escape(report.topic)}{table}</div>"
+
+
+def _stance_table(stances: list[Stance], evidence: Callable[[list[Evidence]], str]) -> str:
+    """Actor, coloured label and position, each stance's evidence as ``evidence`` shows it."""
     rows = [
         [
             f"<b>{escape(s.actor)}</b>",
             _label(s.label, s.label_source),
-            escape(s.position) + _evidence(s.evidence),
+            escape(s.position) + evidence(s.evidence),
         ]
-        for s in report.stances
+        for s in stances
     ]
-    table = _table(["Actor", "Label", "Position and evidence"], rows)
-    return f"<div><b>Topic:</b> {escape(report.topic)}{table}</div>"
+    return _table(["Actor", "Label", "Position and evidence"], rows)
 
 
 @register_html(Answer)
@@ -170,15 +176,7 @@ def corpus_stances_html(report: CorpusStanceReport) -> str:
     period = ""
     if report.since or report.until:
         period = f" ({escape(str(report.since or '…'))} to {escape(str(report.until or '…'))})"
-    rows = [
-        [
-            f"<b>{escape(s.actor)}</b>",
-            _label(s.label, s.label_source),
-            escape(s.position) + _corpus_evidence(s.evidence),
-        ]
-        for s in report.stances
-    ]
-    table = _table(["Actor", "Label", "Position and evidence"], rows)
+    table = _stance_table(report.stances, _corpus_evidence)
     return f"<div><b>Topic:</b> {escape(report.topic)}{period}{table}</div>"
 
 
