@@ -20,6 +20,7 @@ from tqdm import tqdm
 import newsqa
 from newsqa import (
     Corpus,
+    CorpusStanceReport,
     Document,
     Extraction,
     LLMClient,
@@ -72,15 +73,28 @@ def stances(args: argparse.Namespace, session: Session) -> str:
 
 
 def _corpus_stances(args: argparse.Namespace, session: Session) -> str:
+    report = _stances_in_corpus(args, session, given=args.path, what="an article")
+    return session.dump(report.to_dict()) if session.json else format_corpus_stances(report)
+
+
+def _corpus_timeline(args: argparse.Namespace, session: Session) -> str:
+    """The timeline of the stances across a corpus (one point per actor and article)."""
+    found = _stances_in_corpus(args, session, given=args.paths, what="articles").timeline()
+    return session.dump(found.to_dict()) if session.json else format_timeline(found)
+
+
+def _stances_in_corpus(
+    args: argparse.Namespace, session: Session, *, given: object, what: str
+) -> CorpusStanceReport:
     if not args.db:
         raise ValueError("--since/--until/--k need --db")
-    if args.path:
-        raise ValueError("give either an article or --db, not both")
+    if given:
+        raise ValueError(f"give either {what} or --db, not both")
     if args.since and args.until and args.since > args.until:
         raise ValueError("--since is after --until")
     with Corpus(args.db, create=False) as corpus:
         report = session.run_task(
-            f"finding stances on {args.topic!r} in {args.db}",
+            f"finding stances on {args.topic!r} in {corpus.where}",
             corpus.stances,
             args.topic,
             k=args.k or 12,
@@ -90,7 +104,7 @@ def _corpus_stances(args: argparse.Namespace, session: Session) -> str:
             actors=actors(args),
         )
         _report_undated(args, corpus)
-    return session.dump(report.to_dict()) if session.json else format_corpus_stances(report)
+    return report
 
 
 def _report_undated(args: argparse.Namespace, corpus: Corpus) -> None:
@@ -123,6 +137,10 @@ def report(args: argparse.Namespace, session: Session) -> str:
 
 
 def timeline(args: argparse.Namespace, session: Session) -> str:
+    if args.db or args.since or args.until or args.k:
+        return _corpus_timeline(args, session)
+    if not args.paths:
+        raise ValueError("give articles, or --db CORPUS")
     docs, skipped = documents(args.paths)
     with tqdm(
         total=len(docs), unit="doc", disable=session.quiet, file=sys.stderr, desc="stances"
@@ -459,7 +477,7 @@ def index(args: argparse.Namespace, session: Session) -> str:
         stats = corpus.add(docs, prune=args.prune, on_done=advance)
         size = len(corpus)
     output = (
-        f"{args.db}: {stats.added} added, {stats.replaced} replaced, "
+        f"{corpus.where}: {stats.added} added, {stats.replaced} replaced, "
         f"{stats.unchanged} unchanged, {stats.pruned} pruned, {len(errors)} skipped, "
         f"{undated} undated; {size} documents"
     )
@@ -499,7 +517,7 @@ def _ask_corpus(args: argparse.Namespace, session: Session) -> str:
         raise ValueError("give either documents or --db, not both")
     with Corpus(args.db, create=False) as corpus:
         answer = session.run_task(
-            f"answering from {args.db}",
+            f"answering from {corpus.where}",
             corpus.ask,
             args.question,
             k=args.k,

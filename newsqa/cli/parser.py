@@ -111,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     one = "text file, .jsonl of one record, or - for stdin"
     many = "text files, folders, .jsonl files, or - for stdin"
+    corpus = "a SQLite file or a postgresql:// URL, built by `newsqa index`"
     schema = "a JSON Schema file (schema.json) or a Pydantic model (package.module:Model)"
 
     parser = argparse.ArgumentParser(
@@ -125,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", help=f"{one} (or --db)")
     p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="default: %(default)s")
     _add_actors(p)
-    p.add_argument("--db", help="stances across this corpus (built by `newsqa index`)")
+    p.add_argument("--db", help=f"stances across this corpus ({corpus})")
     _add_period(p)
     p.add_argument("--k", type=_positive, help="passages to retrieve with --db (default 12)")
     p = sub.add_parser("report", parents=[common], help="summary and stances in one run")
@@ -135,9 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "timeline", parents=[common], help="each actor's stance across dated articles"
     )
-    p.add_argument("paths", nargs="+", help=many)
+    p.add_argument("paths", nargs="*", help=f"{many} (or --db)")
     p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="default: %(default)s")
     _add_actors(p)
+    p.add_argument("--db", help=f"the timeline across this corpus ({corpus})")
+    _add_period(p)
+    p.add_argument("--k", type=_positive, help="passages to retrieve with --db (default 12)")
     p = sub.add_parser("batch", parents=[common], help="run a task over many documents")
     p.add_argument("inputs", nargs="+", help=many)
     p.add_argument("-o", "--output", required=True, help="JSONL file to append results to")
@@ -232,13 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p = sub.add_parser("index", help="add files, folders or .jsonl records to a corpus")
     p.add_argument("paths", nargs="+", help=many)
-    p.add_argument("--db", required=True, help="the corpus (SQLite file)")
+    p.add_argument("--db", required=True, help="the corpus: a SQLite file or a postgresql:// URL")
     p.add_argument("--prune", action="store_true", help="remove documents not given")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
     p.add_argument("paths", nargs="*", help=many)
     p.add_argument("-Q", "--question", required=True, help="the question")
-    p.add_argument("--db", help="answer from this corpus (built by `newsqa index`)")
+    p.add_argument("--db", help=f"answer from this corpus ({corpus})")
     _add_period(p)
     p.add_argument("--k", type=_positive, default=6, help="passages to retrieve (default 6)")
     p.add_argument(
