@@ -29,6 +29,14 @@ def _docs(seed: Document) -> list[Document]:
     return [seed, load_document(DATA / "fisheries.txt"), load_document(DATA / "injection.txt")]
 
 
+def _stored(url: str) -> int:
+    """How many documents the database itself holds."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM newsqa_documents").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def test_a_url_opens_a_postgres_corpus_and_no_folder(
     postgres_url: str, seed: Document, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -49,7 +57,7 @@ def test_hits_and_documents_match_the_sqlite_corpus(
     with Corpus(postgres_url) as pg, Corpus(tmp_path / "c.sqlite") as lite:
         for corpus in (pg, lite):
             corpus.add(_docs(seed))
-        assert pg.ids() == lite.ids()
+        assert pg.ids() == lite.ids() and _stored(postgres_url) == 3
         for doc_id in pg.ids():
             assert pg.document(doc_id) == lite.document(doc_id)
         hits = pg.search(question, 3)
@@ -79,7 +87,7 @@ def test_date_bounds_leave_out_other_days_and_undated_articles(
         assert {h.doc_id for h in late} == {"injection"}
         both = corpus.search(query, 10, since=dt.date(2024, 11, 1), until=dt.date(2024, 11, 8))
         assert {h.doc_id for h in both} == {SEED.stem}
-        assert corpus.undated() == 1
+        assert corpus.undated() == 1 and _stored(postgres_url) == 4
 
 
 def test_passages_holding_every_word_come_first(postgres_url: str) -> None:
@@ -112,7 +120,7 @@ def test_reindexing_skips_unchanged_replaces_changed_and_prunes(
         assert corpus.search("yes Kyiv", 3)[0].doc_id == "other"
         pruned = corpus.add([seed.model_copy(update={"source": "elsewhere.txt"})], prune=True)
         assert (pruned.unchanged, pruned.pruned) == (1, 1)
-        assert corpus.ids() == {seed.id}
+        assert corpus.ids() == {seed.id} and _stored(postgres_url) == 1
         assert "other" not in {h.doc_id for h in corpus.search("Kyiv yes", 10)}
         with pytest.raises(DocumentError, match="share the id"):
             corpus.add([other, other])
