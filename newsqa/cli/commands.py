@@ -315,6 +315,14 @@ def batch(args: argparse.Namespace, session: Session) -> str:
         raise ValueError("--schema and --instructions are for --task extract")
     if args.task != "ask" and args.as_of:
         raise ValueError("--as-of is for --task ask")
+    if not args.output and not args.queue:
+        raise ValueError("give -o OUTPUT.jsonl (or --queue URL to enqueue the batch)")
+    if args.output and args.queue:
+        raise ValueError("with --queue, write the results with `newsqa results`, not -o")
+    if args.queue and wants_provider_batch(args):
+        raise ValueError(
+            "--queue and the provider batch options are two ways to run it: choose one"
+        )
     model = _schema(args.schema) if args.schema else None  # refused before any input
     given = {
         "question": args.question,
@@ -326,6 +334,8 @@ def batch(args: argparse.Namespace, session: Session) -> str:
     task = newsqa.task(
         args.task, **args.params, **{k: v for k, v in given.items() if v is not None}
     )
+    if args.queue:
+        return _enqueue(args, session, task)
     # The inputs are walked once first, keeping ids only: a missing path or two
     # documents with one id are refused and unreadable inputs named before the client
     # is made (they get error lines, never a model call); then the run holds one
@@ -374,6 +384,87 @@ def batch(args: argparse.Namespace, session: Session) -> str:
             output, f"{report.failed} of {ran} documents failed (see {args.output})"
         )
     return output
+
+
+def _enqueue(args: argparse.Namespace, session: Session, task: newsqa.Task[Any]) -> str:
+    """One job per document in the queue (those done or waiting already are not)."""
+    inputs = newsqa.Inputs(args.inputs)
+    total, unreadable = inputs.check()
+    name_unreadable(unreadable, total - len(unreadable))
+    client = session.client() if task.uses_model else None
+    with newsqa.job_queue(args.queue, create=True) as queue:
+        docs = (item for item in inputs if isinstance(item, Document))
+        report = queue.enqueue(docs, task, client=client, job_set=args.set)
+        where = queue.where
+    if session.json:
+        output = session.dump({"queue": where, **report.to_dict()})
+    else:
+        output = (
+            f"{where} set {args.set!r}: {report.enqueued} enqueued, {report.done} done "
+            f"already, {report.waiting} waiting already; run them with `newsqa worker`"
+        )
+    if unreadable:
+        raise PartialFailure(output, left_out(len(unreadable)))
+    return output
+
+
+def worker(args: argparse.Namespace, session: Session) -> str:
+    """Run queued jobs here until stopped (or until none is left)."""
+    client = session.client()
+    with newsqa.job_queue(args.queue) as queue:
+        session.status(
+            f"worker on {queue.where} with {client.endpoint}, "
+            f"{args.concurrency} job(s) at a time (Ctrl-C stops)…"
+        )
+        with tqdm(unit="doc", disable=session.quiet, file=sys.stderr, desc="jobs") as bar:
+
+            def advance(_id: str, _ok: bool) -> None:
+                bar.update(1)
+
+            report = queue.work(
+                client,
+                concurrency=args.concurrency,
+                lease=args.lease,
+                job_sets=args.sets,
+                wait=not args.until_empty,
+                on_done=advance,
+            )
+    session.record(client.usage, client.cached)
+    result = {"done": report.done, "failed": report.failed, "skipped": report.skipped}
+    if session.json:
+        return session.dump(result)
+    return (
+        f"{report.done} done, {report.failed} failed, {report.skipped} already done; "
+        f"{session.usage_text}"
+    )
+
+
+def results(args: argparse.Namespace, session: Session) -> str:
+    """Append a job set's lines to a JSONL file (a local batch's format)."""
+    with newsqa.job_queue(args.queue) as queue:
+        written = queue.write_results(Path(args.output), args.set)
+        status = queue.status(args.set)
+    waiting = status.jobs.get("todo", 0) + status.jobs.get("doing", 0)
+    return (
+        f"{args.output}: {written} lines ({status.done} done, {status.failed} failed of "
+        f"{status.documents} documents; {waiting} jobs still queued)"
+    )
+
+
+def queue(args: argparse.Namespace, session: Session) -> str:
+    """``status``: a job set's progress; ``cancel``: its waiting jobs."""
+    with newsqa.job_queue(args.queue) as jobs:
+        if args.action == "cancel":
+            cancelled = jobs.cancel(args.set)
+            return f"{jobs.where} set {args.set!r}: {cancelled} waiting jobs cancelled"
+        status = jobs.status(args.set)
+    if session.json:
+        return session.dump(status.to_dict())
+    counts = ", ".join(f"{n} {state}" for state, n in status.jobs.items()) or "no jobs"
+    return (
+        f"set {args.set!r}: {status.documents} documents, {status.done} done, "
+        f"{status.failed} failed; jobs: {counts}"
+    )
 
 
 def run(args: argparse.Namespace, session: Session) -> str:
@@ -562,6 +653,9 @@ COMMANDS: dict[str, Command] = {
     "report": report,
     "timeline": timeline,
     "batch": batch,
+    "worker": worker,
+    "results": results,
+    "queue": queue,
     "run": run,
     "tasks": tasks,
     "extract": extract,
