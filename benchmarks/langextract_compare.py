@@ -3,6 +3,7 @@ model, articles, schemas and examples.
 
     python -m benchmarks.langextract_compare            # all 41 cases, three systems
     python -m benchmarks.langextract_compare --n 2      # a quick check of the harness
+    python -m benchmarks.langextract_compare --stop-at 2026-12-07T05:25+00:00
 
 Cases: ``benchmarks/labels/extract_cases.jsonl``, 41 (article, schema) pairs over 24
 short FRANK dev articles (by hash; the text is read from ``../shared/eval/dev`` at run
@@ -32,6 +33,7 @@ holds the value, and seconds per case. Writes ``benchmarks/results/langextract.j
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import random
 import re
@@ -129,10 +131,10 @@ def cases(n: int | None = None) -> list[Case]:
     return [Case(**row) for row in rows[:n]]
 
 
-def articles() -> dict[str, Document]:
+def articles(dev: Path = DEV) -> dict[str, Document]:
     """The FRANK dev articles by hash (read at run time)."""
     found = {}
-    with (DEV / "frank_articles_valid.jsonl").open(encoding="utf-8") as lines:
+    with (dev / "frank_articles_valid.jsonl").open(encoding="utf-8") as lines:
         for line in lines:
             row = json.loads(line)
             found[row["hash"]] = newsqa.document_from_text(row["article"], id=row["hash"])
@@ -371,51 +373,62 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, help="only the first N cases")
     parser.add_argument("--only", choices=SYSTEMS, action="append", help="only these systems")
+    parser.add_argument("--dev", type=Path, default=DEV, help="the folder of the dev data")
+    parser.add_argument(
+        "--stop-at",
+        type=dt.datetime.fromisoformat,
+        help="start no case after this time (ISO, with its zone): the figures are then "
+        "those of the cases done, every system on each",
+    )
     args = parser.parse_args()
     chosen = args.only or list(SYSTEMS)
     items = cases(args.n)
-    docs = articles()
+    docs = articles(args.dev)
     settings = Settings.from_env()
     base_url, stop = serve(settings)
     model = settings.model_name
     client = newsqa.connect(base_url=base_url, model=model, api_key="local", cache=False)
     predictions: dict[str, list[Prediction]] = {s: [] for s in chosen}
+    finished: list[Case] = []
+    RESULTS.mkdir(exist_ok=True)
     try:
         for number, case in enumerate(items, 1):
+            if args.stop_at and dt.datetime.now(dt.UTC) >= args.stop_at:
+                print(f"stopped at {args.stop_at}: {len(finished)} of {len(items)} cases done")
+                break
             doc = docs[case.article]
             for system in chosen:
                 if system == "langextract":
-                    done = _timed(run_langextract, base_url, model, doc, case)
+                    one = _timed(run_langextract, base_url, model, doc, case)
                 else:
-                    done = _timed(run_newsqa, client, doc, case, system == "newsqa")
-                predictions[system].append(done)
+                    one = _timed(run_newsqa, client, doc, case, system == "newsqa")
+                predictions[system].append(one)
+            finished.append(case)
+            _write_case(case, {s: predictions[s][-1] for s in chosen}, first=number == 1)
             print(f"{number}/{len(items)} {case.article} {case.schema}", flush=True)
     finally:
         client.close()
         stop()
     per_case = {
-        s: [score(c, p) for c, p in zip(items, predictions[s], strict=True)] for s in chosen
+        s: [score(c, p) for c, p in zip(finished, predictions[s], strict=True)] for s in chosen
     }
     figures = bootstrap(per_case)
     for system in chosen:
         timed = [p.seconds for p in predictions[system]]
         figures[system]["s_per_case"] = round(sum(timed) / len(timed), 1)
         figures[system]["errors"] = sum(p.error is not None for p in predictions[system])
-    report = {"cases": len(items), "model": model, "systems": figures}
-    RESULTS.mkdir(exist_ok=True)
+    report = {"cases": len(finished), "of": len(items), "model": model, "systems": figures}
     (RESULTS / "langextract.json").write_text(json.dumps(report, indent=2) + "\n")
-    with (RESULTS / "langextract.jsonl").open("w", encoding="utf-8") as out:
-        for i, case in enumerate(items):
-            row: dict[str, Any] = {
-                "article": case.article,
-                "schema": case.schema,
-                "gold": case.gold,
-            }
-            for system in chosen:
-                p = predictions[system][i]
-                row[system] = {"values": p.values, "seconds": p.seconds, "error": p.error}
-            out.write(json.dumps(row, default=str) + "\n")
     print(table(figures))
+
+
+def _write_case(case: Case, predictions: dict[str, Prediction], *, first: bool) -> None:
+    """One case's predictions, appended to the per-case file as it is done."""
+    row: dict[str, Any] = {"article": case.article, "schema": case.schema, "gold": case.gold}
+    for system, p in predictions.items():
+        row[system] = {"values": p.values, "seconds": p.seconds, "error": p.error}
+    with (RESULTS / "langextract.jsonl").open("w" if first else "a", encoding="utf-8") as out:
+        out.write(json.dumps(row, default=str) + "\n")
 
 
 def table(figures: dict[str, Any]) -> str:
