@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__), so `newsqa --help`
         check_claim,
         connect,
         extract,
+        job_queue,
         provider_batch,
         run,
         stance_timeline,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__), so `newsqa --help`
     )
     from newsqa.batch import BatchResults, compact_results, read_results
     from newsqa.batch.provider import BATCH_PRICE, BatchStatus
+    from newsqa.batch.queue import EnqueueReport, JobQueue, QueueStatus, WorkReport
     from newsqa.batch.rounds import BatchObserver, RoundsReport
     from newsqa.batch.run import BatchItem, BatchReport, BatchRun
     from newsqa.config import DEFAULT_TOPIC, Settings
@@ -77,6 +79,7 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__), so `newsqa --help`
         OutputValidationError,
         PromptError,
         ProviderError,
+        QueueError,
         RateLimitError,
         SchemaError,
     )
@@ -141,11 +144,13 @@ __all__ = [
     "Document",
     "DocumentError",
     "DocumentLike",
+    "EnqueueReport",
     "Evidence",
     "Extract",
     "Extraction",
     "Hit",
     "Inputs",
+    "JobQueue",
     "KeyPoint",
     "LLMClient",
     "LLMConnectionError",
@@ -156,6 +161,8 @@ __all__ = [
     "Period",
     "PromptError",
     "ProviderError",
+    "QueueError",
+    "QueueStatus",
     "RateLimitError",
     "ResponseCache",
     "Result",
@@ -176,6 +183,7 @@ __all__ = [
     "Task",
     "Usage",
     "ValueSpan",
+    "WorkReport",
     "__version__",
     "aanalyze_stances",
     "aask",
@@ -203,6 +211,7 @@ __all__ = [
     "import_model",
     "import_task",
     "iter_inputs",
+    "job_queue",
     "load_document",
     "load_documents",
     "model_from_json_schema",

@@ -24,6 +24,7 @@ from newsqa.batch import rounds as _rounds
 from newsqa.batch import run as _batch
 from newsqa.batch.output import output_files
 from newsqa.batch.provider import BatchesAPI
+from newsqa.batch.queue import JobQueue
 from newsqa.config import Settings, SettingsOverrides
 from newsqa.documents import Inputs, as_document
 from newsqa.errors import ConfigError, DocumentError
@@ -71,6 +72,7 @@ __all__ = [
     "check_claim",
     "connect",
     "extract",
+    "job_queue",
     "run",
     "stance_timeline",
     "stance_toward",
@@ -701,3 +703,16 @@ def cancel_provider_batch(out: str | os.PathLike[str], *, client: LLMClient | No
     they finished stays billed); returns how many were cancelled."""
     with _using(client) as llm:
         return _rounds.cancel_batches(Path(out), BatchesAPI(llm.sdk, key=llm.settings.api_key))
+def job_queue(url: str, *, create: bool = False) -> JobQueue:
+    """The job queue in the PostgreSQL database at ``url`` (the postgres extra), whose
+    jobs carry any task, an extraction schema included (:func:`~newsqa.schema_models.
+    portable_job`): ``enqueue`` a batch, ``work`` on it from any machine, ``status``,
+    ``cancel`` and ``write_results`` (see :class:`~newsqa.batch.queue.JobQueue`).
+
+    Raises:
+        QueueError: unreachable, no queue there (``create=False``), or a queue of
+            another schema version.
+    """
+    from newsqa.schema_models import portable_job, task_from_portable_job
+
+    return JobQueue(url, create=create, describe=portable_job, rebuild=task_from_portable_job)

@@ -1,6 +1,7 @@
 """Corpus mode: index many articles once, then ask with one small grounded prompt.
 
-:class:`Corpus` is the SQLite index plus the tasks that run over retrieved passages.
+:class:`Corpus` is a stored index (a SQLite file by default, PostgreSQL for a
+``postgresql://`` URL) plus the tasks that run over retrieved passages.
 Any :class:`~newsqa.retrieval.Retriever` (another search engine) works with
 :func:`ask_retriever` and :func:`stances_retriever` in its place.
 """
@@ -8,12 +9,14 @@ Any :class:`~newsqa.retrieval.Retriever` (another search engine) works with
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 
 from newsqa.grounding import Passage
 from newsqa.llm.client import LLMClient
-from newsqa.retrieval.base import Hit, Retriever
-from newsqa.retrieval.sqlite_index import SQLiteIndex
+from newsqa.retrieval.base import Hit, IndexStats, Retriever
+from newsqa.retrieval.engine import CorpusIndex, open_index
+from newsqa.retrieval.postgres_index import is_database_url, redact
 from newsqa.tasks.ask import answer_from
 from newsqa.tasks.corpus_stances import stances_from
 from newsqa.tasks.stances import DEFAULT_TOPIC
@@ -128,10 +131,21 @@ def stances_retriever(
     )
 
 
-class Corpus(SQLiteIndex):
-    """A persistent, searchable corpus of articles (SQLite + FTS5, BM25).
+class Corpus:
+    """A persistent, searchable corpus of articles: a SQLite file (FTS5, BM25), or a
+    PostgreSQL database shared by many machines for a ``postgresql://`` URL
+    (``tsvector`` + GIN; the postgres extra). Both give the same hits, documents and
+    results (rankings may differ).
 
     A context manager: ``with Corpus(path) as corpus:`` closes the database at the end.
+
+    Args:
+        target: the SQLite file, or a libpq URL (``postgresql:///news?host=/run/pg``).
+        create: create it when missing; otherwise a missing corpus is an error.
+
+    Raises:
+        DocumentError: a missing corpus (``create=False``), a file or database that is
+            not a newsqa corpus, an unreachable server, or a URL of another scheme.
 
     Example:
         >>> with Corpus("news.sqlite") as corpus:                   # doctest: +SKIP
@@ -139,11 +153,68 @@ class Corpus(SQLiteIndex):
         ...     corpus.ask("Who won?", client=client, until=dt.date(2024, 1, 5))
     """
 
+    def __init__(self, target: str | Path, *, create: bool = True) -> None:
+        self.index: CorpusIndex = open_index(target, create=create)
+        self.where = redact(str(target)) if is_database_url(target) else str(target)
+        """Where the corpus is, for messages (a URL without its password)."""
+
+    @property
+    def read_only(self) -> bool:
+        """The corpus can be searched here, not added to (a read-only SQLite file)."""
+        return self.index.read_only
+
     def __enter__(self) -> Corpus:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def close(self) -> None:
+        """Close the database."""
+        self.index.close()
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def add(
+        self,
+        docs: Iterable[Document],
+        *,
+        prune: bool = False,
+        on_done: Callable[[Document, str], None] | None = None,
+    ) -> IndexStats:
+        """Store documents: unchanged ones (same text, title and date) are skipped,
+        changed ones replaced; ``prune`` removes stored documents not in ``docs``;
+        ``on_done`` gets each document and ``added``/``replaced``/``unchanged``.
+
+        Raises:
+            DocumentError: two documents with one id, or a read-only corpus.
+        """
+        return self.index.add(docs, prune=prune, on_done=on_done)
+
+    def search(
+        self,
+        query: str,
+        k: int = 8,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> list[Hit]:
+        """The ``k`` best passages for ``query`` dated within the bounds (undated
+        documents are left out by a bound: count them with :meth:`undated`)."""
+        return self.index.search(query, k, since=since, until=until)
+
+    def document(self, doc_id: str) -> Document:
+        """The stored document (``KeyError`` when there is none)."""
+        return self.index.document(doc_id)
+
+    def ids(self) -> set[str]:
+        """Ids of every stored document."""
+        return self.index.ids()
+
+    def undated(self) -> int:
+        """How many stored documents have no date."""
+        return self.index.undated()
 
     def ask(
         self,

@@ -36,6 +36,7 @@ __all__ = [
     "OutputValidationError",
     "PromptError",
     "ProviderError",
+    "QueueError",
     "RateLimitError",
     "SchemaError",
 ]
@@ -68,6 +69,11 @@ class PromptError(NewsQAError):
 
 class ConfigError(NewsQAError):
     """No usable LLM backend could be configured."""
+
+
+class QueueError(NewsQAError, ValueError):
+    """A shared job queue cannot be used: unreachable, not set up, of another schema
+    version, or a worker whose model or endpoint differs from the jobs'."""
 
 
 class SchemaError(NewsQAError, ValueError):

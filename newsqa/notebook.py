@@ -3,8 +3,9 @@
 Every result type renders itself in a notebook once this module is imported (the
 ``newsqa`` package does so): a summary with its key points, stance tables with
 evidence, an answer with its citations, a claim check, a target stance, a timeline,
-corpus stances with each evidence line dated, and an extraction as a table of field
-paths, values and the sentences that state them. The data models in
+corpus stances with each evidence line dated, and an extraction as its article with
+every value highlighted and a table of field paths, values, spans and the sentences
+that state them (also as a whole page: :func:`extraction_page`). The data models in
 :mod:`newsqa.types` hold no screen code; they look up what is registered here.
 """
 

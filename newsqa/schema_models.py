@@ -24,8 +24,8 @@ from json_schema_to_pydantic import create_model
 from pydantic import BaseModel
 
 from newsqa.errors import SchemaError
-from newsqa.tasks.base import Task, register
-from newsqa.tasks.extract import shape_of
+from newsqa.tasks.base import Task, register, task_from_job
+from newsqa.tasks.extract import Extract, shape_of
 
 __all__ = [
     "MAX_SCHEMA_BYTES",
@@ -33,6 +33,8 @@ __all__ = [
     "import_model",
     "import_task",
     "model_from_json_schema",
+    "portable_job",
+    "task_from_portable_job",
 ]
 
 _C = TypeVar("_C")
@@ -307,3 +309,64 @@ def import_task(spec: str) -> type[Task[Any]]:
         return register(found)
     except ValueError as e:
         raise SchemaError(f"{spec}: {e}") from e
+
+
+def _reference(cls: type[Any]) -> str | None:
+    """``package.module:Class`` when importing it gives ``cls`` back, else ``None``."""
+    spec = f"{cls.__module__}:{cls.__qualname__}"
+    if cls.__module__ == "__main__" or "<locals>" in cls.__qualname__:
+        return None
+    try:
+        return spec if _imported(spec, "Class") is cls else None
+    except SchemaError:
+        return None
+
+
+def portable_job(task: Task[Any]) -> dict[str, Any]:
+    """The task as JSON another process rebuilds (:func:`task_from_portable_job`): its
+    :meth:`~newsqa.tasks.base.Task.job`, an extraction schema as
+    ``{"model": "package.module:Model"}`` when that imports back to the same class, else
+    as ``{"json_schema": ...}``, and a task class of your own as ``"task_class":
+    "package.module:Class"``.
+
+    Raises:
+        SchemaError: a task class of your own that cannot be imported by its name.
+    """
+    job = task.job()
+    cls = type(task)
+    if not cls.__module__.startswith("newsqa."):
+        reference = _reference(cls)
+        if reference is None:
+            raise SchemaError(
+                f"{cls.__qualname__} cannot be imported by name by a worker; "
+                "define it at the top level of an importable module"
+            )
+        job["task_class"] = reference
+    if isinstance(task, Extract):
+        model = task.schema_
+        reference = _reference(model)
+        job["schema"] = (
+            {"model": reference} if reference else {"json_schema": model.model_json_schema()}
+        )
+    return job
+
+
+def task_from_portable_job(job: Mapping[str, Any]) -> Task[Any]:
+    """The task of a job :func:`portable_job` wrote.
+
+    Raises:
+        SchemaError: a task class or schema model that cannot be imported here, or a
+            schema that cannot be extracted.
+        ValueError: an unknown task or parameters it does not take.
+    """
+    params = dict(job)
+    reference = params.pop("task_class", None)
+    if isinstance(reference, str):
+        import_task(reference)
+    schema = params.get("schema")
+    if params.get("task") == Extract.name and isinstance(schema, Mapping):
+        if isinstance(schema.get("model"), str):
+            params["schema"] = import_model(schema["model"])
+        else:
+            params["schema"] = model_from_json_schema(schema.get("json_schema") or {})
+    return task_from_job(params)

@@ -149,3 +149,31 @@ def fake_client(server: FakeOpenAI, **overrides: Any) -> LLMClient:
 
 
 __all__ = ["Reply", "fake_client", "replay_settings", "track"]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the session (skipped, with the reason, where
+    its binaries or psycopg are absent): the URL of its ``postgres`` database."""
+    from tests.support.postgres import missing, postgres_cluster
+
+    reason = missing()
+    if reason:
+        pytest.skip(reason)
+    with postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A new, empty database on the session's cluster, dropped after the test."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield postgres_server.replace("/postgres?", f"/{name}?", 1)
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

@@ -166,9 +166,15 @@ def test_every_imported_distribution_is_declared() -> None:
         dep.split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip().lower()
         for dep in project["dependencies"]
     }
-    local = {dep.split(">")[0].strip().lower() for dep in project["optional-dependencies"]["local"]}
-    # the `local` extra, imported only when it is installed
-    optional = {"llama_cpp", "numpy"} if {"llama-cpp-python", "numpy"} <= local else set()
+    extras = project["optional-dependencies"]
+
+    def extra(name: str) -> set[str]:
+        return {dep.split(">")[0].split("[")[0].strip().lower() for dep in extras[name]}
+
+    # the `local` and `postgres` extras, imported only when they are installed
+    optional = {"llama_cpp", "numpy"} if {"llama-cpp-python", "numpy"} <= extra("local") else set()
+    if {"psycopg", "procrastinate"} <= extra("postgres"):
+        optional |= {"psycopg", "procrastinate"}
     dists = importlib.metadata.packages_distributions()
     missing: set[str] = set()
     for path in MODULES.values():

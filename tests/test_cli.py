@@ -486,16 +486,14 @@ def test_timeline_user_errors_exit_2_with_one_line(
     assert "Traceback" not in captured.err
 
 
-def test_timeline_needs_a_file() -> None:
+def test_timeline_needs_files_or_a_corpus() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "newsqa.cli", "timeline", "--topic", "x"],
         capture_output=True,
         text=True,
         check=False,
     )
-    assert result.returncode == 2 and "the following arguments are required: paths" in (
-        result.stderr
-    )
+    assert result.returncode == 2 and "give articles, or --db CORPUS" in result.stderr
     assert "Traceback" not in result.stderr
 
 

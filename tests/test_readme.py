@@ -227,7 +227,7 @@ def test_the_embedded_commands_stay_and_ci_runs_the_test_command() -> None:
     venv = f'python3 -m venv .venv && CMAKE_ARGS="{flags}" .venv/bin/pip install -e '
     run = venv + "'.[local]' && .venv/bin/newsqa report seeds/000_c21f091162a05fc4.txt"
     test = (
-        venv + "'.[local,dev]' && .venv/bin/ruff check . && .venv/bin/mypy && "
+        venv + "'.[local,dev,postgres]' && .venv/bin/ruff check . && .venv/bin/mypy && "
         ".venv/bin/python -m pytest"
     )
     assert run in README and test in README

@@ -44,7 +44,9 @@ __all__ = [
     "completed_keys",
     "job_key",
     "result_key",
+    "result_line",
     "run_batch",
+    "run_document",
 ]
 
 R = TypeVar("R", bound=Result)
@@ -124,6 +126,43 @@ def result_key(doc: Document, task: Task[Any], client: LLMClient | None) -> str:
         client.scope,
         prompts.version(task.prompts),
     )
+
+
+def run_document(task: Task[R], doc: Document, client: LLMClient | None) -> BatchItem[R]:
+    """``task`` on ``doc``: its result, or the error the document failed with
+    (:class:`~newsqa.errors.NewsQAError` or ``ValueError``; an
+    :class:`~newsqa.errors.LLMError` carries the usage of every call the document made)."""
+    metered = client.metered() if client else contextlib.nullcontext()
+    with metered as meter:
+        try:
+            outcome: R | Exception = task.run(doc, client=client)
+        except (NewsQAError, ValueError) as e:
+            outcome = e
+    if isinstance(outcome, LLMError) and meter is not None:
+        outcome.usage = meter.usage  # every call of the document, not only the last
+    return BatchItem(doc.id, outcome)
+
+
+def result_line(
+    item: BatchItem[Any], job: dict[str, Any], model: str | None, key: str | None
+) -> dict[str, Any]:
+    """The JSONL line of one finished document: ``{"id", **job, "model", "key",
+    "result", "usage"}``, or ``"error"`` and ``"error_type"`` (and the ``"source"`` of an
+    input that did not load) in place of ``"result"``."""
+    line: dict[str, Any] = {"id": item.id, **job}
+    if model is not None:
+        line["model"] = model
+    if key:
+        line["key"] = key
+    if isinstance(item.outcome, Exception):
+        line["error"] = str(item.outcome)
+        line["error_type"] = type(item.outcome).__name__
+        if isinstance(item.outcome, DocumentError) and item.outcome.source:
+            line["source"] = item.outcome.source
+    else:
+        line["result"] = item.outcome.to_dict()
+    line["usage"] = item.usage.model_dump()
+    return line
 
 
 def completed_keys(out: Path) -> set[str]:
@@ -261,19 +300,8 @@ class BatchRun(Generic[R]):
 
     def _record(self, item: BatchItem[R], key: str | None = None) -> BatchItem[R]:
         """Append the item's line (flushed), count it, report progress."""
-        line: dict[str, Any] = {"id": item.id, **self._job}
-        if self.client is not None:
-            line["model"] = self.client.model
-        if key:
-            line["key"] = key
-        if isinstance(item.outcome, Exception):
-            line["error"] = str(item.outcome)
-            line["error_type"] = type(item.outcome).__name__
-            if isinstance(item.outcome, DocumentError) and item.outcome.source:
-                line["source"] = item.outcome.source
-        else:
-            line["result"] = item.outcome.to_dict()
-        line["usage"] = item.usage.model_dump()
+        model = self.client.model if self.client is not None else None
+        line = result_line(item, self._job, model, key)
         with self._lock:
             assert self._file is not None
             self._file.append(json.dumps(line, ensure_ascii=False))
@@ -288,19 +316,13 @@ class BatchRun(Generic[R]):
         return item
 
     def _work(self, doc: Document) -> BatchItem[R]:
-        metered = self.client.metered() if self.client else contextlib.nullcontext()
-        with metered as meter:
-            try:
-                outcome: R | Exception = self.task.run(doc, client=self.client)
-            except (NewsQAError, ValueError) as e:
-                outcome = e
-            except Pending as e:  # its requests wait for a provider batch: no line yet
-                with self._lock:
-                    self.report.pending += 1
-                return BatchItem(doc.id, e)
-        if isinstance(outcome, LLMError) and meter is not None:
-            outcome.usage = meter.usage  # every call of the document, not only the last
-        return self._record(BatchItem(doc.id, outcome), self._key(doc))
+        try:
+            item = run_document(self.task, doc, self.client)
+        except Pending as e:  # its requests wait for a provider batch: no line yet
+            with self._lock:
+                self.report.pending += 1
+            return BatchItem(doc.id, e)
+        return self._record(item, self._key(doc))
 
     def _entries(self) -> Iterator[Document | BatchItem[R]]:
         """Documents still to run, and the recorded items of inputs that did not load."""

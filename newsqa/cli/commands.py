@@ -20,6 +20,7 @@ from tqdm import tqdm
 import newsqa
 from newsqa import (
     Corpus,
+    CorpusStanceReport,
     Document,
     Extraction,
     LLMClient,
@@ -72,15 +73,28 @@ def stances(args: argparse.Namespace, session: Session) -> str:
 
 
 def _corpus_stances(args: argparse.Namespace, session: Session) -> str:
+    report = _stances_in_corpus(args, session, given=args.path, what="an article")
+    return session.dump(report.to_dict()) if session.json else format_corpus_stances(report)
+
+
+def _corpus_timeline(args: argparse.Namespace, session: Session) -> str:
+    """The timeline of the stances across a corpus (one point per actor and article)."""
+    found = _stances_in_corpus(args, session, given=args.paths, what="articles").timeline()
+    return session.dump(found.to_dict()) if session.json else format_timeline(found)
+
+
+def _stances_in_corpus(
+    args: argparse.Namespace, session: Session, *, given: object, what: str
+) -> CorpusStanceReport:
     if not args.db:
         raise ValueError("--since/--until/--k need --db")
-    if args.path:
-        raise ValueError("give either an article or --db, not both")
+    if given:
+        raise ValueError(f"give either {what} or --db, not both")
     if args.since and args.until and args.since > args.until:
         raise ValueError("--since is after --until")
     with Corpus(args.db, create=False) as corpus:
         report = session.run_task(
-            f"finding stances on {args.topic!r} in {args.db}",
+            f"finding stances on {args.topic!r} in {corpus.where}",
             corpus.stances,
             args.topic,
             k=args.k or 12,
@@ -90,7 +104,7 @@ def _corpus_stances(args: argparse.Namespace, session: Session) -> str:
             actors=actors(args),
         )
         _report_undated(args, corpus)
-    return session.dump(report.to_dict()) if session.json else format_corpus_stances(report)
+    return report
 
 
 def _report_undated(args: argparse.Namespace, corpus: Corpus) -> None:
@@ -123,6 +137,10 @@ def report(args: argparse.Namespace, session: Session) -> str:
 
 
 def timeline(args: argparse.Namespace, session: Session) -> str:
+    if args.db or args.since or args.until or args.k:
+        return _corpus_timeline(args, session)
+    if not args.paths:
+        raise ValueError("give articles, or --db CORPUS")
     docs, skipped = documents(args.paths)
     with tqdm(
         total=len(docs), unit="doc", disable=session.quiet, file=sys.stderr, desc="stances"
@@ -297,6 +315,14 @@ def batch(args: argparse.Namespace, session: Session) -> str:
         raise ValueError("--schema and --instructions are for --task extract")
     if args.task != "ask" and args.as_of:
         raise ValueError("--as-of is for --task ask")
+    if not args.output and not args.queue:
+        raise ValueError("give -o OUTPUT.jsonl (or --queue URL to enqueue the batch)")
+    if args.output and args.queue:
+        raise ValueError("with --queue, write the results with `newsqa results`, not -o")
+    if args.queue and wants_provider_batch(args):
+        raise ValueError(
+            "--queue and the provider batch options are two ways to run it: choose one"
+        )
     model = _schema(args.schema) if args.schema else None  # refused before any input
     given = {
         "question": args.question,
@@ -308,6 +334,8 @@ def batch(args: argparse.Namespace, session: Session) -> str:
     task = newsqa.task(
         args.task, **args.params, **{k: v for k, v in given.items() if v is not None}
     )
+    if args.queue:
+        return _enqueue(args, session, task)
     # The inputs are walked once first, keeping ids only: a missing path or two
     # documents with one id are refused and unreadable inputs named before the client
     # is made (they get error lines, never a model call); then the run holds one
@@ -356,6 +384,87 @@ def batch(args: argparse.Namespace, session: Session) -> str:
             output, f"{report.failed} of {ran} documents failed (see {args.output})"
         )
     return output
+
+
+def _enqueue(args: argparse.Namespace, session: Session, task: newsqa.Task[Any]) -> str:
+    """One job per document in the queue (those done or waiting already are not)."""
+    inputs = newsqa.Inputs(args.inputs)
+    total, unreadable = inputs.check()
+    name_unreadable(unreadable, total - len(unreadable))
+    client = session.client() if task.uses_model else None
+    with newsqa.job_queue(args.queue, create=True) as queue:
+        docs = (item for item in inputs if isinstance(item, Document))
+        report = queue.enqueue(docs, task, client=client, job_set=args.set)
+        where = queue.where
+    if session.json:
+        output = session.dump({"queue": where, **report.to_dict()})
+    else:
+        output = (
+            f"{where} set {args.set!r}: {report.enqueued} enqueued, {report.done} done "
+            f"already, {report.waiting} waiting already; run them with `newsqa worker`"
+        )
+    if unreadable:
+        raise PartialFailure(output, left_out(len(unreadable)))
+    return output
+
+
+def worker(args: argparse.Namespace, session: Session) -> str:
+    """Run queued jobs here until stopped (or until none is left)."""
+    client = session.client()
+    with newsqa.job_queue(args.queue) as queue:
+        session.status(
+            f"worker on {queue.where} with {client.endpoint}, "
+            f"{args.concurrency} job(s) at a time (Ctrl-C stops)…"
+        )
+        with tqdm(unit="doc", disable=session.quiet, file=sys.stderr, desc="jobs") as bar:
+
+            def advance(_id: str, _ok: bool) -> None:
+                bar.update(1)
+
+            report = queue.work(
+                client,
+                concurrency=args.concurrency,
+                lease=args.lease,
+                job_sets=args.sets,
+                wait=not args.until_empty,
+                on_done=advance,
+            )
+    session.record(client.usage, client.cached)
+    result = {"done": report.done, "failed": report.failed, "skipped": report.skipped}
+    if session.json:
+        return session.dump(result)
+    return (
+        f"{report.done} done, {report.failed} failed, {report.skipped} already done; "
+        f"{session.usage_text}"
+    )
+
+
+def results(args: argparse.Namespace, session: Session) -> str:
+    """Append a job set's lines to a JSONL file (a local batch's format)."""
+    with newsqa.job_queue(args.queue) as queue:
+        written = queue.write_results(Path(args.output), args.set)
+        status = queue.status(args.set)
+    waiting = status.jobs.get("todo", 0) + status.jobs.get("doing", 0)
+    return (
+        f"{args.output}: {written} lines ({status.done} done, {status.failed} failed of "
+        f"{status.documents} documents; {waiting} jobs still queued)"
+    )
+
+
+def queue(args: argparse.Namespace, session: Session) -> str:
+    """``status``: a job set's progress; ``cancel``: its waiting jobs."""
+    with newsqa.job_queue(args.queue) as jobs:
+        if args.action == "cancel":
+            cancelled = jobs.cancel(args.set)
+            return f"{jobs.where} set {args.set!r}: {cancelled} waiting jobs cancelled"
+        status = jobs.status(args.set)
+    if session.json:
+        return session.dump(status.to_dict())
+    counts = ", ".join(f"{n} {state}" for state, n in status.jobs.items()) or "no jobs"
+    return (
+        f"set {args.set!r}: {status.documents} documents, {status.done} done, "
+        f"{status.failed} failed; jobs: {counts}"
+    )
 
 
 def run(args: argparse.Namespace, session: Session) -> str:
@@ -459,7 +568,7 @@ def index(args: argparse.Namespace, session: Session) -> str:
         stats = corpus.add(docs, prune=args.prune, on_done=advance)
         size = len(corpus)
     output = (
-        f"{args.db}: {stats.added} added, {stats.replaced} replaced, "
+        f"{corpus.where}: {stats.added} added, {stats.replaced} replaced, "
         f"{stats.unchanged} unchanged, {stats.pruned} pruned, {len(errors)} skipped, "
         f"{undated} undated; {size} documents"
     )
@@ -499,7 +608,7 @@ def _ask_corpus(args: argparse.Namespace, session: Session) -> str:
         raise ValueError("give either documents or --db, not both")
     with Corpus(args.db, create=False) as corpus:
         answer = session.run_task(
-            f"answering from {args.db}",
+            f"answering from {corpus.where}",
             corpus.ask,
             args.question,
             k=args.k,
@@ -544,6 +653,9 @@ COMMANDS: dict[str, Command] = {
     "report": report,
     "timeline": timeline,
     "batch": batch,
+    "worker": worker,
+    "results": results,
+    "queue": queue,
     "run": run,
     "tasks": tasks,
     "extract": extract,

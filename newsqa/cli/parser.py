@@ -54,6 +54,21 @@ def _task_name(value: str) -> str:
     return value
 
 
+def _seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from e
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {value}")
+    return number
+
+
+def _add_queue(p: argparse.ArgumentParser, what: str, *, required: bool = False) -> None:
+    """``--queue URL``: a PostgreSQL database holding the job queue."""
+    p.add_argument("--queue", metavar="postgresql://…", required=required, help=what)
+
+
 def _actor(value: str) -> tuple[str, list[str]]:
     """``--actor NAME`` or ``--actor NAME=ALIAS,ALIAS``: an actor and its other names."""
     name, _, aliases = value.partition("=")
@@ -111,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     one = "text file, .jsonl of one record, or - for stdin"
     many = "text files, folders, .jsonl files, or - for stdin"
+    corpus = "a SQLite file or a postgresql:// URL, built by `newsqa index`"
+    job_set = "the job set's name (default: %(default)s)"
     schema = "a JSON Schema file (schema.json) or a Pydantic model (package.module:Model)"
 
     parser = argparse.ArgumentParser(
@@ -125,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", help=f"{one} (or --db)")
     p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="default: %(default)s")
     _add_actors(p)
-    p.add_argument("--db", help="stances across this corpus (built by `newsqa index`)")
+    p.add_argument("--db", help=f"stances across this corpus ({corpus})")
     _add_period(p)
     p.add_argument("--k", type=_positive, help="passages to retrieve with --db (default 12)")
     p = sub.add_parser("report", parents=[common], help="summary and stances in one run")
@@ -135,12 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "timeline", parents=[common], help="each actor's stance across dated articles"
     )
-    p.add_argument("paths", nargs="+", help=many)
+    p.add_argument("paths", nargs="*", help=f"{many} (or --db)")
     p.add_argument("--topic", default=newsqa.DEFAULT_TOPIC, help="default: %(default)s")
     _add_actors(p)
+    p.add_argument("--db", help=f"the timeline across this corpus ({corpus})")
+    _add_period(p)
+    p.add_argument("--k", type=_positive, help="passages to retrieve with --db (default 12)")
     p = sub.add_parser("batch", parents=[common], help="run a task over many documents")
     p.add_argument("inputs", nargs="+", help=many)
-    p.add_argument("-o", "--output", required=True, help="JSONL file to append results to")
+    p.add_argument("-o", "--output", help="JSONL file to append results to (not with --queue)")
     p.add_argument(
         "--task",
         type=_task_name,
@@ -186,6 +206,42 @@ def build_parser() -> argparse.ArgumentParser:
         default=30,
         help="seconds between polls of the batches in flight (default %(default)s)",
     )
+    _add_queue(p, "enqueue one job per document here instead of running them (workers run them)")
+    p.add_argument("--set", default="default", help=job_set)
+    p = sub.add_parser(
+        "worker", parents=[common], help="run queued jobs (`batch --queue`) on this machine"
+    )
+    _add_queue(p, "the job queue", required=True)
+    p.add_argument(
+        "--concurrency", type=_positive, default=1, help="jobs in flight at once (default 1)"
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        dest="sets",
+        help="a job set to serve (repeatable; default: every set of this model and endpoint)",
+    )
+    p.add_argument(
+        "--lease",
+        type=_seconds,
+        default=30.0,
+        help="seconds without a worker's heartbeat before its jobs are taken again "
+        "(default %(default)s)",
+    )
+    p.add_argument(
+        "--until-empty", action="store_true", help="stop when no job is left (else run on)"
+    )
+    p = sub.add_parser("results", help="write a job set's results as batch JSONL")
+    _add_queue(p, "the job queue", required=True)
+    p.add_argument("-o", "--output", required=True, help="JSONL file to append the lines to")
+    p.add_argument("--set", default="default", help=job_set)
+    p.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
+    p = sub.add_parser("queue", help="a job set's progress, or cancel its waiting jobs")
+    p.add_argument("action", choices=["status", "cancel"])
+    _add_queue(p, "the job queue", required=True)
+    p.add_argument("--set", default="default", help=job_set)
+    p.add_argument("--json", action="store_true", help="print the status as JSON")
+    p.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
     p = sub.add_parser(
         "extract", parents=[common], help="fill your own schema, each value with its sentences"
     )
@@ -232,13 +288,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p = sub.add_parser("index", help="add files, folders or .jsonl records to a corpus")
     p.add_argument("paths", nargs="+", help=many)
-    p.add_argument("--db", required=True, help="the corpus (SQLite file)")
+    p.add_argument("--db", required=True, help="the corpus: a SQLite file or a postgresql:// URL")
     p.add_argument("--prune", action="store_true", help="remove documents not given")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
     p.add_argument("paths", nargs="*", help=many)
     p.add_argument("-Q", "--question", required=True, help="the question")
-    p.add_argument("--db", help="answer from this corpus (built by `newsqa index`)")
+    p.add_argument("--db", help=f"answer from this corpus ({corpus})")
     _add_period(p)
     p.add_argument("--k", type=_positive, default=6, help="passages to retrieve (default 6)")
     p.add_argument(

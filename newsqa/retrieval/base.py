@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from newsqa.types import Document
 
-__all__ = ["Hit", "Retriever"]
+__all__ = ["Hit", "IndexStats", "Retriever"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,16 @@ class Hit:
     end: int
     text: str
     score: float
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What one ``add`` call of a corpus did."""
+
+    added: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    pruned: int = 0
 
 
 @runtime_checkable

@@ -13,24 +13,18 @@ only when the common ones would make a query score most of the corpus (:data:`RO
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
-from newsqa.documents import lexical
 from newsqa.errors import DocumentError
-from newsqa.retrieval.base import Hit
+from newsqa.retrieval.base import Hit, IndexStats
+from newsqa.retrieval.passages import content_hash, query_words, windows
 from newsqa.sqlite_files import connect, locked, use_wal, writable
 from newsqa.types import Document, Sentence
 
-__all__ = ["IndexStats", "SQLiteIndex"]
+__all__ = ["IndexStats", "SQLiteIndex", "fts_query", "query_words"]
 
-WINDOW = 3
-STRIDE = 2
-_STOP = lexical.STOPWORDS | lexical.QUESTION_WORDS
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -55,32 +49,6 @@ passage holding any of them, so the cost grew with the corpus. The rarest words 
 kept while the passages holding them add up to at most this (common words weigh
 little in BM25 anyway); at least :data:`MIN_TERMS` words are always kept."""
 MIN_TERMS = 1
-
-
-@dataclass(frozen=True)
-class IndexStats:
-    """What one :meth:`SQLiteIndex.add` call did."""
-
-    added: int = 0
-    replaced: int = 0
-    unchanged: int = 0
-    pruned: int = 0
-
-
-def _hash(doc: Document) -> str:
-    """The hash of what is indexed: text, title and date. Not ``source``: it says where
-    the document was read (``file:line`` by default), which moves when a line is added
-    above it, and is updated in place."""
-    payload = json.dumps([doc.text, doc.title, doc.date and doc.date.isoformat()])
-    return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def query_words(text: str) -> list[str]:
-    """The searchable words of free text: lower-cased content words, first 32 distinct."""
-    words = [w for w in lexical.words(text) if w not in _STOP]
-    if not words:
-        words = lexical.words(text)
-    return list(dict.fromkeys(words))[:32]
 
 
 def fts_query(text: str) -> str | None:
@@ -243,7 +211,7 @@ class SQLiteIndex:
                     f"two documents share the id {doc.id!r}", reason="format", source=doc.source
                 )
             seen.add(doc.id)
-            digest = _hash(doc)
+            digest = content_hash(doc)
             outcome = "unchanged"
             if self._stored(doc.id) != (digest, doc.source):  # read first: unchanged, no lock
                 with self._db:
@@ -306,16 +274,7 @@ class SQLiteIndex:
             "INSERT INTO sentences VALUES (?, ?, ?, ?)",
             [(doc.id, s.id, s.start, s.end) for s in doc.sentences],
         )
-        sentences = doc.sentences
-        rows = []
-        for i in range(0, max(len(sentences) - WINDOW + STRIDE, 1), STRIDE):
-            window = sentences[i : i + WINDOW]
-            if not window:
-                break
-            text = doc.text[window[0].start : window[-1].end]
-            if doc.title and i == 0:
-                text = f"{doc.title}\n{text}"
-            rows.append((text, doc.id, window[0].id, window[-1].id))
+        rows = [(w.text, doc.id, w.first, w.last) for w in windows(doc)]
         self._db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?)", rows)
 
     def search(

@@ -50,6 +50,7 @@ from newsqa.documents.lexical import (
     names_in,
     stems,
 )
+from newsqa.documents.sentences import split_sentences
 from newsqa.errors import OutputValidationError, SchemaError
 from newsqa.grounding import Passage, SentenceIds, states, supported_by
 from newsqa.grounding.focus import focus
@@ -62,7 +63,7 @@ from newsqa.tasks.base import Task, needs_client, register
 from newsqa.tasks.calls import grounded_call
 from newsqa.tasks.extract_merge import Reading, merge
 from newsqa.thresholds import TEXT_SHARE
-from newsqa.types import Document, Evidence, Extraction, Usage, ValueSpan
+from newsqa.types import Document, Evidence, Extraction, Sentence, Usage, ValueSpan
 
 __all__ = [
     "MAX_CHOICES",
@@ -788,7 +789,7 @@ def check_examples(schema: type[BaseModel], examples: Sequence[Any]) -> list[Exa
             raise ValueError(f'{where}: give (text, value) or {{"text", "value"}}')
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{where}: its text must be a non-empty string")
-        user_text(f"text of {where}", text)  # the length limit
+
         if not isinstance(value, schema):
             try:
                 value = schema.model_validate(
@@ -806,23 +807,65 @@ def check_examples(schema: type[BaseModel], examples: Sequence[Any]) -> list[Exa
                     f"{where}: {path} = {json.dumps(said, default=str)} is not written "
                     f"in its text ({problem})"
                 )
+        try:
+            _example_lines(shape, text, value)  # the prompt's length limit
+        except ValueError as e:
+            raise ValueError(f"{where}: {e}") from None
         checked.append((text, value))
     return checked
 
 
-def examples_note(examples: Sequence[Example]) -> str:
-    """The examples as the prompt shows them (after the instructions; "" for none)."""
+def examples_note(shape: Group, examples: Sequence[Example]) -> str:
+    """The examples as the prompt shows them (after the instructions; "" for none): each
+    text's numbered sentences, then its answer in the form the model writes one."""
     if not examples:
         return ""
     lines = [
-        "Examples of values read from other texts (they are not the article: never "
-        "copy their values; take every value from the article above):"
+        "Worked examples on other texts (they are not the article: never copy their "
+        "values; take every value from the article above):"
     ]
     for text, value in examples:
-        lines.append(user_text("example_text", text))
-        values = value.model_dump_json(by_alias=False, exclude_none=True)
-        lines.append(user_text("example_values", values))
+        lines.extend(_example_lines(shape, text, value))
     return "\n".join(lines) + "\n"
+
+
+def _example_lines(shape: Group, text: str, value: BaseModel) -> list[str]:
+    """One example as shown: its sentences numbered, its answer as a draft.
+
+    Raises:
+        ValueError: either is over the prompt's length limit for a user string."""
+    sentences = split_sentences(text)
+    numbered = " ".join(f"[{s.id}] {s.text}" for s in sentences)
+    answer = json.dumps(
+        _as_draft(shape, value, sentences), ensure_ascii=False, separators=(",", ":"), default=str
+    )
+    return [user_text("example_text", numbered), user_text("example_answer", answer)]
+
+
+def _as_draft(shape: Shape, node: Any, sentences: Sequence[Sentence]) -> Any:
+    """``node`` (part of an example's value) as the model writes it: each value with
+    the sentences that state it (those that share most words with it when none does
+    alone, or with the field's description for a value no check reads)."""
+    if isinstance(shape, Many):
+        return [_as_draft(shape.item, item, sentences) for item in node or []]
+    if isinstance(shape, Group):
+        return {
+            name: _as_draft(child, None if node is None else getattr(node, name), sentences)
+            for name, child in shape.fields.items()
+        }
+    if node is None:
+        return {"sentences": [], "value": None}
+    said = node.value if isinstance(node, enum.Enum) else node
+    cited = [
+        s.id
+        for s in sentences
+        if _checked(shape, said, named=False) and unstated(shape, said, [s.text]) is None
+    ]
+    if not cited:
+        about = stems(f"{said} {shape.description}")
+        best = max(sentences, key=lambda s: (len(stems(s.text) & about), -s.id))
+        cited = [best.id]
+    return {"sentences": cited[:3], "value": said}
 
 
 def _copied(shape: Group, examples: Sequence[Example]) -> dict[str, set[str]]:
@@ -886,7 +929,7 @@ def extract(
     guide = fields_guide(shape)
     shown_examples = check_examples(schema, examples)
     note = f"Instructions: {user_text('instructions', instructions)}\n" if instructions else ""
-    note += examples_note(shown_examples)
+    note += examples_note(shape, shown_examples)
     copied = _copied(shape, shown_examples)
     if passes < 1:
         raise ValueError(f"passes must be at least 1, not {passes}")

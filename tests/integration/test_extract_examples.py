@@ -60,11 +60,14 @@ def test_examples_are_shown_after_the_instructions_and_only_when_given() -> None
         shown = _prompt(server)
     assert "example" not in plain.lower()
     assert shown.index("<instructions>Be brief.</instructions>") < shown.index("<example_text>")
-    assert f"<example_text>{EXAMPLE[0]}</example_text>" in shown
-    values = '{"venue":"Geneva palace","delegations":4,"signed":false}'
-    assert f"<example_values>{values}</example_values>" in shown
-    start = shown.index("Examples of values")
-    end = shown.index("</example_values>\n") + len("</example_values>\n")
+    assert f"<example_text>[1] {EXAMPLE[0]}</example_text>" in shown
+    answer = (
+        '{"venue":{"sentences":[1],"value":"Geneva palace"},'
+        '"delegations":{"sentences":[1],"value":4},"signed":{"sentences":[1],"value":false}}'
+    )
+    assert f"<example_answer>{answer}</example_answer>" in shown  # as the model writes one
+    start = shown.index("Worked examples")
+    end = shown.index("</example_answer>\n") + len("</example_answer>\n")
     assert shown[:start] + shown[end:] == plain  # the prompt is otherwise unchanged
 
 
@@ -163,4 +166,17 @@ def test_cli_examples_file_reaches_the_model_and_a_bad_one_exits_2_first(
             assert main([*base, "--examples", broken, *endpoint]) == 2
         assert server.requests == []
         assert main([*base, "--examples", str(good), *endpoint]) == 0
-        assert '<example_values>{"delegations":4}</example_values>' in _prompt(server)
+        assert '"delegations":{"sentences":[1],"value":4}' in _prompt(server)
+
+
+def test_an_example_answer_cites_the_sentences_of_its_own_text_that_state_each_value() -> None:
+    text = "Talks began at noon. Five delegations met in the Doha palace."
+    example = (text, Talks(venue="Doha palace", delegations=5))
+    doc = document_from_text(ARTICLE, id="a")
+    with FakeOpenAI([_reply("old palace", 1)]) as server:
+        newsqa.extract(doc, Talks, client=fake_client(server), examples=[example])
+    shown = _prompt(server)
+    assert "<example_text>[1] Talks began at noon. [2] Five delegations met" in shown
+    assert '"venue":{"sentences":[2],"value":"Doha palace"}' in shown
+    assert '"delegations":{"sentences":[2],"value":5}' in shown
+    assert '"signed":{"sentences":[],"value":null}' in shown

@@ -1,0 +1,425 @@
+"""A shared corpus on PostgreSQL: the same passages as the SQLite corpus, searched with
+PostgreSQL's own full-text machinery (``tsvector`` + GIN, ``websearch_to_tsquery``).
+
+Tables are named ``newsqa_*``; ``newsqa_meta`` holds the corpus format, and a database
+holding tables of anything else is refused. Each passage row carries its document's
+date (a B-tree index), so an as-of search filters without a join. A search tries every
+query word together first (AND, few matches, cheap) and only when that finds fewer
+than ``k`` passages adds those holding any of its rarest words (OR), ranking at most
+:data:`ROW_BUDGET` candidates: ``ts_rank`` scores every row it is given, so an OR of
+common words would otherwise score most of the corpus. Indexing is idempotent under
+concurrency: each document is checked and written under a transaction-level advisory
+lock on its id, so two indexers of overlapping inputs store every document once.
+
+Needs the ``postgres`` extra (psycopg 3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+from newsqa.errors import DocumentError
+from newsqa.retrieval.base import Hit, IndexStats
+from newsqa.retrieval.passages import content_hash, query_words, windows
+from newsqa.types import Document, Sentence
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["FORMAT", "ROW_BUDGET", "PostgresIndex", "is_database_url", "redact"]
+
+FORMAT = "newsqa-pg-corpus-1"
+ROW_BUDGET = 5_000
+"""Most passages one search ranks (AND matches first, then the OR of the rarest words)."""
+CHUNK = 200
+"""Documents checked and written per transaction while indexing."""
+_CONFIG = "english"
+"""The text search configuration (stemming and stop words) of every tsvector."""
+_SCHEMA = f"""
+CREATE TABLE newsqa_meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE newsqa_documents (
+    id text PRIMARY KEY, title text, date date, source text, hash text NOT NULL,
+    text text NOT NULL, starts integer[] NOT NULL, ends integer[] NOT NULL
+);
+CREATE TABLE newsqa_passages (
+    doc_id text NOT NULL REFERENCES newsqa_documents(id) ON DELETE CASCADE,
+    first_sid integer NOT NULL, last_sid integer NOT NULL,
+    start integer NOT NULL, "end" integer NOT NULL, date date,
+    tsv tsvector NOT NULL
+);
+CREATE INDEX newsqa_passages_tsv ON newsqa_passages USING gin (tsv);
+CREATE INDEX newsqa_passages_date ON newsqa_passages (date);
+CREATE INDEX newsqa_passages_doc ON newsqa_passages (doc_id);
+CREATE INDEX newsqa_documents_date ON newsqa_documents (date);
+INSERT INTO newsqa_meta VALUES ('format', '{FORMAT}'), ('config', '{_CONFIG}');
+"""
+_URL = re.compile(r"^(postgres|postgresql)://", re.I)
+
+
+def is_database_url(target: object) -> bool:
+    """Whether ``target`` names a PostgreSQL database (``postgresql://…``)."""
+    return isinstance(target, str) and bool(_URL.match(target))
+
+
+def redact(url: str) -> str:
+    """``url`` without its password (for messages)."""
+    url = re.sub(r"(://[^:/@?]*):[^@/?]*@", r"\1:***@", url)
+    return re.sub(r"(?i)(password=)[^&\s]*", r"\1***", url)
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise DocumentError(
+            "a PostgreSQL corpus needs the postgres extra: pip install 'newsqa[postgres]'",
+            reason="format",
+        ) from None
+    return psycopg
+
+
+def _lock_ids(conn: psycopg.Connection[Any], ids: Sequence[str]) -> None:
+    """Take the transaction's advisory lock of each id (in one order: no deadlock)."""
+    conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended(i, 0)) "
+        "FROM (SELECT unnest(%s::text[]) AS i ORDER BY 1) AS ids",
+        (sorted(ids),),
+    )
+
+
+class PostgresIndex:
+    """A corpus in one PostgreSQL database.
+
+    Args:
+        url: a libpq URL, e.g. ``postgresql:///news?host=/run/postgresql``.
+        create: set the corpus up in an empty database; otherwise a database without
+            one is an error.
+
+    Raises:
+        DocumentError: the postgres extra is missing, the server cannot be reached
+            (``reason="unreachable"``), no corpus there (``create=False``), or a
+            database that holds other tables or another corpus format.
+    """
+
+    read_only = False
+    """A PostgreSQL corpus is written through the server (its roles decide)."""
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        pg = _psycopg()
+        self.url = url
+        self.where = redact(url)
+        try:
+            self._db: psycopg.Connection[Any] = pg.connect(url, autocommit=True)
+        except pg.Error as e:
+            raise DocumentError(
+                f"{self.where}: cannot reach the database ({_first_line(e)})",
+                reason="unreachable",
+                source=self.where,
+            ) from None
+        try:
+            self._open(create)
+        except pg.Error as e:
+            self._db.close()
+            raise DocumentError(
+                f"{self.where}: cannot use the database ({_first_line(e)})",
+                reason="format",
+                source=self.where,
+            ) from None
+        except DocumentError:
+            self._db.close()
+            raise
+
+    def _open(self, create: bool) -> None:
+        """Check the database is a newsqa corpus (or empty, when creating) and set it up,
+        in one transaction under an advisory lock (concurrent creators wait)."""
+        with self._db.transaction():
+            self._db.execute("SELECT pg_advisory_xact_lock(hashtextextended('newsqa_meta', 0))")
+            tables = {
+                r[0]
+                for r in self._db.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+                )
+            }
+            row = (
+                self._db.execute("SELECT value FROM newsqa_meta WHERE key = 'format'").fetchone()
+                if "newsqa_meta" in tables
+                else None
+            )
+            if row is not None:
+                if row[0] != FORMAT:
+                    raise DocumentError(
+                        f"{self.where}: corpus format {row[0]!r} is not supported "
+                        f"(this newsqa reads {FORMAT!r})",
+                        reason="format",
+                        source=self.where,
+                    )
+                return
+            others = sorted(t for t in tables if not t.startswith("procrastinate_"))
+            if others:
+                raise DocumentError(
+                    f"{self.where}: not a newsqa corpus (it holds other tables: "
+                    f"{', '.join(others[:5])}); use another database",
+                    reason="format",
+                    source=self.where,
+                )
+            if not create:
+                raise DocumentError(
+                    f"{self.where}: no newsqa corpus in this database; build it with "
+                    "`newsqa index`",
+                    reason="not_found",
+                    source=self.where,
+                )
+            self._db.execute(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def _scalar(self, sql: str, params: Sequence[object] = ()) -> Any:
+        row = self._db.execute(sql, params).fetchone()
+        assert row is not None
+        return row[0]
+
+    def __len__(self) -> int:
+        return int(self._scalar("SELECT count(*) FROM newsqa_documents"))
+
+    def undated(self) -> int:
+        """How many stored documents have no date (a ``since``/``until`` bound leaves
+        them out of a search)."""
+        return int(self._scalar("SELECT count(*) FROM newsqa_documents WHERE date IS NULL"))
+
+    def ids(self) -> set[str]:
+        """Ids of every stored document."""
+        return {r[0] for r in self._db.execute("SELECT id FROM newsqa_documents")}
+
+    def add(
+        self,
+        docs: Iterable[Document],
+        *,
+        prune: bool = False,
+        on_done: Callable[[Document, str], None] | None = None,
+    ) -> IndexStats:
+        """Store documents: unchanged ones (same text, title and date) are skipped (a
+        new ``source`` is recorded), changed ones replaced (as
+        :meth:`~newsqa.retrieval.SQLiteIndex.add`).
+
+        Raises:
+            DocumentError: two documents with one id.
+        """
+        counts = {"added": 0, "replaced": 0, "unchanged": 0}
+        seen: set[str] = set()
+        for chunk in _chunks(self._unique(docs, seen), CHUNK):
+            for doc, outcome in self._add_chunk(chunk):
+                counts[outcome] += 1
+                if on_done:
+                    on_done(doc, outcome)
+        pruned = 0
+        if prune:
+            stale = sorted(self.ids() - seen)
+            with self._db.transaction():
+                _lock_ids(self._db, stale)
+                self._db.execute("DELETE FROM newsqa_documents WHERE id = ANY(%s)", (stale,))
+            pruned = len(stale)
+        return IndexStats(**counts, pruned=pruned)
+
+    @staticmethod
+    def _unique(docs: Iterable[Document], seen: set[str]) -> Iterator[Document]:
+        for doc in docs:
+            if doc.id in seen:
+                raise DocumentError(
+                    f"two documents share the id {doc.id!r}", reason="format", source=doc.source
+                )
+            seen.add(doc.id)
+            yield doc
+
+    def _stored(self, ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        rows = self._db.execute(
+            "SELECT id, hash, source FROM newsqa_documents WHERE id = ANY(%s)", (list(ids),)
+        )
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def _add_chunk(self, chunk: list[Document]) -> list[tuple[Document, str]]:
+        """Each document's outcome; only those that differ from the stored ones are
+        written, under their ids' locks, after reading them again."""
+        digests = {doc.id: content_hash(doc) for doc in chunk}
+        before = self._stored(list(digests))  # read first: unchanged, no lock
+        todo = [d for d in chunk if before.get(d.id) != (digests[d.id], d.source)]
+        outcomes = {d.id: "unchanged" for d in chunk}
+        if todo:
+            with self._db.transaction():
+                _lock_ids(self._db, [d.id for d in todo])
+                stored = self._stored([d.id for d in todo])  # now that no one else writes
+                fresh: list[Document] = []
+                for doc in todo:
+                    old = stored.get(doc.id)
+                    if old is not None and old[0] == digests[doc.id]:
+                        if old[1] != doc.source:
+                            self._db.execute(
+                                "UPDATE newsqa_documents SET source = %s WHERE id = %s",
+                                (doc.source, doc.id),
+                            )
+                        continue
+                    outcomes[doc.id] = "added" if old is None else "replaced"
+                    fresh.append(doc)
+                replaced = [d.id for d in fresh if outcomes[d.id] == "replaced"]
+                if replaced:
+                    self._db.execute("DELETE FROM newsqa_documents WHERE id = ANY(%s)", (replaced,))
+                self._insert(fresh, digests)
+        return [(doc, outcomes[doc.id]) for doc in chunk]
+
+    def _insert(self, docs: list[Document], digests: dict[str, str]) -> None:
+        if not docs:
+            return
+        with self._db.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO newsqa_documents VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        d.id,
+                        d.title,
+                        d.date,
+                        d.source,
+                        digests[d.id],
+                        d.text,
+                        [s.start for s in d.sentences],
+                        [s.end for s in d.sentences],
+                    )
+                    for d in docs
+                ],
+            )
+            cur.executemany(
+                "INSERT INTO newsqa_passages VALUES "
+                f"(%s, %s, %s, %s, %s, %s, to_tsvector('{_CONFIG}', %s))",
+                [
+                    (d.id, w.first, w.last, w.start, w.end, d.date, w.text)
+                    for d in docs
+                    for w in windows(d)
+                ],
+            )
+
+    def search(
+        self,
+        query: str,
+        k: int = 8,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> list[Hit]:
+        """The ``k`` best passages by ``ts_rank`` among documents dated within the
+        bounds (with a bound, undated documents are left out: count them with
+        :meth:`undated`). Passages holding every query word come first."""
+        words = query_words(query)
+        if k < 1 or not words:
+            return []
+        dates, params = _date_filter(since, until)
+        every = " ".join(f'"{w}"' for w in words)
+        rows = self._ranked(every, k, dates, params, ROW_BUDGET)
+        if len(rows) < k and len(words) > 1:
+            rare = self._rarest(words)
+            if rare:
+                more = self._ranked(
+                    " or ".join(f'"{w}"' for w in rare), k, dates, params, ROW_BUDGET
+                )
+                have = {(r[0], r[1]) for r in rows}
+                rows += [r for r in more if (r[0], r[1]) not in have][: k - len(rows)]
+        return [
+            Hit(
+                doc_id=doc_id,
+                title=title,
+                date=date,
+                sentence_ids=tuple(range(first, last + 1)),
+                start=start,
+                end=end,
+                text=text,
+                score=float(score),
+            )
+            for doc_id, first, last, start, end, score, title, date, text in rows
+        ]
+
+    def _ranked(
+        self, websearch: str, k: int, dates: str, params: list[object], cap: int
+    ) -> list[tuple[Any, ...]]:
+        """The ``k`` best of at most ``cap`` passages matching ``websearch`` (a
+        ``websearch_to_tsquery`` string) within the dates, best first."""
+        sql = f"""
+            WITH q AS (SELECT websearch_to_tsquery('{_CONFIG}', %s) AS q),
+            hits AS (
+                SELECT p.doc_id, p.first_sid, p.last_sid, p.start, p."end",
+                       ts_rank(p.tsv, q.q, 1) AS score
+                FROM newsqa_passages p, q WHERE p.tsv @@ q.q{dates} LIMIT %s
+            ),
+            best AS (SELECT * FROM hits ORDER BY score DESC, doc_id, first_sid LIMIT %s)
+            SELECT b.doc_id, b.first_sid, b.last_sid, b.start, b."end", b.score,
+                   d.title, d.date, substr(d.text, b.start + 1, b."end" - b.start)
+            FROM best b JOIN newsqa_documents d ON d.id = b.doc_id
+            ORDER BY b.score DESC, b.doc_id, b.first_sid
+        """
+        return list(self._db.execute(sql, [websearch, *params, cap, k]).fetchall())
+
+    def _rarest(self, words: list[str]) -> list[str]:
+        """The rarest of ``words`` whose passages add up to at most :data:`ROW_BUDGET`
+        (at least one; words that match nothing are left out)."""
+        counts = {}
+        for word in words:
+            counts[word] = int(
+                self._scalar(
+                    "SELECT count(*) FROM (SELECT 1 FROM newsqa_passages WHERE tsv @@ "
+                    f"websearch_to_tsquery('{_CONFIG}', %s) LIMIT %s) AS m",
+                    (f'"{word}"', ROW_BUDGET + 1),
+                )
+            )
+        keep: list[str] = []
+        total = 0
+        for word in sorted((w for w in words if counts[w]), key=counts.__getitem__):
+            if keep and total + counts[word] > ROW_BUDGET:
+                break
+            keep.append(word)
+            total += counts[word]
+        return keep
+
+    def document(self, doc_id: str) -> Document:
+        """The stored document with its sentences.
+
+        Raises:
+            KeyError: no such document.
+        """
+        row = self._db.execute(
+            "SELECT id, title, date, source, text, starts, ends FROM newsqa_documents "
+            "WHERE id = %s",
+            (doc_id,),
+        ).fetchone()
+        if row is None:
+            raise KeyError(doc_id)
+        text = row[4]
+        sentences = tuple(
+            Sentence(id=i, start=start, end=end, text=text[start:end])
+            for i, (start, end) in enumerate(zip(row[5], row[6], strict=True), start=1)
+        )
+        return Document(
+            id=row[0], title=row[1], date=row[2], source=row[3], text=text, sentences=sentences
+        )
+
+
+def _date_filter(since: dt.date | None, until: dt.date | None) -> tuple[str, list[object]]:
+    sql, params = "", list[object]()
+    if since is not None:
+        sql += " AND p.date >= %s"
+        params.append(since)
+    if until is not None:
+        sql += " AND p.date <= %s"
+        params.append(until)
+    return sql, params
+
+
+def _chunks(items: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]

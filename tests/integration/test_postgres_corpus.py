@@ -1,0 +1,232 @@
+"""The PostgreSQL corpus on a real, throwaway cluster: a URL opens a database (never a
+folder), the same hits and documents as the SQLite corpus, as-of dates, idempotent
+concurrent indexing, and clear refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsqa import Corpus, DocumentError, document_from_text, load_document
+from newsqa.cli import main
+from newsqa.retrieval import Retriever
+from newsqa.types import Document
+from tests.conftest import SEED
+from tests.support.fake_openai import FakeOpenAI, Reply, schema_reply
+
+psycopg = pytest.importorskip("psycopg", reason="needs the postgres extra: psycopg")
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def _docs(seed: Document) -> list[Document]:
+    return [seed, load_document(DATA / "fisheries.txt"), load_document(DATA / "injection.txt")]
+
+
+def _stored(url: str) -> int:
+    """How many documents the database itself holds."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM newsqa_documents").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_url_opens_a_postgres_corpus_and_no_folder(
+    postgres_url: str, seed: Document, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with Corpus(postgres_url) as corpus:
+        stats = corpus.add(_docs(seed))
+        assert (stats.added, len(corpus)) == (3, 3)
+        assert isinstance(corpus, Retriever)
+    assert list(tmp_path.iterdir()) == []  # no `postgresql:` folder, no SQLite file
+    with psycopg.connect(postgres_url) as conn:
+        assert conn.execute("SELECT count(*) FROM newsqa_documents").fetchone() == (3,)
+
+
+def test_hits_and_documents_match_the_sqlite_corpus(
+    postgres_url: str, seed: Document, tmp_path: Path
+) -> None:
+    question = "How much military aid has the U.S. committed to Ukraine?"
+    with Corpus(postgres_url) as pg, Corpus(tmp_path / "c.sqlite") as lite:
+        for corpus in (pg, lite):
+            corpus.add(_docs(seed))
+        assert pg.ids() == lite.ids() and _stored(postgres_url) == 3
+        for doc_id in pg.ids():
+            assert pg.document(doc_id) == lite.document(doc_id)
+        hits = pg.search(question, 3)
+        assert hits and hits[0].doc_id == seed.id
+        assert any("64.1 billion" in h.text for h in hits)
+        for hit in hits:
+            doc = pg.document(hit.doc_id)
+            assert doc.text[hit.start : hit.end] == hit.text
+            assert doc.sentence(hit.sentence_ids[0]).start == hit.start
+            assert doc.sentence(hit.sentence_ids[-1]).end == hit.end
+            assert (hit.title, hit.date) == (doc.title, doc.date)
+        with pytest.raises(KeyError, match="nope"):
+            pg.document("nope")
+
+
+def test_date_bounds_leave_out_other_days_and_undated_articles(
+    postgres_url: str, seed: Document
+) -> None:
+    undated = document_from_text("Ukraine talks on grain quotas resumed.", id="undated")
+    with Corpus(postgres_url) as corpus:
+        corpus.add([*_docs(seed), undated])
+        query = "Ukraine talks quota grain"
+        assert "undated" in {h.doc_id for h in corpus.search(query, 20)}
+        early = corpus.search(query, 10, until=dt.date(2024, 10, 31))
+        assert {h.doc_id for h in early} == {"fisheries"}
+        late = corpus.search(query, 10, since=dt.date(2024, 11, 9))
+        assert {h.doc_id for h in late} == {"injection"}
+        both = corpus.search(query, 10, since=dt.date(2024, 11, 1), until=dt.date(2024, 11, 8))
+        assert {h.doc_id for h in both} == {SEED.stem}
+        assert corpus.undated() == 1 and _stored(postgres_url) == 4
+
+
+def test_passages_holding_every_word_come_first(postgres_url: str) -> None:
+    """AND before OR: the one passage with both words outranks many that repeat one."""
+    noise = [
+        document_from_text(f"Grain grain grain prices rose {i}.", id=f"n{i}") for i in range(30)
+    ]
+    both = document_from_text("The Danube corridor carried grain again.", id="both")
+    with Corpus(postgres_url) as corpus:
+        corpus.add([*noise, both])
+        hits = corpus.search("grain Danube", 5)
+        assert hits[0].doc_id == "both"
+        assert len(hits) == 5  # topped up from the OR of the words
+        assert corpus.search("of the and", 5) == corpus.search("", 5) == []
+
+
+def test_reindexing_skips_unchanged_replaces_changed_and_prunes(
+    postgres_url: str, seed: Document
+) -> None:
+    other = document_from_text("Kyiv said no.", id="other", date="2024-01-01")
+    with Corpus(postgres_url) as corpus:
+        first = corpus.add([seed, other])
+        assert (first.added, first.unchanged) == (2, 0)
+        edited = document_from_text("Kyiv said yes.", id="other", date="2024-01-01")
+        moved = seed.model_copy(update={"source": "elsewhere.txt"})
+        again = corpus.add([moved, edited], on_done=lambda d, o: None)
+        assert (again.added, again.replaced, again.unchanged) == (0, 1, 1)
+        assert corpus.document("other").text == "Kyiv said yes."
+        assert corpus.document(seed.id).source == "elsewhere.txt"
+        assert corpus.search("yes Kyiv", 3)[0].doc_id == "other"
+        pruned = corpus.add([seed.model_copy(update={"source": "elsewhere.txt"})], prune=True)
+        assert (pruned.unchanged, pruned.pruned) == (1, 1)
+        assert corpus.ids() == {seed.id} and _stored(postgres_url) == 1
+        assert "other" not in {h.doc_id for h in corpus.search("Kyiv yes", 10)}
+        with pytest.raises(DocumentError, match="share the id"):
+            corpus.add([other, other])
+
+
+def test_concurrent_indexers_store_each_document_once(postgres_url: str) -> None:
+    docs = [
+        document_from_text(f"Report {i} on the grain deal. It was signed.", id=f"d{i}")
+        for i in range(400)
+    ]
+    Corpus(postgres_url).close()  # created once; the writers race on the documents
+    outcomes: list[int] = []
+    errors: list[BaseException] = []
+
+    def index(part: list[Document]) -> None:
+        try:
+            with Corpus(postgres_url) as corpus:
+                outcomes.append(corpus.add(part).added)
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    parts = (docs, docs[::-1], docs[200:] + docs[:200])  # every writer has every document
+    threads = [threading.Thread(target=index, args=(part,)) for part in parts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sum(outcomes) == len(docs)
+    with psycopg.connect(postgres_url) as conn:
+        assert conn.execute("SELECT count(*) FROM newsqa_documents").fetchone() == (400,)
+        passages = conn.execute(
+            "SELECT count(DISTINCT (doc_id, first_sid)) = count(*) FROM newsqa_passages"
+        ).fetchone()
+        assert passages == (True,)
+
+
+def test_a_database_of_something_else_is_refused_and_left_alone(postgres_url: str) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE invoices (id int)")
+    with pytest.raises(DocumentError, match=r"not a newsqa corpus.*invoices") as info:
+        Corpus(postgres_url)
+    assert info.value.reason == "format"
+    with psycopg.connect(postgres_url) as conn:
+        tables = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname='public'")
+        assert [r[0] for r in tables] == ["invoices"]
+
+
+def test_another_corpus_format_and_a_missing_corpus_are_refused(postgres_url: str) -> None:
+    with pytest.raises(DocumentError, match="no newsqa corpus") as info:
+        Corpus(postgres_url, create=False)
+    assert info.value.reason == "not_found"
+    Corpus(postgres_url).close()
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("UPDATE newsqa_meta SET value = 'newsqa-pg-corpus-9' WHERE key = 'format'")
+    with pytest.raises(DocumentError, match="'newsqa-pg-corpus-9' is not supported"):
+        Corpus(postgres_url)
+
+
+def test_an_unreachable_server_is_a_clear_error_without_the_password(tmp_path: Path) -> None:
+    url = f"postgresql://reader:s3cret@/news?host={tmp_path}/nosocket"
+    with pytest.raises(DocumentError, match="cannot reach the database") as info:
+        Corpus(url)
+    assert info.value.reason == "unreachable" and "s3cret" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_another_url_scheme_is_refused_not_made_a_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DocumentError, match="mysql:// is not a corpus engine"):
+        Corpus("mysql://localhost/news")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_cli_indexes_asks_and_draws_a_timeline_on_postgres(
+    postgres_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["index", str(SEED), str(DATA), "--db", postgres_url, "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "3 added" in out and "3 documents" in out
+    assert list(tmp_path.iterdir()) == []
+    model = ["--model", "fake", "-q", "--no-cache", "--json"]
+
+    def cite_the_figure(request: dict[str, Any]) -> Reply:
+        found = re.search(r"\[(\d+)\][^\n]*64\.1 billion", request["messages"][-1]["content"])
+        assert found, "the figure's passage was retrieved"
+        return Reply.json({"sentences": [int(found[1])], "answer": "64.1 billion dollars"})
+
+    with FakeOpenAI([], responder=cite_the_figure) as server:
+        question = "How much military aid has the U.S. committed to Ukraine?"
+        ask = ["ask", "-Q", question, "--db", postgres_url, "--until", "2024-11-08"]
+        assert main([*ask, "--base-url", server.base_url, *model]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["answer"] == "64.1 billion dollars"
+    assert answer["citations"] and answer["citations"][0]["doc"] == SEED.stem
+    with FakeOpenAI([], responder=schema_reply) as server:
+        timeline = ["timeline", "--db", postgres_url, "--until", "2024-11-08"]
+        assert main([*timeline, "--base-url", server.base_url, *model]) == 0
+    points = json.loads(capsys.readouterr().out)["actors"]
+    assert points and all(p["date"] <= "2024-11-08" for ps in points.values() for p in ps)
+    assert main(["ask", "-Q", "Who?", "--db", postgres_url.replace("/t_", "/absent_")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot reach the database" in err[0]
