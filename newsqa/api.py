@@ -13,7 +13,7 @@ import functools
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, Unpack, cast
@@ -395,84 +395,35 @@ async def _in_thread(fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) 
     return await loop.run_in_executor(_pool(_async_calls()), call)
 
 
-async def asummarize(doc: DocumentLike, *, client: LLMClient | None = None) -> Summary:
-    """:func:`summarize` for ``await`` (runs in a worker thread; the loop stays free)."""
-    return await _in_thread(summarize, doc, client=client)
+def _awaitable(fn: Callable[_P, _T], example: str = "") -> Callable[_P, Coroutine[Any, Any, _T]]:
+    """``fn`` for ``await``: the same parameters, run in newsqa's worker threads."""
 
+    @functools.wraps(fn)
+    async def call(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        return await _in_thread(fn, *args, **kwargs)
 
-async def aanalyze_stances(
-    doc: DocumentLike,
-    topic: str = DEFAULT_TOPIC,
-    *,
-    client: LLMClient | None = None,
-    max_actors: int = 5,
-    actors: Mapping[str, Sequence[str]] | None = None,
-) -> StanceReport:
-    """:func:`analyze_stances` for ``await`` (runs in a worker thread)."""
-    return await _in_thread(
-        analyze_stances, doc, topic, client=client, max_actors=max_actors, actors=actors
+    call.__name__ = call.__qualname__ = "a" + fn.__name__
+    call.__doc__ = (
+        f":func:`{fn.__name__}` for ``await`` (runs in a worker thread; the loop stays free)."
+        + example
     )
+    return call
 
 
-async def aask(
-    docs: DocumentLike | Sequence[DocumentLike],
-    question: str,
-    *,
-    client: LLMClient | None = None,
-    choices: Sequence[str] | None = None,
-    read: _ask.Reading = "focused",
-    as_of: dt.date | None = None,
-) -> Answer:
-    """:func:`ask` for ``await`` (runs in a worker thread).
+asummarize = _awaitable(summarize)
+aanalyze_stances = _awaitable(analyze_stances)
+aask = _awaitable(
+    ask,
+    """
 
     Example:
         >>> answers = await asyncio.gather(
         ...     *(aask(doc, q, client=client) for q in questions))  # doctest: +SKIP
-    """
-    return await _in_thread(
-        ask, docs, question, client=client, choices=choices, read=read, as_of=as_of
-    )
-
-
-async def aextract(
-    doc: DocumentLike,
-    schema: type[_M],
-    *,
-    client: LLMClient | None = None,
-    instructions: str | None = None,
-    examples: Sequence[tuple[str, BaseModel]] = (),
-    passes: int = 1,
-    reading: Literal["auto", "chunks", "focus"] = "auto",
-) -> Extraction[_M]:
-    """:func:`extract` for ``await`` (runs in a worker thread)."""
-    return await _in_thread(
-        extract,
-        doc,
-        schema,
-        client=client,
-        instructions=instructions,
-        examples=examples,
-        passes=passes,
-        reading=reading,
-    )
-
-
-async def acheck_claim(
-    doc: DocumentLike, claim: str, *, client: LLMClient | None = None
-) -> ClaimCheck:
-    """:func:`check_claim` for ``await`` (runs in a worker thread)."""
-    return await _in_thread(check_claim, doc, claim, client=client)
-
-
-async def astance_toward(
-    doc: DocumentLike,
-    target: str,
-    *,
-    client: LLMClient | None = None,
-    aliases: Sequence[str] = (),
-) -> TargetStance:
-    """:func:`stance_toward` for ``await`` (runs in a worker thread)."""
-    return await _in_thread(stance_toward, doc, target, client=client, aliases=aliases)
+    """,
+)
+aextract = _awaitable(extract)
+acheck_claim = _awaitable(check_claim)
+astance_toward = _awaitable(stance_toward)
 
 
 _Path = str | os.PathLike[str]
@@ -703,6 +654,8 @@ def cancel_provider_batch(out: str | os.PathLike[str], *, client: LLMClient | No
     they finished stays billed); returns how many were cancelled."""
     with _using(client) as llm:
         return _rounds.cancel_batches(Path(out), BatchesAPI(llm.sdk, key=llm.settings.api_key))
+
+
 def job_queue(url: str, *, create: bool = False) -> JobQueue:
     """The job queue in the PostgreSQL database at ``url`` (the postgres extra), whose
     jobs carry any task, an extraction schema included (:func:`~newsqa.schema_models.
