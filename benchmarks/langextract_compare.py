@@ -13,10 +13,11 @@ unit: money, durations, distances, counts; not calendar years, dates, times of d
 ages; 17 cases). Labelled from the article text alone, before either system ran.
 
 Systems: ``langextract`` (LangExtract 1.7.1 through its OpenAI provider, one worked
-example per schema, as it requires), ``newsqa`` with the same example, and
-``newsqa-bare`` without one. The model is the embedded GGUF, served on a loopback port
-by this module (wsgiref around newsqa's embedded WSGI app), so both libraries speak the
-OpenAI API to the same weights; temperature 0, no response cache.
+example per schema, as it requires; each reply capped at 1,000 tokens), ``newsqa`` with
+the same example, and ``newsqa-bare`` without one. The model is the embedded GGUF,
+served on a loopback port by this module (wsgiref around newsqa's embedded WSGI app),
+so both libraries speak the OpenAI API to the same weights; temperature 0, no response
+cache.
 
 Scoring: a predicted speaker is right when its last name (or whole name) is a gold
 one's; a predicted figure when one of the values it may stand for
@@ -58,6 +59,10 @@ RESULTS = HERE / "results"
 DEV = HERE.parent.parent / "shared" / "eval" / "dev"
 SYSTEMS = ("langextract", "newsqa", "newsqa-bare")
 RESAMPLES = 2000
+LX_MAX_TOKENS = 1000
+"""Output cap of each LangExtract call (newsqa's calls are capped by the schema, 374
+tokens for ``speakers``, 558 for ``figures``): without one, a reply the small model
+repeats itself in runs to the end of the context window, minutes a chunk."""
 
 
 class Speakers(BaseModel):
@@ -328,7 +333,12 @@ def run_langextract(base_url: str, model: str, doc: Document, case: Case) -> Pre
     schema = SCHEMAS[case.schema]
     field_info = next(iter(schema.model_fields.values()))
     language_model = OpenAILanguageModel(
-        model_id=model, api_key="local", base_url=base_url, temperature=0.0, max_workers=1
+        model_id=model,
+        api_key="local",
+        base_url=base_url,
+        temperature=0.0,
+        max_workers=1,
+        max_tokens=LX_MAX_TOKENS,
     )
     annotated = lx.extract(
         doc.text,
