@@ -27,8 +27,9 @@ letter: "m" for metres); each gold value is matched once. Precision and recall p
 values of all cases; the 95% intervals and the paired differences (a system minus
 LangExtract) come from a bootstrap over cases (2,000 resamples, seed 0). Also: the
 share of right values whose span (newsqa's ``spans``, LangExtract's ``char_interval``)
-holds the value, and seconds per case. Writes ``benchmarks/results/langextract.json``
-(and ``.jsonl``, the per-case predictions) and prints a Markdown table.
+holds the value, and seconds per case; for all cases and for each schema. Writes
+``benchmarks/results/langextract.json`` (and ``.jsonl``, the per-case predictions) and
+prints Markdown tables.
 """
 
 from __future__ import annotations
@@ -87,6 +88,9 @@ class Figures(BaseModel):
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {"speakers": Speakers, "figures": Figures}
+SCHEMA_ORDER = ("speakers", "figures")
+"""The order cases run in (all of a schema first), so a run stopped by ``--stop-at``
+has whole schemas done."""
 EXAMPLES: dict[str, tuple[str, BaseModel]] = {
     "speakers": (
         'Mayor Jane Doyle said the bridge "will open in May". A council spokesman '
@@ -392,7 +396,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     chosen = args.only or list(SYSTEMS)
-    items = cases(args.n)
+    items = sorted(cases(args.n), key=lambda c: SCHEMA_ORDER.index(c.schema))
     docs = articles(args.dev)
     settings = Settings.from_env()
     base_url, stop = serve(settings)
@@ -423,13 +427,27 @@ def main() -> None:
         s: [score(c, p) for c, p in zip(finished, predictions[s], strict=True)] for s in chosen
     }
     figures = bootstrap(per_case)
+    by_schema = {}
+    for schema in SCHEMA_ORDER:
+        mine = [i for i, c in enumerate(finished) if c.schema == schema]
+        if mine:
+            by_schema[schema] = bootstrap({s: [per_case[s][i] for i in mine] for s in chosen})
+            by_schema[schema]["cases"] = len(mine)
     for system in chosen:
         timed = [p.seconds for p in predictions[system]]
         figures[system]["s_per_case"] = round(sum(timed) / len(timed), 1)
         figures[system]["errors"] = sum(p.error is not None for p in predictions[system])
-    report = {"cases": len(finished), "of": len(items), "model": model, "systems": figures}
+    report = {
+        "cases": len(finished),
+        "of": len(items),
+        "model": model,
+        "systems": figures,
+        "by_schema": by_schema,
+    }
     (RESULTS / "langextract.json").write_text(json.dumps(report, indent=2) + "\n")
     print(table(figures))
+    for schema, rows in by_schema.items():
+        print(f"\n{schema} ({rows.pop('cases')} cases)\n{table(rows)}")
 
 
 def _write_case(case: Case, predictions: dict[str, Prediction], *, first: bool) -> None:
