@@ -13,10 +13,11 @@ unit: money, durations, distances, counts; not calendar years, dates, times of d
 ages; 17 cases). Labelled from the article text alone, before either system ran.
 
 Systems: ``langextract`` (LangExtract 1.7.1 through its OpenAI provider, one worked
-example per schema, as it requires), ``newsqa`` with the same example, and
-``newsqa-bare`` without one. The model is the embedded GGUF, served on a loopback port
-by this module (wsgiref around newsqa's embedded WSGI app), so both libraries speak the
-OpenAI API to the same weights; temperature 0, no response cache.
+example per schema, as it requires; each reply capped at 1,000 tokens), ``newsqa`` with
+the same example, and ``newsqa-bare`` without one. The model is the embedded GGUF,
+served on a loopback port by this module (wsgiref around newsqa's embedded WSGI app),
+so both libraries speak the OpenAI API to the same weights; temperature 0, no response
+cache.
 
 Scoring: a predicted speaker is right when its last name (or whole name) is a gold
 one's; a predicted figure when one of the values it may stand for
@@ -26,8 +27,9 @@ letter: "m" for metres); each gold value is matched once. Precision and recall p
 values of all cases; the 95% intervals and the paired differences (a system minus
 LangExtract) come from a bootstrap over cases (2,000 resamples, seed 0). Also: the
 share of right values whose span (newsqa's ``spans``, LangExtract's ``char_interval``)
-holds the value, and seconds per case. Writes ``benchmarks/results/langextract.json``
-(and ``.jsonl``, the per-case predictions) and prints a Markdown table.
+holds the value, and seconds per case; for all cases and for each schema. Writes
+``benchmarks/results/langextract.json`` (and ``.jsonl``, the per-case predictions) and
+prints Markdown tables.
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ RESULTS = HERE / "results"
 DEV = HERE.parent.parent / "shared" / "eval" / "dev"
 SYSTEMS = ("langextract", "newsqa", "newsqa-bare")
 RESAMPLES = 2000
+LX_MAX_TOKENS = 1000
+"""Output cap of each LangExtract call (newsqa's calls are capped by the schema, 374
+tokens for ``speakers``, 558 for ``figures``): without one, a reply the small model
+repeats itself in runs to the end of the context window, minutes a chunk."""
 
 
 class Speakers(BaseModel):
@@ -82,6 +88,9 @@ class Figures(BaseModel):
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {"speakers": Speakers, "figures": Figures}
+SCHEMA_ORDER = ("speakers", "figures")
+"""The order cases run in (all of a schema first), so a run stopped by ``--stop-at``
+has whole schemas done."""
 EXAMPLES: dict[str, tuple[str, BaseModel]] = {
     "speakers": (
         'Mayor Jane Doyle said the bridge "will open in May". A council spokesman '
@@ -328,7 +337,12 @@ def run_langextract(base_url: str, model: str, doc: Document, case: Case) -> Pre
     schema = SCHEMAS[case.schema]
     field_info = next(iter(schema.model_fields.values()))
     language_model = OpenAILanguageModel(
-        model_id=model, api_key="local", base_url=base_url, temperature=0.0, max_workers=1
+        model_id=model,
+        api_key="local",
+        base_url=base_url,
+        temperature=0.0,
+        max_workers=1,
+        max_tokens=LX_MAX_TOKENS,
     )
     annotated = lx.extract(
         doc.text,
@@ -382,7 +396,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     chosen = args.only or list(SYSTEMS)
-    items = cases(args.n)
+    items = sorted(cases(args.n), key=lambda c: SCHEMA_ORDER.index(c.schema))
     docs = articles(args.dev)
     settings = Settings.from_env()
     base_url, stop = serve(settings)
@@ -413,13 +427,27 @@ def main() -> None:
         s: [score(c, p) for c, p in zip(finished, predictions[s], strict=True)] for s in chosen
     }
     figures = bootstrap(per_case)
+    by_schema = {}
+    for schema in SCHEMA_ORDER:
+        mine = [i for i, c in enumerate(finished) if c.schema == schema]
+        if mine:
+            by_schema[schema] = bootstrap({s: [per_case[s][i] for i in mine] for s in chosen})
+            by_schema[schema]["cases"] = len(mine)
     for system in chosen:
         timed = [p.seconds for p in predictions[system]]
         figures[system]["s_per_case"] = round(sum(timed) / len(timed), 1)
         figures[system]["errors"] = sum(p.error is not None for p in predictions[system])
-    report = {"cases": len(finished), "of": len(items), "model": model, "systems": figures}
+    report = {
+        "cases": len(finished),
+        "of": len(items),
+        "model": model,
+        "systems": figures,
+        "by_schema": by_schema,
+    }
     (RESULTS / "langextract.json").write_text(json.dumps(report, indent=2) + "\n")
     print(table(figures))
+    for schema, rows in by_schema.items():
+        print(f"\n{schema} ({rows.pop('cases')} cases)\n{table(rows)}")
 
 
 def _write_case(case: Case, predictions: dict[str, Prediction], *, first: bool) -> None:

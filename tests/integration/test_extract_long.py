@@ -64,7 +64,7 @@ def _answer(request: dict[str, Any]) -> Reply:
                 draft["countries"].append(cited)
             elif draft[field]["value"] is None:
                 draft[field] = cited
-    return Reply.json(draft, delay=0.05)
+    return Reply.json(draft, delay=0.2)  # long enough for the chunks to overlap
 
 
 def test_a_long_article_is_read_in_chunks_at_once_and_merged() -> None:
