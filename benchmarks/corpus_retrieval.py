@@ -7,27 +7,36 @@ Reads ../shared/eval/dev/realtimeqa_2024_articles.jsonl.gz (never copied into th
    an article that contains the gold answer string) and the prompt tokens of the
    retrieved passages vs handing ``ask`` that question's own articles (ratio).
 2. Scale: the dev articles replicated with distinct ids to 1k / 10k / 100k documents:
-   index build throughput (documents/s) and query latency p50/p95.
+   index build throughput (documents/s), database size, and query latency p50/p95
+   (warm) of the dev questions, without a date and with ``until=question_date``.
+
+``--engine postgres`` runs both on a PostgreSQL corpus in a throwaway cluster
+(tests/support/postgres.py) instead of SQLite; ``--engine both`` runs the quality part
+on both and reports the paired difference of recall (PostgreSQL − SQLite, same
+questions) with a 95% interval, then the scale part on each.
 
 Usage: python benchmarks/corpus_retrieval.py [--scales 1000,10000] [--k 3,6,10]
+       [--engine sqlite|postgres|both]
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import datetime as dt
 import gzip
 import json
 import statistics
+import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from newsqa import DocumentError, document_from_text
+from newsqa import Corpus, DocumentError, document_from_text
 from newsqa.documents import count_tokens
-from newsqa.retrieval import SQLiteIndex
 from newsqa.types import Document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,11 +78,66 @@ def load(path: Path) -> tuple[list[dict[str, Any]], dict[str, Document], dict[st
     return questions, docs, gold
 
 
-def quality(
-    questions: list[dict[str, Any]], docs: dict[str, Document], gold: dict[str, bool], ks: list[int]
-) -> dict[str, Any]:
+Opener = Callable[[str], contextlib.AbstractContextManager[tuple[Corpus, Callable[[], int]]]]
+"""A fresh, empty corpus named ``name`` and a function giving its size in bytes."""
+
+
+@contextlib.contextmanager
+def sqlite_corpus(name: str) -> Iterator[tuple[Corpus, Callable[[], int]]]:
     with tempfile.TemporaryDirectory() as tmp:
-        index = SQLiteIndex(Path(tmp) / "rtqa.sqlite")
+        path = Path(tmp) / f"{name}.sqlite"
+        corpus = Corpus(path)
+        try:
+            yield (
+                corpus,
+                lambda: sum(
+                    p.stat().st_size for p in Path(tmp).iterdir() if p.name.startswith(path.name)
+                ),
+            )
+        finally:
+            corpus.close()
+
+
+def postgres_opener(stack: contextlib.ExitStack) -> Opener:
+    """Fresh databases in one throwaway cluster (closed with ``stack``)."""
+    import psycopg
+
+    sys.path.insert(0, str(ROOT))
+    from tests.support.postgres import postgres_cluster
+
+    admin = stack.enter_context(postgres_cluster())
+
+    @contextlib.contextmanager
+    def opener(name: str) -> Iterator[tuple[Corpus, Callable[[], int]]]:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = admin.replace("/postgres?", f"/{name}?", 1)
+        corpus = Corpus(url)
+
+        def size() -> int:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("VACUUM ANALYZE")
+                row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+            return int(row[0]) if row else 0
+
+        try:
+            yield corpus, size
+        finally:
+            corpus.close()
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+    return opener
+
+
+def quality(
+    questions: list[dict[str, Any]],
+    docs: dict[str, Document],
+    gold: dict[str, bool],
+    ks: list[int],
+    opener: Opener = sqlite_corpus,
+) -> dict[str, Any]:
+    with opener("rtqa") as (index, _size):
         t = time.perf_counter()
         index.add(docs.values())
         build_s = time.perf_counter() - t
@@ -89,30 +153,36 @@ def quality(
         latencies = []
         for k in ks:
             found = 0
+            hit_list: list[int] = []
             retrieved_tokens, own_tokens = [], []
             for q in answerable:
                 until = _date(q["question_date"])
                 t = time.perf_counter()
                 hits = index.search(q["question_sentence"], k, until=until)
                 latencies.append(time.perf_counter() - t)
-                if any(gold.get(f"{q['question_id']}|{h.doc_id}") for h in hits):
-                    found += 1
+                hit = any(gold.get(f"{q['question_id']}|{h.doc_id}") for h in hits)
+                found += hit
+                hit_list.append(int(hit))
                 retrieved_tokens.append(sum(count_tokens(h.text) for h in hits))
                 own_tokens.append(sum(count_tokens(docs[u].text) for u in q["_articles"]))
             out[f"recall@{k}"] = round(found / len(answerable), 3)
+            out[f"_found@{k}"] = hit_list  # per question, for a paired comparison
             out[f"passage_tokens@{k}_mean"] = round(statistics.mean(retrieved_tokens))
             out[f"own_articles_tokens_mean@{k}"] = round(statistics.mean(own_tokens))
             out[f"token_ratio@{k}"] = round(sum(own_tokens) / max(1, sum(retrieved_tokens)), 1)
         out["query_ms_p50"] = round(statistics.median(latencies) * 1000, 2)
-        index.close()
     return out
 
 
-def scale(docs: list[Document], queries: list[str], sizes: list[int]) -> list[dict[str, Any]]:
+def scale(
+    docs: list[Document],
+    queries: list[tuple[str, dt.date | None]],
+    sizes: list[int],
+    opener: Opener = sqlite_corpus,
+) -> list[dict[str, Any]]:
     rows = []
     for size in sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            index = SQLiteIndex(Path(tmp) / "scale.sqlite")
+        with opener(f"scale{size}") as (index, db_size):
             batch = (
                 docs[i % len(docs)].model_copy(update={"id": f"{i}:{docs[i % len(docs)].id}"})
                 for i in range(size)
@@ -120,24 +190,38 @@ def scale(docs: list[Document], queries: list[str], sizes: list[int]) -> list[di
             t = time.perf_counter()
             index.add(batch)
             build = time.perf_counter() - t
-            lat = []
-            for q in queries:
-                t = time.perf_counter()
-                index.search(q, 6)
-                lat.append(time.perf_counter() - t)
-            lat.sort()
-            rows.append(
-                {
-                    "documents": size,
-                    "build_docs_per_s": round(size / build, 1),
-                    "query_ms_p50": round(lat[len(lat) // 2] * 1000, 2),
-                    "query_ms_p95": round(lat[int(len(lat) * 0.95)] * 1000, 2),
-                    "db_mb": round((Path(tmp) / "scale.sqlite").stat().st_size / 1e6, 1),
-                }
-            )
-            index.close()
+            row: dict[str, Any] = {
+                "documents": size,
+                "build_docs_per_s": round(size / build, 1),
+                "db_mb": round(db_size() / 1e6, 1),
+            }
+            for dated in (False, True):
+                for q, _ in queries[:20]:  # warm-up
+                    index.search(q, 6)
+                lat = []
+                for q, until in queries:
+                    t = time.perf_counter()
+                    index.search(q, 6, until=until if dated else None)
+                    lat.append(time.perf_counter() - t)
+                lat.sort()
+                label = "as_of" if dated else "no_date"
+                row[f"query_ms_p50_{label}"] = round(lat[len(lat) // 2] * 1000, 2)
+                row[f"query_ms_p95_{label}"] = round(lat[int(len(lat) * 0.95)] * 1000, 2)
+            rows.append(row)
             print(rows[-1], flush=True)
     return rows
+
+
+def paired_difference(a: list[int], b: list[int]) -> dict[str, float]:
+    """Mean of ``a - b`` over the same items, with a normal 95% interval."""
+    diffs = [x - y for x, y in zip(a, b, strict=True)]
+    mean = statistics.mean(diffs)
+    half = 1.96 * statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else 0.0
+    return {
+        "n": len(diffs),
+        "difference": round(mean, 3),
+        "ci95": [round(mean - half, 3), round(mean + half, 3)],
+    }
 
 
 def main() -> None:
@@ -145,21 +229,39 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--k", default="3,6,10")
     parser.add_argument("--scales", default="1000,10000,100000")
+    parser.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="sqlite")
     args = parser.parse_args()
     if not args.data.is_file():
         raise SystemExit(f"dev data not found: {args.data}")
     questions, docs, gold = load(args.data)
-    results: dict[str, Any] = {
-        "quality": quality(questions, docs, gold, [int(k) for k in args.k.split(",")])
-    }
-    print(json.dumps(results["quality"], indent=2), flush=True)
-    queries = [q["question_sentence"] for q in questions[:200]]
-    results["scale"] = scale(
-        list(docs.values()), queries, [int(s) for s in args.scales.split(",") if s]
-    )
+    ks = [int(k) for k in args.k.split(",")]
+    engines = ["sqlite", "postgres"] if args.engine == "both" else [args.engine]
+    queries = [(q["question_sentence"], _date(q["question_date"])) for q in questions[:200]]
+    sizes = [int(s) for s in args.scales.split(",") if s]
+    results: dict[str, Any] = {"engine": args.engine}
+    with contextlib.ExitStack() as stack:
+        openers = {
+            engine: postgres_opener(stack) if engine == "postgres" else sqlite_corpus
+            for engine in engines
+        }
+        for engine, opener in openers.items():
+            found = quality(questions, docs, gold, ks, opener)
+            results[f"quality_{engine}"] = found
+            print(engine, json.dumps({a: b for a, b in found.items() if a[0] != "_"}), flush=True)
+        if len(engines) == 2:
+            results["paired"] = {
+                f"recall@{k}": paired_difference(
+                    results["quality_postgres"][f"_found@{k}"],
+                    results["quality_sqlite"][f"_found@{k}"],
+                )
+                for k in ks
+            }
+            print(json.dumps(results["paired"]), flush=True)
+        for engine, opener in openers.items():
+            results[f"scale_{engine}"] = scale(list(docs.values()), queries, sizes, opener)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
-    (out / "corpus_retrieval.json").write_text(json.dumps(results, indent=2))
+    (out / f"corpus_retrieval_{args.engine}.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ Needs the ``postgres`` extra (psycopg 3).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
@@ -309,23 +310,30 @@ class PostgresIndex:
         since: dt.date | None = None,
         until: dt.date | None = None,
     ) -> list[Hit]:
-        """The ``k`` best passages by ``ts_rank`` among documents dated within the
-        bounds (with a bound, undated documents are left out: count them with
-        :meth:`undated`). Passages holding every query word come first."""
+        """The ``k`` best passages among documents dated within the bounds (with a bound,
+        undated documents are left out: count them with :meth:`undated`).
+
+        A passage scores the inverse document frequency of each query word it holds
+        (rare words weigh most, as in BM25), plus its ``ts_rank``. Passages holding every
+        query word are looked up first; only when fewer than ``k`` do, the passages
+        holding any of the rarest words (:data:`ROW_BUDGET`) are ranked too."""
         words = query_words(query)
         if k < 1 or not words:
             return []
+        counts = self._counts(words)
+        present = [w for w in words if counts[w]]
+        if not present:
+            return []
+        passages = max(self._passages(), *counts.values())
+        weights = [math.log(1 + passages / counts[w]) for w in present]
         dates, params = _date_filter(since, until)
-        every = " ".join(f'"{w}"' for w in words)
-        rows = self._ranked(every, k, dates, params, ROW_BUDGET)
-        if len(rows) < k and len(words) > 1:
-            rare = self._rarest(words)
-            if rare:
-                more = self._ranked(
-                    " or ".join(f'"{w}"' for w in rare), k, dates, params, ROW_BUDGET
-                )
-                have = {(r[0], r[1]) for r in rows}
-                rows += [r for r in more if (r[0], r[1]) not in have][: k - len(rows)]
+        rows = self._ranked(present, weights, "AND", k, dates, params)
+        if len(rows) < k and len(present) > 1:
+            rare = set(_rarest(present, counts))
+            kept = [(w, x) for w, x in zip(present, weights, strict=True) if w in rare]
+            more = self._ranked([w for w, _ in kept], [x for _, x in kept], "OR", k, dates, params)
+            have = {(r[0], r[1]) for r in rows}
+            rows += [r for r in more if (r[0], r[1]) not in have][: k - len(rows)]
         return [
             Hit(
                 doc_id=doc_id,
@@ -341,15 +349,27 @@ class PostgresIndex:
         ]
 
     def _ranked(
-        self, websearch: str, k: int, dates: str, params: list[object], cap: int
+        self,
+        words: list[str],
+        weights: list[float],
+        join: str,
+        k: int,
+        dates: str,
+        params: list[object],
     ) -> list[tuple[Any, ...]]:
-        """The ``k`` best of at most ``cap`` passages matching ``websearch`` (a
-        ``websearch_to_tsquery`` string) within the dates, best first."""
+        """The ``k`` best of at most :data:`ROW_BUDGET` passages holding all (``AND``) or
+        any (``OR``) of ``words`` within the dates, best first."""
+        websearch = f" {'or ' if join == 'OR' else ''}".join(f'"{w}"' for w in words)
         sql = f"""
-            WITH q AS (SELECT websearch_to_tsquery('{_CONFIG}', %s) AS q),
+            WITH terms AS (
+                SELECT websearch_to_tsquery('{_CONFIG}', '"' || t || '"') AS tq, w
+                FROM unnest(%s::text[], %s::float8[]) AS x(t, w)
+            ),
+            q AS (SELECT websearch_to_tsquery('{_CONFIG}', %s) AS q),
             hits AS (
                 SELECT p.doc_id, p.first_sid, p.last_sid, p.start, p."end",
-                       ts_rank(p.tsv, q.q, 1) AS score
+                       (SELECT sum(terms.w) FROM terms WHERE p.tsv @@ terms.tq)
+                       + ts_rank(p.tsv, q.q, 1) AS score
                 FROM newsqa_passages p, q WHERE p.tsv @@ q.q{dates} LIMIT %s
             ),
             best AS (SELECT * FROM hits ORDER BY score DESC, doc_id, first_sid LIMIT %s)
@@ -358,28 +378,29 @@ class PostgresIndex:
             FROM best b JOIN newsqa_documents d ON d.id = b.doc_id
             ORDER BY b.score DESC, b.doc_id, b.first_sid
         """
-        return list(self._db.execute(sql, [websearch, *params, cap, k]).fetchall())
+        args = [words, weights, websearch, *params, ROW_BUDGET, k]
+        return list(self._db.execute(sql, args).fetchall())
 
-    def _rarest(self, words: list[str]) -> list[str]:
-        """The rarest of ``words`` whose passages add up to at most :data:`ROW_BUDGET`
-        (at least one; words that match nothing are left out)."""
-        counts = {}
-        for word in words:
-            counts[word] = int(
-                self._scalar(
-                    "SELECT count(*) FROM (SELECT 1 FROM newsqa_passages WHERE tsv @@ "
-                    f"websearch_to_tsquery('{_CONFIG}', %s) LIMIT %s) AS m",
-                    (f'"{word}"', ROW_BUDGET + 1),
-                )
-            )
-        keep: list[str] = []
-        total = 0
-        for word in sorted((w for w in words if counts[w]), key=counts.__getitem__):
-            if keep and total + counts[word] > ROW_BUDGET:
-                break
-            keep.append(word)
-            total += counts[word]
-        return keep
+    def _counts(self, words: list[str]) -> dict[str, int]:
+        """How many passages hold each word, counting no further than
+        :data:`ROW_BUDGET` + 1 (one statement)."""
+        rows = self._db.execute(
+            f"""
+            SELECT t, (SELECT count(*) FROM (
+                SELECT 1 FROM newsqa_passages
+                WHERE tsv @@ websearch_to_tsquery('{_CONFIG}', '"' || t || '"') LIMIT %s
+            ) AS m) FROM unnest(%s::text[]) AS t
+            """,
+            (ROW_BUDGET + 1, words),
+        )
+        return {word: int(n) for word, n in rows}
+
+    def _passages(self) -> int:
+        """About how many passages the corpus holds (the planner's estimate, at least 1)."""
+        estimate = self._scalar(
+            "SELECT reltuples FROM pg_class WHERE oid = 'newsqa_passages'::regclass"
+        )
+        return max(int(estimate or 0), 1)
 
     def document(self, doc_id: str) -> Document:
         """The stored document with its sentences.
@@ -402,6 +423,19 @@ class PostgresIndex:
         return Document(
             id=row[0], title=row[1], date=row[2], source=row[3], text=text, sentences=sentences
         )
+
+
+def _rarest(words: list[str], counts: dict[str, int]) -> list[str]:
+    """The rarest of ``words`` whose passages add up to at most :data:`ROW_BUDGET`
+    (at least one)."""
+    keep: list[str] = []
+    total = 0
+    for word in sorted(words, key=counts.__getitem__):
+        if keep and total + counts[word] > ROW_BUDGET:
+            break
+        keep.append(word)
+        total += counts[word]
+    return keep
 
 
 def _date_filter(since: dt.date | None, until: dt.date | None) -> tuple[str, list[object]]:
