@@ -104,6 +104,21 @@ def test_passages_holding_every_word_come_first(postgres_url: str) -> None:
         assert corpus.search("of the and", 5) == corpus.search("", 5) == []
 
 
+def test_a_rare_word_outweighs_a_common_one(postgres_url: str) -> None:
+    """No passage holds both words: the one with the rare word ranks above those that
+    repeat the common one (inverse document frequency, as BM25 weighs them)."""
+    common = [
+        document_from_text(f"Grain grain grain prices rose again {i}.", id=f"g{i}")
+        for i in range(30)
+    ]
+    rare = document_from_text("Barges returned to the Danube corridor.", id="rare")
+    with Corpus(postgres_url) as corpus:
+        corpus.add([*common, rare])
+        hits = corpus.search("grain Danube", 3)
+        assert hits[0].doc_id == "rare"
+        assert hits[0].score > hits[1].score
+
+
 def test_reindexing_skips_unchanged_replaces_changed_and_prunes(
     postgres_url: str, seed: Document
 ) -> None:
