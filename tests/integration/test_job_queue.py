@@ -177,3 +177,30 @@ def test_the_cli_enqueues_works_cancels_and_writes_results(
         assert "with --queue, write the results with `newsqa results`" in capsys.readouterr().err
         assert main(["queue", "status", "--queue", postgres_url, "--set", "nope"]) == 2
         assert "no job set 'nope'" in capsys.readouterr().err
+
+
+def test_a_job_run_again_after_its_result_writes_nothing_twice(postgres_url: str) -> None:
+    """A worker that died after storing a result but before the queue heard of it: the
+    job runs again, finds its key done, and makes no request."""
+    import procrastinate
+
+    doc = _docs(1)[0]
+    with (
+        FakeOpenAI([], responder=schema_reply) as server,
+        _client(server) as client,
+        newsqa.job_queue(postgres_url, create=True) as queue,
+    ):
+        queue.enqueue([doc], newsqa.Summarize(), client=client)
+        with psycopg.connect(postgres_url) as conn:
+            row = conn.execute("SELECT args FROM procrastinate_jobs").fetchone()
+        assert row is not None
+        assert queue.work(client, wait=False).done == 1
+        sent = len(server.requests)
+        app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=postgres_url))
+        with app.open():
+            app.configure_task("newsqa.run_document", queue="newsqa:default").defer(**row[0])
+        again = queue.work(client, wait=False)
+        assert (again.done, again.skipped) == (0, 1)
+        assert len(server.requests) == sent + 1  # the worker's probe only
+        with psycopg.connect(postgres_url) as conn:
+            assert conn.execute("SELECT count(*) FROM newsqa_results").fetchone() == (1,)
