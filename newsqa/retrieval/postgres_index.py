@@ -36,6 +36,9 @@ __all__ = ["FORMAT", "ROW_BUDGET", "PostgresIndex", "is_database_url", "redact"]
 FORMAT = "newsqa-pg-corpus-1"
 ROW_BUDGET = 5_000
 """Most passages one search ranks (AND matches first, then the OR of the rarest words)."""
+RARE_COUNT = 1_000
+"""A word the table statistics do not list as common is counted up to this many passages
+(its inverse document frequency is that of this count beyond it)."""
 CHUNK = 200
 """Documents checked and written per transaction while indexing."""
 _CONFIG = "english"
@@ -361,11 +364,11 @@ class PostgresIndex:
         any (``OR``) of ``words`` within the dates, best first."""
         websearch = f" {'or ' if join == 'OR' else ''}".join(f'"{w}"' for w in words)
         sql = f"""
-            WITH terms AS (
+            WITH terms AS MATERIALIZED (
                 SELECT websearch_to_tsquery('{_CONFIG}', '"' || t || '"') AS tq, w
                 FROM unnest(%s::text[], %s::float8[]) AS x(t, w)
             ),
-            q AS (SELECT websearch_to_tsquery('{_CONFIG}', %s) AS q),
+            q AS MATERIALIZED (SELECT websearch_to_tsquery('{_CONFIG}', %s) AS q),
             hits AS (
                 SELECT p.doc_id, p.first_sid, p.last_sid, p.start, p."end",
                        (SELECT sum(terms.w) FROM terms WHERE p.tsv @@ terms.tq)
@@ -383,24 +386,49 @@ class PostgresIndex:
 
     def _counts(self, words: list[str]) -> dict[str, int]:
         """How many passages hold each word, counting no further than
-        :data:`ROW_BUDGET` + 1 (one statement)."""
+        :data:`ROW_BUDGET` + 1. A common word's count is the table statistics' estimate
+        (``most_common_elems``, which ANALYZE keeps for a tsvector column): no scan; only
+        the others are counted, up to :data:`RARE_COUNT`."""
+        passages = self._passages()
         rows = self._db.execute(
             f"""
-            SELECT t, (SELECT count(*) FROM (
-                SELECT 1 FROM newsqa_passages
-                WHERE tsv @@ websearch_to_tsquery('{_CONFIG}', '"' || t || '"') LIMIT %s
-            ) AS m) FROM unnest(%s::text[]) AS t
+            WITH stats AS MATERIALIZED (
+                SELECT e.lexeme, e.freq FROM pg_stats s,
+                    unnest(s.most_common_elems::text::text[],
+                           s.most_common_elem_freqs[1:array_length(s.most_common_elems, 1)])
+                    AS e(lexeme, freq)
+                WHERE s.schemaname = current_schema() AND s.tablename = 'newsqa_passages'
+                    AND s.attname = 'tsv'
+            )
+            SELECT t, (SELECT max(stats.freq) FROM stats WHERE stats.lexeme = ANY(
+                tsvector_to_array(to_tsvector('{_CONFIG}', t))))
+            FROM unnest(%s::text[]) AS t
             """,
-            (ROW_BUDGET + 1, words),
+            (words,),
         )
-        return {word: int(n) for word, n in rows}
+        counts: dict[str, int] = {}
+        for word, freq in rows:
+            if freq is not None:
+                counts[word] = min(round(freq * passages), ROW_BUDGET + 1)
+            else:
+                counts[word] = int(
+                    self._scalar(
+                        "SELECT count(*) FROM (SELECT 1 FROM newsqa_passages WHERE tsv @@ "
+                        f"websearch_to_tsquery('{_CONFIG}', %s) LIMIT %s) AS m",
+                        (f'"{word}"', min(ROW_BUDGET + 1, RARE_COUNT)),
+                    )
+                )
+        return counts
 
     def _passages(self) -> int:
-        """About how many passages the corpus holds (the planner's estimate, at least 1)."""
+        """About how many passages the corpus holds: the planner's estimate (kept by
+        autovacuum, no scan), counted only before the table was first analyzed."""
         estimate = self._scalar(
             "SELECT reltuples FROM pg_class WHERE oid = 'newsqa_passages'::regclass"
         )
-        return max(int(estimate or 0), 1)
+        if not estimate or estimate <= 0:
+            estimate = self._scalar("SELECT count(*) FROM newsqa_passages")
+        return max(int(estimate), 1)
 
     def document(self, doc_id: str) -> Document:
         """The stored document with its sentences.
