@@ -36,9 +36,6 @@ __all__ = ["FORMAT", "ROW_BUDGET", "PostgresIndex", "is_database_url", "redact"]
 FORMAT = "newsqa-pg-corpus-1"
 ROW_BUDGET = 5_000
 """Most passages one search ranks (AND matches first, then the OR of the rarest words)."""
-RARE_COUNT = 1_000
-"""A word the table statistics do not list as common is counted up to this many passages
-(its inverse document frequency is that of this count beyond it)."""
 CHUNK = 200
 """Documents checked and written per transaction while indexing."""
 _CONFIG = "english"
@@ -221,6 +218,8 @@ class PostgresIndex:
                 counts[outcome] += 1
                 if on_done:
                     on_done(doc, outcome)
+        if counts["added"] or counts["replaced"]:  # the statistics _counts reads
+            self._db.execute("ANALYZE newsqa_passages")
         pruned = 0
         if prune:
             stale = sorted(self.ids() - seen)
@@ -388,7 +387,7 @@ class PostgresIndex:
         """How many passages hold each word, counting no further than
         :data:`ROW_BUDGET` + 1. A common word's count is the table statistics' estimate
         (``most_common_elems``, which ANALYZE keeps for a tsvector column): no scan; only
-        the others are counted, up to :data:`RARE_COUNT`."""
+        the others, rare once the table is analyzed, are counted."""
         passages = self._passages()
         rows = self._db.execute(
             f"""
@@ -415,7 +414,7 @@ class PostgresIndex:
                     self._scalar(
                         "SELECT count(*) FROM (SELECT 1 FROM newsqa_passages WHERE tsv @@ "
                         f"websearch_to_tsquery('{_CONFIG}', %s) LIMIT %s) AS m",
-                        (f'"{word}"', min(ROW_BUDGET + 1, RARE_COUNT)),
+                        (f'"{word}"', ROW_BUDGET + 1),
                     )
                 )
         return counts
