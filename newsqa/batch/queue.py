@@ -146,13 +146,13 @@ class JobQueue:
         describe: Callable[[Task[Any]], dict[str, Any]] = Task.job,
         rebuild: Callable[[Mapping[str, Any]], Task[Any]] = task_from_job,
     ) -> None:
-        from newsqa.retrieval.postgres_index import redact
+        from newsqa.retrieval.postgres_index import connect, redact
 
         pg, self._procrastinate = _modules()
         self.url, self.where = url, redact(url)
         self._describe, self._rebuild = describe, rebuild
         try:
-            self._db: psycopg.Connection[Any] = pg.connect(url, autocommit=True)
+            self._db: psycopg.Connection[Any] = connect(pg, url)
         except pg.Error as e:
             raise QueueError(f"{self.where}: cannot reach the queue ({_first_line(e)})") from None
         try:

@@ -31,7 +31,7 @@ from newsqa.types import Document, Sentence
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["FORMAT", "ROW_BUDGET", "PostgresIndex", "is_database_url", "redact"]
+__all__ = ["FORMAT", "ROW_BUDGET", "PostgresIndex", "connect", "is_database_url", "redact"]
 
 FORMAT = "newsqa-pg-corpus-1"
 ROW_BUDGET = 5_000
@@ -70,6 +70,17 @@ def redact(url: str) -> str:
     """``url`` without its password (for messages)."""
     url = re.sub(r"(://[^:/@?]*):[^@/?]*@", r"\1:***@", url)
     return re.sub(r"(?i)(password=)[^&\s]*", r"\1***", url)
+
+
+CONNECT_TIMEOUT = 10
+"""Seconds to wait for a server that does not answer (unless the URL says otherwise)."""
+
+
+def connect(pg: Any, url: str) -> psycopg.Connection[Any]:
+    """An autocommit connection to ``url`` that gives up on a silent server."""
+    options = {} if "connect_timeout" in url else {"connect_timeout": CONNECT_TIMEOUT}
+    connection: psycopg.Connection[Any] = pg.connect(url, autocommit=True, **options)
+    return connection
 
 
 def _psycopg() -> Any:
@@ -114,7 +125,7 @@ class PostgresIndex:
         self.url = url
         self.where = redact(url)
         try:
-            self._db: psycopg.Connection[Any] = pg.connect(url, autocommit=True)
+            self._db: psycopg.Connection[Any] = connect(pg, url)
         except pg.Error as e:
             raise DocumentError(
                 f"{self.where}: cannot reach the database ({_first_line(e)})",
