@@ -5,20 +5,32 @@ pick: with Qwen's 151,936 tokens that is ≈ 23 ms per generated token, a third 
 time of a JSON reply on 2 cores. The greedy token is the same when only the most
 likely token is checked and the whole vocabulary is filtered only when the grammar
 refuses it (what llama.cpp's own sampler does, ggml-org/llama.cpp#4306), so replies
-are unchanged and cost ≈ 0.5 ms per token of sampling. Imported only when
-llama-cpp-python is installed.
+are unchanged and cost ≈ 0.5 ms per token of sampling.
+
+These replies are also decoded speculatively: tokens drafted by prompt lookup
+(:func:`newsqa.llm.prompt_lookup.draft`) are evaluated in one batch with the last token
+chosen, the sampler picks the greedy token at each of their positions in turn, and the
+draft is kept up to the first token it disagrees with; llama-cpp-python's ``generate``
+then drops the rest from the KV cache. The grammar only ever accepts the tokens the
+sampler picked, so replies are the greedy ones. Imported only when llama-cpp-python is
+installed.
 """
 
 from __future__ import annotations
 
 import ctypes
 import math
+from collections.abc import Generator, Sequence
 from typing import Any
 
 import llama_cpp
 import numpy as np
+import numpy.typing as npt
 from llama_cpp import Llama
 from llama_cpp.llama_grammar import LlamaGrammar
+from llama_cpp.llama_speculative import LlamaDraftModel
+
+from newsqa.llm.prompt_lookup import DecodeStats, draft
 
 __all__ = ["CheckedGreedy", "CheckedLlama"]
 
@@ -81,9 +93,74 @@ class CheckedGreedy:
         self.close()
 
 
+class _PromptLookup(LlamaDraftModel):
+    """``generate``'s draft model: prompt lookup."""
+
+    def __call__(self, input_ids: npt.NDArray[np.intc], /, **kwargs: Any) -> npt.NDArray[np.intc]:
+        return draft(input_ids)
+
+
 class CheckedLlama(Llama):
-    """``Llama`` whose greedy, unpenalised grammar replies use :class:`CheckedGreedy`;
-    every other request samples as llama-cpp-python does."""
+    """``Llama`` whose greedy, unpenalised grammar replies use :class:`CheckedGreedy`
+    and are decoded speculatively (when :attr:`speculate`); every other request
+    samples as llama-cpp-python does.
+
+    Attributes:
+        speculate: draft tokens by prompt lookup for the replies :class:`CheckedGreedy` picks.
+        stats: token counts over every request since the model was loaded.
+        last: token counts of the latest request.
+    """
+
+    speculate: bool = True
+    stats: DecodeStats = DecodeStats()
+    last: DecodeStats = DecodeStats()
+    _replying = False  # inside ``generate``
+    _prompt_pending = False  # the request's first evaluation (its prompt) is to come
+
+    def generate(
+        self, tokens: Sequence[int], *args: Any, **kwargs: Any
+    ) -> Generator[int, Sequence[int] | None, None]:
+        self.draft_model = None  # set by _init_sampler when this request is speculative
+        self.last = DecodeStats(requests=1)
+        self._replying = self._prompt_pending = True
+        try:
+            yield from super().generate(tokens, *args, **kwargs)
+        finally:
+            self.draft_model = None
+            self._replying = self._prompt_pending = False
+            self.stats += self.last
+
+    def eval(self, tokens: Sequence[int]) -> None:
+        if self._prompt_pending:  # what the request's prompt does not share with the last
+            self._prompt_pending = False
+            self.last.prompt_tokens += len(tokens)
+        elif len(tokens) > 1 and self._replying and isinstance(self.draft_model, _PromptLookup):
+            self._check_draft(tokens)
+            return
+        super().eval(tokens)
+
+    def _check_draft(self, tokens: Sequence[int]) -> None:
+        """Evaluate the last token chosen and a draft after it, with logits at every
+        position so that the sampler can pick the greedy token after each
+        (``Llama.eval`` keeps them only for models loaded with ``logits_all``, which
+        then pay for the logits of every prompt token)."""
+        self.last.drafted += len(tokens) - 1
+        n_past = self.n_tokens
+        self._ctx.kv_cache_seq_rm(-1, n_past, -1)
+        self._batch.set_batch(batch=tokens, n_past=n_past, logits_all=True)
+        self._ctx.decode(self._batch)
+        self.input_ids[n_past : n_past + len(tokens)] = tokens
+        self.n_tokens += len(tokens)
+        self._requires_eval = False
+
+    def sample(self, *args: Any, **kwargs: Any) -> int:
+        token = int(super().sample(*args, **kwargs))
+        idx = kwargs.get("idx")
+        if self._replying:
+            self.last.generated += 1
+            if idx is not None and idx + 1 < self.n_tokens and token == self.input_ids[idx + 1]:
+                self.last.accepted += 1  # the drafted token there is the greedy one
+        return token
 
     def _init_sampler(self, *args: Any, **kwargs: Any) -> Any:
         grammar = kwargs.get("grammar")
@@ -97,5 +174,7 @@ class CheckedLlama(Llama):
             and kwargs.get("logits_processor") is None
         )
         if grammar is not None and plain:
+            if self.speculate:
+                self.draft_model = _PromptLookup()
             return CheckedGreedy(self, grammar)
         return super()._init_sampler(*args, **kwargs)

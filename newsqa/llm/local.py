@@ -8,8 +8,10 @@ loaded on the first request (a replayed test never loads it) and once per proces
 llama-cpp-python ignores ``response_format={"type": "json_schema"}``; this app
 translates it to ``{"type": "json_object", "schema": ...}``, which llama.cpp turns
 into a grammar, so constrained output always parses. Greedy replies under a grammar
-check it on the chosen token first (:mod:`newsqa.llm.checked_greedy`): the same
-replies, without filtering the whole vocabulary at every token.
+check it on the chosen token first and are decoded speculatively, drafting from the
+prompt (:mod:`newsqa.llm.checked_greedy`; ``NEWSQA_SPECULATE=0`` turns drafting off):
+the same replies, without filtering the whole vocabulary at every token, and several
+tokens per step where the reply copies its prompt.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import json
+import os
 import threading
 import time
 import uuid
@@ -39,6 +42,7 @@ __all__ = [
     "embedded_http_client",
     "llama_arguments",
     "prepare_embedded",
+    "speculation",
 ]
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -78,6 +82,23 @@ def _load_llama(path: Path, n_ctx: int, n_threads: int | None) -> Llama:
         return _LOADED[key]
 
 
+def speculation() -> bool:
+    """Whether greedy grammar replies draft tokens from their prompt: ``NEWSQA_SPECULATE``
+    (``1``/``on``/``true``/``yes`` or ``0``/``off``/``false``/``no``; on when unset).
+
+    Raises:
+        ConfigError: another value.
+    """
+    value = os.environ.get("NEWSQA_SPECULATE", "").strip().lower()
+    if value in ("", "1", "on", "true", "yes"):
+        return True
+    if value in ("0", "off", "false", "no"):
+        return False
+    raise ConfigError(
+        f"NEWSQA_SPECULATE={value!r} is not one of 1, on, true, yes, 0, off, false, no"
+    )
+
+
 def _installed(module: str) -> bool:
     """True when ``module`` can be imported (found without importing it)."""
     return importlib.util.find_spec(module) is not None
@@ -87,9 +108,11 @@ def check_embedded(settings: Settings) -> None:
     """Cheap checks that the embedded backend can run, made before any request.
 
     Raises:
-        ConfigError: llama-cpp-python is not installed, ``model_path`` is not a file, or
-            (without ``model_path``) the default model is neither assembled nor installed.
+        ConfigError: llama-cpp-python is not installed, ``model_path`` is not a file,
+            (without ``model_path``) the default model is neither assembled nor installed,
+            or ``NEWSQA_SPECULATE`` is not a yes or a no.
     """
+    speculation()
     no_endpoint = (
         "no endpoint is configured (OPENAI_BASE_URL + NEWSQA_MODEL, or OPENAI_API_KEY for "
         "OpenAI) and the embedded model"
@@ -181,7 +204,10 @@ class EmbeddedModel:
         """Run one chat completion request body and return the OpenAI response body."""
         llama = self._llama()
         kwargs = llama_arguments(body)
+        speculate = speculation()
         with self._lock:
+            if hasattr(llama, "speculate"):  # a CheckedLlama
+                llama.speculate = speculate
             result = cast(dict[str, Any], llama.create_chat_completion(**kwargs))
         result["model"] = body.get("model", result.get("model"))
         result.setdefault("id", f"chatcmpl-{uuid.uuid4().hex}")

@@ -680,3 +680,56 @@ def test_without_a_model_file_the_default_model_is_assembled_in_the_cache(
     loaded = EmbeddedModel(Settings(cache_dir=tmp_path, n_ctx=256))._llama()
     assert asked == [tmp_path] and isinstance(loaded, Loaded)
     assert loaded.kwargs["model_path"] == str(assembled)
+
+
+class Drafting(FakeLlama):
+    """A model with a ``speculate`` switch, as the embedded ``CheckedLlama`` has."""
+
+    speculate: bool | None = None
+    switched: tuple[bool | None, ...] = ()  # the switch at each request
+
+    def create_chat_completion(self, **kwargs: Any) -> dict[str, Any]:
+        self.switched += (self.speculate,)
+        return super().create_chat_completion(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("value", "speculate"),
+    [
+        (None, True),
+        ("", True),
+        ("1", True),
+        ("on", True),
+        ("YES", True),
+        ("0", False),
+        ("off", False),
+        ("false", False),
+        (" no ", False),
+    ],
+)
+def test_newsqa_speculate_switches_drafting_per_request(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, speculate: bool
+) -> None:
+    if value is not None:
+        monkeypatch.setenv("NEWSQA_SPECULATE", value)
+    llama: Any = Drafting('{"label": "x"}')
+    EmbeddedModel(Settings(), llama=llama).complete(
+        {"messages": [{"role": "user", "content": "q"}]}
+    )
+    assert llama.switched == (speculate,)
+    assert local.speculation() is speculate
+
+
+def test_a_bad_newsqa_speculate_is_refused_before_any_request(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("NEWSQA_SPECULATE", "maybe")
+    monkeypatch.setattr(local, "_installed", lambda module: True)
+    (tmp_path / "m.gguf").write_bytes(b"GGUF")
+    message = "NEWSQA_SPECULATE='maybe' is not one of 1, on, true, yes, 0, off, false, no"
+    with pytest.raises(ConfigError, match=message):
+        check_embedded(Settings(model_path=tmp_path / "m.gguf"))
+    llama: Any = Drafting("{}")
+    with pytest.raises(ConfigError, match=message):
+        EmbeddedModel(Settings(), llama=llama).complete({"messages": []})
+    assert llama.switched == ()
