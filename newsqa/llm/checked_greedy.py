@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import time
 from collections.abc import Generator, Sequence
 from typing import Any
 
@@ -123,9 +124,11 @@ class CheckedLlama(Llama):
         self.draft_model = None  # set by _init_sampler when this request is speculative
         self.last = DecodeStats(requests=1)
         self._replying = self._prompt_pending = True
+        start = time.perf_counter()
         try:
             yield from super().generate(tokens, *args, **kwargs)
         finally:
+            self.last.seconds = time.perf_counter() - start
             self.draft_model = None
             self._replying = self._prompt_pending = False
             self.stats += self.last
@@ -133,11 +136,14 @@ class CheckedLlama(Llama):
     def eval(self, tokens: Sequence[int]) -> None:
         if self._prompt_pending:  # what the request's prompt does not share with the last
             self._prompt_pending = False
+            start = time.perf_counter()
+            super().eval(tokens)
             self.last.prompt_tokens += len(tokens)
+            self.last.prompt_seconds += time.perf_counter() - start
         elif len(tokens) > 1 and self._replying and isinstance(self.draft_model, _PromptLookup):
             self._check_draft(tokens)
-            return
-        super().eval(tokens)
+        else:
+            super().eval(tokens)
 
     def _check_draft(self, tokens: Sequence[int]) -> None:
         """Evaluate the last token chosen and a draft after it, with logits at every

@@ -10,7 +10,7 @@ Imported only when numpy (the local extra) is installed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -50,7 +50,7 @@ def draft(
 
 @dataclass
 class DecodeStats:
-    """Token counts of the embedded model's requests.
+    """Token counts and times of the embedded model's requests.
 
     Attributes:
         requests: completions run.
@@ -58,6 +58,8 @@ class DecodeStats:
         drafted: tokens drafted by prompt lookup and evaluated to be checked.
         accepted: drafted tokens the greedy choice agreed with (written without a step).
         generated: tokens the model chose.
+        prompt_seconds: time spent evaluating the prompt tokens.
+        seconds: time from the start of each completion to its last token.
     """
 
     requests: int = 0
@@ -65,27 +67,16 @@ class DecodeStats:
     drafted: int = 0
     accepted: int = 0
     generated: int = 0
+    prompt_seconds: float = 0.0
+    seconds: float = 0.0
 
     def __add__(self, other: DecodeStats) -> DecodeStats:
-        return DecodeStats(
-            self.requests + other.requests,
-            self.prompt_tokens + other.prompt_tokens,
-            self.drafted + other.drafted,
-            self.accepted + other.accepted,
-            self.generated + other.generated,
-        )
+        return DecodeStats(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
     def __sub__(self, other: DecodeStats) -> DecodeStats:
-        return DecodeStats(
-            self.requests - other.requests,
-            self.prompt_tokens - other.prompt_tokens,
-            self.drafted - other.drafted,
-            self.accepted - other.accepted,
-            self.generated - other.generated,
-        )
+        return DecodeStats(*(a - b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
     @property
     def steps(self) -> int:
-        """Decoding steps (batched evaluations after the prompt's): one per token
-        chosen that was not drafted."""
+        """Decoding steps: one per token chosen that was not drafted."""
         return self.generated - self.accepted

@@ -53,8 +53,8 @@ def test_short_matches_draft_nothing_when_their_size_is_zero() -> None:
 
 
 def test_stats_add_and_subtract() -> None:
-    a = DecodeStats(1, 100, 10, 6, 20)
-    b = DecodeStats(2, 50, 4, 1, 9)
-    assert a + b == DecodeStats(3, 150, 14, 7, 29)
+    a = DecodeStats(1, 100, 10, 6, 20, 1.5, 4.0)
+    b = DecodeStats(2, 50, 4, 1, 9, 0.5, 1.0)
+    assert a + b == DecodeStats(3, 150, 14, 7, 29, 2.0, 5.0)
     assert (a + b) - b == a
     assert a.steps == 14

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from dataclasses import astuple
 from typing import Any
 
 import pytest
@@ -102,6 +103,11 @@ def _llama(monkeypatch: pytest.MonkeyPatch, reply: list[int], speculate: bool) -
     return llama
 
 
+def _counts(stats: DecodeStats) -> tuple[float, ...]:
+    """Requests, prompt tokens, drafted, accepted, generated."""
+    return astuple(stats)[:5]
+
+
 def _reply(llama: Any, prompt: list[int], length: int) -> list[int]:
     written = []
     for token in llama.generate(prompt, temp=0.0, grammar="g"):
@@ -136,7 +142,7 @@ def test_drafts_are_checked_in_one_batch_and_the_rest_is_rolled_back(
     assert batches == [PROMPT, [20], [2], [3], [4, 5, 6, 7, 8], [50], [51]]
     assert llama._ctx.text(-1) == PROMPT + REPLY[:-1]
     assert llama.n_tokens == len(PROMPT) + len(REPLY) - 1
-    assert llama.last == DecodeStats(1, len(PROMPT), drafted=4, accepted=2, generated=len(REPLY))
+    assert _counts(llama.last) == (1, len(PROMPT), 4, 2, len(REPLY))  # 4 drafted, 2 right
     assert llama.last.steps == len(REPLY) - 2
 
 
@@ -144,7 +150,7 @@ def test_without_speculation_each_token_is_its_own_step(monkeypatch: pytest.Monk
     llama = _llama(monkeypatch, REPLY, speculate=False)
     assert _reply(llama, PROMPT, len(REPLY)) == REPLY
     assert llama._ctx.batches == [PROMPT] + [[t] for t in REPLY[:-1]]
-    assert llama.last == DecodeStats(1, len(PROMPT), 0, 0, len(REPLY))
+    assert _counts(llama.last) == (1, len(PROMPT), 0, 0, len(REPLY))
 
 
 def test_stats_add_up_over_requests_and_a_shared_prefix_is_not_counted(
@@ -157,6 +163,7 @@ def test_stats_add_up_over_requests_and_a_shared_prefix_is_not_counted(
     _reply(llama, PROMPT, 3)  # the whole prompt is cached: one token is evaluated again
     assert llama.last.prompt_tokens == 1 and llama.last.generated == 3
     assert llama.stats == first + llama.last
+    assert 0 < first.prompt_seconds < first.seconds
     assert llama.draft_model is None  # the draft model does not outlive its request
 
 
