@@ -11,15 +11,21 @@
    ../shared/eval/dev is present.
 4. RealTime QA dev multiple-choice questions over their own articles (the quality
    benchmark's seeded sample): seconds per question and accuracy.
+5. Speculative decoding (``--runs N`` pairs, also alone with ``--only-speculation``):
+   the seed report with drafting off and on (``NEWSQA_SPECULATE``), the order
+   alternating, checked to be identical; the drafted and accepted tokens; the naive
+   one-prompt stance run on the seed (free text, so never drafted) for scale; and the
+   floor: the prompt's evaluation plus one decoding step per token not drafted right.
 
 No response cache: every figure is a real model run. Usage:
-    python -m benchmarks.embedded_speed [--threads N] [--qa N]
+    python -m benchmarks.embedded_speed [--threads N] [--qa N] [--runs N] [--only-speculation]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -29,11 +35,13 @@ import httpx2
 from llama_cpp import Llama
 
 import newsqa
-from benchmarks.quality import data
-from newsqa.config import Settings
+from benchmarks.quality import baseline, data
+from newsqa.config import DEFAULT_TOPIC, Settings
 from newsqa.llm import local
+from newsqa.llm.checked_greedy import CheckedLlama
 from newsqa.llm.client import LLMClient
 from newsqa.llm.local import embedded_http_client, llama_arguments
+from newsqa.llm.prompt_lookup import DecodeStats
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_c21f091162a05fc4.txt"
 QUESTIONS = [
@@ -45,37 +53,159 @@ QUESTIONS = [
 ]
 
 
-def _recording_client(settings: Settings, bodies: list[dict[str, Any]]) -> LLMClient:
+def _recording_client(
+    settings: Settings,
+    bodies: list[dict[str, Any]],
+    llama: CheckedLlama,
+    answered: list[DecodeStats],
+) -> LLMClient:
+    """A client that keeps each request body, and the model's counters after each reply."""
     http = embedded_http_client(settings)
 
     def keep(request: httpx2.Request) -> None:
         bodies.append(json.loads(request.read()))
 
+    def count(response: httpx2.Response) -> None:
+        answered.append(llama.last)
+
     http.event_hooks["request"] = [keep]
+    http.event_hooks["response"] = [count]
     return LLMClient(settings, http_client=http)
+
+
+def _seed_report(
+    llama: CheckedLlama, client: LLMClient, doc: newsqa.Document
+) -> tuple[float, newsqa.Usage, newsqa.Summary, newsqa.StanceReport]:
+    llama.reset()
+    t = time.perf_counter()
+    summary = newsqa.summarize(doc, client=client)
+    report = newsqa.analyze_stances(doc, client=client)
+    return time.perf_counter() - t, summary.usage + report.usage, summary, report
+
+
+def batch_costs(llama: CheckedLlama, doc: newsqa.Document, reps: int = 5) -> dict[str, float]:
+    """What checking a draft costs: seconds to evaluate the last token with ``k`` drafted
+    after it, over one evaluating the token alone (median of ``reps``, sizes interleaved)."""
+    tokens = llama.tokenize(doc.text.encode())[:700]
+    llama.reset()
+    llama.eval(tokens[:600])
+    sizes = (1, 2, 4, 5, 7)
+    times: dict[int, list[float]] = {n: [] for n in sizes}
+    for _ in range(reps):
+        for n in sizes:
+            llama.n_tokens = 600
+            t = time.perf_counter()
+            if n == 1:
+                llama.eval(tokens[600:601])
+            else:
+                llama._check_draft(tokens[600 : 600 + n])
+            times[n].append(time.perf_counter() - t)
+    one = statistics.median(times[1])
+    costs = {"one_token_s": round(one, 4)}
+    costs.update(
+        {f"batch_{n}_vs_one": round(statistics.median(times[n]) / one, 2) for n in sizes[1:]}
+    )
+    llama.reset()
+    return costs
+
+
+def speculation(
+    llama: CheckedLlama,
+    client: LLMClient,
+    doc: newsqa.Document,
+    runs: int,
+    answered: list[DecodeStats],
+) -> dict[str, Any]:
+    """The seed report with drafting off and on, ``runs`` pairs (order alternating), and
+    the naive one-prompt stance run once per pair; figures are medians over the runs."""
+    seconds: dict[str, list[float]] = {"off": [], "on": [], "naive": []}
+    stats: dict[str, DecodeStats] = {"off": DecodeStats(), "on": DecodeStats()}
+    outputs: dict[str, list[Any]] = {"off": [], "on": []}
+    requests: list[DecodeStats] = []
+    for run in range(runs):
+        for mode in ("off", "on") if run % 2 == 0 else ("on", "off"):
+            os.environ["NEWSQA_SPECULATE"] = "1" if mode == "on" else "0"
+            before, first = llama.stats, len(answered)
+            took, _, summary, report = _seed_report(llama, client, doc)
+            seconds[mode].append(took)
+            stats[mode] += llama.stats - before
+            outputs[mode].append((summary.model_dump(), report.model_dump()))
+            if mode == "on" and run == 0:
+                requests = answered[first:]
+        llama.reset()
+        t = time.perf_counter()
+        baseline.stances(client, doc, DEFAULT_TOPIC, client.settings.context_tokens)
+        seconds["naive"].append(time.perf_counter() - t)
+    os.environ.pop("NEWSQA_SPECULATE")
+    off, on = stats["off"], stats["on"]
+    decode_per_token = (off.seconds - off.prompt_seconds) / off.generated
+    floor = (on.prompt_seconds + on.steps * decode_per_token) / runs
+    naive = statistics.median(seconds["naive"])
+    return {
+        "speculation_runs": runs,
+        "seed_report_off_s": [round(x, 1) for x in seconds["off"]],
+        "seed_report_on_s": [round(x, 1) for x in seconds["on"]],
+        "naive_stances_s": [round(x, 1) for x in seconds["naive"]],
+        "identical_off_on": all(o == outputs["off"][0] for o in outputs["off"] + outputs["on"]),
+        "on_vs_off": round(statistics.median(seconds["on"]) / statistics.median(seconds["off"]), 3),
+        "off_vs_naive": round(statistics.median(seconds["off"]) / naive, 2),
+        "on_vs_naive": round(statistics.median(seconds["on"]) / naive, 2),
+        "per_report_tokens_generated": on.generated // runs,
+        "per_report_drafted": on.drafted // runs,
+        "per_report_accepted": on.accepted // runs,
+        "acceptance": round(on.accepted / max(on.drafted, 1), 3),
+        "share_of_tokens_drafted_right": round(on.accepted / max(on.generated, 1), 3),
+        "per_report_prompt_tokens_evaluated": on.prompt_tokens // runs,
+        "per_report_prompt_s": round(on.prompt_seconds / runs, 1),
+        "per_report_model_s_off": round(off.seconds / runs, 1),
+        "per_report_model_s_on": round(on.seconds / runs, 1),
+        "decode_s_per_token_off": round(decode_per_token, 4),
+        "floor_s": round(floor, 1),
+        "floor_vs_naive": round(floor / naive, 2),
+        "requests_on_first_run": [
+            f"{r.prompt_tokens} prompt tokens {r.prompt_seconds:.1f} s, {r.generated} generated "
+            f"({r.accepted} of {r.drafted} drafted) {r.seconds:.1f} s"
+            for r in requests
+        ],
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--qa", type=int, default=8, help="RealTime QA questions (0: skip)")
+    parser.add_argument("--runs", type=int, default=2, help="speculation off/on pairs")
+    parser.add_argument("--only-speculation", action="store_true")
     args = parser.parse_args()
     settings = Settings(n_threads=args.threads)
     doc = newsqa.load_document(SEED)
 
     t = time.perf_counter()
     llama = local.EmbeddedModel(settings)._llama()
+    assert isinstance(llama, CheckedLlama)
     load_s = time.perf_counter() - t
 
     bodies: list[dict[str, Any]] = []
-    client = _recording_client(settings, bodies)
+    answered: list[DecodeStats] = []
+    client = _recording_client(settings, bodies, llama, answered)
 
     def seed_report() -> tuple[float, newsqa.Usage, newsqa.StanceReport]:
-        llama.reset()
-        t = time.perf_counter()
-        summary = newsqa.summarize(doc, client=client)
-        report = newsqa.analyze_stances(doc, client=client)
-        return time.perf_counter() - t, summary.usage + report.usage, report
+        took, usage, _, report = _seed_report(llama, client, doc)
+        return took, usage, report
+
+    out_dir = Path(__file__).resolve().parent / "results"
+    out_dir.mkdir(exist_ok=True)
+    if args.only_speculation:
+        seed_report()  # warm-up
+        results = {
+            "model_load_s": round(load_s, 1),
+            **speculation(llama, client, doc, args.runs, answered),
+        }
+        (out_dir / "embedded_speed_speculation.json").write_text(json.dumps(results, indent=2))
+        for key, value in results.items():
+            print(f"{key:36} {value}")
+        client.close()
+        return
 
     def raw_run(requests: list[dict[str, Any]]) -> tuple[float, int]:
         llama.reset()
@@ -141,8 +271,9 @@ def main() -> None:
             results["realtimeqa_s_per_question"] = round(statistics.mean(seconds), 1)
             results["realtimeqa_max_s"] = round(max(seconds), 1)
             results["realtimeqa_accuracy"] = f"{sum(right)}/{len(right)}"
-    out_dir = Path(__file__).resolve().parent / "results"
-    out_dir.mkdir(exist_ok=True)
+    if args.runs:
+        results.update(batch_costs(llama, doc))
+        results.update(speculation(llama, client, doc, args.runs, answered))
     (out_dir / "embedded_speed.json").write_text(json.dumps(results, indent=2))
     for key, value in results.items():
         print(f"{key:32} {value}")

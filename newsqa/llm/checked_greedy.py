@@ -141,6 +141,7 @@ class CheckedLlama(Llama):
             self.last.prompt_tokens += len(tokens)
             self.last.prompt_seconds += time.perf_counter() - start
         elif len(tokens) > 1 and self._replying and isinstance(self.draft_model, _PromptLookup):
+            self.last.drafted += len(tokens) - 1
             self._check_draft(tokens)
         else:
             super().eval(tokens)
@@ -150,7 +151,6 @@ class CheckedLlama(Llama):
         position so that the sampler can pick the greedy token after each
         (``Llama.eval`` keeps them only for models loaded with ``logits_all``, which
         then pay for the logits of every prompt token)."""
-        self.last.drafted += len(tokens) - 1
         n_past = self.n_tokens
         self._ctx.kv_cache_seq_rm(-1, n_past, -1)
         self._batch.set_batch(batch=tokens, n_past=n_past, logits_all=True)
