@@ -7,13 +7,15 @@ likely token is checked and the whole vocabulary is filtered only when the gramm
 refuses it (what llama.cpp's own sampler does, ggml-org/llama.cpp#4306), so replies
 are unchanged and cost ≈ 0.5 ms per token of sampling.
 
-These replies are also decoded speculatively: tokens drafted by prompt lookup
-(:func:`newsqa.llm.prompt_lookup.draft`) are evaluated in one batch with the last token
-chosen, the sampler picks the greedy token at each of their positions in turn, and the
-draft is kept up to the first token it disagrees with; llama-cpp-python's ``generate``
-then drops the rest from the KV cache. The grammar only ever accepts the tokens the
-sampler picked, so replies are the greedy ones. Imported only when llama-cpp-python is
-installed.
+With :attr:`CheckedLlama.speculate` these replies are decoded speculatively: tokens
+drafted by prompt lookup (:func:`newsqa.llm.prompt_lookup.draft`) are evaluated in one
+batch with the last token chosen, the sampler picks the greedy token at each of their
+positions in turn, and the draft is kept up to the first token it disagrees with;
+llama-cpp-python's ``generate`` then drops the rest from the KV cache. The grammar only
+ever accepts the tokens the sampler picked, so the replies are the greedy ones of the
+logits computed; a token's logits from a batch may differ from those of the token
+evaluated alone in the last bits, which can swap a near tie. Imported only when
+llama-cpp-python is installed.
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ class CheckedLlama(Llama):
         last: token counts of the latest request.
     """
 
-    speculate: bool = True
+    speculate: bool = False
     stats: DecodeStats = DecodeStats()
     last: DecodeStats = DecodeStats()
     _replying = False  # inside ``generate``

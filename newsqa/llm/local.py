@@ -8,10 +8,10 @@ loaded on the first request (a replayed test never loads it) and once per proces
 llama-cpp-python ignores ``response_format={"type": "json_schema"}``; this app
 translates it to ``{"type": "json_object", "schema": ...}``, which llama.cpp turns
 into a grammar, so constrained output always parses. Greedy replies under a grammar
-check it on the chosen token first and are decoded speculatively, drafting from the
-prompt (:mod:`newsqa.llm.checked_greedy`; ``NEWSQA_SPECULATE=0`` turns drafting off):
-the same replies, without filtering the whole vocabulary at every token, and several
-tokens per step where the reply copies its prompt.
+check it on the chosen token first (:mod:`newsqa.llm.checked_greedy`): the same
+replies, without filtering the whole vocabulary at every token. ``NEWSQA_SPECULATE=1``
+also decodes them speculatively, drafting from the prompt: several tokens per step
+where the reply copies its prompt.
 """
 
 from __future__ import annotations
@@ -84,15 +84,17 @@ def _load_llama(path: Path, n_ctx: int, n_threads: int | None) -> Llama:
 
 def speculation() -> bool:
     """Whether greedy grammar replies draft tokens from their prompt: ``NEWSQA_SPECULATE``
-    (``1``/``on``/``true``/``yes`` or ``0``/``off``/``false``/``no``; on when unset).
+    (``1``/``on``/``true``/``yes`` or ``0``/``off``/``false``/``no``; off when unset:
+    a token evaluated in a batch may differ from the one decoded alone where the two
+    likeliest are within a tenth of a logit, see docs/benchmarks.md).
 
     Raises:
         ConfigError: another value.
     """
     value = os.environ.get("NEWSQA_SPECULATE", "").strip().lower()
-    if value in ("", "1", "on", "true", "yes"):
+    if value in ("1", "on", "true", "yes"):
         return True
-    if value in ("0", "off", "false", "no"):
+    if value in ("", "0", "off", "false", "no"):
         return False
     raise ConfigError(
         f"NEWSQA_SPECULATE={value!r} is not one of 1, on, true, yes, 0, off, false, no"

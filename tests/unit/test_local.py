@@ -696,8 +696,8 @@ class Drafting(FakeLlama):
 @pytest.mark.parametrize(
     ("value", "speculate"),
     [
-        (None, True),
-        ("", True),
+        (None, False),
+        ("", False),
         ("1", True),
         ("on", True),
         ("YES", True),
