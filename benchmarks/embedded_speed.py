@@ -14,8 +14,9 @@
 5. Speculative decoding (``--runs N`` pairs, also alone with ``--only-speculation``):
    the seed report with drafting off and on (``NEWSQA_SPECULATE``), the order
    alternating, checked to be identical; the drafted and accepted tokens; the naive
-   one-prompt stance run on the seed (free text, so never drafted) for scale; and the
-   floor: the prompt's evaluation plus one decoding step per token not drafted right.
+   one-prompt stance run on the seed (free text, so never drafted) for scale; what
+   checking a draft costs; and the floor: the prompts' evaluation plus one decoding
+   step per token not drafted right.
 
 No response cache: every figure is a real model run. Usage:
     python -m benchmarks.embedded_speed [--threads N] [--qa N] [--runs N] [--only-speculation]
@@ -139,7 +140,9 @@ def speculation(
     os.environ.pop("NEWSQA_SPECULATE")
     off, on = stats["off"], stats["on"]
     decode_per_token = (off.seconds - off.prompt_seconds) / off.generated
-    floor = (on.prompt_seconds + on.steps * decode_per_token) / runs
+    # each reply's first token comes with its prompt; every other token not drafted
+    # right costs at least one decoding step
+    floor = (on.prompt_seconds + (on.steps - on.requests) * decode_per_token) / runs
     naive = statistics.median(seconds["naive"])
     return {
         "speculation_runs": runs,
