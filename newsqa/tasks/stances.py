@@ -485,7 +485,7 @@ def stances_in(
     topic: str = DEFAULT_TOPIC,
     *,
     client: LLMClient,
-    max_actors: int = 5,
+    max_actors: int,
     actors: Mapping[str, Sequence[str]] | None = None,
     arrange: Callable[[list[Evidence]], list[Evidence]] = list,
 ) -> tuple[list[Stance], Usage]:
