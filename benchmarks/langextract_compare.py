@@ -3,7 +3,13 @@ model, articles, schemas and examples.
 
     python -m benchmarks.langextract_compare            # all 41 cases, three systems
     python -m benchmarks.langextract_compare --n 2      # a quick check of the harness
-    python -m benchmarks.langextract_compare --stop-at 2026-12-07T05:25+00:00
+    python -m benchmarks.langextract_compare --stop-at 2030-01-01T06:00+00:00
+    python -m benchmarks.langextract_compare --only langextract     # one system now...
+    python -m benchmarks.langextract_compare --keep langextract     # ...the others later
+
+``--keep`` takes a system's predictions from the per-case files of earlier runs
+(``--only`` runs write ``langextract.<systems>.jsonl``), so systems may run apart (or
+side by side, each with half the cores) and be scored together.
 
 Cases: ``benchmarks/labels/extract_cases.jsonl``, 41 (article, schema) pairs over 24
 short FRANK dev articles (by hash; the text is read from ``../shared/eval/dev`` at run
@@ -394,8 +400,17 @@ def main() -> None:
         help="start no case after this time (ISO, with its zone): the figures are then "
         "those of the cases done, every system on each",
     )
+    parser.add_argument(
+        "--keep",
+        choices=SYSTEMS,
+        action="append",
+        default=[],
+        help="take this system's predictions from the per-case file of an earlier run "
+        "where it has one for the case (run it where not)",
+    )
     args = parser.parse_args()
     chosen = args.only or list(SYSTEMS)
+    kept = _kept(args.keep)
     items = sorted(cases(args.n), key=lambda c: SCHEMA_ORDER.index(c.schema))
     docs = articles(args.dev)
     settings = Settings.from_env()
@@ -412,7 +427,10 @@ def main() -> None:
                 break
             doc = docs[case.article]
             for system in chosen:
-                if system == "langextract":
+                earlier = kept.get((case.article, case.schema, system))
+                if earlier is not None:
+                    predictions[system].append(earlier)
+                elif system == "langextract":
                     one = _timed(run_langextract, base_url, model, doc, case)
                 else:
                     one = _timed(run_newsqa, client, doc, case, system == "newsqa")
@@ -450,12 +468,40 @@ def main() -> None:
         print(f"\n{schema} ({rows.pop('cases')} cases)\n{table(rows)}")
 
 
+def _kept(systems: Sequence[str]) -> dict[tuple[str, str, str], Prediction]:
+    """The predictions of ``systems`` in the per-case files of earlier runs, by
+    (article, schema, system); read whole before a file is written again."""
+    if not systems:
+        return {}
+    found = {}
+    lines = [
+        line
+        for path in sorted(RESULTS.glob("langextract*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    for line in lines:
+        row = json.loads(line)
+        for system in systems:
+            if system in row and row[system]["error"] is None:
+                values = [
+                    (tuple(value) if isinstance(value, list) else value, span)
+                    for value, span in row[system]["values"]
+                ]
+                found[(row["article"], row["schema"], system)] = Prediction(
+                    values, row[system]["seconds"]
+                )
+    return found
+
+
 def _write_case(case: Case, predictions: dict[str, Prediction], *, first: bool) -> None:
-    """One case's predictions, appended to the per-case file as it is done."""
+    """One case's predictions, appended to the per-case file as it is done:
+    ``langextract.jsonl`` for all systems, else ``langextract.<systems>.jsonl``."""
     row: dict[str, Any] = {"article": case.article, "schema": case.schema, "gold": case.gold}
     for system, p in predictions.items():
         row[system] = {"values": p.values, "seconds": p.seconds, "error": p.error}
-    with (RESULTS / "langextract.jsonl").open("w" if first else "a", encoding="utf-8") as out:
+    name = "" if set(predictions) == set(SYSTEMS) else "." + "+".join(predictions)
+    path = RESULTS / f"langextract{name}.jsonl"
+    with path.open("w" if first else "a", encoding="utf-8") as out:
         out.write(json.dumps(row, default=str) + "\n")
 
 
