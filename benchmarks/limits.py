@@ -14,6 +14,8 @@ No model runs: every server is a scripted OpenAI-compatible endpoint on 127.0.0.
    connections; ``report.usage.calls`` against the server's request log.
 6. A server trickling one byte every 0.1 s: the slowest of five calls with
    ``timeout`` = 2 s and ``deadline`` = 3 s.
+7. Splitting runs of 50,000 to 800,000 full stops into sentences (a pattern that
+   backtracks would take quadratic time): seconds per size.
 
 Usage: python benchmarks/limits.py [--sizes 0.1 1 2 8] [--docs 60]
 """
@@ -50,6 +52,7 @@ from newsqa import (  # noqa: E402
 )
 from newsqa.batch.run import run_batch  # noqa: E402
 from newsqa.documents.chunking import count_tokens  # noqa: E402
+from newsqa.documents.sentences import split_sentences  # noqa: E402
 from newsqa.llm.client import LLMClient  # noqa: E402
 from newsqa.retrieval.sqlite_index import SQLiteIndex  # noqa: E402
 from tests.support.fake_openai import FakeOpenAI, Reply, completion, schema_reply  # noqa: E402
@@ -254,6 +257,16 @@ def trickle(calls: int = 5) -> None:
     )
 
 
+def punctuation_runs(sizes: tuple[int, ...] = (50_000, 200_000, 800_000)) -> None:
+    timings = []
+    for n in sizes:
+        for tail in (" Then more.", "x then more."):
+            started = time.perf_counter()
+            split_sentences("." * n + tail)
+            timings.append(f"{n:,} {tail[:1]!r}: {time.perf_counter() - started:.3f} s")
+    print("7. a run of full stops split into sentences: " + "; ".join(timings))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=float, nargs="+", default=[0.1, 1, 2, 8])
@@ -265,6 +278,7 @@ def main() -> None:
     concurrent_index()
     usage_vs_served(args.docs)
     trickle()
+    punctuation_runs()
 
 
 if __name__ == "__main__":
