@@ -298,12 +298,42 @@ def test_batch_task_extract_appends_lines_and_resumes(
     assert "2 done, 0 failed, 0 already done" in capsys.readouterr().out
 
 
+def test_batch_extract_shows_the_examples_reads_passes_and_reruns_when_they_change(
+    server: FakeOpenAI,
+    articles: Path,
+    talks_schema: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    example = tmp_path / "examples.json"
+    shown = [{"text": "Two died in Lviv. Envoys met in Oslo.", "value": {"casualties": 2}}]
+    example.write_text(json.dumps(shown))
+    out = tmp_path / "facts.jsonl"
+    first, second = _talks(3, "Geneva"), _talks(None, "<Doha>")
+    server.script = [first, first, second, second] * 2
+    args = ["batch", str(articles), "-o", str(out), "--task", "extract", "--passes", "2"]
+    args += ["--schema", str(talks_schema), "--examples", str(example), *_endpoint(server)]
+    assert main([*args, "--concurrency", "1"]) == 0
+    assert "2 done, 0 failed, 0 already done" in capsys.readouterr().out
+    prompts = [r["messages"][-1]["content"] for r in server.requests]
+    assert len(prompts) == 4  # two passes over each of the two articles
+    assert all("Two died in Lviv." in prompt for prompt in prompts)
+    assert sum("Values already found" in prompt for prompt in prompts) == 2  # pass 2 differs
+    shown[0]["text"] = "Two died in Lviv. Envoys met in Bern."
+    example.write_text(json.dumps(shown))
+    assert main([*args, "--concurrency", "1"]) == 0  # another example: every document again
+    assert "2 done, 0 failed, 0 already done" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
         (["--task", "extract"], "--task extract needs --schema"),
-        (["--task", "summarize", "--schema", "x.json"], "--schema and --instructions are for"),
+        (["--task", "summarize", "--schema", "x.json"], "--schema, --instructions, --examples"),
         (["--task", "ask", "-Q", "Who?", "--instructions", "x"], "are for --task extract"),
+        (["--task", "summarize", "--passes", "2"], "are for --task extract"),
+        (["--task", "stances", "--examples", "x.json"], "are for --task extract"),
+        (["--task", "ask", "-Q", "Who?", "--focus"], "are for --task extract"),
     ],
 )
 def test_batch_schema_options_belong_to_the_extract_task(

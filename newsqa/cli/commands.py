@@ -311,8 +311,11 @@ def batch(args: argparse.Namespace, session: Session) -> str:
         raise ValueError("--task ask needs --question")
     if args.task == "extract" and not args.schema:
         raise ValueError("--task extract needs --schema")
-    if args.task != "extract" and (args.schema or args.instructions):
-        raise ValueError("--schema and --instructions are for --task extract")
+    extracting = (args.schema, args.instructions, args.examples, args.passes, args.focus)
+    if args.task != "extract" and any(extracting):
+        raise ValueError(
+            "--schema, --instructions, --examples, --passes and --focus are for --task extract"
+        )
     if args.task != "ask" and args.as_of:
         raise ValueError("--as-of is for --task ask")
     if not args.output and not args.queue:
@@ -330,6 +333,9 @@ def batch(args: argparse.Namespace, session: Session) -> str:
         "topic": args.topic if args.task == "stances" else None,
         "schema": model,
         "instructions": args.instructions,
+        "examples": _examples(args.examples, model) if model and args.examples else None,
+        "passes": args.passes,
+        "reading": "focus" if args.focus else None,
     }
     task = newsqa.task(
         args.task, **args.params, **{k: v for k, v in given.items() if v is not None}

@@ -176,6 +176,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schema", help=f"for --task extract: {schema}")
     p.add_argument("--instructions", help="for --task extract: extra guidance for the model")
     p.add_argument(
+        "--examples",
+        metavar="FILE",
+        help='for --task extract: worked examples, a JSON list of {"text", "value"}',
+    )
+    p.add_argument(
+        "--passes", type=_positive, help="for --task extract: read each article N times"
+    )
+    p.add_argument(
+        "--focus",
+        action="store_true",
+        help="for --task extract: read a long article in one call over its best sentences",
+    )
+    p.add_argument(
         "--concurrency",
         type=_positive,
         default=1,
