@@ -61,7 +61,7 @@ from newsqa.llm.structured import read_json, strict_schema
 from newsqa.prompts import USER_TEXT_CHARS, one_line, user_text
 from newsqa.tasks.base import Task, needs_client, register
 from newsqa.tasks.calls import grounded_call
-from newsqa.tasks.extract_merge import Reading, merge
+from newsqa.tasks.extract_merge import Reading, join_evidence, merge, same_value_key
 from newsqa.thresholds import TEXT_SHARE
 from newsqa.types import Document, Evidence, Extraction, Sentence, Usage, ValueSpan
 
@@ -563,6 +563,7 @@ class _Settle:
         """The items kept, numbered without gaps in the evidence; an item is read at
         its place in the reply (the paths a re-ask and ``dropped`` name)."""
         items: list[Any] = []
+        seen: dict[str, int] = {}
         for index, item in enumerate(drafts):
             where = f"{path}[{index}]"
             mine = _Found(dropped=found.dropped, problems=found.problems, copies=found.copies)
@@ -577,9 +578,17 @@ class _Settle:
                     continue
                 if not mine.evidence:  # every value it stated was dropped
                     continue
+            same = same_value_key(value)
+            if same in seen:  # written twice: one item, with the sentences of both
+                kept = f"{path}[{seen[same]}]"
+                found.dropped[where] = f"{_plain_json(value)}: the same as {kept}, joined"
+                for sub, spans in mine.evidence.items():
+                    join_evidence(found.evidence.setdefault(kept + sub[len(where) :], []), spans)
+                continue
             kept = f"{path}[{len(items)}]"
-            for key, spans in mine.evidence.items():
-                found.evidence[kept + key[len(where) :]] = spans
+            seen[same] = len(items)
+            for sub, spans in mine.evidence.items():
+                found.evidence[kept + sub[len(where) :]] = spans
             items.append(value)
         return items
 
@@ -1053,6 +1062,11 @@ def _found_note(data: dict[str, Any]) -> str:
         "Values already found (look for the values the article states that are not among "
         f"them; repeat one only with a sentence that states it): {user_text('found', found)}\n"
     )
+
+
+def _plain_json(value: Any) -> str:
+    """A value as JSON, the way ``dropped`` quotes it."""
+    return json.dumps(_plain_values(value), ensure_ascii=False, default=str)
 
 
 def _plain_values(data: Any) -> Any:

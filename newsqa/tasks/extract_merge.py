@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from newsqa.types import Evidence
 
-__all__ = ["Reading", "merge"]
+__all__ = ["Reading", "join_evidence", "merge", "same_value_key"]
 
 
 @dataclass
@@ -76,11 +76,14 @@ def _move(reading: Reading, source: str, target: str, out: Reading) -> None:
     ``out`` (joined with what is there, each sentence once)."""
     for key, cited in reading.evidence.items():
         if key == source or key.startswith((f"{source}.", f"{source}[")):
-            path = target + key[len(source) :]
-            have = out.evidence.setdefault(path, [])
-            seen = {(e.doc, e.sentence_id) for e in have}
-            have.extend(e for e in cited if (e.doc, e.sentence_id) not in seen)
-            have.sort(key=lambda e: e.start)
+            join_evidence(out.evidence.setdefault(target + key[len(source) :], []), cited)
+
+
+def join_evidence(have: list[Evidence], more: Sequence[Evidence]) -> None:
+    """Add ``more`` to ``have`` in place: each sentence once, in the text's order."""
+    seen = {(e.doc, e.sentence_id) for e in have}
+    have.extend(e for e in more if (e.doc, e.sentence_id) not in seen)
+    have.sort(key=lambda e: e.start)
 
 
 def _merge(nodes: list[tuple[Any, str, Reading]], path: str, out: Reading) -> Any:
@@ -111,7 +114,7 @@ def _items(lists: list[tuple[list[Any], str, Reading]], path: str, out: Reading)
     index: dict[str, int] = {}
     for values, source, reading in lists:
         for i, item in enumerate(values):
-            key = _key(item)
+            key = same_value_key(item)
             if key not in index:
                 index[key] = len(items)
                 items.append(item)
@@ -125,7 +128,7 @@ def _scalar(nodes: list[tuple[Any, str, Reading]], path: str, out: Reading) -> A
         return nodes[0][0]  # a default (or None) every reading agrees to leave
     by_value: dict[str, list[tuple[Any, list[Evidence], str, Reading]]] = {}
     for item in stated:
-        by_value.setdefault(_key(item[0]), []).append(item)
+        by_value.setdefault(same_value_key(item[0]), []).append(item)
 
     def weight(key: str) -> tuple[int, int]:
         sentences = {(e.doc, e.sentence_id) for _, cited, _, _ in by_value[key] for e in cited}
@@ -168,7 +171,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _key(value: Any) -> str:
+def same_value_key(value: Any) -> str:
     """What two values must share to be the same: text in any case and spacing,
     numbers by value, models field by field."""
 

@@ -851,10 +851,30 @@ def test_several_problems_are_listed_one_per_line(doc: Document) -> None:
     assert (
         "the values do not fit TwoRequired:\nfirst: Input should be a valid integer\n"
         "second: Input should be a valid integer\n"
-        "where.0.place: Value error, Geneva is not allowed\n"
-        "where.1.place: Value error, Geneva is not allowed\n"
+        "where.0.place: Value error, Geneva is not allowed\n"  # the second item is the same
         "first, second: no value the article states"
     ) in second
+
+
+class Delegates(BaseModel):
+    cities: list[str] = []
+
+
+def test_a_value_a_reply_lists_twice_is_one_item_with_the_sentences_of_both() -> None:
+    reply = {"cities": [cited("Geneva", 1), cited("Kyiv", 2), cited(" geneva.", 2)]}
+    doc = document_from_text(
+        "The summit took place in Geneva. Geneva and Kyiv sent delegations.", id="twice"
+    )
+    with FakeOpenAI([Reply.json(reply)]) as server:
+        result = newsqa.extract(doc, Delegates, client=fake_client(server))
+    assert result.value.cities == ["Geneva", "Kyiv"]
+    assert [e.sentence_id for e in result.evidence["cities[0]"]] == [1, 2]
+    assert [e.sentence_id for e in result.evidence["cities[1]"]] == [2]
+    assert result.dropped == {"cities[2]": '" geneva.": the same as cities[0], joined'}
+    assert {path: span.text for path, span in result.spans.items()} == {
+        "cities[0]": "Geneva",
+        "cities[1]": "Kyiv",
+    }
 
 
 class Justice(BaseModel):
