@@ -15,8 +15,11 @@ Reads ../shared/eval/dev/realtimeqa_2024_articles.jsonl.gz (never copied into th
 on both and reports the paired difference of recall (PostgreSQL − SQLite, same
 questions) with a 95% interval, then the scale part on each.
 
+``--grow`` grows one corpus through the scales instead of building one per scale (a
+large scale then costs only its new documents); ``--no-quality`` runs the scale part only.
+
 Usage: python benchmarks/corpus_retrieval.py [--scales 1000,10000] [--k 3,6,10]
-       [--engine sqlite|postgres|both]
+       [--engine sqlite|postgres|both] [--grow] [--no-quality]
 """
 
 from __future__ import annotations
@@ -179,20 +182,30 @@ def scale(
     queries: list[tuple[str, dt.date | None]],
     sizes: list[int],
     opener: Opener = sqlite_corpus,
+    *,
+    grow: bool = False,
 ) -> list[dict[str, Any]]:
+    """Build, size and query latency at each of ``sizes``: a fresh corpus for each, or
+    with ``grow`` one corpus grown from size to size (the build rate is then that of
+    the documents added, into a corpus already holding the ones before)."""
     rows = []
-    for size in sizes:
-        with opener(f"scale{size}") as (index, db_size):
+    with contextlib.ExitStack() as stack:
+        held = stack.enter_context(opener("scale")) if grow else None
+        done = 0
+        for size in sizes:
+            index, db_size = held or stack.enter_context(opener(f"scale{size}"))
+            first = done if held else 0
             batch = (
                 docs[i % len(docs)].model_copy(update={"id": f"{i}:{docs[i % len(docs)].id}"})
-                for i in range(size)
+                for i in range(first, size)
             )
             t = time.perf_counter()
             index.add(batch)
             build = time.perf_counter() - t
+            done = size
             row: dict[str, Any] = {
                 "documents": size,
-                "build_docs_per_s": round(size / build, 1),
+                "build_docs_per_s": round((size - first) / build, 1),
                 "db_mb": round(db_size() / 1e6, 1),
             }
             for dated in (False, True):
@@ -209,6 +222,8 @@ def scale(
                 row[f"query_ms_p95_{label}"] = round(lat[int(len(lat) * 0.95)] * 1000, 2)
             rows.append(row)
             print(rows[-1], flush=True)
+            if not held:
+                stack.close()  # this size's corpus, before the next is built
     return rows
 
 
@@ -230,6 +245,10 @@ def main() -> None:
     parser.add_argument("--k", default="3,6,10")
     parser.add_argument("--scales", default="1000,10000,100000")
     parser.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="sqlite")
+    parser.add_argument(
+        "--grow", action="store_true", help="grow one corpus through the scales (not one each)"
+    )
+    parser.add_argument("--no-quality", action="store_true", help="only the scale part")
     args = parser.parse_args()
     if not args.data.is_file():
         raise SystemExit(f"dev data not found: {args.data}")
@@ -245,10 +264,12 @@ def main() -> None:
             for engine in engines
         }
         for engine, opener in openers.items():
+            if args.no_quality:
+                break
             found = quality(questions, docs, gold, ks, opener)
             results[f"quality_{engine}"] = found
             print(engine, json.dumps({a: b for a, b in found.items() if a[0] != "_"}), flush=True)
-        if len(engines) == 2:
+        if len(engines) == 2 and not args.no_quality:
             results["paired"] = {
                 f"recall@{k}": paired_difference(
                     results["quality_postgres"][f"_found@{k}"],
@@ -258,7 +279,9 @@ def main() -> None:
             }
             print(json.dumps(results["paired"]), flush=True)
         for engine, opener in openers.items():
-            results[f"scale_{engine}"] = scale(list(docs.values()), queries, sizes, opener)
+            results[f"scale_{engine}"] = scale(
+                list(docs.values()), queries, sizes, opener, grow=args.grow
+            )
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / f"corpus_retrieval_{args.engine}.json").write_text(json.dumps(results, indent=2))
