@@ -16,7 +16,8 @@
    alternating, checked to be identical; the drafted and accepted tokens; the naive
    one-prompt stance run on the seed (free text, so never drafted) for scale; what
    checking a draft costs; and the floor: the prompts' evaluation plus one decoding
-   step per token not drafted right.
+   step per token not drafted right. Then drafting off and on for dev-03's stances and
+   the seed's five questions (one pair each).
 
 No response cache: every figure is a real model run. Usage:
     python -m benchmarks.embedded_speed [--threads N] [--qa N] [--runs N] [--only-speculation]
@@ -173,6 +174,48 @@ def speculation(
     }
 
 
+def speculation_elsewhere(
+    llama: CheckedLlama, client: LLMClient, doc: newsqa.Document
+) -> dict[str, Any]:
+    """Drafting off and on (one pair each, off first) for the stances of the dev article
+    with the most gold countries (dev-03, when ../shared/eval/dev is present) and for
+    the seed's five questions: seconds, the ratio, drafted and kept tokens, and whether
+    the results are the same."""
+    jobs: dict[str, Any] = {
+        "five_questions": lambda: [
+            newsqa.ask(doc, q, client=client).model_dump() for q in QUESTIONS
+        ]
+    }
+    if data.DEV.is_dir():
+        article = next(i for i in data.country_stances() if i.id == "dev-03")
+        jobs["dev03_stances"] = lambda: newsqa.analyze_stances(
+            article.article, article.topic, client=client
+        ).model_dump(exclude={"usage"})
+    results: dict[str, Any] = {}
+    for name, job in jobs.items():
+        seconds, outputs, stats = {}, {}, {}
+        for mode in ("off", "on"):
+            os.environ["NEWSQA_SPECULATE"] = "1" if mode == "on" else "0"
+            llama.reset()
+            before = llama.stats
+            t = time.perf_counter()
+            outputs[mode] = job()
+            seconds[mode] = time.perf_counter() - t
+            stats[mode] = llama.stats - before
+        os.environ.pop("NEWSQA_SPECULATE")
+        on = stats["on"]
+        results[name] = {
+            "off_s": round(seconds["off"], 1),
+            "on_s": round(seconds["on"], 1),
+            "on_vs_off": round(seconds["on"] / seconds["off"], 3),
+            "generated": on.generated,
+            "drafted": on.drafted,
+            "accepted": on.accepted,
+            "identical": outputs["off"] == outputs["on"],
+        }
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=None)
@@ -204,6 +247,7 @@ def main() -> None:
             "model_load_s": round(load_s, 1),
             **batch_costs(llama, doc),
             **speculation(llama, client, doc, args.runs, answered),
+            **speculation_elsewhere(llama, client, doc),
         }
         (out_dir / "embedded_speed_speculation.json").write_text(json.dumps(results, indent=2))
         for key, value in results.items():
@@ -278,6 +322,7 @@ def main() -> None:
     if args.runs:
         results.update(batch_costs(llama, doc))
         results.update(speculation(llama, client, doc, args.runs, answered))
+        results.update(speculation_elsewhere(llama, client, doc))
     (out_dir / "embedded_speed.json").write_text(json.dumps(results, indent=2))
     for key, value in results.items():
         print(f"{key:32} {value}")
