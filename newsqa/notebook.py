@@ -186,12 +186,27 @@ def _value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def _cited(items: list[Evidence]) -> str:
-    return "".join(
-        f'<div style="margin:2px 0"><code>[{ev.sentence_id}] {ev.start}-{ev.end}</code> '
-        f"<mark>{escape(ev.text)}</mark></div>"
-        for ev in items
-    )
+def _cited(items: list[Evidence], span: ValueSpan | None = None, colour: str = "") -> str:
+    """The cited sentences (id, offsets, text), the value's span in each marked in
+    its field's colour (a sentence that states it only as a whole: underlined)."""
+    lines = []
+    for ev in items:
+        words = span is not None and span.alignment != "sentence"
+        if span is not None and words and ev.start <= span.start and span.end <= ev.end:
+            left, right = span.start - ev.start, span.end - ev.start
+            text = (
+                f'{escape(ev.text[:left])}<mark style="background:{colour}">'
+                f"{escape(ev.text[left:right])}</mark>{escape(ev.text[right:])}"
+            )
+        elif span is not None and not words and span.sentence_id == ev.sentence_id:
+            text = f'<span style="border-bottom:2px dashed {colour}">{escape(ev.text)}</span>'
+        else:
+            text = escape(ev.text)
+        lines.append(
+            f'<div style="margin:2px 0"><code>[{ev.sentence_id}] {ev.start}-{ev.end}</code> '
+            f"{text}</div>"
+        )
+    return "".join(lines)
 
 
 _FIELD_COLOURS = (
@@ -302,15 +317,15 @@ def _text_view(result: Extraction[Any], colours: dict[str, str]) -> str:
     return f'{note}<div class="newsqa-sentences" style="{style}">{body}</div>'
 
 
-def _written(span: ValueSpan | None) -> str:
-    """Where a value is written: its highlighted text, offsets and alignment."""
+def _written(span: ValueSpan | None, colour: str) -> str:
+    """Where a value is written: its text in its field's colour, offsets and alignment."""
     if span is None:
         return ""
     if span.alignment == "sentence":
         return f"<i>sentence [{span.sentence_id}] as a whole</i>"
     return (
-        f"<mark>{escape(span.text)}</mark> <code>{span.start}-{span.end}</code> "
-        f"<i>{escape(span.alignment)}</i>"
+        f'<mark style="background:{colour}">{escape(span.text)}</mark> '
+        f"<code>{span.start}-{span.end}</code> <i>{escape(span.alignment)}</i>"
     )
 
 
@@ -321,6 +336,7 @@ def extraction_html(result: Extraction[Any]) -> str:
     field without evidence is "not stated" (its default, if it has one other than
     empty, is shown next to it); a value dropped from the reply is listed with the
     reason."""
+    colours = _colours(result)
     rows = []
     for row in result.records():
         path, value = row["field"], row["value"]
@@ -331,15 +347,15 @@ def extraction_html(result: Extraction[Any]) -> str:
             shown = "<i>not stated</i>"
         else:
             shown = f"{escape(_value(value))} <i>(default; not stated)</i>"
-        written = _written(result.spans.get(path))
-        rows.append([f"<code>{escape(path)}</code>", shown, written, _cited(cited)])
+        span, colour = result.spans.get(path), colours.get(_field_of(path), "")
+        cells = [f"<code>{escape(path)}</code>", shown, _written(span, colour)]
+        rows.append([*cells, _cited(cited, span, colour)])
     for path, reason in result.dropped.items():
         rows.append([f"<code>{escape(path)}</code>", f"<i>dropped: {escape(reason)}</i>", "", ""])
     table = _table(["Field", "Value", "Written", "Cited sentences"], rows)
     name = type(result.value).__name__
     view = ""
     if result.spans:
-        colours = _colours(result)
         view = _legend(colours) + _text_view(result, colours)
     return f"<div><b>{escape(name)}</b> from <code>{escape(result.doc)}</code>{view}{table}</div>"
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+import newsqa.notebook  # noqa: F401  (registers the renderers; run alone, nothing else does)
 from newsqa.types import (
     Answer,
     CorpusStanceReport,
@@ -139,7 +140,8 @@ def test_extraction_renders_each_field_with_its_cited_sentence_escaped() -> None
     rows = html.split("<tr>")[2:]  # after the header row
     assert len(rows) == 5
     speaker, casualties, rounds, city, aliases = rows
-    assert "<code>speaker</code>" in speaker and "[3] 40-68" in speaker and "<mark>" in speaker
+    assert "<code>speaker</code>" in speaker and "[3] 40-68" in speaker
+    assert "Kyiv &lt;b&gt;said&lt;/b&gt; “no” &amp; left." in speaker  # no span: plain
     assert "<code>casualties</code>" in casualties and "not stated" in casualties
     assert "<mark>" not in casualties
     assert "1 <i>(default; not stated)</i>" in rounds
@@ -163,8 +165,11 @@ def test_extraction_shows_where_each_value_is_written_escaped() -> None:
     }
     html = _extraction().model_copy(update={"spans": spans})._repr_html_()
     speaker, _, _, city, _ = html.split("<tr>")[2:]
-    assert "<mark>&lt;Geneva&gt;</mark> <code>82-90</code> <i>exact</i>" in city
+    colour = 'style="background:#ffd8a8"'  # the field's colour, in the legend and the text
+    assert f"<mark {colour}>&lt;Geneva&gt;</mark> <code>82-90</code> <i>exact</i>" in city
+    assert f"[4] 70-91</code> They met in <mark {colour}>&lt;Geneva&gt;</mark>.</div>" in city
     assert "<i>sentence [3] as a whole</i>" in speaker
+    assert '<span style="border-bottom:2px dashed' in speaker  # its sentence, underlined
     assert "<th>Written</th>" in html
 
 
