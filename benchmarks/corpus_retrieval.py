@@ -40,6 +40,7 @@ from typing import Any
 
 from newsqa import Corpus, DocumentError, document_from_text
 from newsqa.documents import count_tokens
+from newsqa.retrieval import postgres_index
 from newsqa.types import Document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,10 +185,12 @@ def scale(
     opener: Opener = sqlite_corpus,
     *,
     grow: bool = False,
+    budgets: list[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Build, size and query latency at each of ``sizes``: a fresh corpus for each, or
     with ``grow`` one corpus grown from size to size (the build rate is then that of
-    the documents added, into a corpus already holding the ones before)."""
+    the documents added, into a corpus already holding the ones before). ``budgets``:
+    the latencies under each candidate budget of the PostgreSQL corpus."""
     rows = []
     with contextlib.ExitStack() as stack:
         held = stack.enter_context(opener("scale")) if grow else None
@@ -208,18 +211,22 @@ def scale(
                 "build_docs_per_s": round((size - first) / build, 1),
                 "db_mb": round(db_size() / 1e6, 1),
             }
-            for dated in (False, True):
-                for q, _ in queries[:20]:  # warm-up
-                    index.search(q, 6)
-                lat = []
-                for q, until in queries:
-                    t = time.perf_counter()
-                    index.search(q, 6, until=until if dated else None)
-                    lat.append(time.perf_counter() - t)
-                lat.sort()
-                label = "as_of" if dated else "no_date"
-                row[f"query_ms_p50_{label}"] = round(lat[len(lat) // 2] * 1000, 2)
-                row[f"query_ms_p95_{label}"] = round(lat[int(len(lat) * 0.95)] * 1000, 2)
+            for budget in budgets or [None]:
+                if budget is not None:  # the PostgreSQL corpus's candidate budget
+                    postgres_index.ROW_BUDGET = budget
+                tag = f"_budget{budget}" if budgets else ""
+                for dated in (False, True):
+                    for q, _ in queries[:20]:  # warm-up
+                        index.search(q, 6)
+                    lat = []
+                    for q, until in queries:
+                        t = time.perf_counter()
+                        index.search(q, 6, until=until if dated else None)
+                        lat.append(time.perf_counter() - t)
+                    lat.sort()
+                    label = ("as_of" if dated else "no_date") + tag
+                    row[f"query_ms_p50_{label}"] = round(lat[len(lat) // 2] * 1000, 2)
+                    row[f"query_ms_p95_{label}"] = round(lat[int(len(lat) * 0.95)] * 1000, 2)
             rows.append(row)
             print(rows[-1], flush=True)
             if not held:
@@ -249,6 +256,9 @@ def main() -> None:
         "--grow", action="store_true", help="grow one corpus through the scales (not one each)"
     )
     parser.add_argument("--no-quality", action="store_true", help="only the scale part")
+    parser.add_argument(
+        "--budgets", help="PostgreSQL: latencies under each of these candidate budgets (5000,20000)"
+    )
     args = parser.parse_args()
     if not args.data.is_file():
         raise SystemExit(f"dev data not found: {args.data}")
@@ -280,7 +290,12 @@ def main() -> None:
             print(json.dumps(results["paired"]), flush=True)
         for engine, opener in openers.items():
             results[f"scale_{engine}"] = scale(
-                list(docs.values()), queries, sizes, opener, grow=args.grow
+                list(docs.values()),
+                queries,
+                sizes,
+                opener,
+                grow=args.grow,
+                budgets=[int(b) for b in args.budgets.split(",")] if args.budgets else None,
             )
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
