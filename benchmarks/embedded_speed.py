@@ -16,7 +16,8 @@
    alternating, checked to be identical; the drafted and accepted tokens; the naive
    one-prompt stance run on the seed (free text, so never drafted) for scale; what
    checking a draft costs; and the floor: the prompts' evaluation plus one decoding
-   step per token not drafted right. Then drafting off and on for dev-03's stances and
+   step per token not drafted right; how far logits computed in a batch are from
+   those of tokens evaluated one at a time. Then drafting off and on for dev-03's stances and
    the seed's five questions (one pair each).
 
 No response cache: every figure is a real model run. Usage:
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import numpy as np
 from llama_cpp import Llama
 
 import newsqa
@@ -174,6 +176,45 @@ def speculation(
     }
 
 
+def batch_vs_single(llama: CheckedLlama, doc: newsqa.Document, n: int = 8) -> dict[str, Any]:
+    """How far the logits of tokens evaluated in one batch (as a draft is checked) are
+    from those of the same tokens evaluated one at a time (as greedy decoding does),
+    after the same prompt (the seed's first 400 tokens): the largest difference over the
+    vocabulary at each of ``n`` positions, and at the token evaluated alone after them
+    (which reads the KV cache the batch left)."""
+    import llama_cpp
+
+    tokens = llama.tokenize(doc.text.encode())[: 401 + n]
+    prompt, cont = tokens[:400], tokens[400:]
+
+    def logits(idx: int = -1) -> Any:
+        ctx = llama._ctx.ctx
+        return np.ctypeslib.as_array(
+            llama_cpp.llama_get_logits_ith(ctx, idx), shape=(llama.n_vocab(),)
+        ).copy()
+
+    llama.reset()
+    llama.eval(prompt)
+    alone = []
+    for token in cont:
+        llama.eval([token])
+        alone.append(logits())
+    llama.n_tokens = 400
+    llama._check_draft(cont[:n])
+    batched = [logits(i) for i in range(n)]
+    llama.eval(cont[n : n + 1])
+    after = logits()
+    llama.reset()
+    return {
+        "batch_vs_alone_max_logit_diff": [
+            round(float(np.abs(b - a).max()), 3) for b, a in zip(batched, alone, strict=False)
+        ],
+        "after_batch_vs_after_alone_max_logit_diff": round(
+            float(np.abs(after - alone[n]).max()), 3
+        ),
+    }
+
+
 def speculation_elsewhere(
     llama: CheckedLlama, client: LLMClient, doc: newsqa.Document
 ) -> dict[str, Any]:
@@ -246,6 +287,7 @@ def main() -> None:
         results = {
             "model_load_s": round(load_s, 1),
             **batch_costs(llama, doc),
+            **batch_vs_single(llama, doc),
             **speculation(llama, client, doc, args.runs, answered),
             **speculation_elsewhere(llama, client, doc),
         }
@@ -321,6 +363,7 @@ def main() -> None:
             results["realtimeqa_accuracy"] = f"{sum(right)}/{len(right)}"
     if args.runs:
         results.update(batch_costs(llama, doc))
+        results.update(batch_vs_single(llama, doc))
         results.update(speculation(llama, client, doc, args.runs, answered))
         results.update(speculation_elsewhere(llama, client, doc))
     (out_dir / "embedded_speed.json").write_text(json.dumps(results, indent=2))

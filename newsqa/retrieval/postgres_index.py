@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT", "ROW_BUDGET", "PostgresIndex", "connect", "is_database_url", "redact"]
 
 FORMAT = "newsqa-pg-corpus-1"
-ROW_BUDGET = 5_000
+ROW_BUDGET = 20_000
 """Most passages one search ranks (AND matches first, then the OR of the rarest words)."""
 CHUNK = 200
 """Documents checked and written per transaction while indexing."""
