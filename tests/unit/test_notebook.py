@@ -150,6 +150,32 @@ def test_extraction_renders_each_field_with_its_cited_sentence_escaped() -> None
     assert "<code>aliases</code>" in aliases and "not stated" in aliases
 
 
+def test_only_the_cited_sentence_that_writes_a_value_has_it_marked() -> None:
+    """A value cited with two sentences is marked inside the one its span lies in; the
+    other is shown plain (also for a value only a sentence as a whole states)."""
+    first = Evidence(doc="d", text="Envoys met.", start=0, end=11, sentence_id=1)
+    second = Evidence(doc="d", text="They met in Oslo.", start=12, end=29, sentence_id=2)
+    result = Extraction[_Talks](
+        doc="d",
+        value=_Talks(speaker="Oslo", places=[_Place(city="Oslo")]),
+        evidence={"speaker": [first, second], "places[0].city": [second, first]},
+        spans={
+            "places[0].city": ValueSpan(
+                text="Oslo", start=24, end=28, sentence_id=2, alignment="exact"
+            ),
+            "speaker": ValueSpan(
+                text="They met in Oslo.", start=12, end=29, sentence_id=2, alignment="sentence"
+            ),
+        },
+    )
+    speaker, _, _, city, _ = result._repr_html_().split("<tr>")[2:]
+    assert "[1] 0-11</code> Envoys met.</div>" in city  # no span inside: plain
+    assert "They met in <mark" in city and ">Oslo</mark>.</div>" in city
+    assert "[1] 0-11</code> Envoys met.</div>" in speaker  # not the sentence that states it
+    assert '[2] 12-29</code> <span style="border-bottom:2px dashed' in speaker
+    assert speaker.count("dashed") == 1
+
+
 def test_extraction_shows_where_each_value_is_written_escaped() -> None:
     spans = {
         "places[0].city": ValueSpan(
