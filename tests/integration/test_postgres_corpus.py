@@ -50,6 +50,26 @@ def test_a_url_opens_a_postgres_corpus_and_no_folder(
         assert conn.execute("SELECT count(*) FROM newsqa_documents").fetchone() == (3,)
 
 
+def test_the_word_statistics_list_the_10000_most_common_words(
+    postgres_url: str, seed: Document
+) -> None:
+    """ANALYZE keeps the frequencies of 10,000 words (not PostgreSQL's 1,000), so a
+    search counts by scanning only rarer ones; the statistics exist after an add."""
+    with Corpus(postgres_url) as corpus:
+        corpus.add(_docs(seed))
+    with psycopg.connect(postgres_url) as conn:
+        target = conn.execute(
+            "SELECT attstattarget FROM pg_attribute WHERE attrelid = "
+            "'newsqa_passages'::regclass AND attname = 'tsv'"
+        ).fetchone()
+        listed = conn.execute(
+            "SELECT array_length(most_common_elems, 1) FROM pg_stats "
+            "WHERE tablename = 'newsqa_passages' AND attname = 'tsv'"
+        ).fetchone()
+    assert target == (1000,)
+    assert listed is not None and listed[0] > 100  # analyzed: the seed's words are listed
+
+
 def test_hits_and_documents_match_the_sqlite_corpus(
     postgres_url: str, seed: Document, tmp_path: Path
 ) -> None:
