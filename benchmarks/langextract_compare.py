@@ -429,7 +429,7 @@ def main() -> None:
             for system in chosen:
                 earlier = kept.get((case.article, case.schema, system))
                 if earlier is not None:
-                    predictions[system].append(earlier)
+                    one = earlier
                 elif system == "langextract":
                     one = _timed(run_langextract, base_url, model, doc, case)
                 else:

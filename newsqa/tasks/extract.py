@@ -98,6 +98,10 @@ COPY_MIN_WORDS = 8
 """A text value holding this share of the content words of a sentence of at least this
 many is the sentence copied, not a value: it is re-asked for the shortest words that
 answer the field (and kept if the model insists: it is stated)."""
+LIST_SEPARATORS = re.compile(r"\s*(?:[,;&]|\band\b)\s*")
+"""Where a text list item that no sentence states whole is read as several items: a
+small model writes three names as one item ("Sylvia Blackburn, Brian Wright, Judge
+Michael Kay QC"); each part is then checked as an item of its own."""
 MAX_OUTPUT_TOKENS = 2000
 """Output cap of one extraction call, whatever the model's size."""
 MAX_EXAMPLES = 5
@@ -564,8 +568,7 @@ class _Settle:
         its place in the reply (the paths a re-ask and ``dropped`` name)."""
         items: list[Any] = []
         seen: dict[str, int] = {}
-        for index, item in enumerate(drafts):
-            where = f"{path}[{index}]"
+        for where, item in self._pieces(shape.item, drafts, path, found):
             mine = _Found(dropped=found.dropped, problems=found.problems, copies=found.copies)
             value = self._any(shape.item, item, where, mine)
             if value is None or value == {}:
@@ -591,6 +594,37 @@ class _Settle:
                 found.evidence[kept + sub[len(where) :]] = spans
             items.append(value)
         return items
+
+    def _pieces(
+        self, shape: Shape, drafts: Sequence[Any], path: str, found: _Found
+    ) -> Iterator[tuple[str, Any]]:
+        """The reply's list items by their path, a text item that writes several as one
+        ("A, B and C") read apart as ``path[i]/1``, ``path[i]/2``… (named in ``dropped``)."""
+        for index, item in enumerate(drafts):
+            where = f"{path}[{index}]"
+            parts = self._parts(shape, item) if isinstance(shape, Leaf) else []
+            if not parts:
+                yield where, item
+                continue
+            found.dropped[where] = (
+                f"{json.dumps(item.value)}: {len(parts)} items written as one, read apart"
+            )
+            for number, part in enumerate(parts, 1):
+                yield f"{where}/{number}", item.model_copy(update={"value": part})
+
+    def _parts(self, leaf: Leaf, item: Any) -> list[str]:
+        """The parts of a text item that no sentence states whole but that lists
+        several values (:data:`LIST_SEPARATORS`); ``[]`` when it is one value."""
+        value, cited = item.value, list(item.sentences)
+        if leaf.kind != "text" or not isinstance(value, str):
+            return []
+        parts = [part for part in LIST_SEPARATORS.split(value) if content_tokens(part)]
+        if len(parts) < 2:
+            return []
+        texts = [e.text for e in self.passage.evidence(cited)]
+        if unstated(leaf, value, texts) is None or self._stating(leaf, value, cited) is not None:
+            return []
+        return parts
 
     def _copies_example(self, leaf: Leaf, value: Any, path: str, cited: list[Evidence]) -> bool:
         """Is ``value`` an example's value for this field that its sentences do not
@@ -886,7 +920,7 @@ def _copied(shape: Group, examples: Sequence[Example]) -> dict[str, set[str]]:
     return found
 
 
-_ITEMS = re.compile(r"\[\d+\]")
+_ITEMS = re.compile(r"\[\d+\](?:/\d+)?")
 
 
 def extract(

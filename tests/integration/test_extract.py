@@ -877,6 +877,78 @@ def test_a_value_a_reply_lists_twice_is_one_item_with_the_sentences_of_both() ->
     }
 
 
+class Speakers(BaseModel):
+    speakers: list[str] = []
+
+
+SPEAKERS_DOC = document_from_text(
+    'Sylvia Blackburn said: "We are relieved." Brian Wright, the head, added: "It is over."'
+    " The ruling came on Monday, Blackburn and Wright said.",
+    id="quoted",
+)
+
+
+def test_a_list_item_that_writes_several_names_as_one_is_read_apart() -> None:
+    one = cited("Mayor Jane Doyle, Sylvia Blackburn, and Brian Wright,", 1, 2)
+    alone = cited("Tom Reyes", 1)
+    with FakeOpenAI([Reply.json({"speakers": [one, alone]})] * 2) as server:
+        result = newsqa.extract(SPEAKERS_DOC, Speakers, client=fake_client(server, max_reasks=1))
+    assert result.value.speakers == ["Sylvia Blackburn", "Brian Wright"]
+    assert [e.sentence_id for e in result.evidence["speakers[0]"]] == [1]
+    assert [e.sentence_id for e in result.evidence["speakers[1]"]] == [2]
+    assert result.dropped == {
+        "speakers[0]": f"{json.dumps(one['value'])}: 3 items written as one, read apart",
+        "speakers[0]/1": '"Mayor Jane Doyle": its words are not in the cited sentences',
+        "speakers[1]": '"Tom Reyes": its words are not in the cited sentences',
+    }
+    assert "- speakers[0]/1 = \"Mayor Jane Doyle\"" in _user(server.requests[1])
+
+
+def test_a_value_that_a_sentence_states_whole_is_not_read_apart() -> None:
+    stated = [
+        cited("Blackburn and Wright", 3),
+        cited("Brian Wright, the head", 1),
+        cited("Sylvia Blackburn and Brian Wright", 1, 2),  # by the two together
+    ]
+    with FakeOpenAI([Reply.json({"speakers": stated})]) as server:
+        result = newsqa.extract(SPEAKERS_DOC, Speakers, client=fake_client(server))
+    assert result.value.speakers == [
+        "Blackburn and Wright",
+        "Brian Wright, the head",
+        "Sylvia Blackburn and Brian Wright",
+    ]
+    assert [e.sentence_id for e in result.evidence["speakers[1]"]] == [2]  # re-cited
+    assert result.dropped == {} and result.usage.calls == 1
+
+
+class Routes(BaseModel):
+    routes: list[Literal["Sylvia Blackburn and Brian Wright", "by sea"]] = []
+
+
+def test_a_choice_is_never_read_apart() -> None:
+    reply = {"routes": [cited("Sylvia Blackburn and Brian Wright", 3)]}
+    with FakeOpenAI([Reply.json(reply)] * 2) as server:
+        result = newsqa.extract(SPEAKERS_DOC, Routes, client=fake_client(server, max_reasks=1))
+    assert result.value.routes == []
+    assert list(result.dropped) == ["routes[0]"]
+    assert "the cited sentences do not name it" in result.dropped["routes[0]"]
+
+
+def test_an_examples_name_in_a_list_written_as_one_is_not_kept() -> None:
+    example = ('Sylvia Wright said: "Yes."', Speakers(speakers=["Sylvia Wright"]))
+    # "Sylvia Wright" is stated by sentences 1 and 2 together, written in neither
+    one = cited("Sylvia Wright, Brian Wright and Jane Doyle", 1, 2)
+    with FakeOpenAI([Reply.json({"speakers": [one]})] * 2) as server:
+        result = newsqa.extract(
+            SPEAKERS_DOC, Speakers, client=fake_client(server, max_reasks=1), examples=[example]
+        )
+    assert result.value.speakers == ["Brian Wright"]
+    assert result.dropped["speakers[0]/1"] == (
+        '"Sylvia Wright": an example\'s value, which the article does not write'
+    )
+    assert "its words are not" in result.dropped["speakers[0]/3"]
+
+
 class Justice(BaseModel):
     judge: Literal["Neil Gorsuch", "Clarence Thomas", "Yes"] | None = None
 
