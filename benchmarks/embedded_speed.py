@@ -20,8 +20,13 @@
    those of tokens evaluated one at a time. Then drafting off and on for dev-03's stances and
    the seed's five questions (one pair each).
 
+6. ``--only-identity``: how far batched logits are from one-token ones with llama.cpp's
+   switches changed (one thread, weights not repacked, flash attention), each a fresh
+   load of the model.
+
 No response cache: every figure is a real model run. Usage:
-    python -m benchmarks.embedded_speed [--threads N] [--qa N] [--runs N] [--only-speculation]
+    python -m benchmarks.embedded_speed [--threads N] [--qa N] [--runs N]
+        [--only-speculation] [--only-identity]
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from newsqa.llm import local
 from newsqa.llm.checked_greedy import CheckedLlama
 from newsqa.llm.client import LLMClient
 from newsqa.llm.local import embedded_http_client, llama_arguments
+from newsqa.llm.model_files import ensure_model
 from newsqa.llm.prompt_lookup import DecodeStats
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_c21f091162a05fc4.txt"
@@ -257,15 +263,56 @@ def speculation_elsewhere(
     return results
 
 
+IDENTITY_VARIANTS: dict[str, dict[str, Any]] = {
+    "as shipped": {},
+    "one thread": {"n_threads": 1, "n_threads_batch": 1},
+    "weights not repacked": {"use_extra_bufts": False},
+    "flash attention": {"flash_attn": True},
+}
+"""llama.cpp switches that might make a batch's logits those of one token at a time
+(``use_extra_bufts`` is a model parameter the ``Llama`` class does not take)."""
+
+
+def identity_variants(doc: newsqa.Document, path: Path, n_ctx: int) -> dict[str, Any]:
+    """:func:`batch_vs_single` under each of :data:`IDENTITY_VARIANTS`."""
+    from llama_cpp import llama_cpp  # the module ``Llama`` reads its defaults from
+
+    defaults = llama_cpp.llama_model_default_params
+    results = {}
+    for name, variant in IDENTITY_VARIANTS.items():
+        kwargs = dict(variant)
+        repack = kwargs.pop("use_extra_bufts", True)
+
+        def params(repack: bool = repack) -> Any:
+            made = defaults()
+            made.use_extra_bufts = repack
+            return made
+
+        llama_cpp.llama_model_default_params = params
+        try:
+            llama = CheckedLlama(model_path=str(path), n_ctx=n_ctx, verbose=False, **kwargs)
+        finally:
+            llama_cpp.llama_model_default_params = defaults
+        results[name] = batch_vs_single(llama, doc)
+        llama.close()
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--qa", type=int, default=8, help="RealTime QA questions (0: skip)")
     parser.add_argument("--runs", type=int, default=2, help="speculation off/on pairs")
     parser.add_argument("--only-speculation", action="store_true")
+    parser.add_argument("--only-identity", action="store_true")
     args = parser.parse_args()
     settings = Settings(n_threads=args.threads)
     doc = newsqa.load_document(SEED)
+    if args.only_identity:
+        path = settings.model_path or ensure_model(settings.cache_dir)
+        for name, found in identity_variants(doc, path, settings.n_ctx).items():
+            print(f"{name:22} {json.dumps(found)}")
+        return
 
     t = time.perf_counter()
     llama = local.EmbeddedModel(settings)._llama()
