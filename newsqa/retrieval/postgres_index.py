@@ -128,6 +128,7 @@ class PostgresIndex:
     def __init__(self, url: str, *, create: bool = True) -> None:
         pg = _psycopg()
         self.url = url
+        self._stats: tuple[str | None, dict[str, float]] = (None, {})
         self.where = redact(url)
         try:
             self._db: psycopg.Connection[Any] = connect(pg, url)
@@ -138,6 +139,7 @@ class PostgresIndex:
                 source=self.where,
             ) from None
         try:
+            self._db.execute("SET jit = off")  # compiling a search's plan costs more than it runs
             self._open(create)
         except pg.Error as e:
             self._db.close()
@@ -407,22 +409,17 @@ class PostgresIndex:
         passages = self._passages()
         rows = self._db.execute(
             f"""
-            WITH stats AS MATERIALIZED (
-                SELECT e.lexeme, e.freq FROM pg_stats s,
-                    unnest(s.most_common_elems::text::text[],
-                           s.most_common_elem_freqs[1:array_length(s.most_common_elems, 1)])
-                    AS e(lexeme, freq)
-                WHERE s.schemaname = current_schema() AND s.tablename = 'newsqa_passages'
-                    AND s.attname = 'tsv'
-            )
-            SELECT t, (SELECT max(stats.freq) FROM stats WHERE stats.lexeme = ANY(
-                tsvector_to_array(to_tsvector('{_CONFIG}', t))))
+            SELECT t, tsvector_to_array(to_tsvector('{_CONFIG}', t)),
+                (SELECT greatest(last_analyze, last_autoanalyze)::text FROM pg_stat_user_tables
+                 WHERE relid = 'newsqa_passages'::regclass)
             FROM unnest(%s::text[]) AS t
             """,
             (words,),
-        )
+        ).fetchall()
+        common = self._common(rows[0][2] if rows else None)
         counts: dict[str, int] = {}
-        for word, freq in rows:
+        for word, lexemes, _ in rows:
+            freq = max((common[x] for x in lexemes if x in common), default=None)
             if freq is not None:
                 counts[word] = min(round(freq * passages), ROW_BUDGET + 1)
             else:
@@ -434,6 +431,24 @@ class PostgresIndex:
                     )
                 )
         return counts
+
+    def _common(self, analyzed: str | None) -> dict[str, float]:
+        """The table statistics' most common words (lexeme: share of passages), read
+        again only when the table was analyzed since (``analyzed``, its last ANALYZE):
+        the list of 10,000 takes tens of milliseconds to read, more than a search."""
+        if self._stats[0] != analyzed or analyzed is None:
+            rows = self._db.execute(
+                """
+                SELECT e.lexeme, e.freq FROM pg_stats s,
+                    unnest(s.most_common_elems::text::text[],
+                           s.most_common_elem_freqs[1:array_length(s.most_common_elems, 1)])
+                    AS e(lexeme, freq)
+                WHERE s.schemaname = current_schema() AND s.tablename = 'newsqa_passages'
+                    AND s.attname = 'tsv'
+                """
+            ).fetchall()
+            self._stats = (analyzed, {lexeme: float(freq) for lexeme, freq in rows})
+        return self._stats[1]
 
     def _passages(self) -> int:
         """About how many passages the corpus holds: the planner's estimate (kept by

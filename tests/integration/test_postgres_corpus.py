@@ -70,6 +70,56 @@ def test_the_word_statistics_list_the_10000_most_common_words(
     assert listed is not None and listed[0] > 100  # analyzed: the seed's words are listed
 
 
+def _holding(url: str, word: str) -> int:
+    """How many passages hold ``word``, counted by the database itself."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM newsqa_passages WHERE tsv @@ plainto_tsquery('english', %s)",
+            (word,),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_word_statistics_are_read_once_per_analyze(
+    postgres_url: str, seed: Document, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search reads the 10,000-word statistics only when ANALYZE has run since the
+    last read, and its word counts follow the fresh ones."""
+    with Corpus(postgres_url) as corpus:
+        corpus.add(_docs(seed))
+        index: Any = corpus.index
+        reads: list[str] = []
+        execute = index._db.execute
+
+        def spy(sql: str, *args: Any, **kwargs: Any) -> Any:
+            if "pg_stats" in sql:
+                reads.append(sql)
+            return execute(sql, *args, **kwargs)
+
+        monkeypatch.setattr(index._db, "execute", spy)
+        corpus.search("How much military aid has the U.S. committed to Ukraine?", 3)
+        corpus.search("Ukraine talks on grain quotas", 3)
+        assert len(reads) == 1
+        assert index._counts(["ukraine"]) == {"ukraine": _holding(postgres_url, "ukraine")}
+        other = [
+            document_from_text(f"Harbour {n} reopened. Ferries sailed again.", id=f"h{n}")
+            for n in range(40)
+        ]
+        corpus.add(other)  # more passages, none about Ukraine: its share falls
+        corpus.search("Ukraine talks on grain quotas", 3)
+        assert len(reads) == 2
+        assert index._counts(["ukraine"]) == {"ukraine": _holding(postgres_url, "ukraine")}
+
+
+def test_searches_are_not_jit_compiled(postgres_url: str) -> None:
+    """A search's plan can cost enough for the server to JIT-compile it, which takes
+    longer than running it: the corpus's connection turns JIT off."""
+    with Corpus(postgres_url) as corpus:
+        index: Any = corpus.index
+        assert index._db.execute("SHOW jit").fetchone() == ("off",)
+
+
 def test_hits_and_documents_match_the_sqlite_corpus(
     postgres_url: str, seed: Document, tmp_path: Path
 ) -> None:
