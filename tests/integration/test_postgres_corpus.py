@@ -15,7 +15,7 @@ import pytest
 
 from newsqa import Corpus, DocumentError, document_from_text, load_document
 from newsqa.cli import main
-from newsqa.retrieval import Retriever
+from newsqa.retrieval import Retriever, postgres_index
 from newsqa.types import Document
 from tests.conftest import SEED
 from tests.support.fake_openai import FakeOpenAI, Reply, schema_reply
@@ -118,6 +118,51 @@ def test_searches_are_not_jit_compiled(postgres_url: str) -> None:
     with Corpus(postgres_url) as corpus:
         index: Any = corpus.index
         assert index._db.execute("SHOW jit").fetchone() == ("off",)
+
+
+def _two_topics() -> list[Document]:
+    """60 articles about ferries and 60 about tractors: no passage holds both words."""
+    return [
+        document_from_text(f"{what} {n} were seen in the {place}.", id=f"{what[0]}{n}")
+        for n in range(60)
+        for what, place in (("Ferries", "harbour"), ("Tractors", "field"))
+    ]
+
+
+def test_a_word_in_many_passages_is_scanned_for_a_rare_one_looked_up(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When no passage holds every word, the rarest is looked up in the GIN index,
+    unless it is in more than sqrt(budget x passages) passages: then the table is
+    read until the budget is filled, which finds the same best passages."""
+    with Corpus(postgres_url) as corpus:
+        corpus.add(_two_topics())
+        corpus.add([document_from_text("Ferries and a rowing boat.", id="rare")])
+        index: Any = corpus.index
+        monkeypatch.setattr(postgres_index, "ROW_BUDGET", 4)
+        counts = index._counts(["ferries", "tractors", "rowing"])
+        assert counts == {w: _holding(postgres_url, w) for w in counts}  # listed: not capped
+        statements: list[str] = []
+        execute = index._db.execute
+
+        def spy(sql: str, *args: Any, **kwargs: Any) -> Any:
+            statements.append(sql)
+            return execute(sql, *args, **kwargs)
+
+        monkeypatch.setattr(index._db, "execute", spy)
+        monkeypatch.setattr(postgres_index, "ROW_BUDGET", 4)  # 61 > sqrt(4 x 122)
+        hits = corpus.search("tractors ferries", 3)
+        assert len(hits) == 3 and all("Tractors" in h.text for h in hits)  # the rarer
+        assert any("enable_bitmapscan = off" in sql for sql in statements)
+        statements.clear()
+        monkeypatch.setattr(postgres_index, "ROW_BUDGET", 40)  # 61 < sqrt(40 x 122)
+        corpus.search("tractors ferries", 3)
+        assert not any("enable_bitmapscan" in sql for sql in statements)
+        monkeypatch.setattr(postgres_index, "ROW_BUDGET", 1000)
+        words, weights = ["ferries", "rowing"], [1.0, 4.0]
+        looked_up = index._ranked(words, weights, "OR", 5, "", [], scan=False)
+        scanned = index._ranked(words, weights, "OR", 5, "", [], scan=True)
+        assert scanned == looked_up and looked_up[0][0] == "rare"
 
 
 def test_hits_and_documents_match_the_sqlite_corpus(
