@@ -20,7 +20,9 @@ ages; 17 cases). Labelled from the article text alone, before either system ran.
 
 Systems: ``langextract`` (LangExtract 1.7.1 through its OpenAI provider, one worked
 example per schema, as it requires; each reply capped at 1,000 tokens), ``newsqa`` with
-the same example, and ``newsqa-bare`` without one. The model is the embedded GGUF,
+the same example, ``newsqa-bare`` without one, and ``newsqa-2passes`` with the example
+and ``passes=2`` (the second reading lists the values the first found and asks for
+more). The model is the embedded GGUF,
 served on a loopback port by this module (wsgiref around newsqa's embedded WSGI app),
 so both libraries speak the OpenAI API to the same weights; temperature 0, no response
 cache.
@@ -64,7 +66,7 @@ HERE = Path(__file__).resolve().parent
 CASES = HERE / "labels" / "extract_cases.jsonl"
 RESULTS = HERE / "results"
 DEV = HERE.parent.parent / "shared" / "eval" / "dev"
-SYSTEMS = ("langextract", "newsqa", "newsqa-bare")
+SYSTEMS = ("langextract", "newsqa", "newsqa-bare", "newsqa-2passes")
 RESAMPLES = 2000
 LX_MAX_TOKENS = 1000
 """Output cap of each LangExtract call (newsqa's calls are capped by the schema, 374
@@ -300,10 +302,12 @@ def serve(settings: Settings) -> tuple[str, Callable[[], None]]:
     return f"http://127.0.0.1:{httpd.server_port}/v1", httpd.shutdown
 
 
-def run_newsqa(client: newsqa.LLMClient, doc: Document, case: Case, examples: bool) -> Prediction:
+def run_newsqa(
+    client: newsqa.LLMClient, doc: Document, case: Case, examples: bool, passes: int = 1
+) -> Prediction:
     schema = SCHEMAS[case.schema]
     shown = [EXAMPLES[case.schema]] if examples else []
-    result = newsqa.extract(doc, schema, client=client, examples=shown)
+    result = newsqa.extract(doc, schema, client=client, examples=shown, passes=passes)
     values: list[tuple[Any, str | None]] = []
     if case.schema == "speakers":
         for i, name in enumerate(result.value.speakers):  # type: ignore[attr-defined]
@@ -433,7 +437,8 @@ def main() -> None:
                 elif system == "langextract":
                     one = _timed(run_langextract, base_url, model, doc, case)
                 else:
-                    one = _timed(run_newsqa, client, doc, case, system == "newsqa")
+                    passes = 2 if system.endswith("2passes") else 1
+                    one = _timed(run_newsqa, client, doc, case, system != "newsqa-bare", passes)
                 predictions[system].append(one)
             finished.append(case)
             _write_case(case, {s: predictions[s][-1] for s in chosen}, first=number == 1)
