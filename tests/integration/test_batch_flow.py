@@ -75,11 +75,14 @@ def test_breaking_out_does_not_wait_for_the_documents_in_flight(tmp_path: Path) 
     folder = _folder(tmp_path, {"a": "Kyiv said no.", "b": "Kyiv said no, slowly."})
     with FakeOpenAI([Reply.json(GOOD)] * 2) as server:
         client = fake_client(server)
-        Gauge(client, slow_word="slowly", delay=3.0)
+        gauge = Gauge(client, slow_word="slowly", delay=3.0)
         run = newsqa.abatch(
             folder, newsqa.Ask(QUESTION), tmp_path / "o.jsonl", client=client, concurrency=2
         )
         for _item in run:
+            wait = time.monotonic() + 10
+            while gauge.in_flight == 0 and time.monotonic() < wait:
+                time.sleep(0.01)  # b is under way (one not yet started is left for a re-run)
             started = time.monotonic()
             break
         left_after = time.monotonic() - started
