@@ -3,7 +3,8 @@ PostgreSQL's own full-text machinery (``tsvector`` + GIN, ``websearch_to_tsquery
 
 Tables are named ``newsqa_*``; ``newsqa_meta`` holds the corpus format, and a database
 holding tables of anything else is refused. Each passage row carries its document's
-date (a B-tree index), so an as-of search filters without a join. A search tries every
+date, and the passages are partitioned by month (undated ones in a partition of their
+own), so an as-of search reads only the months up to its date. A search tries every
 query word together first (AND, few matches, cheap) and only when that finds fewer
 than ``k`` passages adds those holding any of its rarest words (OR), ranking at most
 :data:`ROW_BUDGET` candidates: ``ts_rank`` scores every row it is given, so an OR of
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMAT", "ROW_BUDGET", "PostgresIndex", "connect", "is_database_url", "redact"]
 
-FORMAT = "newsqa-pg-corpus-1"
+FORMAT = "newsqa-pg-corpus-2"
 ROW_BUDGET = 20_000
 """Most passages one search ranks (AND matches first, then the OR of the rarest words)."""
 CHUNK = 200
@@ -55,7 +56,9 @@ CREATE TABLE newsqa_passages (
     first_sid integer NOT NULL, last_sid integer NOT NULL,
     start integer NOT NULL, "end" integer NOT NULL, date date,
     tsv tsvector NOT NULL
-);
+) PARTITION BY RANGE (date);
+CREATE TABLE newsqa_passages_undated PARTITION OF newsqa_passages
+    (CONSTRAINT newsqa_passages_undated_only CHECK (date IS NULL)) DEFAULT;
 ALTER TABLE newsqa_passages ALTER COLUMN tsv SET STATISTICS {STATISTICS};
 CREATE INDEX newsqa_passages_tsv ON newsqa_passages USING gin (tsv);
 CREATE INDEX newsqa_passages_date ON newsqa_passages (date);
@@ -128,6 +131,7 @@ class PostgresIndex:
     def __init__(self, url: str, *, create: bool = True) -> None:
         pg = _psycopg()
         self.url = url
+        self._months: set[str] = set()
         self._stats: tuple[str | None, dict[str, float]] = (None, {})
         self.where = redact(url)
         try:
@@ -271,6 +275,7 @@ class PostgresIndex:
         todo = [d for d in chunk if before.get(d.id) != (digests[d.id], d.source)]
         outcomes = {d.id: "unchanged" for d in chunk}
         if todo:
+            self._partition({d.date for d in todo if d.date is not None})
             with self._db.transaction():
                 _lock_ids(self._db, [d.id for d in todo])
                 stored = self._stored([d.id for d in todo])  # now that no one else writes
@@ -291,6 +296,39 @@ class PostgresIndex:
                     self._db.execute("DELETE FROM newsqa_documents WHERE id = ANY(%s)", (replaced,))
                 self._insert(fresh, digests)
         return [(doc, outcomes[doc.id]) for doc in chunk]
+
+    def _partition(self, dates: set[dt.date]) -> None:
+        """Create the month partitions of ``dates`` that do not exist yet, in a
+        transaction of their own (creating one locks the whole table, so not for the
+        length of a chunk's writes) under an advisory lock (concurrent indexers wait)."""
+        if {_month(d) for d in dates} <= self._months:
+            return
+        from psycopg import sql
+
+        with self._db.transaction():
+            self._db.execute("SELECT pg_advisory_xact_lock(hashtextextended('newsqa_months', 0))")
+            self._months = {
+                r[0]
+                for r in self._db.execute(
+                    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                    "WHERE i.inhparent = 'newsqa_passages'::regclass"
+                )
+            }
+            for first in sorted({d.replace(day=1) for d in dates}):
+                name = _month(first)
+                if name in self._months:
+                    continue
+                after = _next_month(first)
+                self._db.execute(
+                    sql.SQL(
+                        "CREATE TABLE {} PARTITION OF newsqa_passages FOR VALUES FROM ({}) TO ({})"
+                    ).format(
+                        sql.Identifier(name),
+                        sql.Literal(first),
+                        sql.SQL("MAXVALUE") if after is None else sql.Literal(after),
+                    )
+                )
+                self._months.add(name)
 
     def _insert(self, docs: list[Document], digests: dict[str, str]) -> None:
         if not docs:
@@ -512,6 +550,18 @@ def _rarest(words: list[str], counts: dict[str, int]) -> list[str]:
         keep.append(word)
         total += counts[word]
     return keep
+
+
+def _month(date: dt.date) -> str:
+    """The name of the partition that holds the passages dated ``date``."""
+    return f"newsqa_passages_{date.year:04d}_{date.month:02d}"
+
+
+def _next_month(first: dt.date) -> dt.date | None:
+    """The first day of the month after ``first``'s (``None`` after December 9999)."""
+    if first.month < 12:
+        return first.replace(month=first.month + 1)
+    return None if first.year == dt.MAXYEAR else first.replace(year=first.year + 1, month=1)
 
 
 def _date_filter(since: dt.date | None, until: dt.date | None) -> tuple[str, list[object]]:

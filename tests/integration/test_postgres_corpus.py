@@ -202,6 +202,51 @@ def test_date_bounds_leave_out_other_days_and_undated_articles(
         assert corpus.undated() == 1 and _stored(postgres_url) == 4
 
 
+def test_passages_are_kept_by_month_and_an_as_of_search_reads_no_later_month(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each passage lands in its document's month (undated ones apart), months are made
+    as documents need them, also by another writer, and a search until a date plans no
+    partition after it."""
+    docs = [
+        document_from_text(f"Grain talks resumed, report {n}.", id=f"m{n}", date=date)
+        for n, date in enumerate(["2024-01-15", "2024-02-29", "2024-03-01", "9999-12-31"], 1)
+    ]
+    undated = document_from_text("Grain talks resumed without a date.", id="u")
+    with Corpus(postgres_url) as corpus:
+        corpus.add(docs[:2])
+    with Corpus(postgres_url) as corpus:  # another writer, which made none of the months
+        assert corpus.add([*docs, undated]).added == 3
+        with psycopg.connect(postgres_url) as conn:
+            placed = set(
+                conn.execute("SELECT tableoid::regclass::text, doc_id FROM newsqa_passages")
+            )
+        assert placed == {
+            ("newsqa_passages_2024_01", "m1"),
+            ("newsqa_passages_2024_02", "m2"),
+            ("newsqa_passages_2024_03", "m3"),
+            ("newsqa_passages_9999_12", "m4"),
+            ("newsqa_passages_undated", "u"),
+        }
+        index: Any = corpus.index
+        sent: list[tuple[str, Any]] = []
+        execute = index._db.execute
+
+        def spy(sql: str, params: Any = None, **kwargs: Any) -> Any:
+            sent.append((sql, params))
+            return execute(sql, params, **kwargs)
+
+        monkeypatch.setattr(index._db, "execute", spy)
+        hits = corpus.search("grain talks report", 10, until=dt.date(2024, 2, 29))
+        assert {h.doc_id for h in hits} == {"m1", "m2"}
+        searches = [(sql, params) for sql, params in sent if "newsqa_passages p" in sql]
+        assert searches
+        for sql, params in searches:
+            plan = "\n".join(r[0] for r in execute("EXPLAIN " + sql, params))
+            assert "2024_01" in plan and "2024_02" in plan
+            assert "2024_03" not in plan and "9999_12" not in plan and "undated" not in plan
+
+
 def test_passages_holding_every_word_come_first(postgres_url: str) -> None:
     """AND before OR: the one passage with both words outranks many that repeat one."""
     noise = [
@@ -255,10 +300,14 @@ def test_reindexing_skips_unchanged_replaces_changed_and_prunes(
 
 def test_concurrent_indexers_store_each_document_once(postgres_url: str) -> None:
     docs = [
-        document_from_text(f"Report {i} on the grain deal. It was signed.", id=f"d{i}")
+        document_from_text(
+            f"Report {i} on the grain deal. It was signed.",
+            id=f"d{i}",
+            date=f"2024-{i % 12 + 1:02d}-01",
+        )
         for i in range(400)
     ]
-    Corpus(postgres_url).close()  # created once; the writers race on the documents
+    Corpus(postgres_url).close()  # created once; the writers race on the documents and months
     outcomes: list[int] = []
     errors: list[BaseException] = []
 
