@@ -176,7 +176,8 @@ class PostgresIndex:
                 if row[0] != FORMAT:
                     raise DocumentError(
                         f"{self.where}: corpus format {row[0]!r} is not supported "
-                        f"(this newsqa reads {FORMAT!r})",
+                        f"(this newsqa reads {FORMAT!r}); index the articles into a new "
+                        "database",
                         reason="format",
                         source=self.where,
                     )
