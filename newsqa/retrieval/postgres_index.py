@@ -39,6 +39,11 @@ ROW_BUDGET = 20_000
 """Most passages one search ranks (AND matches first, then the OR of the rarest words)."""
 CHUNK = 200
 """Documents checked and written per transaction while indexing."""
+REANALYZE = 0.1
+"""An ``add`` analyzes the passages again when it wrote more than this share of the
+passages the statistics last counted (autovacuum's own ``analyze_scale_factor``).
+ANALYZE samples every month's partition, over a minute at a million articles, and
+autovacuum never analyzes a partitioned table itself."""
 STATISTICS = 1000
 """ANALYZE's statistics target for the passages' words: the table statistics then list
 the 10,000 most common words with their frequencies (100 by default: 1,000), so a
@@ -132,6 +137,7 @@ class PostgresIndex:
         pg = _psycopg()
         self.url = url
         self._months: set[str] = set()
+        self._written = 0
         self._stats: tuple[str | None, dict[str, float]] = (None, {})
         self.where = redact(url)
         try:
@@ -236,13 +242,17 @@ class PostgresIndex:
         """
         counts = {"added": 0, "replaced": 0, "unchanged": 0}
         seen: set[str] = set()
+        self._written = 0
         for chunk in _chunks(self._unique(docs, seen), CHUNK):
             for doc, outcome in self._add_chunk(chunk):
                 counts[outcome] += 1
                 if on_done:
                     on_done(doc, outcome)
-        if counts["added"] or counts["replaced"]:  # the statistics _counts reads
-            self._db.execute("ANALYZE newsqa_passages")
+        counted = self._scalar(
+            "SELECT reltuples FROM pg_class WHERE oid = 'newsqa_passages'::regclass"
+        )
+        if self._written > REANALYZE * counted:  # never analyzed: counted is -1
+            self._db.execute("ANALYZE newsqa_passages")  # the statistics _counts reads
         pruned = 0
         if prune:
             stale = sorted(self.ids() - seen)
@@ -351,15 +361,17 @@ class PostgresIndex:
                     for d in docs
                 ],
             )
+            passages = [
+                (d.id, w.first, w.last, w.start, w.end, d.date, w.text)
+                for d in docs
+                for w in windows(d)
+            ]
             cur.executemany(
                 "INSERT INTO newsqa_passages VALUES "
                 f"(%s, %s, %s, %s, %s, %s, to_tsvector('{_CONFIG}', %s))",
-                [
-                    (d.id, w.first, w.last, w.start, w.end, d.date, w.text)
-                    for d in docs
-                    for w in windows(d)
-                ],
+                passages,
             )
+        self._written += len(passages)
 
     def search(
         self,

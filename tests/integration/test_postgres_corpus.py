@@ -134,6 +134,27 @@ def _two_topics() -> list[Document]:
     ]
 
 
+def test_an_add_analyzes_again_only_past_a_tenth_of_the_passages_counted(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ANALYZE samples every month's partition, so an add runs it only when it wrote
+    more than a tenth of the passages the statistics last counted (or none were)."""
+    with Corpus(postgres_url) as corpus:
+        sent = _statements(corpus.index, monkeypatch)
+
+        def analyzed(docs: list[Document]) -> bool:
+            sent.clear()
+            corpus.add(docs)
+            return any(sql.startswith("ANALYZE") for sql in sent)
+
+        assert analyzed(_two_topics())  # 120 passages, none counted before
+        assert not analyzed([document_from_text("Ferries at dawn.", id="one")])  # 1 of 120
+        assert not analyzed(_two_topics())  # unchanged: nothing written
+        barges = [document_from_text(f"Barges {n} sailed.", id=f"b{n}") for n in range(25)]
+        assert not analyzed(barges[:12])  # 12 of 120: not more than a tenth
+        assert analyzed(barges[12:])  # 13 of 120
+
+
 def test_a_word_in_many_passages_is_scanned_for_a_rare_one_looked_up(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -141,10 +162,9 @@ def test_a_word_in_many_passages_is_scanned_for_a_rare_one_looked_up(
     unless it is in more than sqrt(budget x passages) passages: then the table is
     read until the budget is filled, which finds the same best passages."""
     with Corpus(postgres_url) as corpus:
-        corpus.add(_two_topics())
-        corpus.add([document_from_text("Ferries and a rowing boat.", id="rare")])
+        corpus.add([*_two_topics(), document_from_text("Ferries and a rowing boat.", id="rare")])
         index: Any = corpus.index
-        monkeypatch.setattr(postgres_index, "ROW_BUDGET", 4)  # 61 > sqrt(4 x 122)
+        monkeypatch.setattr(postgres_index, "ROW_BUDGET", 4)  # 61 > sqrt(4 x 121)
         counts = index._counts(["ferries", "tractors", "rowing"])
         assert counts == {w: _holding(postgres_url, w) for w in counts}  # listed: not capped
         statements = _statements(index, monkeypatch)
