@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -88,15 +88,24 @@ def render(name: str, **values: str) -> str:
     return template.substitute(values)
 
 
-def messages(task: str, **values: str) -> list[dict[str, str]]:
-    """Chat messages for ``task``: the shared system prompt, then ``<task>.user``.
+def messages(
+    task: str, *, turns: Sequence[tuple[str, str]] = (), **values: str
+) -> list[dict[str, str]]:
+    """Chat messages for ``task``: the shared system prompt, then ``turns`` (worked
+    examples: a user message and the answer to it, each), then ``<task>.user``.
 
     Every task shares one system prompt and puts the documents first in the user
     message, so tasks on the same document share a prompt prefix (a local model
     reuses its already-processed prefix).
     """
+    shown = [
+        {"role": role, "content": content}
+        for asked, answered in turns
+        for role, content in (("user", asked), ("assistant", answered))
+    ]
     return [
         {"role": "system", "content": render("system")},
+        *shown,
         {"role": "user", "content": render(f"{task}.user", **values)},
     ]
 

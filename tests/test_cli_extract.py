@@ -317,7 +317,7 @@ def test_batch_extract_shows_the_examples_reads_passes_and_reruns_when_they_chan
     assert "2 done, 0 failed, 0 already done" in capsys.readouterr().out
     prompts = [r["messages"][-1]["content"] for r in server.requests]
     assert len(prompts) == 4  # two passes over each of the two articles
-    assert all("Two died in Lviv." in prompt for prompt in prompts)
+    assert all("Two died in Lviv." in r["messages"][1]["content"] for r in server.requests)
     assert sum("Values already found" in prompt for prompt in prompts) == 2  # pass 2 differs
     shown[0]["text"] = "Two died in Lviv. Envoys met in Bern."
     example.write_text(json.dumps(shown))

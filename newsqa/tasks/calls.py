@@ -3,7 +3,7 @@ passage, built on one plain call that renders a prompt and validates the reply."
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -27,6 +27,7 @@ def model_call(
     ids: Iterable[int] | None = None,
     context: Mapping[str, Any] | None = None,
     max_reasks: int | None = None,
+    turns: Sequence[tuple[str, str]] = (),
     **values: str,
 ) -> Structured[M]:
     """Prompt ``task`` filled with ``values``, answered as an ``output_type``.
@@ -39,7 +40,7 @@ def model_call(
     merged = {**({} if allowed is None else {"sentence_ids": allowed}), **(context or {})}
     return generate(
         client,
-        messages(task, **values),
+        messages(task, turns=turns, **values),
         output_type,
         max_tokens=max_tokens,
         context=merged or None,
@@ -58,6 +59,7 @@ def grounded_call(
     ids: Iterable[int] | None = None,
     context: Mapping[str, Any] | None = None,
     max_reasks: int | None = None,
+    turns: Sequence[tuple[str, str]] = (),
     **values: str,
 ) -> Structured[M]:
     """The one grounded model call every task makes.
@@ -74,6 +76,7 @@ def grounded_call(
         ids=passage.numbers if ids is None else ids,
         context=context,
         max_reasks=max_reasks,
+        turns=turns,
         documents=passage.render(),
         **values,
     )

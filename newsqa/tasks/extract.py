@@ -58,7 +58,7 @@ from newsqa.grounding.limits import MAX_WINDOWS, check_windows
 from newsqa.grounding.spans import date_at, number_at, value_span
 from newsqa.llm.client import LLMClient
 from newsqa.llm.structured import read_json, strict_schema
-from newsqa.prompts import USER_TEXT_CHARS, one_line, user_text
+from newsqa.prompts import USER_TEXT_CHARS, one_line, render, user_text
 from newsqa.tasks.base import Task, needs_client, register
 from newsqa.tasks.calls import grounded_call
 from newsqa.tasks.extract_merge import Reading, join_evidence, merge, same_value_key
@@ -75,6 +75,7 @@ __all__ = [
     "Example",
     "Extract",
     "check_examples",
+    "example_turns",
     "extract",
     "fields_guide",
     "schema_text",
@@ -851,38 +852,41 @@ def check_examples(schema: type[BaseModel], examples: Sequence[Any]) -> list[Exa
                     f"in its text ({problem})"
                 )
         try:
-            _example_lines(shape, text, value)  # the prompt's length limit
+            _example_turn(shape, number, text, value, "", "")  # the prompt's length limit
         except ValueError as e:
             raise ValueError(f"{where}: {e}") from None
         checked.append((text, value))
     return checked
 
 
-def examples_note(shape: Group, examples: Sequence[Example]) -> str:
-    """The examples as the prompt shows them (after the instructions; "" for none): each
-    text's numbered sentences, then its answer in the form the model writes one."""
-    if not examples:
-        return ""
-    lines = [
-        "Worked examples on other texts (they are not the article: never copy their "
-        "values; take every value from the article above):"
+def example_turns(
+    shape: Group, examples: Sequence[Example], note: str, guide: str
+) -> list[tuple[str, str]]:
+    """The examples as the conversation shows them, before the article: each one asked
+    as the article is (its sentences numbered as a document, ``note``, ``guide``) and
+    answered in the form the model writes an answer."""
+    return [
+        _example_turn(shape, number, text, value, note, guide)
+        for number, (text, value) in enumerate(examples, 1)
     ]
-    for text, value in examples:
-        lines.extend(_example_lines(shape, text, value))
-    return "\n".join(lines) + "\n"
 
 
-def _example_lines(shape: Group, text: str, value: BaseModel) -> list[str]:
-    """One example as shown: its sentences numbered, its answer as a draft.
+def _example_turn(
+    shape: Group, number: int, text: str, value: BaseModel, note: str, guide: str
+) -> tuple[str, str]:
+    """One example as asked and answered.
 
     Raises:
-        ValueError: either is over the prompt's length limit for a user string."""
+        ValueError: its text is over the prompt's length limit for a user string."""
     sentences = split_sentences(text)
-    numbered = " ".join(f"[{s.id}] {s.text}" for s in sentences)
+    user_text("example_text", text)  # the same length limit as any user string
+    numbered = "\n".join(f"[{s.id}] {one_line(s.text)}" for s in sentences)
+    document = render("document", id=f"example-{number}", attributes="", sentences=numbered)
+    asked = render("extract.user", documents=document, instructions=note, fields=guide)
     answer = json.dumps(
         _as_draft(shape, value, sentences), ensure_ascii=False, separators=(",", ":"), default=str
     )
-    return [user_text("example_text", numbered), user_text("example_answer", answer)]
+    return asked, answer
 
 
 def _as_draft(shape: Shape, node: Any, sentences: Sequence[Sentence]) -> Any:
@@ -948,8 +952,8 @@ def extract(
     boundaries, or the same sentences with the values already found listed.
 
     ``examples`` (:func:`check_examples`: ``(text, schema(...))`` pairs) are shown to
-    the model after the instructions; a value of theirs that the article does not
-    write is never kept.
+    the model as earlier turns of the conversation (:func:`example_turns`); a value of
+    theirs that the article does not write is never kept.
 
     When no reply is right as a whole, the latest one is kept without the values its
     sentences do not state or that do not validate, and without the list items and
@@ -972,7 +976,7 @@ def extract(
     guide = fields_guide(shape)
     shown_examples = check_examples(schema, examples)
     note = f"Instructions: {user_text('instructions', instructions)}\n" if instructions else ""
-    note += examples_note(shape, shown_examples)
+    turns = example_turns(shape, shown_examples, note, guide)
     copied = _copied(shape, shown_examples)
     if passes < 1:
         raise ValueError(f"passes must be at least 1, not {passes}")
@@ -984,7 +988,7 @@ def extract(
         plans = [[focus(passage, f"{instructions or ''} {guide}", budget)]] * passes
     else:
         check_windows(calls, doc.id)
-    read = _Parts(client, draft, note, guide, copied)
+    read = _Parts(client, draft, note, guide, copied, turns)
     several = len(plans) > 1 or len(plans[0]) > 1
     value, evidence, dropped = read(plans) if several else read.once(plans[0][0])
     return Extraction[schema](  # type: ignore[valid-type]
@@ -1011,6 +1015,7 @@ class _Parts:
     note: str
     guide: str
     copied: dict[str, set[str]]
+    turns: list[tuple[str, str]]
     usage: Usage = field(default_factory=Usage)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -1062,6 +1067,7 @@ class _Parts:
                 context={_CHECK: settle},
                 instructions=note,
                 fields=self.guide,
+                turns=self.turns,
             )
             found, usage = result.value._settled, result.usage
         except OutputValidationError as e:

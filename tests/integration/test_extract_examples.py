@@ -1,6 +1,7 @@
 """Worked examples for extract (``examples=``, ``--examples FILE``): shown to the model
-after the instructions, each value checked against its own text before any request,
-and a value copied from one that the article does not write never kept."""
+as earlier turns of the conversation, each asked as the article is and answered as the
+model answers, each value checked against its own text before any request, and a value
+copied from one that the article does not write never kept."""
 
 from __future__ import annotations
 
@@ -46,29 +47,32 @@ def _reply(venue: str | None, *cited: int) -> Reply:
 
 
 def _prompt(server: FakeOpenAI) -> str:
-    return str(server.requests[0]["messages"][-1]["content"])
+    """Everything the first request shows the model."""
+    return "\n".join(str(m["content"]) for m in server.requests[0]["messages"])
 
 
-def test_examples_are_shown_after_the_instructions_and_only_when_given() -> None:
+def test_examples_are_earlier_turns_asked_as_the_article_is_and_only_when_given() -> None:
     doc = document_from_text(ARTICLE, id="a")
     with FakeOpenAI([_reply("old palace", 1), _reply("old palace", 1)]) as server:
         client = fake_client(server)
         newsqa.extract(doc, Talks, client=client, instructions="Be brief.")
-        plain = _prompt(server)
+        plain = server.requests[0]["messages"]
         server.requests.clear()
         newsqa.extract(doc, Talks, client=client, instructions="Be brief.", examples=[EXAMPLE])
-        shown = _prompt(server)
-    assert "example" not in plain.lower()
-    assert shown.index("<instructions>Be brief.</instructions>") < shown.index("<example_text>")
-    assert f"<example_text>[1] {EXAMPLE[0]}</example_text>" in shown
-    answer = (
+        shown = server.requests[0]["messages"]
+    assert [m["role"] for m in plain] == ["system", "user"]
+    assert [m["role"] for m in shown] == ["system", "user", "assistant", "user"]
+    assert shown[0] == plain[0] and shown[-1] == plain[-1]  # the article's turn is unchanged
+    asked = shown[1]["content"]
+    document = f'<document id="example-1">\n[1] {EXAMPLE[0]}\n</document>'
+    assert asked.startswith(document)
+    after = plain[-1]["content"].split("</document>", 1)[1]
+    assert asked.split("</document>", 1)[1] == after  # the same instructions and fields
+    assert "<instructions>Be brief.</instructions>" in after
+    assert shown[2]["content"] == (
         '{"venue":{"sentences":[1],"value":"Geneva palace"},'
         '"delegations":{"sentences":[1],"value":4},"signed":{"sentences":[1],"value":false}}'
-    )
-    assert f"<example_answer>{answer}</example_answer>" in shown  # as the model writes one
-    start = shown.index("Worked examples")
-    end = shown.index("</example_answer>\n") + len("</example_answer>\n")
-    assert shown[:start] + shown[end:] == plain  # the prompt is otherwise unchanged
+    )  # as the model writes one
 
 
 @pytest.mark.parametrize(
@@ -176,7 +180,7 @@ def test_an_example_answer_cites_the_sentences_of_its_own_text_that_state_each_v
     with FakeOpenAI([_reply("old palace", 1)]) as server:
         newsqa.extract(doc, Talks, client=fake_client(server), examples=[example])
     shown = _prompt(server)
-    assert "<example_text>[1] Talks began at noon. [2] Five delegations met" in shown
+    assert "[1] Talks began at noon.\n[2] Five delegations met" in shown
     assert '"venue":{"sentences":[2],"value":"Doha palace"}' in shown
     assert '"delegations":{"sentences":[2],"value":5}' in shown
     assert '"signed":{"sentences":[],"value":null}' in shown
