@@ -859,6 +859,11 @@ def check_examples(schema: type[BaseModel], examples: Sequence[Any]) -> list[Exa
     return checked
 
 
+EXAMPLES_SHOWN = "earlier turns"
+"""How examples reach the model (:func:`example_turns`), in the content key of an
+extraction with examples: a result made when they were shown otherwise is not reused."""
+
+
 def example_turns(
     shape: Group, examples: Sequence[Example], note: str, guide: str
 ) -> list[tuple[str, str]]:
@@ -1298,8 +1303,12 @@ class Extract(Task[Extraction[M]], Generic[M]):
     def key_fields(self) -> dict[str, Any]:
         """The schema by its whole JSON Schema (:func:`schema_text`): a field added,
         retyped or described differently runs every document again (a changed
-        validator, which the JSON Schema does not show, does not)."""
-        return {**self.job(), "schema": schema_text(self.schema_)}
+        validator, which the JSON Schema does not show, does not). With examples, also
+        how they are shown (:data:`EXAMPLES_SHOWN`), which no template records."""
+        fields = {**self.job(), "schema": schema_text(self.schema_)}
+        if self.examples:
+            fields["examples_shown"] = EXAMPLES_SHOWN
+        return fields
 
     def run(self, doc: Document, *, client: LLMClient | None = None) -> Extraction[M]:
         return extract(

@@ -128,6 +128,8 @@ def test_the_task_keys_its_examples_and_writes_them_only_when_given() -> None:
         {"text": EXAMPLE[0], "value": {"venue": "Geneva palace", "delegations": 4, "signed": False}}
     ]
     assert plain.key_fields() != shown.key_fields()
+    assert "examples_shown" not in plain.key_fields()  # no examples: keys as before
+    assert shown.key_fields()["examples_shown"] == "earlier turns"
     with pytest.raises(ValueError, match="example 1"):
         newsqa.Extract(Talks, examples=[("Nothing here.", Talks(delegations=4))])
 
