@@ -248,10 +248,7 @@ class PostgresIndex:
                 counts[outcome] += 1
                 if on_done:
                     on_done(doc, outcome)
-        counted = self._scalar(
-            "SELECT reltuples FROM pg_class WHERE oid = 'newsqa_passages'::regclass"
-        )
-        if self._written > REANALYZE * counted:  # never analyzed: counted is -1
+        if self._written > REANALYZE * self._counted():  # never analyzed: -1
             self._db.execute("ANALYZE newsqa_passages")  # the statistics _counts reads
         pruned = 0
         if prune:
@@ -522,12 +519,16 @@ class PostgresIndex:
     def _passages(self) -> int:
         """About how many passages the corpus holds: the planner's estimate (kept by
         autovacuum, no scan), counted only before the table was first analyzed."""
-        estimate = self._scalar(
-            "SELECT reltuples FROM pg_class WHERE oid = 'newsqa_passages'::regclass"
-        )
+        estimate = self._counted()
         if not estimate or estimate <= 0:
             estimate = self._scalar("SELECT count(*) FROM newsqa_passages")
         return max(int(estimate), 1)
+
+    def _counted(self) -> float:
+        """The passages the last ANALYZE counted (``reltuples``; -1 before the first)."""
+        return float(
+            self._scalar("SELECT reltuples FROM pg_class WHERE oid = 'newsqa_passages'::regclass")
+        )
 
     def document(self, doc_id: str) -> Document:
         """The stored document with its sentences.
